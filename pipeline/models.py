@@ -1,0 +1,229 @@
+"""The analysis schema: the single source of truth for what the pipeline produces.
+
+The models that an engine fills (``ArticleVerdict`` and its parts) double as the
+LLM's response schema, so their field descriptions are the other half of the
+prompt. They are strict-friendly: every field is required and optional values
+are ``T | None`` without defaults, which OpenAI-style strict JSON schemas need.
+Fields the code adds after verification live on subclasses the model never sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Label",
+    "ReasonCode",
+    "SpeakerKind",
+    "Priority",
+    "Article",
+    "SkippedInput",
+    "QuoteDraft",
+    "ClaimDraft",
+    "ArticleVerdict",
+    "Span",
+    "VerifiedQuote",
+    "RejectedQuote",
+    "Signals",
+    "Usage",
+    "Analysis",
+    "EngineAnswer",
+    "schema_hash",
+]
+
+
+class Label(StrEnum):
+    news = "news"
+    tribute = "tribute"
+    likely_fabrication = "likely_fabrication"
+
+
+class ReasonCode(StrEnum):
+    anonymous_sourcing = "anonymous_sourcing"
+    unverifiable_media = "unverifiable_media"
+    uncorroborated_event = "uncorroborated_event"
+    invented_reactions = "invented_reactions"
+    posthumous_attribution = "posthumous_attribution"
+    viral_metrics = "viral_metrics"
+    template_language = "template_language"
+    no_dateline = "no_dateline"
+    emotional_language = "emotional_language"
+    extraordinary_claim = "extraordinary_claim"
+    named_sourcing = "named_sourcing"
+    honours_person = "honours_person"
+
+
+class SpeakerKind(StrEnum):
+    named = "named"
+    role = "role"
+    anonymous = "anonymous"
+    crowd = "crowd"
+
+
+class Priority(StrEnum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Article(BaseModel):
+    """One article read from an input, with where it came from."""
+
+    article_id: str = Field(description="SHA-256 of the normalised text.")
+    text: str = Field(description="The normalised text; every offset indexes it.")
+    title: str | None
+    url: str | None
+    published: str | None
+    source_path: str = Field(description="The file the article was read from, '-' for stdin.")
+    record_id: str | None = Field(description="The record's own `id` for JSON/JSONL input.")
+
+
+class SkippedInput(BaseModel):
+    """An input that could not be read as an article, and why."""
+
+    source_path: str
+    record_id: str | None
+    reason: str
+
+
+class QuoteDraft(BaseModel):
+    """A quote as an engine reports it, before the code checks it against the text."""
+
+    model_config = ConfigDict(title="Quote")
+
+    speaker: str = Field(
+        description="Who the article says spoke, as the article names them "
+        "(a person's name, or the phrase used, e.g. 'one team member', 'fans')."
+    )
+    speaker_kind: SpeakerKind = Field(
+        description="named: a named person; role: described only by role "
+        "('a source close to the project'); anonymous: no identity at all; "
+        "crowd: a group or unnamed member of the public ('fans', 'one user')."
+    )
+    text: str = Field(
+        description="The quoted words copied exactly, character for character, "
+        "from the article, without the surrounding quotation marks."
+    )
+    cue: str | None = Field(
+        description="The verb or phrase that attributes the quote "
+        "(said, wrote, added, tweeted, according to), or null if none."
+    )
+    channel: str | None = Field(
+        description="Where it was said (interview, Instagram caption, comment, "
+        "a named show), or null when the article does not say."
+    )
+
+
+class ClaimDraft(BaseModel):
+    """An event the article reports that a fact-checker should confirm."""
+
+    model_config = ConfigDict(title="Claim")
+
+    event: str = Field(description="The checkable event in one sentence.")
+    who: str | None = Field(description="Who did it, or null when the article does not say.")
+    when: str | None = Field(description="When it happened, or null when the article does not say.")
+    where: str | None = Field(description="Where it happened, or null when the article does not say.")
+    attributed_to: str | None = Field(
+        description="Who the article cites as the source of the event, or null."
+    )
+    why: list[ReasonCode] = Field(description="Why this event needs confirmation.")
+    check_with: str = Field(
+        description="The primary source that would confirm it: an official "
+        "channel, a broadcaster's archive, a named outlet, a public record."
+    )
+    priority: Priority = Field(
+        description="high: central to the story and doubtful; low: peripheral."
+    )
+
+
+class ArticleVerdict(BaseModel):
+    """The whole answer for one article: label, quotes and claims."""
+
+    label: Label = Field(
+        description="news: reports events with checkable sourcing; tribute: "
+        "honours a person and its event claims are ordinary; "
+        "likely_fabrication: its central events look invented. A tribute whose "
+        "central events look invented is likely_fabrication."
+    )
+    confidence: float = Field(ge=0, le=1, description="Probability that the label is right, 0 to 1.")
+    reasons: list[ReasonCode] = Field(description="The codes that support the label.")
+    rationale: str = Field(description="One or two sentences explaining the label.")
+    quotes: list[QuoteDraft] = Field(description="Every directly quoted statement attributed to someone.")
+    claims: list[ClaimDraft] = Field(description="The events that need confirmation.")
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class VerifiedQuote(QuoteDraft):
+    """A quote found in the article: its text is exactly ``article.text[start:end]``
+    for single-span quotes; split quotes list every piece in ``spans``."""
+
+    start: int
+    end: int
+    spans: list[Span]
+    verified: bool
+
+
+class RejectedQuote(QuoteDraft):
+    """A quote an engine reported that the article does not contain."""
+
+    reason: str
+
+
+class Signals(BaseModel):
+    """Fabrication signals the offline engine computes for every article, whatever
+    engine gave the verdict."""
+
+    quote_count: int
+    unnamed_quote_share: float = Field(description="Share of quotes from anonymous, role or crowd speakers.")
+    unverifiable_media: int = Field(description="Claims of videos, footage, interviews nobody can be pointed to.")
+    viral_metrics: int = Field(description="Mentions of views, trending, millions of fans.")
+    superlative_density: float = Field(description="Emotional superlatives per 100 words.")
+    emoji_headings: int
+    has_dateline: bool
+    posthumous_attributions: int = Field(description="Quotes or acts of a person the article says has died, presented as later.")
+    template_phrases: int
+    scores: dict[str, float] = Field(description="Per-label scores from the offline scorer.")
+
+
+class Usage(BaseModel):
+    """Tokens and requests across every attempt for one article."""
+
+    requests: int
+    input_tokens: int
+    output_tokens: int
+
+
+class Analysis(BaseModel):
+    """What the pipeline stores for one article under one cache key."""
+
+    article_id: str
+    label: Label
+    confidence: float
+    reasons: list[ReasonCode]
+    rationale: str
+    quotes: list[VerifiedQuote]
+    rejected_quotes: list[RejectedQuote]
+    claims: list[ClaimDraft]
+    signals: Signals
+
+
+class EngineAnswer(BaseModel):
+    """An engine's verdict with what it cost and what the provider sent back."""
+
+    verdict: ArticleVerdict
+    raw_responses: list[str] = Field(description="Every raw provider response, kept so a new verifier can re-parse without paying again.")
+    usage: Usage
+
+
+def schema_hash() -> str:
+    """Hash of the response schema: a schema change must miss the cache."""
+    schema = json.dumps(ArticleVerdict.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16]

@@ -1,0 +1,154 @@
+"""Events needing confirmation: check-worthy sentences turned into claims.
+
+A sentence is a claim when the fitted check-worthiness model says so, or when it reports a
+concrete event (released, posted, discovered…) that one of the doubt rules applies to. The
+rules then fill who / when / where, why it needs confirming, where to check and a priority.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.models import ClaimDraft, Priority, ReasonCode
+from pipeline.offline.model import load_models, word_features
+from pipeline.offline.signals import deceased_people, unverifiable_media
+from pipeline.offline.text import person_names, sentences
+
+__all__ = ["sentence_features", "is_check_worthy", "find_claims", "EVENT_TERMS"]
+
+# Event verbs as word features (unigrams and bigrams of the lower-cased sentence).
+EVENT_TERMS = frozenset(
+    """released releases releasing posted posts posting announced announces announcing discovered
+    discovers uncovered trended trending interviewed interview premiered premieres unveiled unveils
+    uploaded uploads surfaced surfaces resurfaced aired broadcast performed performs shared revealed
+    launched signed filed married died recorded filmed screened screening streamed streaming donated
+    won awarded arrested sued confirmed told wrote""".split()
+) | {"passed away", "said on", "appeared on", "stepped onto"}
+# Doubt rules as word features (unigrams and bigrams of the lower-cased sentence).
+_ANONYMOUS_TERMS = frozenset(
+    """insider insiders anonymous anonymously technician archivist""".split()
+) | {"a source", "sources close", "source close", "sources say", "one source", "team member", "people familiar",
+     "person familiar", "person close", "friend close", "one observer", "one critic", "one viewer", "one user", "one fan"}
+_EXTRAORDINARY_TERMS = frozenset(
+    """miracle miraculous unprecedented heaven heavenly supernatural ghost ghostly silhouette""".split()
+) | {"never before", "long lost", "first time", "from beyond", "shocked the", "stunned the"}
+_VIRAL_TERMS = frozenset("""viral trending trended views worldwide amassed hashtag""".split()) | {
+    "millions of", "broke the", "within hours", "within minutes", "the globe", "social media"
+}
+_WHEN = re.compile(
+    r"\b(?:(?:on|last|this|next) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|week|month|year|"
+    r"night|morning|weekend)|(?:in|since|by) (?:early |late )?(?:19|20)\d\d|(?:earlier|later) this (?:year|month|week)|"
+    r"within \d+ (?:hours|minutes|days)|within (?:hours|minutes|days)|yesterday|today|tonight|"
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|March|April|May|June|July|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|"
+    r"Nov(?:ember)?|Dec(?:ember)?)\.? \d{1,2}(?:, (?:19|20)\d\d)?|(?:19|20)\d\d)\b"
+)
+_WHERE = re.compile(r"\b(?:in|at) (?P<place>(?:the )?[A-Z][\w’'.-]+(?: (?:[A-Z][\w’'.-]+|of|the))*)")
+_PLATFORM = re.compile(
+    r"\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|X|Threads|official (?:channel|channels|account|page)s?)\b"
+)
+_SHOW = re.compile(r"\bon (?P<show>(?:[A-Z][\w’'!-]+ ?){1,5})")
+_NUMBER_WORDS = frozenset({"<num>", "percent", "million", "billion", "thousand", "hundred", "twice", "half", "double", "triple"})
+_STATISTIC = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent)|\$\s?\d|\b\d+(?:,\d{3})+\b|\b(?:million|billion|trillion)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
+_SOURCE = re.compile(r"\baccording to (?P<source>[^,.;:“”\"]{3,80})", re.IGNORECASE)
+_MAX_EVENT_CHARS = 400
+
+
+def sentence_features(sentence: str, words: frozenset[str]) -> dict[str, float]:
+    """Dense features of one sentence (and its word features) for the check-worthiness model."""
+    tokens = sentence.split()
+    return {
+        "has_number": 1.0 if words & _NUMBER_WORDS else 0.0,
+        "has_statistic": 1.0 if _STATISTIC.search(sentence) else 0.0,
+        "has_year": 1.0 if re.search(r"\b(?:19|20)\d\d\b", sentence) else 0.0,
+        "has_event": 1.0 if words & EVENT_TERMS else 0.0,
+        "names": min(len(_CAPITALISED.findall(sentence)), 4) / 4,
+        "length": min(len(tokens), 60) / 60,
+        "short": 1.0 if len(tokens) < 8 else 0.0,
+        "question": 1.0 if sentence.rstrip().endswith("?") else 0.0,
+    }
+
+
+def is_check_worthy(sentence: str, words: frozenset[str] | None = None) -> bool:
+    words = word_features(sentence) if words is None else words
+    model = load_models()["claims"]
+    return model.probability_of(words, sentence_features(sentence, words)) >= model.threshold
+
+
+def _reasons(sentence: str, words: frozenset[str], dead: frozenset[str], when: str | None) -> list[ReasonCode]:
+    why = []
+    if words & _ANONYMOUS_TERMS:
+        why.append(ReasonCode.anonymous_sourcing)
+    if unverifiable_media(words):
+        why.append(ReasonCode.unverifiable_media)
+    if words & _VIRAL_TERMS or "#" in sentence:
+        why.append(ReasonCode.viral_metrics)
+    if words & _EXTRAORDINARY_TERMS:
+        why.append(ReasonCode.extraordinary_claim)
+    if dead and any(name in dead for _, _, name in person_names(sentence)) and not re.search(r"passed away|died|late\b", sentence):
+        why.append(ReasonCode.posthumous_attribution)
+    if why and when is None:
+        why.append(ReasonCode.uncorroborated_event)
+    return why
+
+
+def _attributed_to(sentence: str) -> str | None:
+    match = _SOURCE.search(sentence)
+    return match.group("source").strip() if match else None
+
+
+def _check_with(sentence: str, who: str | None) -> str:
+    subject = who or "the people named"
+    show = _SHOW.search(sentence)
+    if show and not _PLATFORM.match(show.group("show")):
+        return f"the broadcaster's archive of {show.group('show').strip()}"
+    if _PLATFORM.search(sentence):
+        return f"{subject}'s official {_PLATFORM.search(sentence).group()} account"
+    if _STATISTIC.search(sentence):
+        return "the official statistics or record the figure comes from"
+    return f"a statement from {subject} or their representatives, or a named outlet's original report"
+
+
+def _priority(why: list[ReasonCode], event: bool) -> Priority:
+    strong = {ReasonCode.unverifiable_media, ReasonCode.posthumous_attribution, ReasonCode.extraordinary_claim, ReasonCode.anonymous_sourcing}
+    if len(why) >= 2 or strong & set(why) and event:
+        return Priority.high
+    if why or event:
+        return Priority.medium
+    return Priority.low
+
+
+def find_claims(text: str) -> list[ClaimDraft]:
+    """Claims for every check-worthy sentence and every event sentence a doubt rule applies to."""
+    dead = deceased_people(text)
+    claims = []
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        if len(sentence.split()) < 4:
+            continue
+        words = word_features(sentence)
+        event = bool(words & EVENT_TERMS)
+        worthy = is_check_worthy(sentence, words)
+        if not worthy and not event:
+            continue
+        when_match = _WHEN.search(sentence)
+        when = when_match.group() if when_match else None
+        why = _reasons(sentence, words, dead, when)
+        if not worthy and not why:
+            continue
+        names = [n for _, _, n in person_names(sentence)]
+        who = names[0] if names else None
+        where_match = _WHERE.search(sentence)
+        claims.append(
+            ClaimDraft(
+                event=sentence[:_MAX_EVENT_CHARS],
+                who=who,
+                when=when,
+                where=where_match.group("place") if where_match else None,
+                attributed_to=_attributed_to(sentence),
+                why=why,
+                check_with=_check_with(sentence, who),
+                priority=_priority(why, event),
+            )
+        )
+    return claims

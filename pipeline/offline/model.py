@@ -1,0 +1,82 @@
+"""The fitted linear scorers: transparent features, weights read from ``data/offline_weights.json``.
+
+Two models share one feature scheme: word unigrams and bigrams (lower-cased, present or not)
+plus a few named dense features. ``scripts/fit_offline.py`` fits them with logistic regression
+and keeps only the strongest word weights so the file stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["WEIGHTS_FILE", "word_features", "LinearModel", "load_models", "weights_digest", "sigmoid"]
+
+WEIGHTS_FILE = "offline_weights.json"
+_TOKEN = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+(?:[.,]\d+)*%?|[$£€%!?]")
+_NUMBER = re.compile(r"^\d")
+
+
+@lru_cache(maxsize=4096)
+def word_features(text: str, max_tokens: int | None = None) -> frozenset[str]:
+    """Unigrams and bigrams of the lower-cased text; numbers fold to one token so that
+    "$3 million" and "$40 million" read alike."""
+    tokens = ["<num>" if _NUMBER.match(t) else t.replace("’", "'") for t in _TOKEN.findall(text.lower())]
+    if max_tokens is not None:
+        tokens = tokens[:max_tokens]
+    return frozenset(tokens).union(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+
+
+def sigmoid(logit: float) -> float:
+    if logit >= 0:
+        return 1 / (1 + math.exp(-logit))
+    z = math.exp(logit)
+    return z / (1 + z)
+
+
+class LinearModel:
+    """A logistic scorer over word features and named dense features."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.bias: float = spec["bias"]
+        self.words: dict[str, float] = spec["words"]
+        self.dense: dict[str, float] = spec["dense"]
+        self.threshold: float = spec["threshold"]
+        self.max_tokens: int | None = spec.get("max_tokens")
+
+    def logit(self, text: str, dense: dict[str, float]) -> float:
+        return self.logit_of(word_features(text, self.max_tokens), dense)
+
+    def logit_of(self, features: frozenset[str], dense: dict[str, float]) -> float:
+        """The score of features already extracted (with this model's `max_tokens`)."""
+        weights = self.words
+        total = self.bias + sum(weights[f] for f in features & weights.keys())
+        return total + sum(weight * dense.get(name, 0.0) for name, weight in self.dense.items())
+
+    def probability_of(self, features: frozenset[str], dense: dict[str, float]) -> float:
+        return sigmoid(self.logit_of(features, dense))
+
+
+@cache
+def _raw_weights() -> bytes:
+    return (Path(__file__).resolve().parents[1] / "data" / WEIGHTS_FILE).read_bytes()
+
+
+@cache
+def load_models() -> dict[str, Any]:
+    """The fitted models by name ("claims", "label") plus the hand-set rule weights."""
+    spec = json.loads(_raw_weights())
+    return {
+        "claims": LinearModel(spec["claims"]),
+        "label": LinearModel(spec["label"]),
+        "rules": spec["rules"],
+    }
+
+
+def weights_digest() -> str:
+    return hashlib.sha256(_raw_weights()).hexdigest()[:12]

@@ -1,0 +1,642 @@
+"""Quote finding and attribution by rule.
+
+Quoted segments are read from the quote marks themselves (typographic, straight and the
+doubled apostrophes some wires use), then each is typed (speech, title, scare quote,
+catchphrase) and attributed from its cue: a speech verb after the quote (", he said"),
+before it ("Mook told CBS, "), a colon-ended lead-in paragraph, or the quote it continues.
+Pronouns are resolved to the nearest preceding person the article names.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from pipeline.models import Span, SpeakerKind, VerifiedQuote
+from pipeline.offline.text import PRONOUNS, paragraphs, person_names
+
+__all__ = ["QuoteKind", "QuoteFinding", "scan_quotes", "find_quotes"]
+
+
+class QuoteKind:
+    speech = "speech"
+    title = "title"
+    scare = "scare"
+    catchphrase = "catchphrase"
+
+
+@dataclass
+class QuoteFinding:
+    """One quoted passage with everything the rules learnt about it."""
+
+    spans: list[tuple[int, int]]
+    kind: str
+    embedded: bool
+    speaker: str | None = None
+    speaker_kind: SpeakerKind = SpeakerKind.anonymous
+    cue: str | None = None
+    channel: str | None = None
+    attribution_start: int | None = None
+    mark_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+_CUE_WORDS = (
+    "said says say saying told tells tell wrote writes write writing added adds adding tweeted tweets "
+    "posted posts commented comments noted notes explained explains explaining recalled recalls "
+    "revealed reveals continued continues stated states declared declares asked asks replied replies "
+    "responded responds insisted insists argued argues claimed claims warned warns whispered whispers "
+    "shared shares joked jokes admitted admits acknowledged acknowledges announced announces "
+    "emphasized emphasised stressed stresses observed observes remarked remarks quipped quips "
+    "exclaimed exclaims concluded concludes confirmed confirms wondered wonders shouted shouts yelled "
+    "mused muses predicted predicts promised promises vowed vows urged urges conceded concedes "
+    "countered counters captioned reflected reflects boasted boasts complained complains lamented "
+    "laments suggested suggests cautioned cautions described describes called calls call describing "
+    "recounted recounts testified answered answers contended contends agreed agrees texted emailed "
+    "messaged sang sings read reads offered offers pleaded pleads charged thundered chanted chants "
+    "screamed cried cries gushed gushes raved raves hailed hails dubbed telling demanded demands "
+    "continuing announcing reminded reminds assured assures proclaimed proclaims"
+)
+_CUE_PHRASES = r"pointed out|points out|went on|goes on|chimed in|put it|puts it|according to|referred to \w+ as|summed it up|weighed in"
+CUE = r"(?:" + _CUE_PHRASES + r"|" + "|".join(sorted(_CUE_WORDS.split(), key=len, reverse=True)) + r")"
+_ADVERB = (
+    r"(?:softly|quietly|once|later|simply|then|also|recently|previously|again|just|reportedly|allegedly|"
+    r"earlier|angrily|firmly|proudly|tearfully|jokingly|bluntly|flatly|frankly|candidly|publicly|"
+    r"privately|famously|often|has|had|have|would|will|was|is|did|does|could|might|once|even|"
+    r"reportedly|emotionally|warmly|simply|finally|succinctly|repeatedly|only|further|afterward)"
+)
+_TITLE_ABBREVIATION = r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|St|Jr|Sr|[A-Z])\."
+_CUE_WORD_SET = frozenset(_CUE_WORDS.split())
+_CUE_PHRASE_RE = re.compile(r"\b(?:" + _CUE_PHRASES + r")\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _cues(text: str) -> list[tuple[int, int, str]]:
+    """Cue words and phrases in `text` with offsets; single words by set lookup, which is much
+    faster than one large alternation."""
+    found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if m.group().lower() in _CUE_WORD_SET]
+    found.extend((m.start(), m.end(), m.group()) for m in _CUE_PHRASE_RE.finditer(text))
+    return sorted(found)
+
+
+_POST_SPEAKER_FIRST = re.compile(
+    r"^[\s,;]*(?:[—–-]+\s*)?(?P<np>[^“”\"\n]{1,160}?)\s+(?:" + _ADVERB + r"\s+){0,3}(?P<cue>" + CUE + r")\b",
+    re.IGNORECASE,
+)
+_POST_CUE_FIRST = re.compile(
+    r"^[\s,;]*(?:[—–-]+\s*)?(?:" + _ADVERB + r"\s+)?(?P<cue>" + CUE + r")\s+(?P<np>(?:" + _TITLE_ABBREVIATION + r"|[^“”\"\n.!?;]){1,160})",
+    re.IGNORECASE,
+)
+_TRAILING_ADVERBS = re.compile(r"(?:\s+" + _ADVERB + r")+\s*$", re.IGNORECASE)
+_PRE_CUE_FIRST = re.compile(r"^\s*(?P<cue>" + CUE + r")\s+(?P<np>[A-Z][^,:“”\"]{0,60}?)\s*[,:]\s*$")
+_ACCORDING_TO = re.compile(r"\b(?P<cue>according to|attributed to)\s+(?P<np>[^,.;:“”\"]{2,80})", re.IGNORECASE)
+_TITLE_LEAD = re.compile(
+    r"\b(?:titled|entitled|called|named|dubbed|the song|song|album|single|film|movie|book|show|series|"
+    r"documentary|exhibition|hashtag|version of|track|hit|episode|play|musical|novel|poem|article|headline)\s*$",
+    re.IGNORECASE,
+)
+_CATCHPHRASE_LEAD = re.compile(r"catchphrase|catch-phrase|motto|slogan|mantra|nickname|known as|so-called", re.IGNORECASE)
+_CHANNEL = re.compile(
+    r"\b(?:(?i:in (?:an? |his |her |their |a follow-up )?)(?:caption|interviews?|statement|email|e-mail|post|tweet|video|op-ed|"
+    r"letter|podcast|memo|speech|press release|text message|message|comment)|on (?:Instagram|Twitter|X|"
+    r"Facebook|TikTok|YouTube|social media|Threads|Reddit|(?:[A-Z][\w’']*\s?){1,4})|told (?:reporters|"
+    r"(?:[A-Z][\w’']*\s?){1,4})|tweeted|posted online|wrote online|commented online)",
+)
+_DISCOURSE = re.compile(
+    r"^(?:(?:and|but|so|then|also|yet|still|now|meanwhile|however|later|earlier|instead|indeed|"
+    r"finally|afterward|afterwards|here|there|even)\b[,\s]*)+",
+    re.IGNORECASE,
+)
+_DETERMINER = re.compile(
+    r"^(?:a|an|the|one|another|some|several|many|most|two|three|four|few|other|others|his|her|their|its|"
+    r"this|that|these|those|any|each|every|no|former|local|longtime|veteran)\b",
+    re.IGNORECASE,
+)
+_CROWD = re.compile(
+    r"\b(?:fans?|users?|viewers?|followers?|commenters?|commentators? online|people|netizens|supporters|"
+    r"audiences?|readers?|observers?|onlookers|listeners|watchers|admirers|another|others|many|"
+    r"social media|internet|twitter users|crowds?|everyone|everybody|the public|public|voters?|residents|"
+    r"contestants|professionals|celebrities|dancers|stars|colleagues|peers|friends|mourners|critics)\b",
+    re.IGNORECASE,
+)
+_ANONYMOUS = re.compile(r"^(?:someone|somebody|one of them|a person|it|one|nobody|anonymous)$", re.IGNORECASE)
+_APPOSITIVE_START = re.compile(r"^(?:a|an|the|his|her|their|its|who|former|[\w’']+['’]s)\b", re.IGNORECASE)
+_NON_PERSON = re.compile(
+    r"\b(?:Institute|University|College|School|Party|Committee|House|News|Times|Post|Forum|Association|"
+    r"Department|Council|Company|Inc|Corp|Club|Academy|Center|Centre|Foundation|Commission|Court|Senate|"
+    r"Congress|Republicans|Democrats|America|States|Street|Journal|Network|Media|Group|Stars|Channel|"
+    r"Dancing|Morning|Campaign|Administration|Agency|Bureau|Ministry|Office|Service|Union|Nations|"
+    r"Church|Hospital|Records|Studios|Magazine|Press|Television|Radio|Heaven|God|Instagram|Twitter|"
+    r"YouTube|Facebook|TikTok|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
+    r"March|April|June|July|August|September|October|November|December)\b"
+)
+_MARK_RE = re.compile(r"“|”|''|\"|(?<![\w’'])‘|’(?![\w’'])")
+_SENTENCE_BREAK = re.compile(r"[.!?…](?:[”’\"')\]]*)\s+(?=[“\"‘'(\[]?[A-Z0-9])")
+_ABBREVIATION_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|St|Jr|Sr|U\.S|U\.K|No|vs)|\b[A-Z])\.$")
+_MIN_UNATTRIBUTED_WORDS = 5
+_MIN_EMBEDDED_WORDS = 4
+
+
+@dataclass
+class _Segment:
+    open: int
+    close: int
+    inner_start: int
+    inner_end: int
+    closed: bool
+    paragraph: int
+
+
+def _segments(text: str) -> list[_Segment]:
+    """Quoted stretches per paragraph: straight and doubled-apostrophe marks alternate,
+    typographic ones say which way they face; single typographic marks count only when
+    nothing else is open, as British style uses them as the outer quotes."""
+    found: list[_Segment] = []
+    for index, (p_start, p_end) in enumerate(paragraphs(text)):
+        open_at: int | None = None
+        open_mark = ""
+        for match in _MARK_RE.finditer(text, p_start, p_end):
+            mark = match.group()
+            if open_at is None:
+                if mark in ("”", "’"):
+                    continue
+                after = text[match.end() : match.end() + 1]
+                if not after or after.isspace():
+                    continue
+                if mark == "‘" and not _single_quote_closes(text, match.end(), p_end):
+                    continue
+                open_at, open_mark = match.start(), mark
+                continue
+            if open_mark == "‘":
+                if mark != "’":
+                    continue
+            elif mark == "’" or mark == "‘":
+                continue
+            elif mark == "“":
+                found.append(_segment(text, open_at, len(open_mark), match.start(), match.start(), False, index))
+                open_at, open_mark = match.start(), mark
+                continue
+            found.append(_segment(text, open_at, len(open_mark), match.start(), match.end(), True, index))
+            open_at = None
+        if open_at is not None:
+            found.append(_segment(text, open_at, len(open_mark), p_end, p_end, False, index))
+    return [s for s in found if s.inner_end > s.inner_start]
+
+
+def _single_quote_closes(text: str, start: int, end: int) -> bool:
+    closing = re.compile(r"’(?![\w])")
+    match = closing.search(text, start, end)
+    return bool(match) and " " in text[start : match.start()]
+
+
+def _segment(text: str, open_at: int, mark_len: int, inner_end: int, close: int, closed: bool, paragraph: int) -> _Segment:
+    inner_start = open_at + mark_len
+    while inner_start < inner_end and text[inner_start].isspace():
+        inner_start += 1
+    while inner_end > inner_start and text[inner_end - 1].isspace():
+        inner_end -= 1
+    return _Segment(open_at, close, inner_start, inner_end, closed, paragraph)
+
+
+def _sentence_start(text: str, lower: int, position: int) -> int:
+    """Where the sentence holding `position` begins, not looking before `lower`."""
+    start = lower
+    for match in _SENTENCE_BREAK.finditer(text, lower, position):
+        if match.group()[0] == "." and _ABBREVIATION_END.search(text, max(lower, match.start() - 5), match.start() + 1):
+            continue
+        start = match.end()
+    return start
+
+
+def _sentence_end(text: str, position: int, upper: int) -> int:
+    for match in re.finditer(r"[.!?…]", text[position:upper]):
+        at = position + match.start()
+        if match.group() == "." and _ABBREVIATION_END.search(text, max(position, at - 5), at + 1):
+            continue
+        return at
+    return upper
+
+
+@dataclass
+class _Speaker:
+    text: str
+    start: int
+    kind: SpeakerKind
+    pronoun: bool = False
+
+
+def _speaker_from_phrase(phrase: str, offset: int, prefer_last: bool) -> _Speaker | None:
+    """The speaker inside a noun phrase next to a cue: a pronoun, a person's name (through
+    an appositive such as "Rosette Pambakian, a Tinder spokeswoman"), or a role/crowd phrase."""
+    lead = len(phrase) - len(phrase.lstrip(" ,;—–-\t"))
+    phrase = phrase[lead:].rstrip(" ,;—–-\t")
+    offset += lead
+    stripped = _DISCOURSE.sub("", phrase)
+    offset += len(phrase) - len(stripped)
+    phrase = stripped
+    if not phrase:
+        return None
+    chunks: list[tuple[int, str]] = []
+    position = 0
+    for piece in phrase.split(","):
+        chunks.append((position + len(piece) - len(piece.lstrip()), piece.strip()))
+        position += len(piece) + 1
+    chunks = [(at, chunk) for at, chunk in chunks if chunk]
+    if not chunks:
+        return None
+    while len(chunks) > 1 and re.match(r"(?:who|which|whose|where)\b", chunks[-1][1], re.IGNORECASE):
+        chunks.pop()
+    first_at, first = chunks[0]
+    if len(chunks) > 1 and _is_name(first) and (not prefer_last or _APPOSITIVE_START.match(chunks[-1][1])):
+        at, chunk = first_at, first
+    else:
+        at, chunk = chunks[-1] if prefer_last else chunks[0]
+    return _classify_phrase(chunk, offset + at)
+
+
+def _is_name(chunk: str) -> bool:
+    names = person_names(chunk)
+    return bool(names) and names[0][0] == 0 and names[-1][1] == len(chunk.rstrip(".")) and not _NON_PERSON.search(chunk)
+
+
+def _classify_phrase(chunk: str, offset: int) -> _Speaker | None:
+    tokens = chunk.split()
+    if not tokens:
+        return None
+    if len(tokens) > 10:
+        cut = len(" ".join(tokens[:-6])) + 1
+        chunk, offset, tokens = chunk[cut:], offset + cut, tokens[-6:]
+    pronoun = next((t for t in (tokens[-1], tokens[0]) if t.lower() in PRONOUNS), None)
+    if pronoun and len(tokens) <= 3:
+        word = pronoun
+        return _Speaker(word, offset + chunk.rfind(word), SpeakerKind.anonymous, pronoun=True)
+    if _ANONYMOUS.match(chunk):
+        return _Speaker(chunk, offset, SpeakerKind.anonymous)
+    if _CROWD.match(chunk):
+        return _Speaker(chunk, offset, SpeakerKind.crowd)
+    starts_indefinite = bool(_DETERMINER.match(chunk))
+    names = [n for n in person_names(chunk) if not _NON_PERSON.search(n[2])]
+    if names and not starts_indefinite:
+        start, _, name = names[-1]
+        return _Speaker(name, offset + start, SpeakerKind.named)
+    if names and starts_indefinite and names[0][0] > 0 and _is_name(chunk[names[-1][0]:]) and chunk.endswith(names[-1][2]):
+        # "former Florida Gov. Rick Scott": a role followed by the name it belongs to.
+        start, _, name = names[-1]
+        if not re.search(r"\b(?:of|to|for|close|near|with|from|at)\s+[\w’']*\s*$", chunk[:start]):
+            return _Speaker(name, offset + start, SpeakerKind.named)
+    if _CROWD.search(chunk):
+        return _Speaker(chunk, offset, SpeakerKind.crowd)
+    if not starts_indefinite and tokens[0][:1].islower() and len(tokens) > 6:
+        return None
+    return _Speaker(chunk, offset, SpeakerKind.role)
+
+
+@dataclass
+class _Attribution:
+    speaker: _Speaker | None
+    cue: str
+    channel: str | None
+    clause_end: int
+
+
+def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | None:
+    end = _sentence_end(text, seg.close, upper)
+    clause = text[seg.close : end]
+    if not clause.strip() or clause.lstrip()[:1] not in (",", "—", "–", "-") and not re.match(r"\s*[a-zA-Z]", clause):
+        return None
+    if re.match(r"[\s,;—–-]*(?:while|and|but|or|as|because|although|though|when|whereas|so|which|who|that|if)\b", clause, re.IGNORECASE):
+        return None
+    last_inner = text[seg.inner_start : seg.inner_end].rstrip("”’'\" ")[-1:]
+    if last_inner == ".":
+        return None
+    if seg.closed and last_inner not in ",?!—–-…:" and not clause.lstrip().startswith((",", "—", "–")):
+        if not re.match(r"\s+(?:" + CUE + r")\b", clause, re.IGNORECASE) and not re.match(
+            r"\s+(?:[A-Z][\w.’'-]*\s+){1,4}(?:" + _ADVERB + r"\s+)?(?:" + CUE + r")\b|\s+(?:he|she|they|I|we)\s+(?:" + CUE + r")\b",
+            clause,
+        ):
+            return None
+    for pattern, prefer_last in ((_POST_CUE_FIRST, False), (_POST_SPEAKER_FIRST, True)):
+        match = pattern.match(clause)
+        if not match:
+            continue
+        np = match.group("np")
+        if pattern is _POST_SPEAKER_FIRST and (len(np.split()) > 16 or _cues(np)):
+            continue
+        if pattern is _POST_CUE_FIRST:
+            names = person_names(np)
+            if names and names[0][0] == len(np) - len(np.lstrip()):
+                np = np[: names[0][1]]
+            if not re.match(r"\s*(?:[A-Z]|an?\s|the\s|one\s|another|his\s|her\s|their\s|fans|users|people|many|others|several|some)", np) and np.strip().lower() not in PRONOUNS:
+                continue
+        speaker = _speaker_from_phrase(np, seg.close + match.start("np"), prefer_last=False)
+        if speaker is None:
+            continue
+        return _Attribution(speaker, match.group("cue"), _channel(text[seg.close : end]), end)
+    return None
+
+
+def _pre_attribution(text: str, lower: int, position: int) -> tuple[_Attribution | None, bool]:
+    """The attribution that introduces a quote at `position`, and whether the quote is
+    embedded in a longer sentence (a mixed quote) rather than led in with a colon or comma."""
+    start = _sentence_start(text, lower, position)
+    lead = text[start:position]
+    if not lead.strip():
+        return None, False
+    introduced = bool(re.search(r"[,:—–]\s*$", lead))
+    match = _PRE_CUE_FIRST.match(lead)
+    if match:
+        speaker = _speaker_from_phrase(match.group("np"), start + match.start("np"), prefer_last=False)
+        return _Attribution(speaker, match.group("cue"), _channel(lead), position), not introduced
+    according = None
+    for according in _ACCORDING_TO.finditer(lead):
+        pass
+    if according:
+        speaker = _speaker_from_phrase(according.group("np"), start + according.start("np"), prefer_last=False)
+        return _Attribution(speaker, according.group("cue"), _channel(lead), position), not introduced
+    cues = _cues(lead)
+    if not cues:
+        return None, True
+    cue_start, cue_end, cue = cues[-1]
+    tail = lead[cue_end:]
+    if len(tail.split()) > (14 if introduced else 8) or re.search(r"[“”\"]", tail):
+        return None, True
+    np = _TRAILING_ADVERBS.sub("", lead[:cue_start])
+    speaker = _speaker_from_phrase(np[-200:], start + max(0, len(np) - 200), prefer_last=True)
+    return _Attribution(speaker, cue, _channel(lead), position), not introduced
+
+
+def _channel(clause: str) -> str | None:
+    match = _CHANNEL.search(clause)
+    return match.group().strip() if match else None
+
+
+def _kind_without_cue(text: str, seg: _Segment, lead: str, whole_paragraph: bool) -> str:
+    inner = text[seg.inner_start : seg.inner_end]
+    words = inner.split()
+    if _CATCHPHRASE_LEAD.search(lead):
+        return QuoteKind.catchphrase
+    if _TITLE_LEAD.search(lead) or _looks_like_title(words) and not whole_paragraph:
+        return QuoteKind.title
+    if whole_paragraph or len(words) >= _MIN_UNATTRIBUTED_WORDS and re.search(r"[:]\s*$", lead):
+        return QuoteKind.speech
+    return QuoteKind.scare
+
+
+_TITLE_SMALL_WORDS = frozenset("a an the of from in on and to for with at by or as is my your our".split())
+
+
+def _looks_like_title(words: list[str]) -> bool:
+    content = [w for w in words if w.lower() not in _TITLE_SMALL_WORDS]
+    return 0 < len(words) <= 9 and bool(content) and all(w[:1].isupper() or w[:1] in "#0123456789" for w in content) and not words[-1].endswith((".", "!", "?", ","))
+
+
+def scan_quotes(text: str) -> list[QuoteFinding]:
+    """Every quoted passage in the article, typed and, for speech, attributed."""
+    segments = _segments(text)
+    paragraph_spans = list(paragraphs(text))
+    persons = _PersonIndex(text, segments)
+    findings: list[QuoteFinding] = []
+    previous_speech: QuoteFinding | None = None
+    index = 0
+    while index < len(segments):
+        seg = segments[index]
+        p_start, p_end = paragraph_spans[seg.paragraph]
+        lower = segments[index - 1].close if index and segments[index - 1].paragraph == seg.paragraph else p_start
+        finding = QuoteFinding(spans=[(seg.inner_start, seg.inner_end)], kind=QuoteKind.speech, embedded=False)
+        finding.mark_spans = [(seg.open, seg.close)]
+        chain_end = seg
+        # A quote left open at the end of a paragraph runs on into the next one that opens with a mark.
+        while not chain_end.closed and index + 1 < len(segments):
+            nxt = segments[index + 1]
+            if nxt.paragraph != chain_end.paragraph + 1 or nxt.open != paragraph_spans[nxt.paragraph][0]:
+                break
+            finding.spans.append((nxt.inner_start, nxt.inner_end))
+            finding.mark_spans.append((nxt.open, nxt.close))
+            chain_end = nxt
+            index += 1
+        following = _next_open(segments, index, paragraph_spans)
+        lead_start = _sentence_start(text, lower, seg.open)
+        lead = text[lead_start : seg.open]
+        tail_end = _sentence_end(text, chain_end.close, following) if chain_end.closed else chain_end.close
+        tail = text[chain_end.close : tail_end]
+        whole_paragraph = not lead.strip() and seg.open == p_start and not tail.strip()
+        inner_words = text[seg.inner_start : seg.inner_end].split()
+        pre, embedded = _pre_attribution(text, lower, seg.open)
+        introduced = pre is not None and pre.speaker is not None and not embedded
+        post = _post_attribution(text, chain_end, following) if chain_end.closed and not introduced else None
+        if post:
+            pre, embedded = None, False
+        finding.embedded = embedded or bool(post is None and re.match(r"\s*[a-z(]", tail))
+        attribution = post or pre
+        sibling = _same_sentence_sibling(text, findings, lead_start, seg.open)
+        if _CATCHPHRASE_LEAD.search(lead):
+            finding.kind, attribution = QuoteKind.catchphrase, None
+        elif finding.embedded and (_TITLE_LEAD.search(lead) or _looks_like_title(inner_words)) or (
+            _TITLE_LEAD.search(lead) and not re.search(r"[,:]\s*$", lead)
+        ):
+            finding.kind, attribution = QuoteKind.title, None
+        elif sibling is not None and attribution is None:
+            finding.kind = _fragment_or(QuoteKind.speech if sibling.kind == QuoteKind.scare else sibling.kind, inner_words)
+            finding.speaker, finding.speaker_kind, finding.cue, finding.channel = (
+                sibling.speaker, sibling.speaker_kind, sibling.cue, sibling.channel
+            )
+            finding.embedded = True
+            findings.append(finding)
+            index += 1
+            continue
+        elif attribution is None:
+            finding.kind = _kind_without_cue(text, seg, lead, whole_paragraph)
+            if finding.kind == QuoteKind.speech:
+                if whole_paragraph and _continues(previous_speech, seg, paragraph_spans, text):
+                    assert previous_speech is not None
+                    _join(finding, previous_speech)
+                    index += 1
+                    continue
+                attribution = _context_attribution(text, seg, lead, paragraph_spans)
+        if finding.embedded:
+            finding.kind = _fragment_or(finding.kind, inner_words)
+        if finding.kind != QuoteKind.speech and attribution is not None and attribution.speaker is not None:
+            _apply(finding, attribution, persons)
+        if finding.kind == QuoteKind.speech:
+            if attribution is None or attribution.speaker is None:
+                finding.speaker_kind = SpeakerKind.anonymous
+                finding.cue = attribution.cue if attribution else None
+            else:
+                _apply(finding, attribution, persons)
+            # ", he said, “…”" and ", Mr. Hedge said. ''…''": the next piece continues this quote.
+            if post and index + 1 < len(segments):
+                nxt = segments[index + 1]
+                gap = text[post.clause_end : nxt.open]
+                if (
+                    nxt.paragraph == chain_end.paragraph
+                    and re.fullmatch(r"[\s,.:;—–-]*(?:(?:and|then|adding|before adding|continuing)[\s,:]*)?", gap)
+                    and _post_attribution(text, nxt, _next_open(segments, index + 1, paragraph_spans)) is None
+                ):
+                    finding.spans.append((nxt.inner_start, nxt.inner_end))
+                    finding.mark_spans.append((nxt.open, nxt.close))
+                    index += 1
+            previous_speech = finding
+        findings.append(finding)
+        index += 1
+    return findings
+
+
+def _fragment_or(kind: str, words: list[str]) -> str:
+    """A few words quoted inside a sentence are a phrase borrowed, not a statement."""
+    return QuoteKind.scare if kind == QuoteKind.speech and len(words) < _MIN_EMBEDDED_WORDS else kind
+
+
+def _same_sentence_sibling(text: str, findings: list[QuoteFinding], lead_start: int, open_at: int) -> QuoteFinding | None:
+    """The quote this one follows in a list ("as “spiritual,” “a love letter”…"), which lends it its type and speaker."""
+    if not findings:
+        return None
+    last = findings[-1]
+    if last.mark_spans[-1][1] < lead_start or not last.embedded or last.speaker is None:
+        return None
+    between = text[last.mark_spans[-1][1] : open_at]
+    if re.fullmatch(r"[\s,;]*(?:(?:and|or|and even|and then|and his classic|and her classic|as well as)\s*)?(?:[\w’']+\s+){0,2}", between) and "\n" not in between:
+        return last
+    return None
+
+
+def _continues(previous: QuoteFinding | None, seg: _Segment, paragraph_spans: list[tuple[int, int]], text: str) -> bool:
+    """A stand-alone quote paragraph right after a paragraph ending in a quote goes on with that quote."""
+    if previous is None or seg.paragraph == 0:
+        return False
+    lead_start, lead_end = paragraph_spans[seg.paragraph - 1]
+    last_close = previous.mark_spans[-1][1]
+    return lead_start <= last_close and not re.search(r"\w", text[_sentence_end(text, last_close, lead_end) : lead_end])
+
+
+def _next_open(segments: list[_Segment], index: int, paragraph_spans: list[tuple[int, int]]) -> int:
+    seg = segments[index]
+    if index + 1 < len(segments) and segments[index + 1].paragraph == seg.paragraph:
+        return segments[index + 1].open
+    return paragraph_spans[seg.paragraph][1]
+
+
+def _join(finding: QuoteFinding, previous: QuoteFinding) -> None:
+    previous.spans.extend(finding.spans)
+    previous.mark_spans.extend(finding.mark_spans)
+
+
+def _apply(finding: QuoteFinding, attribution: _Attribution, persons: _PersonIndex) -> None:
+    speaker = attribution.speaker
+    assert speaker is not None
+    finding.cue = attribution.cue
+    finding.channel = attribution.channel
+    finding.attribution_start = speaker.start
+    if speaker.pronoun:
+        resolved = persons.resolve(speaker.text, speaker.start)
+        if resolved:
+            finding.speaker, finding.speaker_kind = resolved, SpeakerKind.named
+            return
+        if speaker.text.lower() == "they":
+            finding.speaker, finding.speaker_kind = speaker.text, SpeakerKind.crowd
+            return
+    finding.speaker, finding.speaker_kind = speaker.text, speaker.kind
+    if speaker.kind == SpeakerKind.named:
+        persons.note_speaker(speaker.text, speaker.start)
+
+
+def _context_attribution(
+    text: str, seg: _Segment, lead: str, paragraph_spans: list[tuple[int, int]]
+) -> _Attribution | None:
+    """A quote led in without a speech verb belongs to whoever the lead-in names: the start of
+    its own sentence ("his voice echoing in memory:") or, for a quote standing alone, the
+    paragraph before ("In his caption, he wrote:", "Derek smiled through tears.")."""
+    if lead.strip():
+        lead_end = seg.open
+        lead_start = lead_end - len(lead)
+    elif seg.paragraph:
+        lead_start, lead_end = paragraph_spans[seg.paragraph - 1]
+        lead_start = _sentence_start(text, lead_start, lead_end)
+    else:
+        return None
+    sentence = text[lead_start:lead_end]
+    if not lead.strip() and (sentence.rstrip().endswith(":") or _cues(sentence)):
+        attribution, _ = _pre_attribution(text, lead_start, lead_start + len(sentence.rstrip(" :")))
+        if attribution is not None and attribution.speaker is not None:
+            return attribution
+    colon_led = sentence.rstrip().endswith(":")
+    for start, end, name in reversed(person_names(sentence)):
+        if _NON_PERSON.search(name):
+            continue
+        after = sentence[end:]
+        if re.match(r"['’]s\b", after) or re.match(r"\s+[a-z]", after) or colon_led:
+            return _Attribution(_Speaker(name, lead_start + start, SpeakerKind.named), "", None, lead_end)
+    return None
+
+
+class _PersonIndex:
+    """The people an article names, in order, for resolving "he" and "she"."""
+
+    def __init__(self, text: str, segments: list[_Segment]) -> None:
+        self.mentions: list[tuple[int, str]] = []
+        full_names: dict[str, str] = {}
+        starts = [seg.inner_start for seg in segments]
+        ends = [seg.inner_end for seg in segments]
+
+        def quoted(position: int) -> bool:
+            index = bisect_right(starts, position) - 1
+            return index >= 0 and position < ends[index]
+
+        outside = [m for m in person_names(text) if not quoted(m[0])]
+        for start, _, name in outside:
+            if _NON_PERSON.search(name):
+                continue
+            parts = [p for p in name.split() if not p.endswith(".")]
+            if len(parts) >= 2:
+                full_names.setdefault(parts[-1], name)
+                full_names.setdefault(parts[0], name)
+                self.mentions.append((start, name))
+        for start, _, name in outside:
+            if " " not in name and name in full_names:
+                self.mentions.append((start, name))
+        self.mentions.sort()
+
+    def note_speaker(self, name: str, start: int) -> None:
+        self.mentions.append((start, name))
+        self.mentions.sort()
+
+    def resolve(self, pronoun: str, position: int) -> str | None:
+        if pronoun.lower() not in ("he", "she", "i", "who"):
+            return None
+        best = None
+        for start, name in self.mentions:
+            if start >= position:
+                break
+            best = name
+        return best
+
+
+def find_quotes(text: str) -> list[VerifiedQuote]:
+    """Attributed speech in the article with exact offsets; titles, scare quotes and
+    catchphrases are left out as they are not anyone's statement."""
+    quotes = []
+    for finding in scan_quotes(text):
+        if finding.kind != QuoteKind.speech:
+            continue
+        pieces = [text[s:e] for s, e in finding.spans]
+        quotes.append(
+            VerifiedQuote(
+                speaker=finding.speaker or "unknown",
+                speaker_kind=finding.speaker_kind,
+                text=" ".join(pieces),
+                cue=finding.cue or None,
+                channel=finding.channel,
+                start=finding.start,
+                end=finding.end,
+                spans=[Span(start=s, end=e) for s, e in finding.spans],
+                verified=True,
+            )
+        )
+    return quotes

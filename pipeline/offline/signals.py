@@ -1,0 +1,203 @@
+"""Fabrication signals: countable marks of invented stories, computed for every article."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline.models import Signals, SpeakerKind, VerifiedQuote
+from pipeline.offline.label import label_scores
+from pipeline.offline.model import word_features
+from pipeline.offline.quotes import find_quotes
+from pipeline.offline.text import person_names, sentences, words
+
+__all__ = [
+    "SignalCounts",
+    "measure_signals",
+    "compute_signals",
+    "signals_from_counts",
+    "unverifiable_media",
+    "deceased_people",
+]
+
+_MEDIA_WORDS = frozenset(
+    """video videos footage clip clips recording recordings tape tapes film reel reels file files
+    performance photo photos photograph photographs interview interviews letter letters note notes
+    voicemail message messages rehearsal""".split()
+)
+_HIDDEN_WORDS = frozenset(
+    """lost unreleased unseen private surfaced resurfaced rediscovered recovered discovered uncovered
+    leaked hidden secret final last found restored vault archive archives""".split()
+)
+_HIDDEN_PHRASES = frozenset({"never before", "long lost", "the scenes"})
+
+
+def unverifiable_media(features: frozenset[str]) -> bool:
+    """A sentence (as its word features) that points at a recording, file or interview nobody
+    can be shown: lost, private, leaked, never-before-seen and the like."""
+    return bool(features & _MEDIA_WORDS) and bool(features & _HIDDEN_WORDS or features & _HIDDEN_PHRASES)
+
+
+_VIRAL_RE = re.compile(
+    r"\b(?:millions? of (?:views|fans|people|viewers|likes|shares)|went viral|gone viral|trend(?:ed|ing)|"
+    r"broke the internet|social media (?:exploded|erupted|went wild|lit up)|the internet (?:exploded|erupted|melted)|"
+    r"within (?:minutes|hours)|flooded (?:the internet|social media|timelines)|views in|amassed|"
+    r"(?:across|around) the (?:globe|world)|worldwide|#\w+)",
+    re.IGNORECASE,
+)
+_SUPERLATIVE_WORDS = frozenset(
+    """breathtaking heartbreaking heartwarming stunning stunned transcendent unforgettable eternal
+    eternity legendary legend sacred divine heaven heavenly tear tears sob sobbed sobbing heartfelt
+    emotional incredible masterpiece magical miracle miraculous timeless beautiful breathtakingly
+    speechless soul souls forever profound powerful unbelievable shocking moving touching overwhelmed
+    overwhelming goosebumps chills iconic""".split()
+)
+# Stock phrases of the viral tribute template, matched on the lower-cased text.
+_TEMPLATE_PHRASES = (
+    "stops the world", "stop the world", "the world fell silent", "the world went silent", "time seemed to stop",
+    "time stood still", "not a dry eye", "left fans in tears", "left fans speechless", "left everyone speechless",
+    "never-before-seen", "never before seen", "long-lost", "one thing is clear", "one thing is certain",
+    "it wasn't just", "it wasn’t just", "more than just", "it's not goodbye", "it’s not goodbye",
+    "the world remembers", "will never be the same", "you could feel", "you could almost feel",
+    "broke the internet", "fans around the world", "fans across the globe", "the internet exploded",
+    "social media exploded", "social media erupted", "within hours", "within minutes", "a reminder that",
+    "some dances end", "the music will always go on", "the dance goes on", "the world collectively",
+)
+_TOKEN = re.compile(r"[a-z]+")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2728]")
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’ -]{2,40}(?:,\s*[A-Z][A-Za-z. ]{1,25})?\s*(?:\([A-Za-z ]+\))?\s*[—–-]{1,2}\s)|"
+    r"\((?:AP|Reuters|AFP|CNN|UPI|Bloomberg)\)",
+)
+_DATE = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d\d\b|\b\d{4}-\d{2}-\d{2}\b"
+)
+_DEATH = re.compile(r"\b(?P<late>late)\b|\b(?:passed away|died|has died|had died|lost (?:his|her) battle)\b")
+_DEATH_CONTEXT = 80
+_ACTION_AFTER_DEATH = re.compile(
+    r"^\s+(?:leads|points|clasps|steps|smiles|says|dances|appears|turns|nods|laughs|grins|whispers|winks|"
+    r"takes|reaches|spins|bows|waves|wagging|sings|speaks|looks)\b"
+)
+
+
+@dataclass
+class SignalCounts:
+    """The raw signal values, before the scorer turns them into label scores."""
+
+    quotes: list[VerifiedQuote]
+    quote_count: int
+    unnamed_quote_share: float
+    unverifiable_media: int
+    viral_metrics: int
+    superlative_density: float
+    emoji_headings: int
+    has_dateline: bool
+    posthumous_attributions: int
+    template_phrases: int
+    word_count: int
+
+    def dense(self) -> dict[str, float]:
+        """The values as the scorers' dense features, scaled to comparable ranges."""
+        per_1000 = 1000 / max(self.word_count, 50)
+        return {
+            "unnamed_quote_share": self.unnamed_quote_share,
+            "quote_rate": min(self.quote_count * per_1000 / 10, 3.0),
+            "unverifiable_media": min(self.unverifiable_media, 5) / 5,
+            "viral_metrics": min(self.viral_metrics, 5) / 5,
+            "superlative_density": min(self.superlative_density, 10) / 10,
+            "emoji_headings": min(self.emoji_headings, 3) / 3,
+            "no_dateline": 0.0 if self.has_dateline else 1.0,
+            "posthumous_attributions": min(self.posthumous_attributions, 3) / 3,
+            "template_phrases": min(self.template_phrases, 5) / 5,
+        }
+
+
+@lru_cache(maxsize=64)
+def deceased_people(text: str) -> frozenset[str]:
+    """Names the article itself says have died, with their first and last name as keys too."""
+    dead: set[str] = set()
+    for match in _DEATH.finditer(text):
+        if match.group("late"):
+            # "his late friend, mentor, and fellow legend, Len Goodman": the first name after.
+            names = person_names(text[match.end() : match.end() + _DEATH_CONTEXT].split(".")[0])
+            if names:
+                dead.add(names[0][2])
+        else:
+            # "Len Goodman, who passed away in 2023" / "Len Goodman passed away": the last name before.
+            before = text[max(0, match.start() - _DEATH_CONTEXT) : match.start()]
+            names = person_names(re.split(r"[.!?\n]", before)[-1])
+            if names:
+                dead.add(names[-1][2])
+    keys = set(dead)
+    for name in dead:
+        parts = name.split()
+        keys.update((parts[0], parts[-1]))
+    return frozenset(keys)
+
+
+def _posthumous(text: str, quotes: list[VerifiedQuote]) -> int:
+    dead = deceased_people(text)
+    if not dead:
+        return 0
+    count = sum(1 for q in quotes if set(q.speaker.split()) & dead or q.speaker in dead)
+    for start, end, name in person_names(text):
+        if (name in dead or name.split()[0] in dead) and _ACTION_AFTER_DEATH.match(text[end : end + 20]):
+            count += 1
+    return count
+
+
+def _emoji_headings(text: str) -> int:
+    count = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and len(stripped.split()) <= 12 and (_EMOJI.match(stripped) or _EMOJI.search(stripped[-3:])):
+            count += 1
+    return count
+
+
+@lru_cache(maxsize=64)
+def measure_signals(text: str) -> SignalCounts:
+    """The raw signals of an article; cached, as the engine and the runner both ask for them."""
+    quotes = find_quotes(text)
+    word_count = len(words(text))
+    unnamed = sum(1 for q in quotes if q.speaker_kind != SpeakerKind.named)
+    opening = text[:400]
+    has_dateline = bool(_DATELINE.search(opening) or _DATE.search(opening))
+    unverifiable = sum(1 for s, e in sentences(text) if unverifiable_media(word_features(text[s:e])))
+    lowered = text.lower()
+    tokens = _TOKEN.findall(lowered)
+    return SignalCounts(
+        quotes=quotes,
+        quote_count=len(quotes),
+        unnamed_quote_share=unnamed / len(quotes) if quotes else 0.0,
+        unverifiable_media=unverifiable,
+        viral_metrics=len(_VIRAL_RE.findall(text)),
+        superlative_density=100 * sum(t in _SUPERLATIVE_WORDS for t in tokens) / max(word_count, 1),
+        emoji_headings=_emoji_headings(text),
+        has_dateline=has_dateline,
+        posthumous_attributions=_posthumous(text, quotes),
+        template_phrases=sum(lowered.count(phrase) for phrase in _TEMPLATE_PHRASES),
+        word_count=word_count,
+    )
+
+
+def compute_signals(text: str) -> Signals:
+    """The fabrication signals of an article and the offline scorer's per-label scores."""
+    return signals_from_counts(text, measure_signals(text))
+
+
+def signals_from_counts(text: str, counts: SignalCounts) -> Signals:
+    return Signals(
+        quote_count=counts.quote_count,
+        unnamed_quote_share=round(counts.unnamed_quote_share, 4),
+        unverifiable_media=counts.unverifiable_media,
+        viral_metrics=counts.viral_metrics,
+        superlative_density=round(counts.superlative_density, 4),
+        emoji_headings=counts.emoji_headings,
+        has_dateline=counts.has_dateline,
+        posthumous_attributions=counts.posthumous_attributions,
+        template_phrases=counts.template_phrases,
+        scores=label_scores(text, counts.dense()),
+    )

@@ -1,0 +1,100 @@
+"""Text helpers shared by the offline rules: paragraphs, sentences, words and names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+__all__ = [
+    "WORD_RE",
+    "NAME_RE",
+    "PRONOUNS",
+    "paragraphs",
+    "sentences",
+    "words",
+    "person_names",
+]
+
+WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*%?")
+
+# Titles that may precede a name; abbreviations that must not end a sentence.
+_TITLES = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady)"
+_ABBREVIATIONS = re.compile(
+    r"(?:\b" + _TITLES[3:-1] + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
+)
+_NAME_WORD = r"[A-Z][a-zA-Z'’-]*[a-z][a-zA-Z'’-]*|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}(?=\s+[A-Z][a-z])"
+NAME_RE = re.compile(
+    r"(?:\b" + _TITLES + r"\.?[ \t]+)?\b(?:" + _NAME_WORD + r")"
+    r"(?:[ \t]+(?:(?:de|van|von|der|la|le|bin|al|da|di|du|del)[ \t]+)?(?:" + _NAME_WORD + r"))*"
+)
+
+PRONOUNS = frozenset({"he", "she", "i", "we", "they", "it", "who", "you"})
+
+# Capitalised words that start sentences or name things other than people.
+_NOT_NAME_START = frozenset(
+    """a an the this that these those it its he she his her they their we our i you your my
+    but and or so yet then now when while after before as if in on at of for with from by to
+    into about over under since during within without because although though however still
+    also even just only meanwhile later earlier there here what which who where why how
+    one another some many most several every each all no not more other others both
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december today yesterday tonight
+    asked according instead despite like unlike among amid across""".split()
+)
+
+
+def paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every non-blank line; the seeds and most feeds put one paragraph a line."""
+    for match in re.finditer(r"[^\n]+", text):
+        if match.group().strip():
+            yield match.start(), match.end()
+
+
+_SENTENCE_END = re.compile(r"[.!?…]+[”\"’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n+")
+
+
+@lru_cache(maxsize=64)
+def sentences(text: str, start: int = 0, end: int | None = None) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence in text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if match.group()[0] == "." and _ABBREVIATIONS.search(text, max(begin, match.start() - 6), match.start() + 1):
+            continue
+        spans.append((begin, match.end()))
+        begin = match.end()
+    spans.append((begin, end))
+    trimmed = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            trimmed.append((s, e))
+    return tuple(trimmed)
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+@lru_cache(maxsize=4096)
+def person_names(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Capitalised name sequences that can stand for a person, with offsets; a leading
+    sentence-initial function word is dropped ("But Derek Hough" -> "Derek Hough")."""
+    found = []
+    for match in NAME_RE.finditer(text):
+        tokens = match.group().split()
+        start = match.start()
+        while tokens and re.sub(r"['’]s$", "", tokens[0]).lower().strip(".") in _NOT_NAME_START:
+            start = text.index(tokens[1], start + len(tokens[0])) if len(tokens) > 1 else match.end()
+            tokens = tokens[1:]
+        if not tokens:
+            continue
+        name = " ".join(tokens)
+        name = re.sub(r"['’]s$", "", name)
+        found.append((start, start + len(name), name))
+    return tuple(found)

@@ -1,0 +1,91 @@
+"""What people read: the run summary, one analysis in full, and (later) the morning report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .store import StoredResult
+
+__all__ = ["summary_table", "analysis_view", "runs_table"]
+
+_LABEL_STYLES = {"likely_fabrication": "bold red", "tribute": "yellow", "news": "green"}
+
+
+def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]]) -> Table:
+    """One row per input of a run: status, label, confidence, quotes, claims."""
+    by_key = {result.cache_key: result for result in results}
+    table = Table(title="pipeline run", show_lines=False)
+    for column in ("source", "status", "label", "conf", "quotes ok/rejected", "claims", "reason"):
+        table.add_column(column, overflow="fold")
+    for outcome in outcomes:
+        result = by_key.get(outcome["cache_key"] or "")
+        source = outcome["source_path"] + (f" [{outcome['record_id']}]" if outcome["record_id"] else "")
+        if result is None:
+            table.add_row(source, outcome["status"], "", "", "", "", outcome["reason"] or "")
+            continue
+        analysis = result.analysis
+        table.add_row(
+            source,
+            outcome["status"],
+            Text(analysis.label.value, style=_LABEL_STYLES[analysis.label.value]),
+            f"{analysis.confidence:.2f}",
+            f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
+            str(len(analysis.claims)),
+            ", ".join(reason.value for reason in analysis.reasons),
+        )
+    return table
+
+
+def analysis_view(result: StoredResult) -> Group:
+    """One stored analysis, readable in a terminal."""
+    analysis = result.analysis
+    header = Text()
+    header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
+    header.append(f"article {result.article.article_id[:16]}  ")
+    header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
+    header.append(f"  confidence {analysis.confidence:.2f}\n")
+    header.append(f"reasons: {', '.join(reason.value for reason in analysis.reasons) or '-'}\n")
+    header.append(f"{analysis.rationale}\n", style="italic")
+    header.append(
+        f"engine {result.engine}  model {result.model}  prompt {result.prompt_version} ({result.prompt_hash})  "
+        f"tokens {result.input_tokens}+{result.output_tokens} in {result.requests} requests  {result.created_at}\n"
+    )
+    quotes = Table(title="verified quotes", show_lines=True)
+    for column in ("speaker", "kind", "quote", "cue / channel", "offsets"):
+        quotes.add_column(column, overflow="fold")
+    for quote in analysis.quotes:
+        quotes.add_row(quote.speaker, quote.speaker_kind.value, quote.text,
+                       " / ".join(filter(None, [quote.cue, quote.channel])), f"{quote.start}-{quote.end}")
+    parts: list[Any] = [header, quotes]
+    if analysis.rejected_quotes:
+        rejected = Table(title="rejected quotes (not in the article)", show_lines=True)
+        for column in ("speaker", "quote", "reason"):
+            rejected.add_column(column, overflow="fold")
+        for quote in analysis.rejected_quotes:
+            rejected.add_row(quote.speaker, quote.text, quote.reason)
+        parts.append(rejected)
+    claims = Table(title="claims to confirm", show_lines=True)
+    for column in ("priority", "event", "who / when / where", "why", "check with"):
+        claims.add_column(column, overflow="fold")
+    for claim in analysis.claims:
+        claims.add_row(claim.priority.value, claim.event,
+                       " / ".join(part or "?" for part in (claim.who, claim.when, claim.where)),
+                       ", ".join(reason.value for reason in claim.why), claim.check_with)
+    parts.append(claims)
+    return Group(*parts)
+
+
+def runs_table(runs: list[dict[str, Any]]) -> Table:
+    """The run ledger."""
+    table = Table(title="runs")
+    columns = ("run_id", "started_at", "ended_at", "status", "engine", "model", "ok", "cached",
+               "failed", "skipped", "requests", "input_tokens", "output_tokens")
+    for column in columns:
+        table.add_column(column)
+    for run in runs:
+        table.add_row(*("" if run.get(column) is None else str(run[column]) for column in columns))
+    return table

@@ -1,0 +1,247 @@
+"""The batch: read inputs as a stream, analyse what the cache lacks, verify, store.
+
+Each finished article is committed the moment it completes, so a run killed at
+any point loses nothing finished and a re-run pays only for the rest. One
+article's failure is recorded and the batch goes on; a fatal provider error
+(bad key, exhausted quota, unknown model) stops the run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .errors import FatalProviderError, ProviderError
+from .llm import LLMEngine, generation_params
+from .models import Analysis, Article, EngineAnswer, QuoteDraft, RejectedQuote, SkippedInput, Usage, VerifiedQuote, schema_hash
+from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
+from .prompts import load_prompt
+from .settings import Engine, Settings
+from .sources import iter_articles
+from .store import CacheIdentity, Store, cache_key
+from .verify import reject_quotes, verify_quotes
+
+__all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "make_engine", "analyse_article", "run_batch", "run"]
+
+NOT_FOUND = "not in the article word for word"
+
+
+class AnalysisEngine(Protocol):
+    name: str
+    identity: CacheIdentity
+    reasks: bool
+
+    async def analyse(self, article: Article) -> EngineAnswer: ...
+
+    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer: ...
+
+
+class OfflineEngine:
+    """The embedded default: deterministic rules and fitted weights, no network."""
+
+    name = "offline"
+    reasks = False
+
+    def __init__(self) -> None:
+        self.identity = CacheIdentity(
+            engine="offline",
+            model="offline",
+            mode="rules",
+            prompt_version=OFFLINE_VERSION,
+            prompt_hash=hashlib.sha256(OFFLINE_VERSION.encode()).hexdigest()[:16],
+            schema_hash=schema_hash(),
+            params={},
+        )
+
+    async def analyse(self, article: Article) -> EngineAnswer:
+        return EngineAnswer(
+            verdict=analyse_offline(article),
+            raw_responses=[],
+            usage=Usage(requests=0, input_tokens=0, output_tokens=0),
+        )
+
+    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
+        raise NotImplementedError("the offline engine quotes only what the text contains")
+
+
+class _ConfiguredLLMEngine(LLMEngine):
+    reasks = True
+
+    def __init__(self, settings: Settings, **kwargs):
+        prompt = load_prompt(settings.prompt_version)
+        super().__init__(settings, prompt, **kwargs)
+        self.identity = CacheIdentity(
+            engine="llm",
+            model=settings.model or "",
+            mode=settings.mode.value,
+            prompt_version=prompt.version,
+            prompt_hash=prompt.hash,
+            schema_hash=schema_hash(),
+            params=generation_params(settings),
+        )
+
+
+def make_engine(settings: Settings, **llm_kwargs) -> AnalysisEngine:
+    """The engine the settings ask for (``auto``: the LLM when an endpoint is configured)."""
+    if settings.resolved_engine is Engine.offline:
+        return OfflineEngine()
+    return _ConfiguredLLMEngine(settings, **llm_kwargs)
+
+
+def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    unique = []
+    for quote in quotes:
+        spans = tuple((span.start, span.end) for span in quote.spans)
+        if spans not in seen:
+            seen.add(spans)
+            unique.append(quote)
+    return unique
+
+
+async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Analysis, list[EngineAnswer]]:
+    """Analyse one article and verify every quote against its text.
+
+    A quote the text lacks earns one re-ask naming it; whatever still fails to
+    verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
+    """
+    answers = [await engine.analyse(article)]
+    verified, missing = verify_quotes(article.text, answers[0].verdict.quotes)
+    rejected: list[RejectedQuote] = []
+    if missing and engine.reasks:
+        answers.append(await engine.reask_quotes(article, answers[0], missing))
+        verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
+        verified = _dedupe(verified + verified_again)
+        rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
+            still_missing, f"{NOT_FOUND} (after one re-ask)"
+        )
+    elif missing:
+        rejected = reject_quotes(missing, NOT_FOUND)
+    verdict = answers[-1].verdict
+    analysis = Analysis(
+        article_id=article.article_id,
+        label=verdict.label,
+        confidence=verdict.confidence,
+        reasons=list(dict.fromkeys(verdict.reasons)),
+        rationale=verdict.rationale,
+        quotes=verified,
+        rejected_quotes=rejected,
+        claims=verdict.claims,
+        signals=compute_signals(article.text),
+    )
+    return analysis, answers
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    engine: str
+    model: str
+    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "cached": 0, "failed": 0, "skipped": 0})
+    fatal: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0: every article analysed or cached; 1: some failed; 2: the run was stopped."""
+        if self.fatal:
+            return 2
+        return 1 if self.counts["failed"] else 0
+
+
+async def run_batch(
+    paths: Sequence[str],
+    settings: Settings,
+    store: Store,
+    *,
+    refresh: bool = False,
+    engine: AnalysisEngine | None = None,
+    on_outcome: Callable[[str, str, str | None], None] | None = None,
+) -> RunResult:
+    """Analyse every article under ``paths`` that has no result under the current key."""
+    engine = engine or make_engine(settings)
+    run_id = store.start_run(engine.name, engine.identity.model)
+    result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
+    slots = asyncio.Semaphore(settings.concurrency)
+    in_flight: dict[str, asyncio.Task] = {}
+    waiting_duplicates: set[asyncio.Task] = set()
+
+    def note(status: str, source: str, reason: str | None = None) -> None:
+        result.counts[status] += 1
+        if on_outcome:
+            on_outcome(status, source, reason)
+
+    async def analyse_and_store(article: Article, key: str) -> None:
+        try:
+            started = time.perf_counter()
+            try:
+                analysis, answers = await analyse_article(article, engine)
+            except FatalProviderError as error:
+                result.fatal = result.fatal or str(error)
+                raise
+            except ProviderError as error:
+                store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
+                                     article_id=article.article_id, status="failed", reason=str(error), key=key)
+                note("failed", article.source_path, str(error))
+                return
+            latency_ms = int((time.perf_counter() - started) * 1000)
+            store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
+            note("ok", article.source_path)
+        finally:
+            slots.release()
+            in_flight.pop(key, None)
+
+    async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
+        await asyncio.wait([first])
+        if store.has_result(key):
+            store.record_cached(run_id, article, key)
+            note("cached", article.source_path)
+
+    def pending() -> list[asyncio.Task]:
+        return [*in_flight.values(), *waiting_duplicates]
+
+    status = "finished"
+    try:
+        for item in iter_articles(paths):
+            if result.fatal:
+                break
+            if isinstance(item, SkippedInput):
+                store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
+                                     status="skipped", reason=item.reason)
+                note("skipped", item.source_path, item.reason)
+                continue
+            key = cache_key(item.article_id, engine.identity)
+            if key in in_flight:
+                waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
+                waiting_duplicates.add(waiter)
+                waiter.add_done_callback(waiting_duplicates.discard)
+                continue
+            if not refresh and store.has_result(key):
+                store.record_cached(run_id, item, key)
+                note("cached", item.source_path)
+                continue
+            await slots.acquire()
+            if result.fatal:
+                slots.release()
+                break
+            in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
+        await asyncio.gather(*pending(), return_exceptions=True)
+    except BaseException:
+        status = "interrupted"
+        raise
+    finally:
+        for task in pending():
+            task.cancel()
+        if result.fatal:
+            status = "aborted"
+        store.finish_run(run_id, status)
+    return result
+
+
+def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:
+    """Synchronous entry point: open the store, run the batch, close the store."""
+    with Store(settings.db) as store:
+        return asyncio.run(run_batch(paths, settings, store, refresh=refresh, **kwargs))

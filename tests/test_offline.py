@@ -1,0 +1,228 @@
+"""The offline engine on the seeds (read by hand) and on hand-written labelled articles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.models import Article, Label, Priority, ReasonCode, SpeakerKind
+from pipeline.offline import OFFLINE_VERSION, analyse_offline, compute_signals, find_quotes
+from pipeline.offline.model import weights_digest
+from pipeline.sources import article_id
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+FIXTURES = ROOT / "tests" / "fixtures" / "labelled" / "articles.jsonl"
+
+named, role, anonymous, crowd = SpeakerKind.named, SpeakerKind.role, SpeakerKind.anonymous, SpeakerKind.crowd
+
+# Every attributed statement in each seed, in order: (start of the quoted words, speaker, kind).
+# Titles ("A Dance from Heaven"), scare quotes, catchphrases ("pickle me walnuts") and one-word
+# fragments ("spiritual") are not statements and must not appear.
+SEED_QUOTES = {
+    "000_017d009fcb9ae1b1.txt": [
+        ("He was tough, but that’s what made", "Derek", named),
+        ("the purest dancers to ever grace", "Goodman", named),
+        ("the heartbeat of ballroom dance itself", "Derek", named),
+        ("The file was labeled simply", "one team member", role),
+        ("This was our last dance together. Len taught me", "Derek", named),
+        ("Watching this made me cry", "Bruno Tonioli", named),
+        ("What a gift to us all", "Carrie Ann Inaba", named),
+        ("Now that’s what I call a proper dance", "Len", named),
+        ("a love letter to Len", "Fans", crowd),
+        ("the most beautiful thing ever done", "Fans", crowd),
+        ("I didn’t just cry", "One user", crowd),
+        ("Derek just proved that art doesn’t die", "Another", crowd),
+        ("Len was my teacher", "Derek", named),
+        ("Oh, he’d probably say", "Derek", named),
+        ("Keep dancing, my friends", "Len", named),
+        ("a masterpiece of love, memory, and movement", "Fans", crowd),
+    ],
+    "001_6b2d5439dc92a053.txt": [
+        ("a heartbeat trapped in light", "The technician", role),
+        ("I didn’t even realize what I was looking at", "the archivist", role),
+        ("She’s not dancing with him", "one observer", crowd),
+        ("It wasn’t meant for broadcast", "a source close to the project", role),
+        ("It’s not just dance", "one critic", role),
+        ("It feels like they’re saying goodbye", "one fan", crowd),
+        ("This isn’t choreography", "Another", crowd),
+        ("a masterclass in emotional honesty", "Misty Copeland", named),
+        ("Art like this doesn’t age", "Paula Abdul", named),
+        ("I honestly didn’t know that recording still existed", "Derek Hough", named),
+        ("Carrie Ann has always been one of the most soulful", "Derek Hough", named),
+        ("Time disappears when you move from the heart", "Carrie Ann Inaba", named),
+        ("We didn’t choreograph it to be perfect", "Derek", named),
+    ],
+    "002_5b5f8691c1bc7641.txt": [
+        ("This wasn’t about fame", "one viewer", crowd),
+        ("Keep it simple, keep it pure", "Len", named),
+        ("That was perfection", "One of them", anonymous),
+        ("Mark and I have shared so many moments", "Derek", named),
+        ("Dance has always been our way of speaking", "Mark", named),
+        ("I don’t even watch Dancing with the Stars", "One user", crowd),
+        ("This wasn’t a performance", "Another", crowd),
+        ("a masterclass in authenticity", "former DWTS contestants and professionals", crowd),
+        ("a reminder of why this show matters", "former DWTS contestants and professionals", crowd),
+        ("Sometimes the most powerful thing you can do", "Derek", named),
+        ("Great dancers are not great", "Martha Graham", named),
+    ],
+}
+
+
+def _article(text: str, source: str = "test") -> Article:
+    return Article(
+        article_id=article_id(text),
+        text=text,
+        title=None,
+        url=None,
+        published=None,
+        source_path=source,
+        record_id=None,
+    )
+
+
+def _seed(name: str) -> str:
+    return (SEEDS / name).read_text(encoding="utf-8")
+
+
+def _fixtures() -> list[dict]:
+    return [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
+def test_seed_is_likely_fabrication(name: str) -> None:
+    verdict = analyse_offline(_article(_seed(name), name))
+    assert verdict.label == Label.likely_fabrication
+    assert verdict.confidence > 0.9
+    assert ReasonCode.viral_metrics in verdict.reasons
+
+
+@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
+def test_seed_quotes_and_speakers(name: str) -> None:
+    found = [(q.text, q.speaker, q.speaker_kind) for q in find_quotes(_seed(name))]
+    assert len(found) == len(SEED_QUOTES[name]), [t[:40] for t, _, _ in found]
+    for (text, speaker, kind), (prefix, expected_speaker, expected_kind) in zip(found, SEED_QUOTES[name]):
+        assert text.startswith(prefix), (text[:60], prefix)
+        assert (speaker, kind) == (expected_speaker, expected_kind), text[:60]
+
+
+@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
+def test_quote_offsets_index_the_text(name: str) -> None:
+    text = _seed(name)
+    for quote in find_quotes(text):
+        pieces = [text[span.start : span.end] for span in quote.spans]
+        assert quote.text == " ".join(pieces)
+        assert (quote.start, quote.end) == (quote.spans[0].start, quote.spans[-1].end)
+        assert quote.verified
+
+
+def test_split_quote_is_one_quote_with_two_spans() -> None:
+    text = "“He was tough,” Derek once said, “but that’s what made his approval mean everything.”"
+    (quote,) = find_quotes(text)
+    assert [text[s.start : s.end] for s in quote.spans] == [
+        "He was tough,",
+        "but that’s what made his approval mean everything.",
+    ]
+    assert quote.text == "He was tough, but that’s what made his approval mean everything."
+    assert (quote.start, quote.end) == (1, len(text) - 1)
+    assert (quote.speaker, quote.speaker_kind, quote.cue) == ("Derek", named, "said")
+
+
+def test_pronoun_resolves_to_the_nearest_named_person() -> None:
+    text = (
+        "Senator Maria Lopez spoke in Austin on Monday.\n\n"
+        "\"We will fund every school in this state,\" she said.\n\n"
+        "''The budget is balanced,'' said Tom Reed, the state treasurer."
+    )
+    quotes = find_quotes(text)
+    assert [(q.speaker, q.speaker_kind) for q in quotes] == [("Senator Maria Lopez", named), ("Tom Reed", named)]
+
+
+def test_titles_scare_quotes_and_fragments_are_not_speech() -> None:
+    text = (
+        "She released a song titled “Moon Over Water” last year. Critics called the tour a “triumph.” "
+        "His catchphrases — “pickle me walnuts” and “a ten from Len” — were famous."
+    )
+    assert find_quotes(text) == []
+
+
+def test_quote_running_over_a_paragraph_break() -> None:
+    text = "Mayor Ann Bell spoke on Monday.\n\n“We will rebuild the bridge.\n\n“And we will do it this year,” she said."
+    (quote,) = find_quotes(text)
+    assert [text[s.start : s.end] for s in quote.spans] == ["We will rebuild the bridge.", "And we will do it this year,"]
+    assert (quote.speaker, quote.speaker_kind) == ("Mayor Ann Bell", named)
+
+
+def test_role_and_crowd_speakers() -> None:
+    text = (
+        "“It was never meant for broadcast,” says a source close to the project.\n"
+        "“I cried for an hour,” one user wrote.\n"
+        "Fans called it “the best thing on television this year.”"
+    )
+    kinds = [(q.speaker, q.speaker_kind) for q in find_quotes(text)]
+    assert kinds == [("a source close to the project", role), ("one user", crowd), ("Fans", crowd)]
+
+
+@pytest.mark.parametrize("record", _fixtures(), ids=lambda r: r["id"])
+def test_labelled_fixture(record: dict) -> None:
+    verdict = analyse_offline(_article(record["text"], record["id"]))
+    assert verdict.label.value == record["label"]
+    assert 0.5 <= verdict.confidence <= 1
+
+
+def test_fixtures_cover_every_label_three_times() -> None:
+    counts = {label.value: 0 for label in Label}
+    for record in _fixtures():
+        counts[record["label"]] += 1
+    assert min(counts.values()) >= 3
+
+
+def test_signals_of_a_fabricated_tribute() -> None:
+    signals = compute_signals(_seed("000_017d009fcb9ae1b1.txt"))
+    assert signals.emoji_headings >= 5
+    assert not signals.has_dateline
+    assert signals.posthumous_attributions >= 2  # Len Goodman, dead, speaks and dances "later"
+    assert signals.unverifiable_media >= 1
+    assert signals.viral_metrics >= 2
+    assert signals.quote_count == len(SEED_QUOTES["000_017d009fcb9ae1b1.txt"])
+    assert signals.scores[Label.likely_fabrication.value] > 0.9
+    assert abs(sum(signals.scores.values()) - 1) < 1e-3
+
+
+def test_signals_of_plain_news() -> None:
+    news = next(r for r in _fixtures() if r["id"] == "news-storm")
+    signals = compute_signals(news["text"])
+    assert signals.has_dateline
+    assert signals.posthumous_attributions == 0
+    assert signals.emoji_headings == 0
+    assert signals.unnamed_quote_share == 0
+    assert signals.scores[Label.news.value] > 0.5
+
+
+def test_seed_claims_flag_the_release_with_high_priority() -> None:
+    claims = analyse_offline(_article(_seed("000_017d009fcb9ae1b1.txt"))).claims
+    release = [c for c in claims if "releasing a never-before-seen performance" in c.event]
+    assert release and release[0].priority == Priority.high
+    assert ReasonCode.unverifiable_media in release[0].why
+    assert release[0].who == "Derek Hough"
+
+
+def test_feelings_are_not_claims() -> None:
+    assert analyse_offline(_article("I just love how this song makes me feel so alive.")).claims == []
+
+
+def test_statistics_are_claims() -> None:
+    text = "Unemployment fell to 4.1 percent last year, the lowest rate since 2001."
+    assert analyse_offline(_article(text)).claims
+
+
+def test_engine_is_deterministic_and_versioned() -> None:
+    article = _article(_seed("001_6b2d5439dc92a053.txt"))
+    assert analyse_offline(article) == analyse_offline(article)
+    assert OFFLINE_VERSION.endswith(weights_digest())
+
+
+def test_weights_file_stays_small() -> None:
+    assert (ROOT / "pipeline" / "data" / "offline_weights.json").stat().st_size < 200_000
