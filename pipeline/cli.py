@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from .errors import ConfigError, PipelineError
+from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS
 from .report import analysis_view, runs_table, summary_table
 from .runner import run as run_pipeline
@@ -121,3 +122,27 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many 
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         stdout.print(runs_table(store.runs(limit)))
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)],
+    task: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(TASKS)} (default: detected from the records).")] = None,
+    engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Measure an engine on a labelled dataset: label, quote or claim figures."""
+    if task is not None and task not in TASKS:
+        console.print(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+        raise typer.Exit(2)
+    settings = _settings(engine=engine, model=model, base_url=base_url)
+    try:
+        figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
+    except PipelineError as error:
+        raise _fail(error) from None
+    if as_json:
+        stdout.print_json(json.dumps(figures))
+    else:
+        print(render_eval(figures))

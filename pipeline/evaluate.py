@@ -25,6 +25,7 @@ Three tasks, detected from the records when not given:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
@@ -34,10 +35,12 @@ from typing import Any
 
 from pipeline.models import Article, ArticleVerdict, Label
 from pipeline.offline import analyse_offline
+from pipeline.runner import OfflineEngine, make_engine
+from pipeline.settings import Settings
 from pipeline.sources import article_id
 from pipeline.verify import verify_quotes
 
-__all__ = ["evaluate_file", "render_eval", "detect_task", "speaker_matches", "TASKS"]
+__all__ = ["evaluate_file", "render_eval", "detect_task", "speaker_matches", "engine_analyser", "TASKS"]
 
 TASKS = ("label", "quotes", "claims")
 _QUOTE_TYPES = ("direct", "mixed", "indirect")
@@ -94,6 +97,24 @@ def _with_progress(items: list[dict[str, Any]], enabled: bool, description: str)
         for item in items:
             yield item
             progress.advance(task)
+
+
+def engine_analyser(settings: Settings) -> Callable[[Article], ArticleVerdict]:
+    """The engine the settings choose, as the synchronous ``analyse`` that ``evaluate_file`` takes.
+
+    LLM answers are taken as the model gives them, before quote verification, so the
+    figures measure the model; one event loop serves every call so the HTTP client's
+    connections are reused.
+    """
+    engine = make_engine(settings)
+    if isinstance(engine, OfflineEngine):
+        return analyse_offline
+    loop = asyncio.new_event_loop()
+
+    def analyse(article: Article) -> ArticleVerdict:
+        return loop.run_until_complete(engine.analyse(article)).verdict
+
+    return analyse
 
 
 def evaluate_file(

@@ -13,6 +13,9 @@
 | timeout        | --timeout        | PIPELINE_TIMEOUT         | timeout         |
 | max_retries    | --max-retries    | PIPELINE_MAX_RETRIES     | max_retries     |
 | prompt_version | --prompt-version | PIPELINE_PROMPT_VERSION  | prompt_version  |
+| temperature    | (none)           | PIPELINE_TEMPERATURE     | temperature     |
+| max_tokens     | (none)           | PIPELINE_MAX_TOKENS      | max_tokens      |
+| max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied.
@@ -76,6 +79,8 @@ class Settings:
             raise ConfigError("concurrency must be at least 1 (--concurrency)")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more (--max-retries)")
+        if self.max_tokens < 1 or self.max_input_chars < 1:
+            raise ConfigError("max_tokens and max_input_chars must be positive (PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS)")
         if self.resolved_engine is Engine.llm:
             if not self.model:
                 raise ConfigError(
@@ -99,6 +104,9 @@ _ENV_NAMES = {
     "timeout": "PIPELINE_TIMEOUT",
     "max_retries": "PIPELINE_MAX_RETRIES",
     "prompt_version": "PIPELINE_PROMPT_VERSION",
+    "temperature": "PIPELINE_TEMPERATURE",
+    "max_tokens": "PIPELINE_MAX_TOKENS",
+    "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
 }
 _FILE_FORBIDDEN = {"api_key"}
 

@@ -1,0 +1,104 @@
+import asyncio
+import dataclasses
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.errors import RunLockedError
+from pipeline.runner import OfflineEngine, analyse_article
+from pipeline.sources import iter_articles
+from pipeline.store import CacheIdentity, Store, cache_key
+
+IDENTITY = CacheIdentity(engine="llm", model="m", mode="tools", prompt_version="v1", prompt_hash="p" * 16,
+                         schema_hash="s" * 16, params={"temperature": 0.0, "max_tokens": 100})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "other"},
+        {"mode": "json_schema"},
+        {"prompt_version": "v2"},
+        {"prompt_hash": "q" * 16},
+        {"schema_hash": "t" * 16},
+        {"params": {"temperature": 0.5, "max_tokens": 100}},
+        {"engine": "offline"},
+    ],
+)
+def test_every_part_of_the_identity_changes_the_cache_key(change):
+    assert cache_key("a" * 64, dataclasses.replace(IDENTITY, **change)) != cache_key("a" * 64, IDENTITY)
+
+
+def test_the_cache_key_is_stable_and_ignores_parameter_order():
+    reordered = dataclasses.replace(IDENTITY, params={"max_tokens": 100, "temperature": 0.0})
+    assert cache_key("a" * 64, reordered) == cache_key("a" * 64, IDENTITY)
+    assert cache_key("b" * 64, IDENTITY) != cache_key("a" * 64, IDENTITY)
+
+
+@pytest.fixture
+def seed_analysis():
+    article = next(item for item in iter_articles(["seeds/"]))
+    engine = OfflineEngine()
+    analysis, answers = asyncio.run(analyse_article(article, engine))
+    return article, engine.identity, analysis, answers
+
+
+def test_a_saved_result_reads_back_whole_and_in_the_views(tmp_path, seed_analysis):
+    article, identity, analysis, answers = seed_analysis
+    key = cache_key(article.article_id, identity)
+    with Store(tmp_path / "p.db") as store:
+        run_id = store.start_run("offline", "offline")
+        assert not store.has_result(key)
+        store.save_result(run_id, article, key, identity, analysis, answers, latency_ms=5)
+        store.finish_run(run_id, "finished")
+        assert store.has_result(key)
+        stored = store.get_result(key)
+        assert stored.analysis == analysis and stored.article.text == article.text
+        assert [r.cache_key for r in store.find_results(article.article_id[:8])] == [key]
+        assert [r.cache_key for r in store.find_results(article.source_path)] == [key]
+        record = stored.to_record()
+        assert record["sources"] == [{"source_path": article.source_path, "record_id": None}]
+        assert record["prompt_version"] == identity.prompt_version and record["usage"]["requests"] == 0
+    db = sqlite3.connect(tmp_path / "p.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT label, quotes FROM articles").fetchone() == (analysis.label.value, len(analysis.quotes))
+    assert db.execute("SELECT COUNT(*) FROM quotes").fetchone()[0] == len(analysis.quotes)
+    assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == len(analysis.claims)
+    assert db.execute("SELECT ok, failed, cached, skipped FROM runs").fetchone() == (1, 0, 0, 0)
+    quote = analysis.quotes[0]
+    assert db.execute("SELECT text, start, \"end\" FROM quotes LIMIT 1").fetchone() == (quote.text, quote.start, quote.end)
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path, seed_analysis):
+    article, identity, analysis, answers = seed_analysis
+    key = cache_key(article.article_id, identity)
+    with Store(tmp_path / "p.db") as store:
+        run_id = store.start_run("offline", "offline")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.save_result(None, article, key, identity, analysis, answers, latency_ms=5)  # outcome.run_id NOT NULL
+        assert not store.has_result(key)
+        assert store.db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == 0
+        store.finish_run(run_id, "finished")
+
+
+def test_a_live_run_holds_the_lock_and_a_dead_ones_is_taken_over(tmp_path):
+    path = tmp_path / "p.db"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pipeline.store import Store; s = Store(sys.argv[1]); s.start_run('offline', 'offline');"
+        "print('locked', flush=True); time.sleep(60)"), str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with Store(path) as store, pytest.raises(RunLockedError, match=f"pid {holder.pid}"):
+            store.start_run("offline", "offline")
+    finally:
+        holder.kill()
+        holder.wait()
+    with Store(path) as store:
+        run_id = store.start_run("offline", "offline")
+        assert [run["status"] for run in store.runs()] == ["running", "interrupted"]
+        store.finish_run(run_id, "finished")
+        assert store.db.execute("SELECT COUNT(*) FROM lock").fetchone()[0] == 0
+    assert os.path.exists(path)
