@@ -10,10 +10,14 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from . import batch as batch_mode
 from .errors import ConfigError, PipelineError
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
-from .export import EXPORT_FORMATS
+from .export import EXPORT_FORMATS, export_results
+from .html_report import render_markdown, write_report
 from .report import analysis_view, runs_table, summary_table
+from .progress import RunProgress
+from .runner import Budget, RunResult
 from .runner import run as run_pipeline
 from .settings import Engine, LLMMode, Settings, load_settings
 from .store import Store
@@ -54,11 +58,15 @@ def run(
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version in prompts/.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
+    limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
+    max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
+    log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
-    Exit code 0: every article analysed or cached; 1: some failed; 2: usage,
-    configuration or provider-account error.
+    Exit code 0: every article analysed or cached, or a --limit / --max-cost
+    reached with no failure; 1: some failed; 2: usage, configuration or
+    provider-account error.
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
@@ -66,18 +74,28 @@ def run(
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     try:
-        result = run_pipeline(paths, settings, refresh=refresh)
+        with RunProgress(console, every=log_every) as progress:
+            result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
+                                  on_outcome=progress)
     except PipelineError as error:
         raise _fail(error) from None
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
             stdout.print(summary_table(list(store.iter_results(result.run_id)), outcomes))
+    _print_result(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
-    console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}")
+    cost = "" if result.cost is None else f", est. ${result.cost:.4f}"
+    console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
+                  f"tokens {result.input_tokens} in / {result.output_tokens} out{cost}")
+    if result.stopped:
+        console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
     if result.fatal:
         console.print(f"[red]run stopped:[/red] {result.fatal}")
-    raise typer.Exit(result.exit_code)
 
 
 @app.command()
@@ -112,13 +130,36 @@ def export(
         raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        written = EXPORT_FORMATS[format](store.iter_results(run_id), sys.stdout)
+        written = export_results(store, format, sys.stdout, run_id)
     console.print(f"{written} {format} records written")
 
 
 @app.command()
+def report(
+    run_id: Annotated[Optional[int], typer.Option("--run", help="The run to report (default: the latest).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Every run started since this ISO date, e.g. 2026-11-23.")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
+    md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the morning report: a self-contained HTML page and a chat-sized Markdown summary.
+
+    Without --html or --md the summary is printed.
+    """
+    if run_id is not None and since is not None:
+        console.print("give --run or --since, not both")
+        raise typer.Exit(2)
+    settings = _settings(db=db, engine=Engine.offline)
+    with Store(settings.db) as store:
+        written = write_report(store, html, md, run_id=run_id, since=since)
+    if html is None and md is None:
+        print(render_markdown(written), end="")
+    console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
+
+
+@app.command()
 def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
-    """List recent runs with their counts and token usage."""
+    """List recent runs: counts, tokens across retries, wall time and estimated cost."""
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         stdout.print(runs_table(store.runs(limit)))
@@ -146,3 +187,68 @@ def evaluate(
         stdout.print_json(json.dumps(figures))
     else:
         print(render_eval(figures))
+
+
+batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("submit")
+def batch_submit(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
+    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    db: DbOption = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Submit again even when cached.")] = False,
+) -> None:
+    """Submit every article under PATHS with no stored result as Batch API requests."""
+    settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
+    try:
+        with Store(settings.db) as store:
+            submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
+    except PipelineError as error:
+        raise _fail(error) from None
+    for job in submitted:
+        stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests")
+    console.print(f"{len(submitted)} batches submitted ({sum(job['requests'] for job in submitted)} requests)")
+
+
+@batch_app.command("status")
+def batch_status(
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Show every submitted batch, asking the provider about those not yet collected."""
+    settings = _settings(base_url=base_url, db=db, engine=Engine.offline)
+    try:
+        with Store(settings.db) as store:
+            jobs = batch_mode.status(settings, store)
+    except PipelineError as error:
+        raise _fail(error) from None
+    for job in jobs:
+        collected = f"collected {job['collected_at']}" if job["collected_at"] else "not collected"
+        stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests  "
+                     f"submitted {job['submitted_at']}  {collected}")
+
+
+@batch_app.command("collect")
+def batch_collect(
+    model: Annotated[Optional[str], typer.Option(help="Model for live re-asks of unverified quotes.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Store the verified answers of every finished batch; failed requests are left for `pipeline run`.
+
+    Exit code 0: every request stored; 1: some failed (run `pipeline run` on the
+    same inputs to analyse them live); 2: configuration or provider-account error.
+    """
+    settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
+    try:
+        with Store(settings.db) as store:
+            result = batch_mode.collect(settings, store)
+    except PipelineError as error:
+        raise _fail(error) from None
+    _print_result(result)
+    raise typer.Exit(result.exit_code)

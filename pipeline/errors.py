@@ -10,6 +10,7 @@ __all__ = [
     "InputError",
     "ProviderError",
     "TransientProviderError",
+    "RateLimitError",
     "FatalProviderError",
     "AnswerError",
     "StoreError",
@@ -35,11 +36,22 @@ class InputError(PipelineError):
 
 
 class ProviderError(PipelineError):
-    """The LLM endpoint failed for one article."""
+    """The LLM endpoint failed for one article.
+
+    The engine attaches what the failed attempts cost and returned, because failed
+    requests are paid for too.
+    """
+
+    usage = None
+    raw_responses: list[str] = []
 
 
 class TransientProviderError(ProviderError):
     """A failure that may succeed later: rate limit, timeout, 5xx, dropped connection."""
+
+
+class RateLimitError(TransientProviderError):
+    """The provider asked us to slow down (429 other than an exhausted quota)."""
 
 
 class FatalProviderError(ProviderError):

@@ -8,6 +8,12 @@ Three tasks, detected from the records when not given:
 - ``quotes``: records carry ``quotes`` (PolNeAR). The engine's quotes are located in the text
   as ``pipeline.verify`` locates them (each piece of a split quote on its own) and matched one-to-one to gold quotes, best overlap
   first. Both sides are trimmed of quote marks, whitespace and edge punctuation before comparing.
+  A PolNeAR *mixed* quote's span runs over the writer's paraphrase as well as the words inside
+  quotation marks ("said he was “not worried”"); an engine reports only the quoted words (the
+  schema's quote text is the words copied exactly), so a mixed gold quote is compared on the
+  characters inside its quotation marks (on its whole span when it has none). Without this a
+  correctly reported fragment of a mixed quote could never reach the overlap threshold and
+  would count as a wrong prediction against every type.
   Quotes that cannot be found in the text count as wrong predictions.
   *Exact*: identical character sets. *Overlap*: the shared characters are at least half of the
   longer side. Per quote type, recall is over the gold quotes of that type and precision counts
@@ -195,6 +201,42 @@ def _trimmed_chars(text: str, spans: Iterable[tuple[int, int]]) -> frozenset[int
     return frozenset(chars)
 
 
+_CLOSING_MARK = {"“": "”", '"': '"', "''": "''"}
+_DOUBLE_MARK = re.compile(r"“|”|''|\"")
+
+
+def _quoted_chars(text: str, spans: Iterable[tuple[int, int]]) -> frozenset[int]:
+    """The trimmed characters of `spans` that lie inside double quotation marks (nesting
+    followed); a closing mark met before any opening one means the span began inside a quotation."""
+    regions: list[tuple[int, int]] = []
+    for start, end in spans:
+        opened: list[str] = []
+        region_start = start
+        for mark in _DOUBLE_MARK.finditer(text, start, end):
+            symbol = mark.group()
+            if opened and symbol == _CLOSING_MARK[opened[-1]]:
+                opened.pop()
+                if not opened:
+                    regions.append((region_start, mark.start()))
+            elif symbol == "”":
+                if not opened and not regions:
+                    regions.append((start, mark.start()))
+            else:
+                if not opened:
+                    region_start = mark.end()
+                opened.append(symbol)
+        if opened:
+            regions.append((region_start, end))
+    return _trimmed_chars(text, regions)
+
+
+def _gold_chars(text: str, gold: dict[str, Any]) -> frozenset[int]:
+    spans = [tuple(s) for s in gold["quote_spans"]]
+    if gold["quote_type"] == "mixed":
+        return _quoted_chars(text, spans) or _trimmed_chars(text, spans)
+    return _trimmed_chars(text, spans)
+
+
 def _content_words(speaker: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", speaker.lower().replace("’s", "").replace("'s", "")) if w not in _SPEAKER_STOPWORDS}
 
@@ -239,7 +281,7 @@ def _quote_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
         predicted_total += len(verdict.quotes)
         golds = record["quotes"]
         referents = _gold_referents(golds)
-        gold_chars = [_trimmed_chars(text, [tuple(s) for s in g["quote_spans"]]) for g in golds]
+        gold_chars = [_gold_chars(text, g) for g in golds]
         for gold in golds:
             counts[gold["quote_type"]]["gold"] += 1
         candidates = []

@@ -1,51 +1,100 @@
-"""Exports for other tools: JSONL (one analysis a line) and CSV (one row per quote and per claim)."""
+"""Exports for other tools: JSONL (one analysis a line), CSV (one row per quote and per
+claim) and ClaimReview (schema.org JSON-LD for the claims worklist).
+
+Batch findings (template clusters, posthumous flags) are merged in here, not stored in
+the cached analysis: ``reasons`` is the engine's reasons plus the batch's, ``batch``
+says which were added and why (see ``pipeline.insight``).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
-from typing import TextIO
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
 
-from .store import StoredResult
+from .insight import BatchFindings, batch_findings, merged_reasons
+from .models import Label
+from .store import Store, StoredResult
+from .worklist import claims_worklist
 
-__all__ = ["EXPORT_FORMATS", "write_jsonl", "write_csv", "CSV_FIELDS"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "CSV_FIELDS",
+    "Desk",
+    "write_jsonl",
+    "write_csv",
+    "write_claimreview",
+    "claimreview_items",
+    "export_results",
+]
+
+Findings = Mapping[str, BatchFindings]
 
 CSV_FIELDS = [
-    "article_id", "title", "source_path", "label", "confidence", "row_kind",
-    "speaker", "speaker_kind", "text", "cue", "channel", "start", "end",
+    "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
+    "speaker", "speaker_kind", "text", "cue", "channel", "start", "end", "posthumous",
     "event", "who", "when", "where", "attributed_to", "why", "check_with", "priority",
     "engine", "model", "prompt_version",
 ]
 
 
-def write_jsonl(results: Iterable[StoredResult], out: TextIO) -> int:
-    """One analysis a line with its provenance; returns the number written."""
+@dataclass(frozen=True)
+class Desk:
+    """Who publishes the reviews: ClaimReview's ``author``. Set ``PIPELINE_DESK_NAME`` and
+    ``PIPELINE_DESK_URL``; the defaults are placeholders (example.org is reserved for that)."""
+
+    name: str = "Fact-check desk"
+    url: str = "https://example.org/fact-check-desk"
+
+    @classmethod
+    def from_env(cls) -> Desk:
+        return cls(
+            name=os.environ.get("PIPELINE_DESK_NAME", cls.name),
+            url=os.environ.get("PIPELINE_DESK_URL", cls.url),
+        )
+
+
+def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
+    """One analysis a line with its provenance and batch findings; returns the number written."""
+    findings = findings or {}
     count = 0
     for result in results:
-        out.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
+        found = findings.get(result.article.article_id, BatchFindings())
+        record = result.to_record()
+        record["reasons"] = [reason.value for reason in merged_reasons(result.analysis, found)]
+        record["batch"] = found.to_record()
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_csv(results: Iterable[StoredResult], out: TextIO) -> int:
+def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
     """One row per verified quote and per claim; returns the number of rows."""
+    findings = findings or {}
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     rows = 0
     for result in results:
+        found = findings.get(result.article.article_id, BatchFindings())
+        posthumous_quotes = {(flag.start, flag.end) for flag in found.posthumous if flag.kind == "quote"}
         common = {
             "article_id": result.article.article_id,
             "title": result.article.title,
             "source_path": result.article.source_path,
             "label": result.analysis.label.value,
             "confidence": f"{result.analysis.confidence:.3f}",
+            "reasons": ";".join(reason.value for reason in merged_reasons(result.analysis, found)),
             "engine": result.engine,
             "model": result.model,
             "prompt_version": result.prompt_version,
         }
         for quote in result.analysis.quotes:
-            writer.writerow({**common, "row_kind": "quote", **quote.model_dump(mode="json", exclude={"spans", "verified"})})
+            row = quote.model_dump(mode="json", exclude={"spans", "verified"})
+            row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous_quotes else ""
+            writer.writerow({**common, "row_kind": "quote", **row})
             rows += 1
         for claim in result.analysis.claims:
             row = claim.model_dump(mode="json")
@@ -55,4 +104,54 @@ def write_csv(results: Iterable[StoredResult], out: TextIO) -> int:
     return rows
 
 
-EXPORT_FORMATS = {"jsonl": write_jsonl, "csv": write_csv}
+def claimreview_items(results: Iterable[StoredResult], desk: Desk) -> list[dict[str, Any]]:
+    """One schema.org ClaimReview per worklist claim. The rating says what the desk knows
+    at triage time: the claim is unconfirmed and names the source that would settle it."""
+    reviews = []
+    for item in claims_worklist(results):
+        article, claim = item.result.article, item.claim
+        appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": article.title or article.source_path}
+        if article.url:
+            appearance["url"] = article.url
+        if article.published:
+            appearance["datePublished"] = article.published
+        claimed: dict[str, Any] = {"@type": "Claim", "appearance": [appearance]}
+        if claim.attributed_to or claim.who:
+            claimed["author"] = {"@type": "Person", "name": claim.attributed_to or claim.who}
+        if article.published:
+            claimed["datePublished"] = article.published
+        reviews.append({
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "url": f"{desk.url.rstrip('/')}/articles/{article.article_id}",
+            "datePublished": item.result.created_at[:10],
+            "author": {"@type": "Organization", "name": desk.name, "url": desk.url},
+            "claimReviewed": claim.event,
+            "itemReviewed": claimed,
+            "reviewRating": {
+                "@type": "Rating",
+                "alternateName": "Unverified, likely fabricated"
+                if item.result.analysis.label is Label.likely_fabrication else "Unverified",
+                "ratingExplanation": f"Priority {claim.priority.value}; check with {claim.check_with}. "
+                f"Reasons: {', '.join(reason.value for reason in claim.why) or 'none given'}.",
+            },
+        })
+    return reviews
+
+
+def write_claimreview(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
+    """A JSON array of ClaimReview objects for the high-priority claims; returns how many."""
+    reviews = claimreview_items(results, Desk.from_env())
+    json.dump(reviews, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+    return len(reviews)
+
+
+EXPORT_FORMATS = {"jsonl": write_jsonl, "csv": write_csv, "claimreview": write_claimreview}
+
+
+def export_results(store: Store, format: str, out: TextIO, run_id: int | None = None) -> int:
+    """Write the run's (or every article's latest) analyses in a format of ``EXPORT_FORMATS``."""
+    results = list(store.iter_results(run_id))
+    findings = batch_findings(store, [result.article.article_id for result in results])
+    return EXPORT_FORMATS[format](results, out, findings)

@@ -2,57 +2,91 @@
 
 Exactly one layer owns retries. The OpenAI SDK is built with ``max_retries=0``;
 tenacity retries transient failures (429, 5xx, timeouts, dropped connections)
-with jittered exponential backoff, waiting at least as long as the provider's
-``Retry-After`` / ``retry-after-ms`` asks. Instructor's own loop only re-asks
-when an answer fails schema validation.
+with jittered exponential backoff, or exactly as long as the provider's
+``Retry-After`` / ``retry-after-ms`` asks when it says. Instructor's own loop
+only re-asks when an answer fails schema validation.
+
+When a request may start is the ``AdaptiveLimiter``'s call: every attempt holds
+one of its slots, 429s shrink the limit, successes grow it, and every response's
+``x-ratelimit-*`` headers reach it through an httpx response hook. Rate-limit
+retries have their own, larger budget: pushing back is the provider's normal way
+of pacing a nightly batch, not a sign the article is broken.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
+from instructor.v2.core.function_calls import response_schema
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from .errors import AnswerError, FatalProviderError, ProviderError, TransientProviderError
+from .errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
 from .models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
 from .prompts import Prompt
+from .ratelimit import AdaptiveLimiter
 from .settings import LLMMode, Settings
 
-__all__ = ["make_client", "LLMEngine", "classify_error", "generation_params"]
+__all__ = ["INSTRUCTOR_MODES", "RESPONSE_MODEL", "make_openai_client", "make_client", "LLMEngine", "classify_error", "generation_params"]
 
-_MODES = {
+INSTRUCTOR_MODES = {
     LLMMode.tools: instructor.Mode.TOOLS,
     LLMMode.json_schema: instructor.Mode.JSON_SCHEMA,
     LLMMode.json: instructor.Mode.JSON,
     LLMMode.md_json: instructor.Mode.MD_JSON,
 }
 _VALIDATION_ATTEMPTS = 2
+# Instructor wraps a plain model in a fresh ResponseSchema class on every call, which
+# defeats its own schema cache and costs ~15 ms of CPU per request; wrapped once here,
+# the class and its schema are reused. The request it sends is the same.
+RESPONSE_MODEL = response_schema(ArticleVerdict)
+# Instructor logs every failed attempt at ERROR; this module classifies and reports them
+# itself, so without a handler of the application's own they would reach stderr twice.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 _MAX_WAIT_SECONDS = 120.0
+_RATE_LIMIT_RETRIES = 50
+_RETRY_AFTER_JITTER = 0.1
 
 
-def make_client(settings: Settings) -> instructor.AsyncInstructor:
-    """An instructor client over ``openai.AsyncOpenAI`` for any compatible endpoint."""
-    client = openai.AsyncOpenAI(
+def make_openai_client(
+    settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None
+) -> openai.AsyncOpenAI:
+    """The raw SDK client, without SDK retries; ``on_response`` sees every HTTP response."""
+    return openai.AsyncOpenAI(
         base_url=settings.base_url,
         # Local servers (llama.cpp, vLLM, Ollama) take any key; the SDK insists on one.
         api_key=settings.api_key or "no-key-required",
         timeout=settings.timeout,
         max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"response": [on_response]} if on_response else None),
     )
-    return instructor.from_openai(client, mode=_MODES[settings.mode])
+
+
+def make_client(
+    settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None
+) -> instructor.AsyncInstructor:
+    """An instructor client over ``openai.AsyncOpenAI`` for any compatible endpoint."""
+    return instructor.from_openai(make_openai_client(settings, on_response), mode=INSTRUCTOR_MODES[settings.mode])
 
 
 def generation_params(settings: Settings) -> dict[str, Any]:
     """The request parameters that change answers, and so belong in the cache key."""
-    return {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
+    params: dict[str, Any] = {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
+    # Sent only when set: some providers' reasoning models reject them, and unset
+    # penalties must not change the cache keys of results stored before they existed.
+    for name in ("frequency_penalty", "presence_penalty"):
+        if getattr(settings, name):
+            params[name] = getattr(settings, name)
+    return params
 
 
 def _retry_after_seconds(error: openai.APIStatusError) -> float | None:
@@ -87,25 +121,48 @@ def classify_error(error: BaseException, secret: str | None = None) -> ProviderE
     if isinstance(error, openai.RateLimitError):
         if "insufficient_quota" in message:
             return FatalProviderError("the account's quota is exhausted: check billing for OPENAI_API_KEY")
-        transient = TransientProviderError(f"rate limited: {message[:200]}")
-        transient.retry_after = _retry_after_seconds(error)
-        return transient
+        limited = RateLimitError(f"rate limited: {message[:200]}")
+        limited.retry_after = _retry_after_seconds(error)
+        return limited
     if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
         transient = TransientProviderError(f"provider error {error.status_code}: {message[:200]}")
         transient.retry_after = _retry_after_seconds(error)
         return transient
     if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
         return TransientProviderError(f"{type(error).__name__}: {message[:200]}")
+    if isinstance(error, openai.APIStatusError) and "context_length_exceeded" in message:
+        return AnswerError(
+            "the article is longer than the model's context window: lower PIPELINE_MAX_INPUT_CHARS "
+            f"({message[:200]})"
+        )
     if isinstance(error, openai.APIStatusError):
         return AnswerError(f"provider rejected the request ({error.status_code}): {message[:300]}")
     return AnswerError(f"{type(error).__name__}: {message[:300]}")
 
 
 def _wait(retry_state: RetryCallState) -> float:
-    backoff = wait_random_exponential(multiplier=1, max=60)(retry_state)
     error = retry_state.outcome.exception() if retry_state.outcome else None
-    asked = getattr(error, "retry_after", None) or 0.0
-    return min(max(asked, backoff), _MAX_WAIT_SECONDS)
+    asked = getattr(error, "retry_after", None)
+    if asked:
+        # A little jitter so requests told the same moment do not all return at once.
+        return min(asked * (1 + random.uniform(0, _RETRY_AFTER_JITTER)), _MAX_WAIT_SECONDS)
+    return wait_random_exponential(multiplier=1, max=60)(retry_state)
+
+
+class _StopAfter:
+    """Stop after ``max_retries`` transient failures, or after ``_RATE_LIMIT_RETRIES`` 429s."""
+
+    def __init__(self, max_retries: int):
+        self.max_retries = max_retries
+        self.failures = 0
+        self.rate_limits = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if isinstance(retry_state.outcome.exception(), RateLimitError):
+            self.rate_limits += 1
+        else:
+            self.failures += 1
+        return self.failures > self.max_retries or self.rate_limits > _RATE_LIMIT_RETRIES
 
 
 class _Attempts:
@@ -138,16 +195,21 @@ class LLMEngine:
         prompt: Prompt,
         client: instructor.AsyncInstructor | None = None,
         sleep: Callable[[float], Any] | None = None,
+        limiter: AdaptiveLimiter | None = None,
     ):
         self.settings = settings
         self.prompt = prompt
-        self.client = client or make_client(settings)
+        self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
+        self.client = client or make_client(settings, self._observe_response)
         self._sleep = sleep
+
+    async def _observe_response(self, response: Any) -> None:
+        self.limiter.observe_headers(response.headers)
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> ArticleVerdict:
         retrying_kwargs: dict[str, Any] = dict(
             retry=retry_if_exception_type(TransientProviderError),
-            stop=stop_after_attempt(self.settings.max_retries + 1),
+            stop=_StopAfter(self.settings.max_retries),
             wait=_wait,
             reraise=True,
         )
@@ -155,11 +217,12 @@ class LLMEngine:
             retrying_kwargs["sleep"] = self._sleep
         async for attempt in AsyncRetrying(**retrying_kwargs):
             with attempt:
+                ticket = await self.limiter.acquire()
                 try:
                     verdict, _completion = await self.client.chat.completions.create_with_completion(
                         model=self.settings.model,
                         messages=messages,
-                        response_model=ArticleVerdict,
+                        response_model=RESPONSE_MODEL,
                         max_retries=_VALIDATION_ATTEMPTS,
                         # Lax validation: a model that writes 0.9 as "0.9" is still understood;
                         # the verifier, not pydantic, decides what is true.
@@ -168,22 +231,34 @@ class LLMEngine:
                         **generation_params(self.settings),
                     )
                 except Exception as error:  # classified into the error tree right here
-                    raise classify_error(error, self.settings.api_key) from None
+                    classified = classify_error(error, self.settings.api_key)
+                    if isinstance(classified, RateLimitError):
+                        self.limiter.rate_limited(ticket, classified.retry_after)
+                    raise classified from None
+                finally:
+                    self.limiter.release()
+                self.limiter.succeeded()
         return verdict
+
+    async def _answer(self, messages: list[dict[str, str]]) -> EngineAnswer:
+        attempts = _Attempts()
+        try:
+            verdict = await self._ask(messages, attempts)
+        except ProviderError as error:
+            # Failed attempts are paid for too: the run ledger and --max-cost count them.
+            error.usage = attempts.usage
+            error.raw_responses = attempts.raw_responses
+            raise
+        return EngineAnswer(verdict=verdict, raw_responses=attempts.raw_responses, usage=attempts.usage)
 
     async def analyse(self, article: Article) -> EngineAnswer:
         """One request (plus validation re-asks) covering label, quotes and claims."""
-        attempts = _Attempts()
-        verdict = await self._ask(self.prompt.messages(article, self.settings.max_input_chars), attempts)
-        return EngineAnswer(verdict=verdict, raw_responses=attempts.raw_responses, usage=attempts.usage)
+        return await self._answer(self.prompt.messages(article, self.settings.max_input_chars))
 
     async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""
-        attempts = _Attempts()
-        messages = [
+        return await self._answer([
             *self.prompt.messages(article, self.settings.max_input_chars),
             {"role": "assistant", "content": previous.verdict.model_dump_json()},
             self.prompt.reask_message(missing),
-        ]
-        verdict = await self._ask(messages, attempts)
-        return EngineAnswer(verdict=verdict, raw_responses=attempts.raw_responses, usage=attempts.usage)
+        ])

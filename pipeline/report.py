@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .batch import BATCH_ENGINE
+from .pricing import estimate_cost
 from .store import StoredResult
 
 __all__ = ["summary_table", "analysis_view", "runs_table"]
@@ -15,12 +18,20 @@ __all__ = ["summary_table", "analysis_view", "runs_table"]
 _LABEL_STYLES = {"likely_fabrication": "bold red", "tribute": "yellow", "news": "green"}
 
 
+def _first_reasons(reasons: list, shown: int = 3) -> str:
+    names = [reason.value for reason in reasons]
+    more = f" +{len(names) - shown}" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]]) -> Table:
     """One row per input of a run: status, label, confidence, quotes, claims."""
     by_key = {result.cache_key: result for result in results}
     table = Table(title="pipeline run", show_lines=False)
-    for column in ("source", "status", "label", "conf", "quotes ok/rejected", "claims", "reason"):
-        table.add_column(column, overflow="fold")
+    table.add_column("source", overflow="fold", ratio=2)
+    for column in ("status", "label", "conf", "quotes ok/rej", "claims"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reasons", overflow="fold", ratio=3)
     for outcome in outcomes:
         result = by_key.get(outcome["cache_key"] or "")
         source = outcome["source_path"] + (f" [{outcome['record_id']}]" if outcome["record_id"] else "")
@@ -35,7 +46,7 @@ def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]]) -
             f"{analysis.confidence:.2f}",
             f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
             str(len(analysis.claims)),
-            ", ".join(reason.value for reason in analysis.reasons),
+            _first_reasons(analysis.reasons),
         )
     return table
 
@@ -79,13 +90,26 @@ def analysis_view(result: StoredResult) -> Group:
     return Group(*parts)
 
 
+def _wall_time(run: dict[str, Any]) -> str:
+    if not run.get("ended_at"):
+        return ""
+    seconds = (datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+    return f"{seconds:.1f}s"
+
+
+def _cost(run: dict[str, Any]) -> str:
+    cost = estimate_cost(run["model"], run["input_tokens"], run["output_tokens"], batch=run["engine"] == BATCH_ENGINE)
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
 def runs_table(runs: list[dict[str, Any]]) -> Table:
-    """The run ledger."""
+    """The run ledger: counts, tokens across retries, wall time and estimated cost (pipeline/pricing.py)."""
     table = Table(title="runs")
     columns = ("run_id", "started_at", "ended_at", "status", "engine", "model", "ok", "cached",
                "failed", "skipped", "requests", "input_tokens", "output_tokens")
-    for column in columns:
+    for column in (*columns, "wall", "est. cost"):
         table.add_column(column)
     for run in runs:
-        table.add_row(*("" if run.get(column) is None else str(run[column]) for column in columns))
+        cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
+        table.add_row(*cells, _wall_time(run), _cost(run))
     return table

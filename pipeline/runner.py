@@ -3,7 +3,9 @@
 Each finished article is committed the moment it completes, so a run killed at
 any point loses nothing finished and a re-run pays only for the rest. One
 article's failure is recorded and the batch goes on; a fatal provider error
-(bad key, exhausted quota, unknown model) stops the run at once.
+(bad key, exhausted quota, unknown model) stops the run at once, cancelling the
+requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
+(estimated USD) stop a run cleanly: no new article starts, those in flight finish.
 """
 
 from __future__ import annotations
@@ -11,21 +13,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .errors import FatalProviderError, ProviderError
+from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .llm import LLMEngine, generation_params
 from .models import Analysis, Article, EngineAnswer, QuoteDraft, RejectedQuote, SkippedInput, Usage, VerifiedQuote, schema_hash
 from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
+from .pricing import estimate_cost, price_for
 from .prompts import load_prompt
 from .settings import Engine, Settings
 from .sources import iter_articles
 from .store import CacheIdentity, Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
-__all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "make_engine", "analyse_article", "run_batch", "run"]
+__all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "make_engine", "analyse_article", "run_batch", "run"]
 
 NOT_FOUND = "not in the article word for word"
 
@@ -72,7 +75,7 @@ class _ConfiguredLLMEngine(LLMEngine):
     reasks = True
 
     def __init__(self, settings: Settings, **kwargs):
-        prompt = load_prompt(settings.prompt_version)
+        prompt = load_prompt(settings.prompt_version, settings.prompts_dir)
         super().__init__(settings, prompt, **kwargs)
         self.identity = CacheIdentity(
             engine="llm",
@@ -113,12 +116,20 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
     verified, missing = verify_quotes(article.text, answers[0].verdict.quotes)
     rejected: list[RejectedQuote] = []
     if missing and engine.reasks:
-        answers.append(await engine.reask_quotes(article, answers[0], missing))
-        verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
-        verified = _dedupe(verified + verified_again)
-        rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
-            still_missing, f"{NOT_FOUND} (after one re-ask)"
-        )
+        try:
+            answers.append(await engine.reask_quotes(article, answers[0], missing))
+        except AnswerError as error:
+            # The first answer stands; the failed re-ask is kept as an attempt that
+            # repeats it, so its tokens and raw responses stay in the ledger.
+            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
+                                        usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
+            rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
+        else:
+            verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
+            verified = _dedupe(verified + verified_again)
+            rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
+                still_missing, f"{NOT_FOUND} (after one re-ask)"
+            )
     elif missing:
         rejected = reject_quotes(missing, NOT_FOUND)
     verdict = answers[-1].verdict
@@ -143,13 +154,55 @@ class RunResult:
     model: str
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "cached": 0, "failed": 0, "skipped": 0})
     fatal: str | None = None
+    stopped: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+
+    def spend(self, usages: Iterable[Usage], *, batch: bool = False) -> None:
+        """Add the tokens of one article's attempts and update the estimated cost."""
+        for usage in usages:
+            self.input_tokens += usage.input_tokens
+            self.output_tokens += usage.output_tokens
+        self.cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, batch=batch)
 
     @property
     def exit_code(self) -> int:
-        """0: every article analysed or cached; 1: some failed; 2: the run was stopped."""
+        """0: every article analysed or cached (or a budget reached); 1: some failed; 2: the run was stopped."""
         if self.fatal:
             return 2
         return 1 if self.counts["failed"] else 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Where a run stops cleanly: after ``limit`` articles sent to the engine, or at ``max_cost`` USD."""
+
+    limit: int | None = None
+    max_cost: float | None = None
+
+    def check(self, model: str) -> Budget:
+        """Raise ConfigError when the budget cannot be enforced for this model."""
+        if self.limit is not None and self.limit < 0:
+            raise ConfigError("--limit must be 0 or more")
+        if self.max_cost is not None and price_for(model) is None:
+            raise ConfigError(f"--max-cost needs a known price for model {model!r}: add it to pipeline/pricing.py")
+        return self
+
+    def stop_reason(self, sent: int, in_flight: int, result: RunResult) -> str | None:
+        """Why no further article may start, or None.
+
+        The cost check projects the articles in flight at the average cost so far,
+        so a run stops before, not after, it overshoots by a whole round.
+        """
+        if self.limit is not None and sent >= self.limit:
+            return f"limit of {self.limit} articles reached"
+        if self.max_cost is not None and result.cost is not None:
+            finished = result.counts["ok"] + result.counts["failed"]
+            average = result.cost / finished if finished else 0.0
+            if result.cost + average * (in_flight + 1) > self.max_cost:
+                return f"budget of ${self.max_cost:.2f} reached (spent ~${result.cost:.4f})"
+        return None
 
 
 async def run_batch(
@@ -159,15 +212,20 @@ async def run_batch(
     *,
     refresh: bool = False,
     engine: AnalysisEngine | None = None,
+    budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key."""
     engine = engine or make_engine(settings)
+    budget.check(engine.identity.model)
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
+    result.spend([])
     slots = asyncio.Semaphore(settings.concurrency)
     in_flight: dict[str, asyncio.Task] = {}
     waiting_duplicates: set[asyncio.Task] = set()
+    fatal_seen = asyncio.Event()
+    sent = 0
 
     def note(status: str, source: str, reason: str | None = None) -> None:
         result.counts[status] += 1
@@ -181,13 +239,18 @@ async def run_batch(
                 analysis, answers = await analyse_article(article, engine)
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
+                fatal_seen.set()
                 raise
             except ProviderError as error:
+                usage = getattr(error, "usage", None)
+                result.spend([usage] if usage else [])
                 store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                                     article_id=article.article_id, status="failed", reason=str(error), key=key)
+                                     article_id=article.article_id, status="failed", reason=str(error), key=key,
+                                     usage=usage)
                 note("failed", article.source_path, str(error))
                 return
             latency_ms = int((time.perf_counter() - started) * 1000)
+            result.spend(answer.usage for answer in answers)
             store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
             note("ok", article.source_path)
         finally:
@@ -224,11 +287,13 @@ async def run_batch(
                 note("cached", item.source_path)
                 continue
             await slots.acquire()
-            if result.fatal:
+            result.stopped = budget.stop_reason(sent, len(in_flight), result)
+            if result.fatal or result.stopped:
                 slots.release()
                 break
+            sent += 1
             in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
-        await asyncio.gather(*pending(), return_exceptions=True)
+        await _finish_or_abort(pending(), fatal_seen)
     except BaseException:
         status = "interrupted"
         raise
@@ -237,8 +302,23 @@ async def run_batch(
             task.cancel()
         if result.fatal:
             status = "aborted"
+        elif result.stopped and status == "finished":
+            status = "stopped"
         store.finish_run(run_id, status)
     return result
+
+
+async def _finish_or_abort(tasks: list[asyncio.Task], fatal_seen: asyncio.Event) -> None:
+    """Wait for the tasks in flight, unless a fatal error comes first: then cancel them."""
+    fatal_waiter = asyncio.create_task(fatal_seen.wait())
+    remaining = set(tasks)
+    while remaining and not fatal_seen.is_set():
+        _done, remaining = await asyncio.wait(remaining | {fatal_waiter}, return_when=asyncio.FIRST_COMPLETED)
+        remaining.discard(fatal_waiter)
+    fatal_waiter.cancel()
+    for task in remaining:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:

@@ -13,8 +13,11 @@
 | timeout        | --timeout        | PIPELINE_TIMEOUT         | timeout         |
 | max_retries    | --max-retries    | PIPELINE_MAX_RETRIES     | max_retries     |
 | prompt_version | --prompt-version | PIPELINE_PROMPT_VERSION  | prompt_version  |
+| prompts_dir    | (none)           | PIPELINE_PROMPTS_DIR     | prompts_dir     |
 | temperature    | (none)           | PIPELINE_TEMPERATURE     | temperature     |
 | max_tokens     | (none)           | PIPELINE_MAX_TOKENS      | max_tokens      |
+| frequency_penalty | (none)        | PIPELINE_FREQUENCY_PENALTY | frequency_penalty |
+| presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
 
 The key is read from the environment only, so it never sits in a file that
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .prompts import PROMPTS_DIR
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
@@ -63,8 +67,13 @@ class Settings:
     max_retries: int = 4
     temperature: float = 0.0
     max_tokens: int = 4096
+    # Small local models loop ("quotes": [the same quote, again, ...]) until max_tokens;
+    # a penalty of about 1 lets them finish. Unset (0) for capable models.
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
     max_input_chars: int = 60_000
     prompt_version: str = DEFAULT_PROMPT_VERSION
+    prompts_dir: Path = PROMPTS_DIR
 
     @property
     def resolved_engine(self) -> Engine:
@@ -104,8 +113,11 @@ _ENV_NAMES = {
     "timeout": "PIPELINE_TIMEOUT",
     "max_retries": "PIPELINE_MAX_RETRIES",
     "prompt_version": "PIPELINE_PROMPT_VERSION",
+    "prompts_dir": "PIPELINE_PROMPTS_DIR",
     "temperature": "PIPELINE_TEMPERATURE",
     "max_tokens": "PIPELINE_MAX_TOKENS",
+    "frequency_penalty": "PIPELINE_FREQUENCY_PENALTY",
+    "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
 }
 _FILE_FORBIDDEN = {"api_key"}

@@ -488,7 +488,8 @@ def _records_from_lines(
             continue
         any_line = True
         try:
-            record = json.loads(line)
+            # Without its line break: a string cut off at the line end is "unterminated", not a control character.
+            record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as error:
             reason = f"invalid JSON at line {number}: {error.msg} (column {error.colno})"
             yield SkippedInput(source_path=source_path, record_id=None, reason=reason)

@@ -167,7 +167,9 @@ def cache_key(article_id: str, identity: CacheIdentity) -> str:
         identity.schema_hash,
         identity.params_json(),
     ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    # A JSON array, not a joined string: no separator a model name could contain, and
+    # lone surrogates from undecodable command-line bytes are escaped, not a crash.
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -296,10 +298,9 @@ class Store:
         article_id: str | None = None,
         reason: str | None = None,
         key: str | None = None,
-        answer: EngineAnswer | None = None,
+        usage: Usage | None = None,
     ) -> None:
-        """Record what happened to one input in this run."""
-        usage = answer.usage if answer else None
+        """Record what happened to one input in this run (``usage``: what its failed attempts cost)."""
         with self._transaction():
             self._insert_outcome(run_id, source_path, record_id, article_id, status, reason, key, usage)
 
@@ -440,6 +441,10 @@ class Store:
 
     def _transaction(self, begin: str = "BEGIN"):
         return _Transaction(self.db, begin)
+
+    def transaction(self):
+        """One transaction for writers of the batch-insight tables (clusters, posthumous flags)."""
+        return self._transaction()
 
 
 class _Transaction:

@@ -119,6 +119,22 @@ def test_quote_figures(tmp_path: Path) -> None:
     assert "direct" in render_eval(figures)
 
 
+def test_a_mixed_quote_is_compared_on_its_quoted_words(tmp_path: Path) -> None:
+    text = "Critics said the plan was “a gift to the rich and nothing else” on Monday."
+    start = text.index("the plan")
+    end = text.index(" on Monday")
+    record = {"id": "m", "text": text, "quotes": [{"speaker": "Critics", "speaker_start": 0, "start": start, "end": end, "quote_spans": [[start, end]], "quote_type": "mixed"}]}
+    path = _write(tmp_path / "mixed.jsonl", [record])
+
+    def analyse(article: Article) -> ArticleVerdict:
+        return _verdict(quotes=[QuoteDraft(speaker="Critics", speaker_kind=SpeakerKind.crowd, text="a gift to the rich and nothing else", cue="said", channel=None)])
+
+    figures = evaluate_file(path, analyse=analyse)
+    assert figures["by_type"]["mixed"]["overlap"]["recall"] == 1.0
+    assert figures["unmatched_predictions"] == 0  # so it is not a wrong direct quote either
+    assert figures["by_type"]["mixed"]["speaker_accuracy"] == 1.0
+
+
 def test_offline_engine_on_a_polnear_like_record(tmp_path: Path) -> None:
     figures = evaluate_file(_write(tmp_path / "quotes.jsonl", [_polnear_record()]))
     assert figures["task"] == "quotes"

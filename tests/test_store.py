@@ -102,3 +102,9 @@ def test_a_live_run_holds_the_lock_and_a_dead_ones_is_taken_over(tmp_path):
         store.finish_run(run_id, "finished")
         assert store.db.execute("SELECT COUNT(*) FROM lock").fetchone()[0] == 0
     assert os.path.exists(path)
+
+
+def test_no_separator_inside_a_field_can_make_two_identities_collide():
+    joined = dataclasses.replace(IDENTITY, model="m\0tools", mode="")
+    assert cache_key("a" * 64, joined) != cache_key("a" * 64, IDENTITY)
+    assert cache_key("a" * 64, dataclasses.replace(IDENTITY, model="bad\udcffbytes"))

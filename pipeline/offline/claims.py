@@ -8,6 +8,7 @@ rules then fill who / when / where, why it needs confirming, where to check and 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from pipeline.models import ClaimDraft, Priority, ReasonCode
 from pipeline.offline.model import load_models, word_features
@@ -35,32 +36,37 @@ _EXTRAORDINARY_TERMS = frozenset(
 _VIRAL_TERMS = frozenset("""viral trending trended views worldwide amassed hashtag""".split()) | {
     "millions of", "broke the", "within hours", "within minutes", "the globe", "social media"
 }
+# The lookaheads on first characters let a scan pass other positions at once.
 _WHEN = re.compile(
-    r"\b(?:(?:on|last|this|next) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|week|month|year|"
+    r"(?=[oltnisbewyJFMASOND12])\b(?:(?:on|last|this|next) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|week|month|year|"
     r"night|morning|weekend)|(?:in|since|by) (?:early |late )?(?:19|20)\d\d|(?:earlier|later) this (?:year|month|week)|"
     r"within \d+ (?:hours|minutes|days)|within (?:hours|minutes|days)|yesterday|today|tonight|"
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|March|April|May|June|July|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|"
     r"Nov(?:ember)?|Dec(?:ember)?)\.? \d{1,2}(?:, (?:19|20)\d\d)?|(?:19|20)\d\d)\b"
 )
-_WHERE = re.compile(r"\b(?:in|at) (?P<place>(?:the )?[A-Z][\w’'.-]+(?: (?:[A-Z][\w’'.-]+|of|the))*)")
+_WHERE = re.compile(r"(?=[ia])\b(?:in|at) (?P<place>(?:the )?[A-Z][\w’'.-]+(?: (?:[A-Z][\w’'.-]+|of|the))*)")
 _PLATFORM = re.compile(
-    r"\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|X|Threads|official (?:channel|channels|account|page)s?)\b"
+    r"(?=[YITFXo])\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|X|Threads|official (?:channel|channels|account|page)s?)\b"
 )
-_SHOW = re.compile(r"\bon (?P<show>(?:[A-Z][\w’'!-]+ ?){1,5})")
+_SHOW = re.compile(r"(?=o)\bon (?P<show>(?:[A-Z][\w’'!-]+ ?){1,5})")
 _NUMBER_WORDS = frozenset({"<num>", "percent", "million", "billion", "thousand", "hundred", "twice", "half", "double", "triple"})
-_STATISTIC = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent)|\$\s?\d|\b\d+(?:,\d{3})+\b|\b(?:million|billion|trillion)\b", re.IGNORECASE)
-_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
-_SOURCE = re.compile(r"\baccording to (?P<source>[^,.;:“”\"]{3,80})", re.IGNORECASE)
+_STATISTIC = re.compile(r"(?=[\d$mbtMBT])(?:\d+(?:\.\d+)?\s*(?:%|percent)|\$\s?\d|\b\d+(?:,\d{3})+\b|\b(?:million|billion|trillion)\b)", re.IGNORECASE)
+_BIG_NUMBERS = frozenset({"million", "billion", "trillion"})
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_CAPITALISED = re.compile(r"[A-Z](?<=[a-z,] [A-Z])[a-z]+")  # the capital first: a fast scan
+_SOURCE = re.compile(r"(?=[aA])\baccording to (?P<source>[^,.;:“”\"]{3,80})", re.IGNORECASE)
 _MAX_EVENT_CHARS = 400
 
 
 def sentence_features(sentence: str, words: frozenset[str]) -> dict[str, float]:
     """Dense features of one sentence (and its word features) for the check-worthiness model."""
     tokens = sentence.split()
+    # The regexes only run where the word features show a figure could be there.
+    has_figure = "<num>" in words or not words.isdisjoint(_BIG_NUMBERS)
     return {
         "has_number": 1.0 if words & _NUMBER_WORDS else 0.0,
-        "has_statistic": 1.0 if _STATISTIC.search(sentence) else 0.0,
-        "has_year": 1.0 if re.search(r"\b(?:19|20)\d\d\b", sentence) else 0.0,
+        "has_statistic": 1.0 if has_figure and _STATISTIC.search(sentence) else 0.0,
+        "has_year": 1.0 if "<num>" in words and _YEAR.search(sentence) else 0.0,
         "has_event": 1.0 if words & EVENT_TERMS else 0.0,
         "names": min(len(_CAPITALISED.findall(sentence)), 4) / 4,
         "length": min(len(tokens), 60) / 60,
@@ -102,8 +108,9 @@ def _check_with(sentence: str, who: str | None) -> str:
     show = _SHOW.search(sentence)
     if show and not _PLATFORM.match(show.group("show")):
         return f"the broadcaster's archive of {show.group('show').strip()}"
-    if _PLATFORM.search(sentence):
-        return f"{subject}'s official {_PLATFORM.search(sentence).group()} account"
+    platform = _PLATFORM.search(sentence)
+    if platform:
+        return f"{subject}'s official {platform.group()} account"
     if _STATISTIC.search(sentence):
         return "the official statistics or record the figure comes from"
     return f"a statement from {subject} or their representatives, or a named outlet's original report"
@@ -121,6 +128,8 @@ def _priority(why: list[ReasonCode], event: bool) -> Priority:
 def find_claims(text: str) -> list[ClaimDraft]:
     """Claims for every check-worthy sentence and every event sentence a doubt rule applies to."""
     dead = deceased_people(text)
+    names = person_names(text)
+    name_starts = [start for start, _, _ in names]
     claims = []
     for start, end in sentences(text):
         sentence = text[start:end]
@@ -136,8 +145,8 @@ def find_claims(text: str) -> list[ClaimDraft]:
         why = _reasons(sentence, words, dead, when)
         if not worthy and not why:
             continue
-        names = [n for _, _, n in person_names(sentence)]
-        who = names[0] if names else None
+        first_name = bisect_left(name_starts, start)
+        who = names[first_name][2] if first_name < len(names) and names[first_name][0] < end else None
         where_match = _WHERE.search(sentence)
         claims.append(
             ClaimDraft(

@@ -20,15 +20,18 @@ _TRIBUTE_WORDS = frozenset(
     mourn mourns mourned mourning goodbye""".split()
 )
 _TRIBUTE_PHRASES = frozenset({"passed away", "rest in", "in memoriam", "be missed", "his life", "her life"})
-_TRIBUTE_CUES_PER_100_WORDS = 1.5
+# Tributes run at 2.5 to 4 cues per 100 words; news that mentions a death or a legacy in passing
+# stays under 2.
+_TRIBUTE_CUES_PER_100_WORDS = 2.0
 
 
 @lru_cache(maxsize=64)
 def tribute_strength(text: str) -> float:
     """How much the piece reads as honouring a person, 0 to 1, from tribute cues per 100 words."""
     tokens = _TOKEN.findall(text.lower())
-    cues = sum(t in _TRIBUTE_WORDS for t in tokens)
-    cues += sum(f"{a} {b}" in _TRIBUTE_PHRASES for a, b in zip(tokens, tokens[1:]))
+    cues = sum(map(_TRIBUTE_WORDS.__contains__, tokens))
+    spaced = f" {' '.join(tokens)} "
+    cues += sum(spaced.count(f" {phrase} ") for phrase in _TRIBUTE_PHRASES)
     per_100 = 100 * cues / max(len(tokens), 1)
     return min(per_100 / _TRIBUTE_CUES_PER_100_WORDS, 1.0)
 

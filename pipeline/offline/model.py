@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+from itertools import islice
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,21 @@ from typing import Any
 __all__ = ["WEIGHTS_FILE", "word_features", "LinearModel", "load_models", "weights_digest", "sigmoid"]
 
 WEIGHTS_FILE = "offline_weights.json"
-_TOKEN = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+(?:[.,]\d+)*%?|[$£€%!?]")
-_NUMBER = re.compile(r"^\d")
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*%?|[$£€%!?]")
+_DIGITS = frozenset("0123456789")
 
 
 @lru_cache(maxsize=4096)
 def word_features(text: str, max_tokens: int | None = None) -> frozenset[str]:
     """Unigrams and bigrams of the lower-cased text; numbers fold to one token so that
     "$3 million" and "$40 million" read alike."""
-    tokens = ["<num>" if _NUMBER.match(t) else t.replace("’", "'") for t in _TOKEN.findall(text.lower())]
-    if max_tokens is not None:
-        tokens = tokens[:max_tokens]
-    return frozenset(tokens).union(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+    lowered = text.lower().replace("’", "'")
+    if max_tokens is None:
+        found = _TOKEN.findall(lowered)
+    else:
+        found = [m.group() for m in islice(_TOKEN.finditer(lowered), max_tokens)]
+    tokens = ["<num>" if t[0] in _DIGITS else t for t in found]
+    return frozenset(tokens).union(map("{} {}".format, tokens, tokens[1:]))
 
 
 def sigmoid(logit: float) -> float:
@@ -55,7 +59,7 @@ class LinearModel:
     def logit_of(self, features: frozenset[str], dense: dict[str, float]) -> float:
         """The score of features already extracted (with this model's `max_tokens`)."""
         weights = self.words
-        total = self.bias + sum(weights[f] for f in features & weights.keys())
+        total = self.bias + sum(map(weights.__getitem__, features & weights.keys()))
         return total + sum(weight * dense.get(name, 0.0) for name, weight in self.dense.items())
 
     def probability_of(self, features: frozenset[str], dense: dict[str, float]) -> float:

@@ -2,19 +2,23 @@
 
 Quoted segments are read from the quote marks themselves (typographic, straight and the
 doubled apostrophes some wires use), then each is typed (speech, title, scare quote,
-catchphrase) and attributed from its cue: a speech verb after the quote (", he said"),
-before it ("Mook told CBS, "), a colon-ended lead-in paragraph, or the quote it continues.
-Pronouns are resolved to the nearest preceding person the article names.
+catchphrase) and attributed from its cue: a speech verb after the quote (", he said",
+", said former congressman Barney Frank"), before it ("Mook told CBS, "), a dash signature
+("” ― Carla Sanchez"), a colon-ended lead-in paragraph, or the quote it continues. A whole
+quoted sentence or an exclamation is speech even without a cue; a few lower-case words borrowed
+mid-sentence are a scare quote. Pronouns are resolved to the person who last spoke, else to the
+subject of the latest sentence naming someone, skipping names whose title says the other gender.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pipeline.models import Span, SpeakerKind, VerifiedQuote
-from pipeline.offline.text import PRONOUNS, paragraphs, person_names
+from pipeline.offline.text import PRONOUNS, paragraphs, person_names, sentences
 
 __all__ = ["QuoteKind", "QuoteFinding", "scan_quotes", "find_quotes"]
 
@@ -95,6 +99,10 @@ _POST_CUE_FIRST = re.compile(
     r"^[\s,;]*(?:[—–-]+\s*)?(?:" + _ADVERB + r"\s+)?(?P<cue>" + CUE + r")\s+(?P<np>(?:" + _TITLE_ABBREVIATION + r"|[^“”\"\n.!?;]){1,160})",
     re.IGNORECASE,
 )
+_CUE_NEXT = re.compile(r"\s+(?:" + CUE + r")\b", re.IGNORECASE)
+_NAME_THEN_CUE_NEXT = re.compile(
+    r"\s+(?:[A-Z][\w.’'-]*\s+){1,4}(?:" + _ADVERB + r"\s+)?(?:" + CUE + r")\b|\s+(?:he|she|they|I|we)\s+(?:" + CUE + r")\b"
+)
 _TRAILING_ADVERBS = re.compile(r"(?:\s+" + _ADVERB + r")+\s*$", re.IGNORECASE)
 _PRE_CUE_FIRST = re.compile(r"^\s*(?P<cue>" + CUE + r")\s+(?P<np>[A-Z][^,:“”\"]{0,60}?)\s*[,:]\s*$")
 _ACCORDING_TO = re.compile(r"\b(?P<cue>according to|attributed to)\s+(?P<np>[^,.;:“”\"]{2,80})", re.IGNORECASE)
@@ -141,8 +149,19 @@ _NON_PERSON = re.compile(
 _MARK_RE = re.compile(r"“|”|''|\"|(?<![\w’'])‘|’(?![\w’'])")
 _SENTENCE_BREAK = re.compile(r"[.!?…](?:[”’\"')\]]*)\s+(?=[“\"‘'(\[]?[A-Z0-9])")
 _ABBREVIATION_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|St|Jr|Sr|U\.S|U\.K|No|vs)|\b[A-Z])\.$")
+# "…” ― Carla Sanchez": a quote signed with a dash and a name, the rest of the paragraph.
+_SIGNATURE = re.compile(r"[ \t]*(?P<dash>[―—–]|--)[ \t]*(?P<name>[A-Z][^\n,;:“”\"]{1,60}?)[ \t.]*(?=\n|$)")
+_CLOSING_CUE = re.compile(r"\s+(?:" + CUE + r")[.,]")
+_APPOSITION = re.compile(r",[^,\n]{1,80},")
+_SPEAKER_REACH = 1
+_TITLED = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Prof|Rev)\.? ")
+# Names whose title says they cannot be "he" or "she".
+_OTHER_GENDER_TITLE = {"he": re.compile(r"(?:Mrs|Ms|Miss)\b"), "she": re.compile(r"Mr\b")}
+_SUBJECT_PRONOUN = re.compile(r"\s*(He|She)\b")
 _MIN_UNATTRIBUTED_WORDS = 5
 _MIN_EMBEDDED_WORDS = 4
+_MIN_STATEMENT_WORDS = 3
+_STATEMENT_ENDS = frozenset(".!?,")
 
 
 @dataclass
@@ -209,7 +228,10 @@ def _segment(text: str, open_at: int, mark_len: int, inner_end: int, close: int,
 def _sentence_start(text: str, lower: int, position: int) -> int:
     """Where the sentence holding `position` begins, not looking before `lower`."""
     start = lower
-    for match in _SENTENCE_BREAK.finditer(text, lower, position):
+    # The break's lookahead reads the mark and letter at `position`, so search a little past it.
+    for match in _SENTENCE_BREAK.finditer(text, lower, position + 2):
+        if match.end() > position:
+            break
         if match.group()[0] == "." and _ABBREVIATION_END.search(text, max(lower, match.start() - 5), match.start() + 1):
             continue
         start = match.end()
@@ -275,7 +297,8 @@ def _classify_phrase(chunk: str, offset: int) -> _Speaker | None:
         cut = len(" ".join(tokens[:-6])) + 1
         chunk, offset, tokens = chunk[cut:], offset + cut, tokens[-6:]
     pronoun = next((t for t in (tokens[-1], tokens[0]) if t.lower() in PRONOUNS), None)
-    if pronoun and len(tokens) <= 3:
+    # "the congressman who gained attention in 2009 when he": the clause's own subject speaks.
+    if pronoun and (len(tokens) <= 3 or pronoun is tokens[-1]):
         word = pronoun
         return _Speaker(word, offset + chunk.rfind(word), SpeakerKind.anonymous, pronoun=True)
     if _ANONYMOUS.match(chunk):
@@ -310,6 +333,10 @@ class _Attribution:
 def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | None:
     end = _sentence_end(text, seg.close, upper)
     clause = text[seg.close : end]
+    signed = _SIGNATURE.match(text, seg.close, upper)
+    if signed and _is_name(signed.group("name")):
+        name = signed.group("name")
+        return _Attribution(_Speaker(name, signed.start("name"), SpeakerKind.named), signed.group("dash"), None, signed.end())
     if not clause.strip() or clause.lstrip()[:1] not in (",", "—", "–", "-") and not re.match(r"\s*[a-zA-Z]", clause):
         return None
     if re.match(r"[\s,;—–-]*(?:while|and|but|or|as|because|although|though|when|whereas|so|which|who|that|if)\b", clause, re.IGNORECASE):
@@ -318,10 +345,7 @@ def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | No
     if last_inner == ".":
         return None
     if seg.closed and last_inner not in ",?!—–-…:" and not clause.lstrip().startswith((",", "—", "–")):
-        if not re.match(r"\s+(?:" + CUE + r")\b", clause, re.IGNORECASE) and not re.match(
-            r"\s+(?:[A-Z][\w.’'-]*\s+){1,4}(?:" + _ADVERB + r"\s+)?(?:" + CUE + r")\b|\s+(?:he|she|they|I|we)\s+(?:" + CUE + r")\b",
-            clause,
-        ):
+        if not _CUE_NEXT.match(clause) and not _NAME_THEN_CUE_NEXT.match(clause):
             return None
     for pattern, prefer_last in ((_POST_CUE_FIRST, False), (_POST_SPEAKER_FIRST, True)):
         match = pattern.match(clause)
@@ -335,12 +359,33 @@ def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | No
             if names and names[0][0] == len(np) - len(np.lstrip()):
                 np = np[: names[0][1]]
             if not re.match(r"\s*(?:[A-Z]|an?\s|the\s|one\s|another|his\s|her\s|their\s|fans|users|people|many|others|several|some)", np) and np.strip().lower() not in PRONOUNS:
-                continue
+                np = _role_then_name(np)
+                if np is None:
+                    continue
         speaker = _speaker_from_phrase(np, seg.close + match.start("np"), prefer_last=False)
         if speaker is None:
             continue
         return _Attribution(speaker, match.group("cue"), _channel(text[seg.close : end]), end)
     return None
+
+
+_ROLE_WORDS_BEFORE_NAME = re.compile(
+    r"\s*(?:(?!(?:on|in|at|to|of|by|for|with|from|that|about|during|after|before|when|while|this|last|and|but)\b)"
+    r"[\w/’'.()-]+\s+){1,5}$",
+    re.IGNORECASE,
+)
+
+
+def _role_then_name(phrase: str) -> str | None:
+    """The part of ", said former congressman Barney Frank, who..." that names the speaker:
+    a few role words ending in a person's name, cut at the first comma."""
+    phrase = phrase.split(",")[0]
+    names = person_names(phrase)
+    if not names or names[-1][1] != len(phrase.rstrip()):
+        return None
+    if not _ROLE_WORDS_BEFORE_NAME.match(phrase[: names[-1][0]]):
+        return None
+    return phrase
 
 
 def _pre_attribution(text: str, lower: int, position: int) -> tuple[_Attribution | None, bool]:
@@ -387,7 +432,21 @@ def _kind_without_cue(text: str, seg: _Segment, lead: str, whole_paragraph: bool
         return QuoteKind.title
     if whole_paragraph or len(words) >= _MIN_UNATTRIBUTED_WORDS and re.search(r"[:]\s*$", lead):
         return QuoteKind.speech
+    if _is_statement(inner, words) and (not lead.strip() or re.search(r"[,:]\s*$", lead)):
+        return QuoteKind.speech
     return QuoteKind.scare
+
+
+def _is_statement(inner: str, words: list[str]) -> bool:
+    """A whole sentence in quotation marks, capitalised and closed by its own punctuation:
+    someone's words, where a scare quote is a phrase borrowed mid-sentence; a phrase with
+    every word capitalised is a heading or a name."""
+    return (
+        len(words) >= _MIN_STATEMENT_WORDS
+        and inner[:1].isupper()
+        and inner.rstrip("”’'\" ")[-1:] in _STATEMENT_ENDS
+        and any(word[:1].islower() for word in words)
+    )
 
 
 _TITLE_SMALL_WORDS = frozenset("a an the of from in on and to for with at by or as is my your our".split())
@@ -460,6 +519,11 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
                     _join(finding, previous_speech)
                     index += 1
                     continue
+                if not whole_paragraph and not lead.strip() and _speaks_on(previous_speech, segments, index):
+                    assert previous_speech is not None
+                    _join(finding, previous_speech)
+                    index += 1
+                    continue
                 attribution = _context_attribution(text, seg, lead, paragraph_spans)
         if finding.embedded:
             finding.kind = _fragment_or(finding.kind, inner_words)
@@ -478,6 +542,8 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
                 if (
                     nxt.paragraph == chain_end.paragraph
                     and re.fullmatch(r"[\s,.:;—–-]*(?:(?:and|then|adding|before adding|continuing)[\s,:]*)?", gap)
+                    # "…,” Anderson said, adding that he is “definitely…”: a fragment of the writer's clause.
+                    and re.search(r"[,.:;—–-]\s*$", text[chain_end.close : nxt.open])
                     and _post_attribution(text, nxt, _next_open(segments, index + 1, paragraph_spans)) is None
                 ):
                     finding.spans.append((nxt.inner_start, nxt.inner_end))
@@ -490,8 +556,11 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
 
 
 def _fragment_or(kind: str, words: list[str]) -> str:
-    """A few words quoted inside a sentence are a phrase borrowed, not a statement."""
-    return QuoteKind.scare if kind == QuoteKind.speech and len(words) < _MIN_EMBEDDED_WORDS else kind
+    """A few words quoted inside a sentence are a phrase borrowed, not a statement, unless
+    they are an exclamation or a question ("a man yelled “Stay there!”")."""
+    if kind != QuoteKind.speech or len(words) >= _MIN_EMBEDDED_WORDS or words[-1].rstrip("”’'\"")[-1:] in ("!", "?"):
+        return kind
+    return QuoteKind.scare
 
 
 def _same_sentence_sibling(text: str, findings: list[QuoteFinding], lead_start: int, open_at: int) -> QuoteFinding | None:
@@ -505,6 +574,15 @@ def _same_sentence_sibling(text: str, findings: list[QuoteFinding], lead_start: 
     if re.fullmatch(r"[\s,;]*(?:(?:and|or|and even|and then|and his classic|and her classic|as well as)\s*)?(?:[\w’']+\s+){0,2}", between) and "\n" not in between:
         return last
     return None
+
+
+def _speaks_on(previous: QuoteFinding | None, segments: list[_Segment], index: int) -> bool:
+    """A quoted sentence with no cue of its own, right after an attributed quote in the same
+    paragraph, goes on with that quote ("…,'' said Mr. Ekovich. ''Things are…'')."""
+    if previous is None or previous.speaker is None or not index:
+        return False
+    before = segments[index - 1]
+    return before.paragraph == segments[index].paragraph and before.open == previous.mark_spans[-1][0]
 
 
 def _continues(previous: QuoteFinding | None, seg: _Segment, paragraph_spans: list[tuple[int, int]], text: str) -> bool:
@@ -573,49 +651,100 @@ def _context_attribution(
         after = sentence[end:]
         if re.match(r"['’]s\b", after) or re.match(r"\s+[a-z]", after) or colon_led:
             return _Attribution(_Speaker(name, lead_start + start, SpeakerKind.named), "", None, lead_end)
+    pronoun = _SUBJECT_PRONOUN.match(sentence)
+    if colon_led and pronoun:
+        return _Attribution(_Speaker(pronoun.group(1), lead_start + pronoun.start(1), SpeakerKind.anonymous, pronoun=True), "", None, lead_end)
     return None
 
 
 class _PersonIndex:
-    """The people an article names, in order, for resolving "he" and "she"."""
+    """The people an article names, in order, for resolving "he" and "she"; read from the
+    text only when a pronoun first needs resolving.
+
+    A pronoun refers to the subject of the latest sentence that names someone, which is the
+    first person that sentence names ("Dan McLaughlin agreed with Matthews. ... he wrote" is
+    McLaughlin), not simply the nearest name."""
 
     def __init__(self, text: str, segments: list[_Segment]) -> None:
-        self.mentions: list[tuple[int, str]] = []
-        full_names: dict[str, str] = {}
-        starts = [seg.inner_start for seg in segments]
-        ends = [seg.inner_end for seg in segments]
+        self._text = text
+        self._segments = segments
+        self._speakers: list[tuple[int, str]] = []
+
+    @cached_property
+    def _named(self) -> list[tuple[int, str]]:
+        starts = [seg.inner_start for seg in self._segments]
+        ends = [seg.inner_end for seg in self._segments]
 
         def quoted(position: int) -> bool:
             index = bisect_right(starts, position) - 1
             return index >= 0 and position < ends[index]
 
-        outside = [m for m in person_names(text) if not quoted(m[0])]
+        mentions: list[tuple[int, str]] = []
+        full_names: dict[str, str] = {}
+        outside = [m for m in person_names(self._text) if not quoted(m[0])]
         for start, _, name in outside:
             if _NON_PERSON.search(name):
                 continue
             parts = [p for p in name.split() if not p.endswith(".")]
-            if len(parts) >= 2:
+            if len(parts) >= 2 or parts and _TITLED.match(name):
                 full_names.setdefault(parts[-1], name)
                 full_names.setdefault(parts[0], name)
-                self.mentions.append((start, name))
+                mentions.append((start, name))
         for start, _, name in outside:
             if " " not in name and name in full_names:
-                self.mentions.append((start, name))
-        self.mentions.sort()
+                mentions.append((start, name))
+        return sorted(mentions)
+
+    @cached_property
+    def _speaking(self) -> list[tuple[int, str]]:
+        """The people a sentence opens with as the subject of a speech verb ("Mr. Farid said"),
+        or that close a sentence with one (", Henson said.")."""
+        subjects = []
+        previous_sentence = -1
+        for start, name in self._named:
+            sentence = self._sentence_of(start)
+            end = start + len(name)
+            if sentence != previous_sentence and _speech_follows(self._text, end) or _CLOSING_CUE.match(self._text, end):
+                subjects.append((start, name))
+            previous_sentence = sentence
+        return subjects
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [start for start, _ in sentences(self._text)]
 
     def note_speaker(self, name: str, start: int) -> None:
-        self.mentions.append((start, name))
-        self.mentions.sort()
+        insort(self._speakers, (start, name))
+
+    def _sentence_of(self, position: int) -> int:
+        return bisect_right(self._sentence_starts, position)
 
     def resolve(self, pronoun: str, position: int) -> str | None:
         if pronoun.lower() not in ("he", "she", "i", "who"):
             return None
-        best = None
-        for start, name in self.mentions:
-            if start >= position:
-                break
-            best = name
-        return best
+        excluded = _OTHER_GENDER_TITLE.get(pronoun.lower())
+        mentions = sorted(m for m in self._named + self._speakers if not (excluded and excluded.match(m[1])))
+        latest = bisect_left(mentions, (position,)) - 1
+        if latest < 0:
+            return None
+        speaking = sorted(m for m in self._speaking + self._speakers if not (excluded and excluded.match(m[1])))
+        last_speaker = bisect_left(speaking, (position,)) - 1
+        if last_speaker >= 0 and self._sentence_of(position) - self._sentence_of(speaking[last_speaker][0]) <= _SPEAKER_REACH:
+            return speaking[last_speaker][1]
+        sentence = self._sentence_of(mentions[latest][0])
+        first = latest
+        while first > 0 and self._sentence_of(mentions[first - 1][0]) == sentence:
+            first -= 1
+        return mentions[first][1]
+
+
+def _speech_follows(text: str, position: int) -> bool:
+    """Whether a speech verb is among the three words after `position`, past an apposition
+    ("Mr. Farid, a professor, said")."""
+    apposition = _APPOSITION.match(text, position)
+    start = apposition.end() if apposition else position
+    following = _WORD.findall(text, start, start + 40)[:3]
+    return any(word.lower() in _CUE_WORD_SET for word in following)
 
 
 def find_quotes(text: str) -> list[VerifiedQuote]:

@@ -19,6 +19,7 @@ __all__ = [
     "signals_from_counts",
     "unverifiable_media",
     "deceased_people",
+    "presented_acting",
 ]
 
 _MEDIA_WORDS = frozenset(
@@ -40,12 +41,13 @@ def unverifiable_media(features: frozenset[str]) -> bool:
 
 
 _VIRAL_RE = re.compile(
-    r"\b(?:millions? of (?:views|fans|people|viewers|likes|shares)|went viral|gone viral|trend(?:ed|ing)|"
+    r"(?=[mgtbswfvac#])\b(?:millions? of (?:views|fans|people|viewers|likes|shares)|went viral|gone viral|trend(?:ed|ing)|"
     r"broke the internet|social media (?:exploded|erupted|went wild|lit up)|the internet (?:exploded|erupted|melted)|"
     r"within (?:minutes|hours)|flooded (?:the internet|social media|timelines)|views in|amassed|"
-    r"(?:across|around) the (?:globe|world)|worldwide|#\w+)",
-    re.IGNORECASE,
+    r"(?:across|around) the (?:globe|world)|worldwide|#\w+)"
 )
+"""Viral-metric phrases, matched on the lower-cased text (much faster than ignoring case); the
+lookahead on their first letters lets the scan pass other positions at once."""
 _SUPERLATIVE_WORDS = frozenset(
     """breathtaking heartbreaking heartwarming stunning stunned transcendent unforgettable eternal
     eternity legendary legend sacred divine heaven heavenly tear tears sob sobbed sobbing heartfelt
@@ -74,7 +76,7 @@ _DATE = re.compile(
     r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d\d\b|\b\d{4}-\d{2}-\d{2}\b"
 )
-_DEATH = re.compile(r"\b(?P<late>late)\b|\b(?:passed away|died|has died|had died|lost (?:his|her) battle)\b")
+_DEATH = re.compile(r"(?=[lpdh])\b(?P<late>late)\b|\b(?:passed away|died|has died|had died|lost (?:his|her) battle)\b")
 _DEATH_CONTEXT = 80
 _ACTION_AFTER_DEATH = re.compile(
     r"^\s+(?:leads|points|clasps|steps|smiles|says|dances|appears|turns|nods|laughs|grins|whispers|winks|"
@@ -82,9 +84,10 @@ _ACTION_AFTER_DEATH = re.compile(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class SignalCounts:
-    """The raw signal values, before the scorer turns them into label scores."""
+    """The raw signal values, before the scorer turns them into label scores; hashed by
+    identity, so that the scores of the cached counts of one article are computed once."""
 
     quotes: list[VerifiedQuote]
     quote_count: int
@@ -137,15 +140,22 @@ def deceased_people(text: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+def presented_acting(text: str, people: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each mention of one of ``people`` (full, first or last names)
+    followed by an act in the present: "Len leads", "Len clasps his shoulder"."""
+    return [
+        (start, end, name)
+        for start, end, name in person_names(text)
+        if (name in people or name.split()[0] in people) and _ACTION_AFTER_DEATH.match(text[end : end + 20])
+    ]
+
+
 def _posthumous(text: str, quotes: list[VerifiedQuote]) -> int:
     dead = deceased_people(text)
     if not dead:
         return 0
     count = sum(1 for q in quotes if set(q.speaker.split()) & dead or q.speaker in dead)
-    for start, end, name in person_names(text):
-        if (name in dead or name.split()[0] in dead) and _ACTION_AFTER_DEATH.match(text[end : end + 20]):
-            count += 1
-    return count
+    return count + len(presented_acting(text, dead))
 
 
 def _emoji_headings(text: str) -> int:
@@ -173,8 +183,8 @@ def measure_signals(text: str) -> SignalCounts:
         quote_count=len(quotes),
         unnamed_quote_share=unnamed / len(quotes) if quotes else 0.0,
         unverifiable_media=unverifiable,
-        viral_metrics=len(_VIRAL_RE.findall(text)),
-        superlative_density=100 * sum(t in _SUPERLATIVE_WORDS for t in tokens) / max(word_count, 1),
+        viral_metrics=len(_VIRAL_RE.findall(lowered)),
+        superlative_density=100 * sum(map(_SUPERLATIVE_WORDS.__contains__, tokens)) / max(word_count, 1),
         emoji_headings=_emoji_headings(text),
         has_dateline=has_dateline,
         posthumous_attributions=_posthumous(text, quotes),
@@ -199,5 +209,11 @@ def signals_from_counts(text: str, counts: SignalCounts) -> Signals:
         has_dateline=counts.has_dateline,
         posthumous_attributions=counts.posthumous_attributions,
         template_phrases=counts.template_phrases,
-        scores=label_scores(text, counts.dense()),
+        scores=dict(_label_scores(text, counts)),
     )
+
+
+@lru_cache(maxsize=64)
+def _label_scores(text: str, counts: SignalCounts) -> tuple[tuple[str, float], ...]:
+    """Cached, as the engine and the runner both score every article."""
+    return tuple(label_scores(text, counts.dense()).items())

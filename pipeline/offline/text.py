@@ -24,10 +24,13 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b" + _TITLES[3:-1] + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
 )
 _NAME_WORD = r"[A-Z][a-zA-Z'’-]*[a-z][a-zA-Z'’-]*|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}(?=\s+[A-Z][a-z])"
+# The lookahead lets the scan skip every position that cannot start a name at once.
 NAME_RE = re.compile(
-    r"(?:\b" + _TITLES + r"\.?[ \t]+)?\b(?:" + _NAME_WORD + r")"
+    r"(?=[A-Z])(?:\b" + _TITLES + r"\.?[ \t]+)?\b(?:" + _NAME_WORD + r")"
     r"(?:[ \t]+(?:(?:de|van|von|der|la|le|bin|al|da|di|du|del)[ \t]+)?(?:" + _NAME_WORD + r"))*"
 )
+
+_POSSESSIVE = re.compile(r"['’]s$")
 
 PRONOUNS = frozenset({"he", "she", "i", "we", "they", "it", "who", "you"})
 
@@ -87,14 +90,26 @@ def person_names(text: str) -> tuple[tuple[int, int, str], ...]:
     sentence-initial function word is dropped ("But Derek Hough" -> "Derek Hough")."""
     found = []
     for match in NAME_RE.finditer(text):
-        tokens = match.group().split()
+        name = match.group()
         start = match.start()
-        while tokens and re.sub(r"['’]s$", "", tokens[0]).lower().strip(".") in _NOT_NAME_START:
-            start = text.index(tokens[1], start + len(tokens[0])) if len(tokens) > 1 else match.end()
-            tokens = tokens[1:]
-        if not tokens:
+        if " " in name or "\t" in name:
+            tokens = name.split()
+            while tokens and _bare(tokens[0]) in _NOT_NAME_START:
+                start = text.index(tokens[1], start + len(tokens[0])) if len(tokens) > 1 else match.end()
+                tokens = tokens[1:]
+            if not tokens:
+                continue
+            name = " ".join(tokens)
+        elif _bare(name) in _NOT_NAME_START:
             continue
-        name = " ".join(tokens)
-        name = re.sub(r"['’]s$", "", name)
+        if name[-1] == "s":
+            name = _POSSESSIVE.sub("", name)
         found.append((start, start + len(name), name))
     return tuple(found)
+
+
+def _bare(word: str) -> str:
+    """The word lower-cased without a possessive or a trailing period, for the stop-list."""
+    if "'" in word or "’" in word:
+        word = _POSSESSIVE.sub("", word)
+    return word.lower().strip(".")

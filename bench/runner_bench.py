@@ -1,0 +1,383 @@
+"""Nightly-scale benchmark of the runner against the fake OpenAI server (issue 4's P1–P4 and faults).
+
+``.venv/bin/python bench/runner_bench.py`` prints, in one run on the same synthetic
+articles (generated under a temporary folder, never committed), each figure as a
+ratio measured in this run and whether it meets its target:
+
+- P1: wall time at 200 ms latency and 3,000 RPM vs the limit max(N/RPM, N·latency/concurrency),
+  vs a naive sequential instructor loop (100 articles, scaled to N), and vs
+  bespokelabs-curator on the same server (driven from its own venv; if it is missing the
+  output says so).
+- P2: a re-run over the cached articles vs reading and hashing the same input.
+- P3: client CPU per article at zero latency. P4: peak RSS at the large size vs the small one.
+- Faults: at a 10% fault rate every article ends ``ok`` or ``failed`` with a reason and a
+  re-run heals; runs killed with SIGKILL at random moments then resumed pay no article twice
+  (counted at the server).
+
+Every measured run is a separate process, so its CPU time and peak RSS are its own.
+Sizes are flags; the defaults are the issue's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_articles", "BenchServer", "measure", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PIPELINE_CLI = str(Path(PYTHON).parent / "pipeline")
+CURATOR_PYTHON = Path("/work/.venvs/curator/bin/python")
+MODEL = "gpt-4o-mini"
+_NAIVE_ARTICLES = 100
+_WORDS = ("council", "harbour", "budget", "school", "river", "festival", "bridge", "library", "station", "market",
+          "hospital", "museum", "stadium", "airport", "tunnel", "park")
+
+
+def write_articles(path: Path, count: int, seed: int = 0) -> Path:
+    """``count`` distinct synthetic news articles (about 1 KB, two quotes each) as JSONL."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            place, topic = rng.choice(_WORDS).title(), rng.choice(_WORDS)
+            filler = " ".join(rng.choice(_WORDS) for _ in range(90))
+            text = (f"{place} (Bench) — Article {number} of the nightly run. The {topic} committee met on Tuesday. "
+                    f"\"We expect the {topic} works to finish before the {rng.randint(1, 99)}th week,\" said "
+                    f"the chair. {filler}. A resident added: \"Nobody told us about item {number} until now.\" "
+                    f"The next meeting is on day {rng.randint(1, 28)}.")
+            out.write(json.dumps({"id": str(number), "text": text}) + "\n")
+    return path
+
+
+class BenchServer:
+    """bench/fake_server.py in its own process, reconfigured between phases."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "fake_server.py"), "--port", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.stats()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the fake server did not start")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def configure(self, **config: Any) -> None:
+        """Set the server's config for the next phase (unnamed fields back to defaults); counters reset."""
+        defaults = dict(latency=0.0, jitter=0.0, rpm=None, tpm=None, send_retry_after=True, fault_rate=0.0,
+                        hang_seconds=600.0, seed=0)
+        self._call("/_config", {**defaults, **config})
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("/_stats")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+# Child processes: each measured run in its own interpreter.
+
+
+def _settings(params: dict[str, Any]):
+    from pipeline.settings import Engine, Settings
+
+    return Settings(engine=Engine.llm, base_url=params["base_url"], api_key="sk-bench", model=MODEL,
+                    db=Path(params["db"]), concurrency=params["concurrency"], timeout=params.get("timeout", 30.0),
+                    max_retries=params.get("max_retries", 4)).validated()
+
+
+def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.runner import run
+
+    settings = _settings(params)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = run([params["articles"]], settings)
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "counts": result.counts}
+
+
+def _child_naive(params: dict[str, Any]) -> dict[str, Any]:
+    """The loop a user writes first: one instructor call after another, nothing else."""
+    import instructor
+    import openai
+
+    from pipeline.models import Article, ArticleVerdict
+    from pipeline.prompts import load_prompt
+
+    prompt = load_prompt("analyse-v1")
+    client = instructor.from_openai(openai.OpenAI(base_url=params["base_url"], api_key="sk-bench"))
+    with open(params["articles"], encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for _number, line in zip(range(params["count"]), lines)]
+    wall = time.perf_counter()
+    for text in texts:
+        article = Article(article_id=hashlib.sha256(text.encode()).hexdigest(), text=text, title=None, url=None,
+                          published=None, source_path="bench", record_id=None)
+        client.chat.completions.create(model=MODEL, messages=prompt.messages(article, 60_000),
+                                       response_model=ArticleVerdict)
+    return {"wall_s": time.perf_counter() - wall}
+
+
+def _child_rehash(params: dict[str, Any]) -> dict[str, Any]:
+    """Reading and hashing the input, the floor a cached re-run is compared with."""
+    wall = time.perf_counter()
+    with open(params["articles"], "rb") as lines:
+        digests = [hashlib.sha256(json.loads(line)["text"].encode()).digest() for line in lines]
+    return {"wall_s": time.perf_counter() - wall, "articles": len(digests)}
+
+
+_CHILDREN = {"pipeline": _child_pipeline, "naive": _child_naive, "rehash": _child_rehash}
+
+
+def measure(phase: str, **params: Any) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter; its figures plus its peak RSS in MB."""
+    completed = subprocess.run([PYTHON, __file__, "--child", phase, json.dumps(params)], capture_output=True,
+                               text=True, cwd=ROOT)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{phase} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _child_main(phase: str, params_json: str) -> None:
+    figures = _CHILDREN[phase](json.loads(params_json))
+    figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+# Phases
+
+
+def _verdict(value: float, target: float, higher_is_better: bool = False) -> str:
+    met = value >= target if higher_is_better else value <= target
+    return "MET" if met else "MISSED"
+
+
+def _stored(db: Path) -> dict[str, int]:
+    """Articles with a result, and the last run's outcomes by status."""
+    try:
+        with sqlite3.connect(db) as connection:
+            results = connection.execute("SELECT COUNT(DISTINCT article_id) FROM result").fetchone()[0]
+            last_run = connection.execute("SELECT MAX(run_id) FROM run").fetchone()[0]
+            statuses = dict(connection.execute(
+                "SELECT status, COUNT(*) FROM outcome WHERE run_id = ? GROUP BY status", (last_run,)).fetchall())
+            unexplained = connection.execute(
+                "SELECT COUNT(*) FROM outcome WHERE run_id = ? AND status = 'failed' AND COALESCE(reason, '') = ''",
+                (last_run,)).fetchone()[0]
+    except sqlite3.OperationalError:  # killed before the pipeline created its tables
+        return {"results": 0, "unexplained_failures": 0}
+    return {"results": results, "unexplained_failures": unexplained, **statuses}
+
+
+def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
+    latency, rpm = 0.2, 3000
+    path = write_articles(work / "p1.jsonl", articles, seed=1)
+    limit = max(articles / (rpm / 60), articles * latency / concurrency)
+    server.configure(latency=latency, rpm=rpm)
+    ours = measure("pipeline", base_url=server.base_url, db=str(work / "p1.db"), articles=str(path),
+                   concurrency=concurrency)
+    stats = server.stats()
+    print(f"P1  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}")
+    print(f"    ours: {ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
+          f"server answered {stats['requests'].get('429', 0)} × 429, {len(stats['duplicates'])} articles paid twice; "
+          f"client CPU {ours['cpu_s']:.1f} s)")
+    ratio = ours["wall_s"] / limit
+    print(f"    vs limit max(N/RPM, N·latency/concurrency) = {limit:.1f} s: {ratio:.3f}× "
+          f"(target ≤ 1.10×) {_verdict(ratio, 1.10)}")
+    server.configure(latency=latency, rpm=rpm)
+    naive = measure("naive", base_url=server.base_url, articles=str(path), count=_NAIVE_ARTICLES)
+    scaled = naive["wall_s"] * articles / _NAIVE_ARTICLES
+    speedup = scaled / ours["wall_s"]
+    print(f"    naive sequential instructor loop: {naive['wall_s']:.1f} s for {_NAIVE_ARTICLES}, scaled {scaled:.0f} s: "
+          f"ours is {speedup:.1f}× faster (target ≥ 20×) {_verdict(speedup, 20, True)}")
+    print(f"      (at {rpm} RPM no client can beat N/RPM = {articles / (rpm / 60):.0f} s, so the most any "
+          f"runner can show here is {scaled / (articles / (rpm / 60)):.1f}×)")
+    _p1_curator(server, path, ours["wall_s"], latency, rpm)
+
+
+def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int) -> None:
+    if not CURATOR_PYTHON.exists():
+        print(f"    curator: NOT RUN ({CURATOR_PYTHON} missing: create it with "
+              f"`python -m venv /work/.venvs/curator && /work/.venvs/curator/bin/pip install bespokelabs-curator`)")
+        return
+    server.configure(latency=latency, rpm=rpm)
+    tokenizers = next(CURATOR_PYTHON.parent.parent.glob("lib/python*/site-packages/litellm/litellm_core_utils/tokenizers"), None)
+    env = {**os.environ, "CURATOR_DISABLE_CACHE": "1", "TELEMETRY_ENABLED": "false", "OPENAI_API_KEY": "sk-bench",
+           "CURATOR_CACHE_DIR": tempfile.mkdtemp(prefix="curator-cache-"), "HF_DATASETS_OFFLINE": "1"}
+    if tokenizers:
+        # tiktoken downloads its encodings at first use; litellm ships them, so point tiktoken there (offline).
+        env["TIKTOKEN_CACHE_DIR"] = str(tokenizers)
+    completed = subprocess.run([str(CURATOR_PYTHON), str(ROOT / "bench" / "curator_driver.py"), str(path),
+                                server.base_url, str(rpm)], capture_output=True, text=True, env=env, cwd=ROOT)
+    if completed.returncode != 0:
+        print(f"    curator: FAILED to run ({completed.stderr.strip().splitlines()[-1][:300]})")
+        return
+    curator = json.loads(completed.stdout.strip().splitlines()[-1])
+    stats = server.stats()
+    ratio = curator["wall_s"] / ours_wall
+    print(f"    bespokelabs-curator (max_requests_per_minute={rpm}): {curator['wall_s']:.1f} s, "
+          f"{curator['answered']}/{curator['articles']} answered, server answered {stats['requests'].get('429', 0)} × 429: "
+          f"our throughput is {ratio:.2f}× curator's (target ≥ 1.00×) {_verdict(ratio, 1.0, True)}")
+
+
+def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrency: int) -> None:
+    server.configure()
+    small_path = write_articles(work / "small.jsonl", small, seed=2)
+    large_path = write_articles(work / "large.jsonl", large, seed=3)
+    at_small = measure("pipeline", base_url=server.base_url, db=str(work / "small.db"), articles=str(small_path),
+                       concurrency=concurrency)
+    at_large = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path),
+                       concurrency=concurrency)
+    rerun = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path),
+                    concurrency=concurrency)
+    floor = measure("rehash", articles=str(large_path))
+    ratio = rerun["wall_s"] / floor["wall_s"]
+    print(f"P2  re-run over {large} cached articles: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} cached) vs "
+          f"read+hash of the same file {floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ 2×) {_verdict(ratio, 2)}")
+    per_article_ms = at_large["cpu_s"] / large * 1000
+    print(f"P3  client CPU per article at zero latency: {per_article_ms:.2f} ms "
+          f"({at_large['cpu_s']:.1f} s CPU for {large}, wall {at_large['wall_s']:.1f} s; target ≤ 2 ms) "
+          f"{_verdict(per_article_ms, 2)}")
+    growth = at_large["rss_mb"] / at_small["rss_mb"]
+    print(f"P4  peak RSS: {at_large['rss_mb']:.0f} MB at {large} articles (target ≤ 200 MB) "
+          f"{_verdict(at_large['rss_mb'], 200)}; {at_small['rss_mb']:.0f} MB at {small}: {growth:.2f}× "
+          f"(target ≤ 1.2×) {_verdict(growth, 1.2)}")
+
+
+def faults(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
+    path = write_articles(work / "faults.jsonl", articles, seed=4)
+    db = work / "faults.db"
+    server.configure(latency=0.02, jitter=0.01, fault_rate=0.1, hang_seconds=600.0, seed=4)
+    measure("pipeline", base_url=server.base_url, db=str(db), articles=str(path), concurrency=concurrency,
+            timeout=2.0)
+    first = _stored(db)
+    injected = {name: count for name, count in server.stats()["requests"].items() if name != "chat"}
+    accounted = first.get("ok", 0) + first.get("failed", 0)
+    server.configure(latency=0.02)
+    measure("pipeline", base_url=server.base_url, db=str(db), articles=str(path), concurrency=concurrency)
+    healed = _stored(db)
+    verdict = "MET" if (accounted == articles and first["unexplained_failures"] == 0
+                        and healed["results"] == articles) else "MISSED"
+    print(f"F1  {articles} articles at a 10% fault rate (injected, besides answer faults: {injected}): "
+          f"{first.get('ok', 0)} ok + {first.get('failed', 0)} failed with a reason = {accounted} "
+          f"(none lost: {accounted == articles}); re-run without faults: {healed.get('ok', 0)} healed, "
+          f"{healed['results']}/{articles} stored {verdict}")
+
+
+def _stored_fences(db: Path) -> set[str]:
+    """The prompt fences (article id prefixes) of every article with a committed result."""
+    try:
+        with sqlite3.connect(db) as connection:
+            return {row[0][:16] for row in connection.execute("SELECT article_id FROM result")}
+    except sqlite3.OperationalError:  # killed before the pipeline created its tables
+        return set()
+
+
+def kills(server: BenchServer, work: Path, articles: int, count: int, concurrency: int, seed: int) -> None:
+    """SIGKILL the command at random moments, resume, and count at the server what was paid twice.
+
+    After each kill the paid count of every article already committed is noted; any
+    request for it after that is paying twice for a finished article, the one thing
+    that must never happen. Answers the server delivered but the killed client never
+    committed are paid again by the next run; those are counted apart.
+    """
+    path = write_articles(work / "kills.jsonl", articles, seed=5)
+    db = work / "kills.db"
+    server.configure(latency=0.1, jitter=0.05)
+    rng = random.Random(seed)
+    command = [PIPELINE_CLI, "run", str(path), "--base-url", server.base_url, "--model", MODEL, "--db", str(db),
+               "--concurrency", str(concurrency)]
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
+    paid_when_finished: dict[str, int] = {}
+    stored_after_kills = []
+    for _ in range(count):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=work)
+        # The command takes a second or more to import; kill anywhere from start-up to mid-run.
+        time.sleep(rng.uniform(1.0, 8.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        paid = server.stats()["paid"]
+        finished = _stored_fences(db)
+        for fence in finished - paid_when_finished.keys():
+            paid_when_finished[fence] = paid.get(fence, 0)
+        stored_after_kills.append(len(finished))
+    final = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=work)
+    stats = server.stats()
+    repaid_finished = sum(stats["paid"].get(fence, 0) - count for fence, count in paid_when_finished.items())
+    duplicates = sum(stats["duplicates"].values())
+    stored = len(_stored_fences(db))
+    verdict = "MET" if repaid_finished == 0 and stored == articles and final.returncode == 0 else "MISSED"
+    print(f"F2  {count} SIGKILLs at random moments over {articles} articles, --concurrency {concurrency} "
+          f"(articles stored after each kill: {stored_after_kills}), then a final run (exit {final.returncode}): "
+          f"{stored}/{articles} stored, {stats['paid_total']} paid requests; finished articles paid again: "
+          f"{repaid_finished} {verdict}")
+    print(f"    ({duplicates} requests paid twice in all: answers delivered to a client killed before it committed "
+          f"them, at most --concurrency per kill; {stats['abandoned']} more were cut off before the answer and not paid)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--p1-articles", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--fault-articles", type=int, default=500)
+    parser.add_argument("--kill-articles", type=int, default=3000)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=("p1", "p234", "faults", "kills"), action="append")
+    args = parser.parse_args(argv)
+    phases = set(args.only or ("p1", "p234", "faults", "kills"))
+    server = BenchServer()
+    try:
+        with tempfile.TemporaryDirectory(prefix="runner-bench-") as folder:
+            work = Path(folder)
+            started = time.perf_counter()
+            print(f"(load average before the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+                  "client and server share them)")
+            if "p1" in phases:
+                p1(server, work, args.p1_articles, args.concurrency)
+            if "p234" in phases:
+                p2_p3_p4(server, work, args.small, args.large, 16)
+            if "faults" in phases:
+                faults(server, work, args.fault_articles, 16)
+            if "kills" in phases:
+                kills(server, work, args.kill_articles, args.kills, 8, args.seed)
+            print(f"(benchmark wall time {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs)")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        _child_main(sys.argv[2], sys.argv[3])
+    else:
+        main()

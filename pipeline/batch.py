@@ -1,0 +1,336 @@
+"""OpenAI Batch API mode: the same requests as the live path, at half the price, within 24 h.
+
+``submit`` writes one chat-completion request per article the cache lacks
+(``custom_id`` = the cache key), split into files at the provider's limits
+(50,000 requests / 200 MB each), uploads them and creates the batches.
+``status`` asks the provider how each open batch is doing. ``collect`` joins the
+answers back by ``custom_id`` (they come back unordered), parses them with
+instructor and verifies them with ``analyse_article`` exactly like the live path,
+stores them under their cache keys, and records every request in the error file
+(or missing from both files) as ``failed``: with no stored result, the next live
+``pipeline run`` analyses it.
+
+Batch state lives in the store's database, in ``batch_job`` and ``batch_item``,
+so a crashed ``submit`` or ``collect`` is seen by the next one. An article in a
+batch not yet collected is never submitted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import openai
+from instructor.processing.response import handle_response_model, process_response
+from openai.types.chat import ChatCompletion
+
+from .errors import ConfigError, FatalProviderError, ProviderError
+from .llm import INSTRUCTOR_MODES, RESPONSE_MODEL, classify_error, make_openai_client
+from .models import Article, EngineAnswer, QuoteDraft, SkippedInput, Usage
+from .runner import AnalysisEngine, RunResult, analyse_article, make_engine
+from .settings import Engine, LLMMode, Settings
+from .sources import iter_articles
+from .store import CacheIdentity, Store, cache_key, utc_now
+
+__all__ = [
+    "BATCH_ENGINE",
+    "MAX_REQUESTS_PER_FILE",
+    "MAX_BYTES_PER_FILE",
+    "request_line",
+    "split_request_lines",
+    "submit",
+    "status",
+    "collect",
+]
+
+BATCH_ENGINE = "llm-batch"
+MAX_REQUESTS_PER_FILE = 50_000
+MAX_BYTES_PER_FILE = 200 * 1024 * 1024
+_ENDPOINT = "/v1/chat/completions"
+_FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
+
+BATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_job (
+    batch_id TEXT PRIMARY KEY,
+    input_file_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    submitted_at TEXT NOT NULL,
+    output_file_id TEXT,
+    error_file_id TEXT,
+    checked_at TEXT,
+    collected_at TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_item (
+    batch_id TEXT NOT NULL REFERENCES batch_job(batch_id),
+    custom_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    record_id TEXT,
+    PRIMARY KEY (batch_id, custom_id)
+);
+CREATE INDEX IF NOT EXISTS batch_item_key ON batch_item(custom_id);
+"""
+
+
+def _create_batch_tables(store: Store) -> None:
+    store.db.executescript(BATCH_SCHEMA)
+
+
+def _llm_engine(settings: Settings) -> AnalysisEngine:
+    if settings.resolved_engine is not Engine.llm:
+        raise ConfigError("batch mode needs the LLM engine: set OPENAI_API_KEY or pass --base-url, and --model")
+    if settings.mode is LLMMode.md_json:
+        raise ConfigError("batch mode supports --mode tools, json_schema or json, not md_json")
+    return make_engine(settings)
+
+
+def request_line(article: Article, key: str, settings: Settings, engine: AnalysisEngine) -> bytes:
+    """One JSONL line of a batch input file: the live path's request for this article."""
+    _model, body = handle_response_model(
+        RESPONSE_MODEL,
+        mode=INSTRUCTOR_MODES[settings.mode],
+        model=settings.model,
+        messages=engine.prompt.messages(article, settings.max_input_chars),
+        **engine.identity.params,
+    )
+    line = {"custom_id": key, "method": "POST", "url": _ENDPOINT, "body": body}
+    return json.dumps(line, ensure_ascii=False).encode() + b"\n"
+
+
+def split_request_lines(
+    lines: Iterable[tuple[Article, bytes]],
+    max_requests: int = MAX_REQUESTS_PER_FILE,
+    max_bytes: int = MAX_BYTES_PER_FILE,
+) -> Iterator[list[tuple[Article, bytes]]]:
+    """Group request lines into files within the provider's limits, in order."""
+    chunk: list[tuple[Article, bytes]] = []
+    size = 0
+    for article, line in lines:
+        if chunk and (len(chunk) >= max_requests or size + len(line) > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((article, line))
+        size += len(line)
+    if chunk:
+        yield chunk
+
+
+def _pending_keys(store: Store) -> set[str]:
+    rows = store.db.execute(
+        "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
+    )
+    return {row[0] for row in rows}
+
+
+def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngine, settings: Settings,
+                        refresh: bool) -> Iterator[tuple[Article, bytes]]:
+    pending = _pending_keys(store)
+    for item in iter_articles(paths):
+        if isinstance(item, SkippedInput):
+            continue
+        key = cache_key(item.article_id, engine.identity)
+        if key in pending or (not refresh and store.has_result(key)):
+            continue
+        pending.add(key)
+        yield item, request_line(item, key, settings, engine)
+
+
+async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterable[list[tuple[Article, bytes]]],
+                        identity: str) -> list[dict[str, Any]]:
+    submitted = []
+    for number, chunk in enumerate(chunks):
+        content = b"".join(line for _article, line in chunk)
+        upload = await client.files.create(file=(f"pipeline-batch-{number}.jsonl", content), purpose="batch")
+        batch = await client.batches.create(input_file_id=upload.id, endpoint=_ENDPOINT, completion_window="24h")
+        _record_job(store, batch, chunk, identity)
+        submitted.append({"batch_id": batch.id, "status": batch.status, "requests": len(chunk)})
+    return submitted
+
+
+def _record_job(store: Store, batch: Any, chunk: list[tuple[Article, bytes]], identity: str) -> None:
+    now = utc_now()
+    store.db.execute("BEGIN")
+    store.db.execute(
+        "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (batch.id, batch.input_file_id, batch.status, identity, len(chunk), now),
+    )
+    for article, line in chunk:
+        store.remember_article(article, now)
+        store.db.execute(
+            "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
+            (batch.id, json.loads(line)["custom_id"], article.article_id, article.source_path, article.record_id),
+        )
+    store.db.execute("COMMIT")
+
+
+def submit(
+    paths: Sequence[str],
+    settings: Settings,
+    store: Store,
+    *,
+    refresh: bool = False,
+    client: openai.AsyncOpenAI | None = None,
+    max_requests: int = MAX_REQUESTS_PER_FILE,
+    max_bytes: int = MAX_BYTES_PER_FILE,
+) -> list[dict[str, Any]]:
+    """Submit every article under ``paths`` with no result (and not already in a batch); the new batches."""
+    engine = _llm_engine(settings)
+    _create_batch_tables(store)
+    client = client or make_openai_client(settings)
+    identity = json.dumps(asdict(engine.identity), sort_keys=True)
+    chunks = split_request_lines(_articles_to_submit(paths, store, engine, settings, refresh), max_requests, max_bytes)
+    try:
+        return asyncio.run(_submit_files(client, store, chunks, identity))
+    except openai.OpenAIError as error:
+        raise classify_error(error, settings.api_key) from None
+
+
+async def _refresh_jobs(client: openai.AsyncOpenAI, store: Store) -> None:
+    batch_ids = [row[0] for row in store.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
+    for batch in await asyncio.gather(*(client.batches.retrieve(batch_id) for batch_id in batch_ids)):
+        store.db.execute(
+            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
+            (batch.status, batch.output_file_id, batch.error_file_id, utc_now(), batch.id),
+        )
+
+
+def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> list[dict[str, Any]]:
+    """Ask the provider about every batch not yet collected, record and return every batch."""
+    _create_batch_tables(store)
+    client = client or make_openai_client(settings)
+    try:
+        asyncio.run(_refresh_jobs(client, store))
+    except openai.OpenAIError as error:
+        raise classify_error(error, settings.api_key) from None
+    rows = store.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")
+    return [dict(row) for row in rows]
+
+
+class _BatchAnswerEngine:
+    """Hands ``analyse_article`` the answer the batch already paid for; re-asks go live."""
+
+    name = BATCH_ENGINE
+
+    def __init__(self, answer: EngineAnswer, live: AnalysisEngine, identity: CacheIdentity):
+        self.answer = answer
+        self.live = live
+        self.identity = identity
+        self.reasks = live.reasks
+
+    async def analyse(self, article: Article) -> EngineAnswer:
+        return self.answer
+
+    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
+        return await self.live.reask_quotes(article, previous, missing)
+
+
+def _parse_answer(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
+    """Parse one batch answer like instructor parses a live one; AnswerError when it does not fit."""
+    try:
+        completion = ChatCompletion.model_validate(body)
+        verdict = process_response(completion, response_model=RESPONSE_MODEL, stream=False, strict=False,
+                                   mode=INSTRUCTOR_MODES[mode])
+    except Exception as error:  # classified into the error tree right here
+        raise classify_error(error) from None
+    usage = completion.usage
+    return EngineAnswer(
+        verdict=verdict,
+        raw_responses=[json.dumps(body)],
+        usage=Usage(requests=1, input_tokens=usage.prompt_tokens if usage else 0,
+                    output_tokens=usage.completion_tokens if usage else 0),
+    )
+
+
+def _failure_reason(line: dict[str, Any]) -> str:
+    error = line.get("error") or ((line.get("response") or {}).get("body") or {}).get("error") or {}
+    status_code = (line.get("response") or {}).get("status_code")
+    return f"batch request failed ({status_code or error.get('code') or 'error'}): {error.get('message', 'no message')}"[:500]
+
+
+async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[dict[str, Any]]:
+    if not file_id:
+        return []
+    content = await client.files.content(file_id)
+    return [json.loads(line) for line in content.text.splitlines() if line.strip()]
+
+
+def _article(store: Store, item: dict[str, Any]) -> Article:
+    row = store.db.execute("SELECT * FROM article WHERE article_id = ?", (item["article_id"],)).fetchone()
+    return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
+                   published=row["published"], source_path=item["source_path"], record_id=item["record_id"])
+
+
+async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine,
+                       result: RunResult) -> None:
+    identity = CacheIdentity(**json.loads(job["identity"]))
+    items = {row["custom_id"]: dict(row) for row in
+             store.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (job["batch_id"],))}
+    answered = await _read_file(client, job["output_file_id"])
+    failed_lines = await _read_file(client, job["error_file_id"])
+    reasons = {line["custom_id"]: _failure_reason(line) for line in failed_lines}
+    for line in answered:
+        key = line["custom_id"]
+        item = items.get(key)
+        if item is None or key in reasons:
+            continue
+        response = line.get("response") or {}
+        if response.get("status_code") != 200:
+            reasons[key] = _failure_reason(line)
+            continue
+        article = _article(store, item)
+        try:
+            answer = _parse_answer(response["body"], LLMMode(identity.mode))
+            analysis, answers = await analyse_article(article, _BatchAnswerEngine(answer, live, identity))
+        except ProviderError as error:
+            if isinstance(error, FatalProviderError):
+                raise
+            reasons[key] = str(error)
+            continue
+        store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms=0)
+        result.counts["ok"] += 1
+        result.spend((answer.usage for answer in answers), batch=True)
+        del items[key]
+    for key, item in items.items():
+        if not store.has_result(key):
+            store.record_outcome(result.run_id, source_path=item["source_path"], record_id=item["record_id"],
+                                 article_id=item["article_id"], status="failed", key=key,
+                                 reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"))
+            result.counts["failed"] += 1
+    store.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), job["batch_id"]))
+
+
+async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine, result: RunResult) -> None:
+    await _refresh_jobs(client, store)
+    finished = ",".join("?" * len(_FINAL_STATUSES))
+    jobs = [dict(row) for row in store.db.execute(
+        f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({finished}) ORDER BY submitted_at",
+        tuple(_FINAL_STATUSES))]
+    for job in jobs:
+        await _collect_job(job, store, client, live, result)
+
+
+def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult:
+    """Store the answers of every finished batch as a run; what failed is left for the live path."""
+    live = _llm_engine(settings)
+    _create_batch_tables(store)
+    client = client or make_openai_client(settings)
+    run_id = store.start_run(BATCH_ENGINE, live.identity.model)
+    result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
+    result.spend([], batch=True)
+    run_status = "finished"
+    try:
+        asyncio.run(_collect_finished(store, client, live, result))
+    except (FatalProviderError, openai.OpenAIError) as error:
+        result.fatal = str(classify_error(error, settings.api_key) if isinstance(error, openai.OpenAIError) else error)
+        run_status = "aborted"
+    except BaseException:
+        run_status = "interrupted"
+        raise
+    finally:
+        store.finish_run(run_id, run_status)
+    return result

@@ -1,0 +1,248 @@
+"""The morning report: one self-contained HTML page and a chat-sized Markdown summary.
+
+The page is rendered by Jinja2 with autoescaping on for every value, so article
+text, titles, speakers and claims reach the page only as text: an article that
+contains ``<script>`` or ``onerror=`` cannot run anything. Quote highlights are
+built as (text, kind) segments at the stored offsets, never by splicing markup
+into the article. Inline CSS, no JavaScript, no external resource: the file opens
+from an email attachment or a shared drive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .clusters import ClusterMember
+from .insight import BatchFindings, batch_findings, merged_reasons
+from .posthumous import PosthumousFlag
+from .models import Label, SpeakerKind
+from .pricing import estimate_cost
+from .store import Store, StoredResult
+from .worklist import WorkItem, claims_worklist, fabrications_first
+
+__all__ = [
+    "WORKLIST_CLAIMS",
+    "MARKDOWN_ITEMS",
+    "Segment",
+    "MorningReport",
+    "collect_report",
+    "highlight_segments",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]
+
+WORKLIST_CLAIMS = 15
+MARKDOWN_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of article text: plain, a quote's piece (``quote`` is its index), or the mention
+    of a dead person presented acting (``quote`` None, ``posthumous`` True)."""
+
+    text: str
+    quote: int | None = None
+    posthumous: bool = False
+
+
+@dataclass
+class MorningReport:
+    """Everything the page and the summary show, gathered from the store."""
+
+    title: str
+    runs: list[dict[str, Any]]
+    results: list[StoredResult]
+    failures: list[dict[str, Any]]
+    findings: dict[str, BatchFindings] = field(default_factory=dict)
+
+    @property
+    def label_counts(self) -> dict[str, int]:
+        counts = Counter(result.analysis.label.value for result in self.results)
+        return {label.value: counts.get(label.value, 0) for label in Label}
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(run["input_tokens"] or 0 for run in self.runs)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(run["output_tokens"] or 0 for run in self.runs)
+
+    @property
+    def cost(self) -> float | None:
+        """Estimated USD; None when a model's price is unknown (the page then shows tokens)."""
+        costs = [
+            0.0 if run["engine"] == "offline" else estimate_cost(run["model"], run["input_tokens"] or 0, run["output_tokens"] or 0)
+            for run in self.runs
+        ]
+        return None if not costs or None in costs else sum(costs)
+
+    @property
+    def engines(self) -> str:
+        return ", ".join(sorted({f"{run['engine']} / {run['model']}" for run in self.runs})) or "-"
+
+    @property
+    def fabrications(self) -> list[StoredResult]:
+        return fabrications_first(self.results)
+
+    @property
+    def worklist(self) -> list[WorkItem]:
+        return claims_worklist(self.results)
+
+    @property
+    def clusters(self) -> dict[str, list[tuple[StoredResult, ClusterMember]]]:
+        grouped: dict[str, list[tuple[StoredResult, ClusterMember]]] = {}
+        for result in self.results:
+            found = self.findings.get(result.article.article_id)
+            if found and found.cluster:
+                grouped.setdefault(found.cluster.cluster_id, []).append((result, found.cluster))
+        return dict(sorted(grouped.items(), key=lambda item: -len(item[1])))
+
+    @staticmethod
+    def headline(result: StoredResult) -> str:
+        """The title, or the input's file name: full paths drown the page."""
+        return result.article.title or Path(result.article.source_path).name
+
+    def reasons(self, result: StoredResult) -> list[str]:
+        return [reason.value for reason in merged_reasons(result.analysis, self.findings.get(result.article.article_id))]
+
+    def flags(self, result: StoredResult) -> list[PosthumousFlag]:
+        found = self.findings.get(result.article.article_id)
+        return found.posthumous if found else []
+
+    def segments(self, result: StoredResult) -> list[Segment]:
+        return highlight_segments(result, self.flags(result))
+
+    def posthumous_quotes(self, result: StoredResult) -> set[int]:
+        flagged = {(flag.start, flag.end) for flag in self.flags(result) if flag.kind == "quote"}
+        return {index for index, quote in enumerate(result.analysis.quotes) if (quote.start, quote.end) in flagged}
+
+
+def collect_report(store: Store, run_id: int | None = None, since: str | None = None) -> MorningReport:
+    """The report of one run, of every run started since an ISO date, or of the latest run."""
+    if since is not None:
+        runs = [run for run in store.runs(limit=-1) if run["started_at"] >= since]
+        results = [result for result in store.iter_results() if result.created_at >= since]
+        title = f"since {since}"
+    else:
+        if run_id is None:
+            latest = store.runs(limit=1)
+            run_id = latest[0]["run_id"] if latest else None
+        runs = [store.run_summary(run_id)] if run_id is not None else []
+        results = list(store.iter_results(run_id)) if run_id is not None else []
+        title = f"run {run_id}" if run_id is not None else "no runs yet"
+    failures = [
+        outcome
+        for run in runs
+        for outcome in store.outcomes(run["run_id"])
+        if outcome["status"] in ("failed", "skipped")
+    ]
+    results.sort(key=lambda result: (result.analysis.label is not Label.likely_fabrication, -result.analysis.confidence, result.article.source_path))
+    findings = batch_findings(store, [result.article.article_id for result in results])
+    return MorningReport(title=title, runs=runs, results=results, failures=failures, findings=findings)
+
+
+def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
+    """The article text cut at every quote span (split quotes have several) and every
+    posthumous act, each piece tagged; where spans overlap the earlier one wins."""
+    text = result.article.text
+    flags = list(flags)
+    posthumous_quotes = {(flag.start, flag.end) for flag in flags if flag.kind == "quote"}
+    spans = sorted(
+        [
+            (span.start, span.end, index, (quote.start, quote.end) in posthumous_quotes)
+            for index, quote in enumerate(result.analysis.quotes)
+            for span in (quote.spans or [quote])
+        ]
+        + [(flag.start, flag.end, None, True) for flag in flags if flag.kind == "act"],
+        key=lambda span: span[:2],
+    )
+    segments, cursor = [], 0
+    for start, end, index, flagged in spans:
+        if start < cursor or end > len(text):
+            continue
+        if start > cursor:
+            segments.append(Segment(text[cursor:start]))
+        segments.append(Segment(text[start:end], index, flagged))
+        cursor = end
+    if cursor < len(text):
+        segments.append(Segment(text[cursor:]))
+    return segments
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("pipeline", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(report: MorningReport) -> str:
+    return _ENVIRONMENT.get_template("report.html.j2").render(
+        report=report, WORKLIST_CLAIMS=WORKLIST_CLAIMS, unnamed_kinds={SpeakerKind.anonymous, SpeakerKind.role, SpeakerKind.crowd}
+    )
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def _md(text: str | None, limit: int = 90) -> str:
+    text = " ".join((text or "").split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def render_markdown(report: MorningReport) -> str:
+    """A few lines for a chat message: counts, the top fabrications and claims, clusters."""
+    counts = report.label_counts
+    cost = "cost unknown" if report.cost is None else f"est. ${report.cost:.4f}"
+    cost += f" ({report.input_tokens}+{report.output_tokens} tokens)"
+    lines = [
+        f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
+        f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
+        f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+    ]
+    if report.fabrications:
+        lines.append("")
+        lines.append("**Likely fabrications**")
+        lines += [
+            f"- {_md(report.headline(result), 70)} ({result.analysis.confidence:.2f})"
+            for result in report.fabrications[:MARKDOWN_ITEMS]
+        ]
+    if report.worklist:
+        lines.append("")
+        lines.append(f"**Check first** ({len(report.worklist)} high-priority claims)")
+        lines += [f"- {_md(item.claim.event)} → {_md(item.claim.check_with, 60)}" for item in report.worklist[:MARKDOWN_ITEMS]]
+    if report.clusters:
+        sizes = ", ".join(str(len(members)) for members in report.clusters.values())
+        lines.append("")
+        lines.append(f"**Template clusters**: {len(report.clusters)} (sizes {sizes})")
+    posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
+    if posthumous:
+        lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    store: Store,
+    html_path: Path | None = None,
+    markdown_path: Path | None = None,
+    run_id: int | None = None,
+    since: str | None = None,
+) -> MorningReport:
+    """Gather the report and write the page and/or the summary."""
+    report = collect_report(store, run_id=run_id, since=since)
+    if html_path is not None:
+        html_path.write_text(render_html(report), encoding="utf-8")
+    if markdown_path is not None:
+        markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    return report

@@ -1,0 +1,105 @@
+"""Batch-level insight, computed after a run: template clusters and posthumous attribution.
+
+The runner calls ``update_batch_insight(store, run_id)`` once the run's results are
+stored. Findings live in their own tables, never in the cached answer: a cached
+LLM analysis stays byte-for-byte what the model said (and re-parsable), while the
+report and the exports merge the batch reasons in through ``BatchFindings``
+(``template_language`` for a cluster member, ``posthumous_attribution`` for a
+flagged article). A later run can change clusters without touching the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clusters import ClusterMember, cluster_members, update_clusters
+from .models import Analysis, ReasonCode
+from .posthumous import PosthumousFlag, posthumous_flags, update_posthumous
+from .store import Store
+
+__all__ = ["BatchFindings", "InsightSummary", "update_batch_insight", "batch_findings", "merged_reasons"]
+
+
+@dataclass(frozen=True)
+class BatchFindings:
+    """What the batch says about one article beyond its own analysis."""
+
+    cluster: ClusterMember | None = None
+    posthumous: list[PosthumousFlag] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[ReasonCode]:
+        reasons = []
+        if self.cluster is not None:
+            reasons.append(ReasonCode.template_language)
+        if self.posthumous:
+            reasons.append(ReasonCode.posthumous_attribution)
+        return reasons
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``batch`` object of the JSONL export (documented in README)."""
+        return {
+            "reasons": [reason.value for reason in self.reasons],
+            "cluster": None if self.cluster is None else {
+                "cluster_id": self.cluster.cluster_id,
+                "size": self.cluster.size,
+                "best_jaccard": self.cluster.best_jaccard,
+            },
+            "posthumous": [
+                {"person": flag.person, "kind": flag.kind, "start": flag.start, "end": flag.end,
+                 "evidence_article_id": flag.evidence_article_id}
+                for flag in self.posthumous
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class InsightSummary:
+    """What ``update_batch_insight`` found: the run's clusters (id -> article ids, history
+    included) and every posthumous flag on the run's articles."""
+
+    articles: int
+    clusters: dict[str, list[str]]
+    posthumous: list[PosthumousFlag]
+
+
+def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
+    """Cluster the run's articles with each other and with history, and flag posthumous
+    quotes and acts against every death the store knows of."""
+    results = list(store.iter_results(run_id))
+    ids = [result.article.article_id for result in results]
+    members = update_clusters(store, ids).members
+    flags = update_posthumous(
+        store, {result.article.article_id: (result.article.text, result.analysis.quotes) for result in results}
+    )
+    wanted = set(ids)
+    touched = {member.cluster_id for member in members if member.article_id in wanted}
+    clusters: dict[str, list[str]] = {}
+    for member in members:
+        if member.cluster_id in touched:
+            clusters.setdefault(member.cluster_id, []).append(member.article_id)
+    return InsightSummary(articles=len(ids), clusters=clusters, posthumous=flags)
+
+
+def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, BatchFindings]:
+    """Stored findings per article id (articles without any are absent)."""
+    wanted = None if article_ids is None else set(article_ids)
+    clusters = {m.article_id: m for m in cluster_members(store) if wanted is None or m.article_id in wanted}
+    flags: dict[str, list[PosthumousFlag]] = {}
+    for flag in posthumous_flags(store, wanted):
+        flags.setdefault(flag.article_id, []).append(flag)
+    return {
+        article_id: BatchFindings(cluster=clusters.get(article_id), posthumous=flags.get(article_id, []))
+        for article_id in clusters.keys() | flags.keys()
+    }
+
+
+def merged_reasons(analysis: Analysis, findings: BatchFindings | None) -> list[ReasonCode]:
+    """The analysis's reasons followed by the batch's, without duplicates."""
+    reasons = list(analysis.reasons)
+    for reason in findings.reasons if findings else []:
+        if reason not in reasons:
+            reasons.append(reason)
+    return reasons

@@ -1,0 +1,35 @@
+"""A store holding the offline analysis of the seeds plus a hostile article, with batch
+insight computed: what the report, export and browser tests read."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pipeline.insight import update_batch_insight
+from pipeline.runner import run
+from pipeline.settings import load_settings
+from pipeline.store import Store
+
+__all__ = ["SEEDS", "HOSTILE_TEXT", "analysed_store"]
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+# Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
+HOSTILE_TEXT = """LONDON (Reuters) - A council spokesperson said on Monday that the <script>document.title='PWNED';document.body.insertAdjacentHTML('beforeend','<div id=pwned></div>')</script> budget vote was delayed.
+"We will publish the <img src=x onerror="document.title='PWNED'"> minutes on Friday," said Jane Porter, the council's finance director.
+Residents who wrote </textarea><script>document.title='PWNED'</script> to the council will get a reply, Porter said. The vote is now expected in March, according to the published agenda.
+"Nothing here is <b>final</b> yet," she added.
+"""
+
+
+def analysed_store(directory: Path) -> Path:
+    """Analyse the seeds and the hostile article offline into a database under directory."""
+    inputs = directory / "inputs"
+    shutil.copytree(SEEDS, inputs)
+    (inputs / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
+    db = directory / "report.db"
+    result = run([str(inputs)], load_settings({"engine": "offline", "db": db}))
+    with Store(db) as store:
+        update_batch_insight(store, result.run_id)
+    return db

@@ -1,0 +1,68 @@
+"""The report in a real browser: headless Chromium renders the seeds plus a hostile article.
+
+CI installs Chromium with ``apt-get install -y chromium``; the screenshot is saved under
+``$PIPELINE_ARTIFACTS`` (default: the test's tmp dir) for the run's artefacts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.html_report import write_report
+from pipeline.store import Store
+
+from batch_fixtures import analysed_store
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+
+
+def chromium(profile: Path, *args: str) -> str:
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1280,3000", *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("browser")
+    with Store(analysed_store(directory)) as store:
+        write_report(store, html_path=directory / "report.html")
+    artefacts = Path(os.environ.get("PIPELINE_ARTIFACTS") or directory)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artefacts / "report.png"
+    url = (directory / "report.html").as_uri()
+    dom = chromium(directory / "profile", "--dump-dom", url)
+    chromium(directory / "profile", f"--screenshot={screenshot}", url)
+    return dom, screenshot
+
+
+def test_no_script_from_the_hostile_article_ran(rendered):
+    dom, _ = rendered
+    assert re.search(r"<title>Morning report · run \d+</title>", dom)
+    assert "PWNED" not in re.search(r"<title>.*?</title>", dom).group()
+    assert 'id="pwned"' not in dom and "<div id=pwned" not in dom
+    assert "<script" not in dom.lower()
+
+
+def test_cards_badges_and_highlighted_quotes_are_in_the_rendered_dom(rendered):
+    dom, _ = rendered
+    assert dom.count('<article class="card') == 4
+    assert dom.count('class="badge label-likely_fabrication"') >= 3
+    assert len(re.findall(r'<mark class="quote[^"]*" data-quote="\d+"', dom)) >= 40
+    assert 'id="worklist"' in dom and 'class="cluster"' in dom
+
+
+def test_a_screenshot_is_kept(rendered):
+    _, screenshot = rendered
+    assert screenshot.stat().st_size > 10_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
