@@ -57,6 +57,9 @@ BAND_ROWS = 2
 MAX_BUCKET = 50
 # Below this many content words a Jaccard value is noise (a brief, a caption).
 MIN_WORDS = 40
+# Articles whose word sets stay in memory while pairing: enough for a night's candidates
+# to hit the cache, small enough that memory does not grow with the night.
+_VOCABULARY_CACHE = 2048
 
 CLUSTER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_band (
@@ -181,11 +184,11 @@ def update_clusters(store: Store, article_ids: Iterable[str]) -> ClusterUpdate:
     recompute the clusters."""
     ensure_cluster_schema(store)
     ids = sorted(set(article_ids))
-    vocabulary = _load_vocabulary(store, ids, {})
+    vocabulary = _Vocabulary(store)
     with store.transaction():
         for article_id in ids:
             store.db.execute("DELETE FROM cluster_band WHERE article_id = ?", (article_id,))
-            if len(vocabulary.get(article_id, ())) >= MIN_WORDS:
+            if len(vocabulary[article_id]) >= MIN_WORDS:
                 store.db.executemany(
                     "INSERT INTO cluster_band (article_id, band, bucket) VALUES (?, ?, ?)",
                     [(article_id, band, bucket) for band, bucket in band_buckets(sketch(vocabulary[article_id]))],
@@ -200,18 +203,28 @@ def update_clusters(store: Store, article_ids: Iterable[str]) -> ClusterUpdate:
     )
 
 
-def _load_vocabulary(store: Store, ids: Iterable[str], vocabulary: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
-    """Add the content words of the articles not in vocabulary yet; returns it."""
-    for article_id in ids:
-        if article_id not in vocabulary:
-            row = store.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
-            if row is not None:
-                vocabulary[article_id] = content_words(row["text"])
-    return vocabulary
+class _Vocabulary:
+    """Content words per article, computed from the stored text on demand and kept in a
+    bounded cache, so memory stays flat however many articles a night brings."""
+
+    def __init__(self, store: Store, capacity: int = _VOCABULARY_CACHE):
+        self.store = store
+        self.capacity = capacity
+        self.words: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, article_id: str) -> frozenset[str]:
+        words = self.words.pop(article_id, None)
+        if words is None:
+            row = self.store.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
+            words = content_words(row["text"]) if row is not None else frozenset()
+            if len(self.words) >= self.capacity:
+                del self.words[next(iter(self.words))]
+        self.words[article_id] = words
+        return words
 
 
 def _pair_with_candidates(
-    store: Store, article_id: str, in_run: set[str], vocabulary: dict[str, frozenset[str]]
+    store: Store, article_id: str, in_run: set[str], vocabulary: _Vocabulary
 ) -> tuple[int, int]:
     """Compare one article with the articles sharing a band bucket with it; a pair inside
     the run is compared once, from its smaller id."""
@@ -226,7 +239,6 @@ def _pair_with_candidates(
         )
         if not (row["article_id"] in in_run and row["article_id"] < article_id)
     ]
-    _load_vocabulary(store, candidates, vocabulary)
     kept = 0
     for candidate in candidates:
         similarity = jaccard(vocabulary[article_id], vocabulary[candidate])

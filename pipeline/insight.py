@@ -10,12 +10,12 @@ flagged article). A later run can change clusters without touching the cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .clusters import ClusterMember, cluster_members, update_clusters
-from .models import Analysis, ReasonCode
+from .models import Analysis, ReasonCode, VerifiedQuote
 from .posthumous import PosthumousFlag, posthumous_flags, update_posthumous
 from .store import Store
 
@@ -66,14 +66,18 @@ class InsightSummary:
 
 
 def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
-    """Cluster the run's articles with each other and with history, and flag posthumous
-    quotes and acts against every death the store knows of."""
-    results = list(store.iter_results(run_id))
-    ids = [result.article.article_id for result in results]
+    """Cluster the articles the run analysed with each other and with history, and flag
+    posthumous quotes and acts against every death the store knows of."""
+    # Cached articles were clustered and flagged in the run that analysed them.
+    ids = [row["article_id"] for row in store.db.execute(
+        "SELECT DISTINCT article_id FROM outcome WHERE run_id = ? AND status = 'ok'", (run_id,))]
+
+    def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
+        for result in store.iter_results(run_id, analysed_only=True):
+            yield result.article.article_id, result.article.text, result.analysis.quotes
+
     members = update_clusters(store, ids).members
-    flags = update_posthumous(
-        store, {result.article.article_id: (result.article.text, result.analysis.quotes) for result in results}
-    )
+    flags = update_posthumous(store, analysed)
     wanted = set(ids)
     touched = {member.cluster_id for member in members if member.article_id in wanted}
     clusters: dict[str, list[str]] = {}

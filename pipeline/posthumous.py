@@ -13,7 +13,7 @@ belongs to the run that could see both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .models import VerifiedQuote
@@ -95,15 +95,21 @@ def _person(people: dict[str, tuple[str, str]], mention: str) -> tuple[str, str]
     return people.get(mention) or people[mention.split()[0]]
 
 
-def update_posthumous(store: Store, analyses: dict[str, tuple[str, list[VerifiedQuote]]]) -> list[PosthumousFlag]:
-    """Register the deaths these articles report, then flag them (article id -> (text, quotes))."""
+def update_posthumous(
+    store: Store, analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]]
+) -> list[PosthumousFlag]:
+    """Register the deaths these articles report, then flag them.
+
+    ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
+    night's articles are streamed rather than held in memory.
+    """
     ensure_posthumous_schema(store)
     with store.transaction():
-        for article_id, (text, _) in analyses.items():
+        for article_id, text, _ in analyses():
             register_deceased(store, article_id, text)
         deceased = _register(store)
         flags = []
-        for article_id, (text, quotes) in analyses.items():
+        for article_id, text, quotes in analyses():
             store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
             found = find_posthumous(article_id, text, quotes, deceased)
             store.db.executemany(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
+from .insight import update_batch_insight
 from .llm import LLMEngine, generation_params
 from .models import Analysis, Article, EngineAnswer, QuoteDraft, RejectedQuote, SkippedInput, Usage, VerifiedQuote, schema_hash
 from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
@@ -31,6 +32,7 @@ from .verify import reject_quotes, verify_quotes
 __all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "make_engine", "analyse_article", "run_batch", "run"]
 
 NOT_FOUND = "not in the article word for word"
+_CACHED_BLOCK = 500
 
 
 class AnalysisEngine(Protocol):
@@ -232,6 +234,12 @@ async def run_batch(
         if on_outcome:
             on_outcome(status, source, reason)
 
+    def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
+        result.spend([usage] if usage else [])
+        store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
+                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        note("failed", article.source_path, reason)
+
     async def analyse_and_store(article: Article, key: str) -> None:
         try:
             started = time.perf_counter()
@@ -240,15 +248,15 @@ async def run_batch(
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
                 fatal_seen.set()
+                record_failure(article, key, str(error), error.usage)
                 raise
             except ProviderError as error:
-                usage = getattr(error, "usage", None)
-                result.spend([usage] if usage else [])
-                store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                                     article_id=article.article_id, status="failed", reason=str(error), key=key,
-                                     usage=usage)
-                note("failed", article.source_path, str(error))
+                record_failure(article, key, str(error), error.usage)
                 return
+            except asyncio.CancelledError:
+                if result.fatal:
+                    record_failure(article, key, f"not finished: the run stopped ({result.fatal})", None)
+                raise
             latency_ms = int((time.perf_counter() - started) * 1000)
             result.spend(answer.usage for answer in answers)
             store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
@@ -260,8 +268,14 @@ async def run_batch(
     async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
         await asyncio.wait([first])
         if store.has_result(key):
-            store.record_cached(run_id, article, key)
+            store.record_cached(run_id, [(article, key)])
             note("cached", article.source_path)
+
+    cached: list[tuple[Article, str]] = []
+
+    def flush_cached() -> None:
+        store.record_cached(run_id, cached)
+        cached.clear()
 
     def pending() -> list[asyncio.Task]:
         return [*in_flight.values(), *waiting_duplicates]
@@ -283,8 +297,10 @@ async def run_batch(
                 waiter.add_done_callback(waiting_duplicates.discard)
                 continue
             if not refresh and store.has_result(key):
-                store.record_cached(run_id, item, key)
+                cached.append((item, key))
                 note("cached", item.source_path)
+                if len(cached) >= _CACHED_BLOCK:
+                    flush_cached()
                 continue
             await slots.acquire()
             result.stopped = budget.stop_reason(sent, len(in_flight), result)
@@ -294,10 +310,12 @@ async def run_batch(
             sent += 1
             in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
         await _finish_or_abort(pending(), fatal_seen)
+        update_batch_insight(store, run_id)
     except BaseException:
         status = "interrupted"
         raise
     finally:
+        flush_cached()
         for task in pending():
             task.cancel()
         if result.fatal:

@@ -353,10 +353,16 @@ class Store:
             (article.article_id, article.source_path, article.record_id or "", seen_at),
         )
 
-    def record_cached(self, run_id: int, article: Article, key: str) -> None:
+    def record_cached(self, run_id: int, cached: list[tuple[Article, str]]) -> None:
+        """Record articles served from the cache (article, cache key) in one transaction.
+
+        The runner hands these over in blocks: a cached outcome is a ledger line, not
+        paid work, so a block lost to a crash costs nothing to redo.
+        """
         with self._transaction():
-            self.remember_article(article)
-            self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
+            for article, key in cached:
+                self.remember_article(article)
+                self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
 
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage) -> None:
         self.db.execute(
@@ -389,16 +395,18 @@ class Store:
         ).fetchall()
         return [self._stored(row) for row in rows]
 
-    def iter_results(self, run_id: int | None = None) -> Iterator[StoredResult]:
-        """Latest result per article, or the results a run touched (analysed or cached)."""
+    def iter_results(self, run_id: int | None = None, *, analysed_only: bool = False) -> Iterator[StoredResult]:
+        """Latest result per article, or the results a run touched: analysed or cached,
+        or with ``analysed_only`` just those the run itself produced."""
         if run_id is None:
             query, params = "SELECT * FROM latest_result ORDER BY created_at", ()
         else:
-            query = """SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
-                       WHERE run_id = ? AND cache_key IS NOT NULL) o ON o.cache_key = r.cache_key
-                       ORDER BY r.created_at"""
+            statuses = "('ok')" if analysed_only else "('ok', 'cached')"
+            query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
+                       WHERE run_id = ? AND cache_key IS NOT NULL AND status IN {statuses}) o
+                       ON o.cache_key = r.cache_key ORDER BY r.created_at"""
             params = (run_id,)
-        for row in self.db.execute(query, params).fetchall():
+        for row in self.db.execute(query, params):
             yield self._stored(row)
 
     def _stored(self, row: sqlite3.Row) -> StoredResult:

@@ -210,6 +210,11 @@ def test_a_fatal_provider_error_stops_the_run_at_once(tmp_path, config, setting)
     assert asked <= settings.concurrency + 1  # stopped at the first answers, not after 40 articles
     with Store(settings.db) as store:
         assert store.runs(1)[0]["status"] == "aborted"
+        outcomes = store.outcomes(result.run_id)
+    # Every article that was sent has its outcome and reason; none is silently dropped.
+    assert 1 <= len(outcomes) <= settings.concurrency + 1
+    assert all(outcome["status"] == "failed" and outcome["reason"] for outcome in outcomes)
+    assert any(setting in outcome["reason"] for outcome in outcomes)
 
 
 # the command line
