@@ -154,18 +154,17 @@ async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterab
 
 def _record_job(store: Store, batch: Any, chunk: list[tuple[Article, bytes]], identity: str) -> None:
     now = utc_now()
-    store.db.execute("BEGIN")
-    store.db.execute(
-        "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (batch.id, batch.input_file_id, batch.status, identity, len(chunk), now),
-    )
-    for article, line in chunk:
-        store.remember_article(article, now)
+    with store.transaction():
         store.db.execute(
-            "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
-            (batch.id, json.loads(line)["custom_id"], article.article_id, article.source_path, article.record_id),
+            "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (batch.id, batch.input_file_id, batch.status, identity, len(chunk), now),
         )
-    store.db.execute("COMMIT")
+        for article, line in chunk:
+            store.remember_article(article, now)
+            store.db.execute(
+                "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
+                (batch.id, json.loads(line)["custom_id"], article.article_id, article.source_path, article.record_id),
+            )
 
 
 def submit(

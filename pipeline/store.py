@@ -451,7 +451,7 @@ class Store:
         return _Transaction(self.db, begin)
 
     def transaction(self):
-        """One transaction for writers of the batch-insight tables (clusters, posthumous flags)."""
+        """One transaction (committed on success, rolled back on an exception) for writers outside this class."""
         return self._transaction()
 
 

@@ -107,6 +107,7 @@ def test_seed_articles_go_through_the_whole_llm_path(tmp_path):
         assert (record.engine, record.model, record.mode, record.prompt_version) == ("llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
         assert record.requests >= 1 and record.input_tokens > 0
         assert_only_verified_quotes_stored(record)
+    print(f"\nseeds via the LLM path: {result.counts}; reasons: {[o['reason'][:80] for o in outcomes if o['reason']]}")
 
 
 @pytest.mark.vcr
@@ -127,11 +128,15 @@ def test_quotes_the_article_lacks_are_reasked_then_rejected_and_a_rerun_is_free(
             assert record.requests >= 2, "a missing quote earns one re-ask"
             assert any("re-ask" in q.reason or "first answer" in q.reason for q in record.analysis.rejected_quotes)
     assert rejected, "no answer in the cassette quoted words the article lacks"
+    ok = [results[outcome["cache_key"]] for outcome in analysed(outcomes)]
+    print(f"\nshort articles: {first.counts}; quotes verified {sum(len(r.analysis.quotes) for r in ok)}, "
+          f"rejected {sum(len(r.analysis.rejected_quotes) for r in ok)}; requests {sum(r.requests for r in ok)}")
 
     sent = len(http_requests)
     again = run([outcome["source_path"] for outcome in analysed(outcomes)], settings)
     assert len(http_requests) == sent, "a cached re-run must make no HTTP request"
     assert again.counts == {"ok": 0, "cached": len(analysed(outcomes)), "failed": 0, "skipped": 0}
+    print(f"re-run: {again.counts}; HTTP requests {len(http_requests) - sent}")
 
 
 def _raw_responses(settings: Settings, key: str) -> str:
