@@ -110,6 +110,9 @@ def classify_error(error: BaseException, secret: str | None = None) -> ProviderE
     if isinstance(error, InstructorRetryException) and error.__cause__ is not None:
         error = error.__cause__
     message = _redact(str(error), secret)
+    if isinstance(error, AssertionError) and "Unable to generate a response due to" in message:
+        # instructor's way of reporting the provider's `refusal` field
+        return AnswerError(f"the model refused to answer: {message[:200]}")
     if isinstance(error, IncompleteOutputException):
         return AnswerError("answer truncated (finish_reason=length): raise max_tokens")
     if isinstance(error, (ValidationError, InstructorRetryException, json.JSONDecodeError)):

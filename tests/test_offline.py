@@ -250,6 +250,19 @@ def test_seed_claims_flag_the_release_with_high_priority() -> None:
     assert release[0].who == "Derek Hough"
 
 
+def test_a_claims_subject_is_a_person_by_full_name_not_a_first_word_or_a_place() -> None:
+    text = (
+        "Len Goodman, the judge, died in 2023.\n\n"
+        "Clips of the unreleased video were posted on YouTube and reached 3 million views.\n\n"
+        "The footage was discovered in a Los Angeles studio vault, according to an anonymous insider.\n\n"
+        "Len released the video on Instagram in 2024, a source said."
+    )
+    subjects = {claim.event.split()[0]: claim.who for claim in analyse_offline(_article(text)).claims}
+    assert subjects["Clips"] is None
+    assert subjects["The"] is None
+    assert subjects["Len"] == "Len Goodman"
+
+
 def test_feelings_are_not_claims() -> None:
     assert analyse_offline(_article("I just love how this song makes me feel so alive.")).claims == []
 

@@ -103,6 +103,36 @@ def _attributed_to(sentence: str) -> str | None:
     return match.group("source").strip() if match else None
 
 
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|across|to|outside|inside)\s+(?:(?:a|an|the|downtown|central)\s+)?$")
+
+
+def _full_names(names: tuple[tuple[int, int, str], ...]) -> dict[str, str]:
+    """Each first or last name of a multi-word name in the article -> that full name."""
+    full = {}
+    for _, _, name in names:
+        tokens = name.split()
+        if len(tokens) > 1:
+            full.setdefault(tokens[0], name)
+            full.setdefault(tokens[-1], name)
+            full.setdefault(name, name)
+    return full
+
+
+def _subject(text: str, names: tuple[tuple[int, int, str], ...], first: int, end: int, full_names: dict[str, str]) -> str | None:
+    """The first person the sentence names, by their full name. A lone capitalised word
+    counts only as part of a full name the article gives ("Len" -> "Len Goodman"), so a
+    sentence's first word ("Clips", "Shot") is not taken for a person, nor is a name
+    after a place preposition ("in Los Angeles")."""
+    for start, _, name in names[first:]:
+        if start >= end:
+            break
+        if _PLACE_PREPOSITION.search(text[max(0, start - 24):start]):
+            continue
+        if name in full_names:
+            return full_names[name]
+    return None
+
+
 def _check_with(sentence: str, who: str | None) -> str:
     subject = who or "the people named"
     show = _SHOW.search(sentence)
@@ -130,6 +160,7 @@ def find_claims(text: str) -> list[ClaimDraft]:
     dead = deceased_people(text)
     names = person_names(text)
     name_starts = [start for start, _, _ in names]
+    full_names = _full_names(names)
     claims = []
     for start, end in sentences(text):
         sentence = text[start:end]
@@ -145,8 +176,7 @@ def find_claims(text: str) -> list[ClaimDraft]:
         why = _reasons(sentence, words, dead, when)
         if not worthy and not why:
             continue
-        first_name = bisect_left(name_starts, start)
-        who = names[first_name][2] if first_name < len(names) and names[first_name][0] < end else None
+        who = _subject(text, names, bisect_left(name_starts, start), end, full_names)
         where_match = _WHERE.search(sentence)
         claims.append(
             ClaimDraft(
