@@ -83,8 +83,20 @@ def run(
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
             stdout.print(summary_table(list(store.iter_results(result.run_id)), outcomes))
+        else:
+            _print_problems(outcomes)
     _print_result(result)
     raise typer.Exit(result.exit_code)
+
+
+def _print_problems(outcomes: list[dict]) -> None:
+    """On a large run, the inputs that failed or were skipped, each with its reason."""
+    problems = [outcome for outcome in outcomes if outcome["status"] in ("failed", "skipped")]
+    for outcome in problems[:_SUMMARY_ROWS]:
+        record = f" [{outcome['record_id']}]" if outcome["record_id"] else ""
+        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}", markup=False)
+    if len(problems) > _SUMMARY_ROWS:
+        console.print(f"... {len(problems) - _SUMMARY_ROWS} more in the store's outcome table and the report")
 
 
 def _print_result(result: RunResult) -> None:

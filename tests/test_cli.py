@@ -1,0 +1,18 @@
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+
+def test_a_large_run_names_each_bad_input_and_why(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for number in range(60):
+        (inputs / f"a{number:02d}.txt").write_text(f"Article {number}: the council met on day {number}.\n")
+    (inputs / "empty.txt").write_text("")
+    (inputs / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+    result = CliRunner().invoke(app, ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--engine", "offline"],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert f"skipped: {inputs / 'empty.txt'}: empty file" in result.output
+    assert f"skipped: {inputs / 'image.txt'}: binary file" in result.output
+    assert "60 ok, 0 cached, 0 failed, 2 skipped" in result.output
