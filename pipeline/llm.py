@@ -49,9 +49,12 @@ _VALIDATION_ATTEMPTS = 2
 # defeats its own schema cache and costs ~15 ms of CPU per request; wrapped once here,
 # the class and its schema are reused. The request it sends is the same.
 RESPONSE_MODEL = response_schema(ArticleVerdict)
-# Instructor logs every failed attempt at ERROR; this module classifies and reports them
-# itself, so without a handler of the application's own they would reach stderr twice.
-logging.getLogger("instructor").addHandler(logging.NullHandler())
+# Instructor logs every failed attempt at ERROR with the provider's message unredacted
+# (a provider may echo the key). This module classifies, redacts and reports failures
+# itself, so instructor's records stop here even when the application configures logging.
+_INSTRUCTOR_LOG = logging.getLogger("instructor")
+_INSTRUCTOR_LOG.addHandler(logging.NullHandler())
+_INSTRUCTOR_LOG.propagate = False
 _MAX_WAIT_SECONDS = 120.0
 _RATE_LIMIT_RETRIES = 50
 _RETRY_AFTER_JITTER = 0.1

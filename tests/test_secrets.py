@@ -3,7 +3,9 @@ terminal, and cassettes are never recorded with a key that looks real."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import re
 import subprocess
@@ -18,6 +20,8 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.runner import run
+from pipeline.settings import Engine, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = sorted(path for path in (ROOT / "tests" / "cassettes").rglob("*") if path.is_file())
@@ -115,3 +119,24 @@ def test_recording_cassettes_with_a_real_looking_key_is_refused() -> None:
     )
     assert refused.returncode == 2
     assert "OPENAI_API_KEY looks like a real key" in refused.stdout + refused.stderr
+
+
+def test_the_key_reaches_no_log_record_even_with_logging_configured(tmp_path: Path, key_echoing_provider: str) -> None:
+    # As an application would configure it; not pytest's caplog, which also attaches
+    # itself to loggers that do not propagate.
+    application_log = io.StringIO()
+    handler = logging.StreamHandler(application_log)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        settings = Settings(engine=Engine.llm, base_url=key_echoing_provider, api_key=FAKE_KEY, model="gpt-4o-mini",
+                            db=tmp_path / "p.db", max_retries=0, timeout=2).validated()
+        result = run([str(SEEDS)], settings)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert result.exit_code == 2 and "***" in result.fatal
+    assert application_log.getvalue(), "logging was configured and the HTTP client logged"
+    assert FAKE_KEY[:20] not in application_log.getvalue()
