@@ -17,6 +17,7 @@ from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
+from .sources import estimate_inputs
 from .runner import Budget, RunResult
 from .runner import run as run_pipeline
 from .settings import Engine, LLMMode, Settings, load_settings
@@ -74,7 +75,9 @@ def run(
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     try:
-        with RunProgress(console, every=log_every) as progress:
+        # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
+        total = estimate_inputs(paths) if console.is_terminal else None
+        with RunProgress(console, total=total, every=log_every) as progress:
             result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
                                   on_outcome=progress)
     except PipelineError as error:

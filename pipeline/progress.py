@@ -1,7 +1,8 @@
 """Run progress: a rich bar with rate and ETA on a terminal, a log line every N articles otherwise.
 
-Inputs are streamed, so a run does not know its total up front; the bar shows
-the rate and elapsed time, and an ETA whenever a total is given.
+Inputs are streamed, so a run does not know its total; on a terminal the command
+passes an estimate (``sources.estimate_inputs``) and the bar shows rate, elapsed
+time and ETA.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ import trafilatura
 from .errors import InputError
 from .models import Article, SkippedInput
 
-__all__ = ["FOLDER_SUFFIXES", "normalise_text", "article_id", "iter_articles"]
+__all__ = ["FOLDER_SUFFIXES", "normalise_text", "article_id", "iter_articles", "estimate_inputs"]
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
 """The extensions read from inside folders; an explicitly named file is read whatever its name."""
@@ -127,6 +127,24 @@ def iter_articles(
                 yield from _read_file(path, max_bytes)
             except InputError as error:
                 yield SkippedInput(source_path=path, record_id=None, reason=error.reason)
+
+
+def estimate_inputs(paths: Sequence[str]) -> int | None:
+    """About how many inputs ``iter_articles`` will yield, for a progress bar's ETA, without
+    parsing anything: one per file, one per non-blank line of a JSONL file. None for stdin."""
+    total = 0
+    for path in _expand(paths):
+        if path == _STDIN:
+            return None
+        if isinstance(path, str) and path.lower().endswith(".jsonl"):
+            try:
+                with open(path, "rb") as lines:
+                    total += sum(1 for line in lines if line.strip())
+            except OSError:
+                total += 1
+        else:
+            total += 1
+    return total
 
 
 # --- finding the files ------------------------------------------------------------------

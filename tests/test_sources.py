@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.models import Article, SkippedInput
-from pipeline.sources import article_id, iter_articles, normalise_text
+from pipeline.sources import article_id, estimate_inputs, iter_articles, normalise_text
 
 STORY = "“He was tough,” Derek once said.\nIt was a dance from heaven — or so they say."
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
@@ -394,3 +394,11 @@ def test_stdin_jsonl_and_json_are_read_as_records() -> None:
 def test_empty_and_oversized_stdin_are_skipped() -> None:
     assert skip_reason("-", stdin=io.StringIO(" \n ")) == "empty stdin"
     assert skip_reason("-", stdin=io.StringIO("x" * 101), max_bytes=100) == "stdin over 100 bytes limit"
+
+
+def test_the_input_estimate_counts_files_and_jsonl_records_without_parsing(tmp_path):
+    (tmp_path / "a.txt").write_text("One article.")
+    (tmp_path / "b.jsonl").write_text('{"text": "x"}\n\n{"text": "y"}\nnot json at all\n')
+    (tmp_path / "README.md").write_text("the folder's own notes")
+    assert estimate_inputs([str(tmp_path)]) == 4
+    assert estimate_inputs([str(tmp_path), "-"]) is None

@@ -136,6 +136,16 @@ _CROWD = re.compile(
     re.IGNORECASE,
 )
 _ANONYMOUS = re.compile(r"^(?:someone|somebody|one of them|a person|it|one|nobody|anonymous)$", re.IGNORECASE)
+# A comma-set aside between a speaker and the cue, or before a clause's subject: "Hillary
+# Clinton, at a later press gaggle, said", "Clinton, speaking to reporters, said".
+_ASIDE = re.compile(
+    r"(?:at|in|on|during|after|before|from|with|via|for|while|when|as|upon|amid|speaking|appearing|"
+    r"asked|writing|earlier|later|last|this)\b",
+    re.IGNORECASE,
+)
+# "Carson did not name his opponents, but told his supporters, “…”": the cue shares the
+# clause's subject.
+_COORDINATED_PREDICATE = re.compile(r"\b(?:and|but)(?:\s+[a-z]+){0,3}\s*$")
 _APPOSITIVE_START = re.compile(r"^(?:a|an|the|his|her|their|its|who|former|[\w’']+['’]s)\b", re.IGNORECASE)
 _NON_PERSON = re.compile(
     r"\b(?:Institute|University|College|School|Party|Committee|House|News|Times|Post|Forum|Association|"
@@ -274,14 +284,39 @@ def _speaker_from_phrase(phrase: str, offset: int, prefer_last: bool) -> _Speake
     chunks = [(at, chunk) for at, chunk in chunks if chunk]
     if not chunks:
         return None
-    while len(chunks) > 1 and re.match(r"(?:who|which|whose|where)\b", chunks[-1][1], re.IGNORECASE):
+    while len(chunks) > 1 and (
+        re.match(r"(?:who|which|whose|where)\b", chunks[-1][1], re.IGNORECASE) or prefer_last and _ASIDE.match(chunks[-1][1])
+    ):
         chunks.pop()
     first_at, first = chunks[0]
-    if len(chunks) > 1 and _is_name(first) and (not prefer_last or _APPOSITIVE_START.match(chunks[-1][1])):
+    # "Clinton, exasperated, responded": a lower-case aside after a name is not the speaker.
+    if len(chunks) > 1 and _is_name(first) and (not prefer_last or _APPOSITIVE_START.match(chunks[-1][1]) or chunks[-1][1][:1].islower()):
         at, chunk = first_at, first
     else:
         at, chunk = chunks[-1] if prefer_last else chunks[0]
     return _classify_phrase(chunk, offset + at)
+
+
+def _clause_subject(clause: str, offset: int) -> _Speaker | None:
+    """The subject of a clause that a participle cue hangs from ("Trump attacked Clinton in
+    Libya, saying, “…”" is Trump): its first pronoun or name, past any aside ("During the
+    speech, …"), when only role words come before the name."""
+    position = 0
+    for piece in clause.split(","):
+        at = position + len(piece) - len(piece.lstrip())
+        position += len(piece) + 1
+        chunk = _DISCOURSE.sub("", piece.strip())
+        at += len(piece.strip()) - len(chunk)
+        if not chunk or _ASIDE.match(chunk):
+            continue
+        first = chunk.split()[0]
+        if first.lower() in PRONOUNS:
+            return _Speaker(first, offset + at, SpeakerKind.anonymous, pronoun=True)
+        names = [n for n in person_names(chunk) if not _NON_PERSON.search(n[2])]
+        if names and not re.match(r"['’]s\b", chunk[names[0][1]:]) and (names[0][0] == 0 or _ROLE_WORDS_BEFORE_NAME.fullmatch(" " + chunk[: names[0][0]])):
+            return _Speaker(names[0][2], offset + at + names[0][0], SpeakerKind.named)
+        return None
+    return None
 
 
 def _is_name(chunk: str) -> bool:
@@ -414,6 +449,10 @@ def _pre_attribution(text: str, lower: int, position: int) -> tuple[_Attribution
     if len(tail.split()) > (14 if introduced else 8) or re.search(r"[“”\"]", tail):
         return None, True
     np = _TRAILING_ADVERBS.sub("", lead[:cue_start])
+    if cue.lower().endswith("ing") or _COORDINATED_PREDICATE.search(np):
+        subject = _clause_subject(np, start)
+        if subject is not None:
+            return _Attribution(subject, cue, _channel(lead), position), not introduced
     speaker = _speaker_from_phrase(np[-200:], start + max(0, len(np) - 200), prefer_last=True)
     return _Attribution(speaker, cue, _channel(lead), position), not introduced
 
