@@ -49,6 +49,8 @@ class ProviderError(PipelineError):
 class TransientProviderError(ProviderError):
     """A failure that may succeed later: rate limit, timeout, 5xx, dropped connection."""
 
+    retry_after: float | None = None  # seconds the provider asked us to wait, when it said
+
 
 class RateLimitError(TransientProviderError):
     """The provider asked us to slow down (429 other than an exhausted quota)."""
