@@ -46,7 +46,7 @@ from pipeline.offline.signals import measure_signals  # noqa: E402
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "data" / WEIGHTS_FILE
 VALIDATION_SHARE = 5  # one in five groups
-INNER_SHARE = 4  # of the training groups, one in four picks the decision threshold
+INNER_SHARE = 4  # the training groups fall in four folds, scored out of fold to pick the decision threshold
 SEED = 20240601
 LABEL_MAX_TOKENS = 600
 # Chosen on an inner split of the training part (few epochs act as regularisation);
