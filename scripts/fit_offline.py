@@ -46,7 +46,7 @@ from pipeline.offline.signals import measure_signals  # noqa: E402
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "data" / WEIGHTS_FILE
 VALIDATION_SHARE = 5  # one in five groups
-INNER_SHARE = 4  # the training groups fall in four folds, scored out of fold to pick the decision threshold
+INNER_SHARE = 4  # of the training groups, one in four picks the decision threshold
 SEED = 20240601
 LABEL_MAX_TOKENS = 600
 # Chosen on an inner split of the training part (few epochs act as regularisation);
@@ -138,15 +138,9 @@ def _score(model: dict, tokens: list[str], features: dict[str, float], offset: f
 
 
 def _figures(model: dict, examples: list[Example], threshold: float) -> dict[str, float]:
-    scored = [(_score(model, tokens, features, offset), y) for tokens, features, y, offset in examples]
-    return _scored_figures(scored, threshold)
-
-
-def _scored_figures(scored: list[tuple[float, int]], threshold: float) -> dict[str, float]:
-    """Precision, recall, F1 and balanced accuracy of (probability, class) pairs cut at `threshold`."""
     tp = fp = fn = tn = 0
-    for probability, y in scored:
-        predicted = probability >= threshold
+    for tokens, features, y, offset in examples:
+        predicted = _score(model, tokens, features, offset) >= threshold
         tp += predicted and y == 1
         fp += predicted and y == 0
         fn += not predicted and y == 1
@@ -158,7 +152,7 @@ def _scored_figures(scored: list[tuple[float, int]], threshold: float) -> dict[s
         "recall": round(recall, 4),
         "f1": round(2 * precision * recall / (precision + recall) if precision + recall else 0.0, 4),
         "balanced_accuracy": round((recall + (tn / (tn + fp) if tn + fp else 0.0)) / 2, 4),
-        "n": len(scored),
+        "n": len(examples),
     }
 
 
@@ -201,17 +195,14 @@ def fit_label(examples: list[Example]) -> dict:
 def _held_out_threshold(
     examples: list[Example], groups: list[str], fit: Callable[[list[Example]], dict], candidates: list[float], metric: str
 ) -> float:
-    """The decision threshold that does best on the training examples scored out of fold: each
-    quarter of the training groups is scored by a fit on the other three, as on its own training
-    data a model is too sure of itself. Pooling all four quarters steadies the choice, which one
-    quarter alone leaves to chance. Whole groups are held out, as a story's fake and real
-    versions share most of their words."""
-    folds = [_group_hash(g) % INNER_SHARE for g in groups]
-    scored: list[tuple[float, int]] = []
-    for fold in range(INNER_SHARE):
-        model = fit([e for e, k in zip(examples, folds) if k != fold])
-        scored.extend((_score(model, *e[:2], e[3]), e[2]) for e, k in zip(examples, folds) if k == fold)
-    return max(candidates, key=lambda t: (_scored_figures(scored, t)[metric], -abs(t - 0.5)))
+    """The decision threshold that does best on a quarter of the training groups held out from
+    a fit on the rest: on its own training data a model is too sure of itself. Whole groups are
+    held out, as a story's fake and real versions share most of their words."""
+    held = [_group_hash(g) % INNER_SHARE == 0 for g in groups]
+    inner_train = [e for e, h in zip(examples, held) if not h]
+    inner_held = [e for e, h in zip(examples, held) if h]
+    model = fit(inner_train)
+    return max(candidates, key=lambda t: (_figures(model, inner_held, t)[metric], -abs(t - 0.5)))
 
 
 def _rounded(model: dict, threshold: float, max_tokens: int | None) -> dict:

@@ -189,6 +189,29 @@ def test_quote_signed_with_a_dash() -> None:
     assert (quote.speaker, quote.speaker_kind) == ("Carla Sanchez", named)
 
 
+def test_participle_and_coordinated_cues_take_the_clause_subject() -> None:
+    text = (
+        "During the hearing, Mayor Jane Ortiz criticised the budget in Denver, saying, “We cannot keep cutting parks.”\n\n"
+        "Tom Reyes released a statement saying, “The plan is sound and we will defend it.”\n\n"
+        "Reyes did not name his rivals, but told the crowd, “Nobody works harder than this team.”"
+    )
+    assert [q.speaker for q in find_quotes(text)] == ["Mayor Jane Ortiz", "Tom Reyes", "Reyes"]
+
+
+def test_an_aside_between_speaker_and_cue_is_not_the_speaker() -> None:
+    text = (
+        "Senator Maria Lopez, at a press conference on Monday, said, “The bill will pass this week.”\n\n"
+        "Lopez, visibly tired, responded: “We have the votes and we will use them.”"
+    )
+    assert [q.speaker for q in find_quotes(text)] == ["Senator Maria Lopez", "Lopez"]
+
+
+def test_names_with_accented_letters_sign_a_quote() -> None:
+    text = "Readers wrote in.\n“The debate changed nothing for me at all.” ― José Muñoz\nMore follows."
+    (quote,) = find_quotes(text)
+    assert (quote.speaker, quote.speaker_kind) == ("José Muñoz", named)
+
+
 def test_exclamations_and_quoted_sentences_are_speech() -> None:
     text = (
         "When Rubio thanked Miami, a man yelled “Stay there!”\n\n"

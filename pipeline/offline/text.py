@@ -23,7 +23,7 @@ _TITLES = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Da
 _ABBREVIATIONS = re.compile(
     r"(?:\b" + _TITLES[3:-1] + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
 )
-# Letters with accents count as lower-case name letters ("Raúl", "Muñoz").
+# Accented Latin letters are name letters too ("Raúl", "Muñoz").
 _NAME_WORD = r"[A-Z][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*[a-zß-öø-ÿ][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}(?=\s+[A-Z][a-z])"
 # The lookahead lets the scan skip every position that cannot start a name at once.
 NAME_RE = re.compile(
