@@ -26,8 +26,9 @@ from .store import Store
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
-console = Console(stderr=True)
-stdout = Console()
+# A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+stdout = Console(width=None if sys.stdout.isatty() else 160)
 
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="SQLite database (default ./pipeline.db).")]
 _SUMMARY_ROWS = 50
