@@ -87,9 +87,9 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
             "label": result.analysis.label.value,
             "confidence": f"{result.analysis.confidence:.3f}",
             "reasons": ";".join(reason.value for reason in merged_reasons(result.analysis, found)),
-            "engine": result.engine,
-            "model": result.model,
-            "prompt_version": result.prompt_version,
+            "engine": result.identity.engine,
+            "model": result.identity.model,
+            "prompt_version": result.identity.prompt_version,
         }
         for quote in result.analysis.quotes:
             row = quote.model_dump(mode="json", exclude={"spans", "verified"})

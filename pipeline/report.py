@@ -62,7 +62,7 @@ def analysis_view(result: StoredResult) -> Group:
     header.append(f"reasons: {', '.join(reason.value for reason in analysis.reasons) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
-        f"engine {result.engine}  model {result.model}  prompt {result.prompt_version} ({result.prompt_hash})  "
+        f"engine {result.identity.engine}  model {result.identity.model}  prompt {result.identity.prompt_version} ({result.identity.prompt_hash})  "
         f"tokens {result.input_tokens}+{result.output_tokens} in {result.requests} requests  {result.created_at}\n"
     )
     quotes = Table(title="verified quotes", show_lines=True)

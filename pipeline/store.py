@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,13 +179,7 @@ class StoredResult:
     cache_key: str
     analysis: Analysis
     article: Article
-    engine: str
-    model: str
-    mode: str
-    prompt_version: str
-    prompt_hash: str
-    schema_hash: str
-    params: dict[str, Any]
+    identity: CacheIdentity
     requests: int
     input_tokens: int
     output_tokens: int
@@ -203,13 +197,7 @@ class StoredResult:
             "published": self.article.published,
             "sources": self.sources,
             **self.analysis.model_dump(mode="json", exclude={"article_id"}),
-            "engine": self.engine,
-            "model": self.model,
-            "mode": self.mode,
-            "prompt_version": self.prompt_version,
-            "prompt_hash": self.prompt_hash,
-            "schema_hash": self.schema_hash,
-            "params": self.params,
+            **asdict(self.identity),
             "usage": {
                 "requests": self.requests,
                 "input_tokens": self.input_tokens,
@@ -431,13 +419,15 @@ class Store:
             cache_key=row["cache_key"],
             analysis=Analysis.model_validate_json(row["analysis"]),
             article=article,
-            engine=row["engine"],
-            model=row["model"],
-            mode=row["mode"],
-            prompt_version=row["prompt_version"],
-            prompt_hash=row["prompt_hash"],
-            schema_hash=row["schema_hash"],
-            params=json.loads(row["params"]),
+            identity=CacheIdentity(
+                engine=row["engine"],
+                model=row["model"],
+                mode=row["mode"],
+                prompt_version=row["prompt_version"],
+                prompt_hash=row["prompt_hash"],
+                schema_hash=row["schema_hash"],
+                params=json.loads(row["params"]),
+            ),
             requests=row["requests"],
             input_tokens=row["input_tokens"],
             output_tokens=row["output_tokens"],

@@ -208,9 +208,10 @@ def _split_match(article: _MatchForm, words: list[str]) -> list[tuple[int, int]]
             is_last = cut == count
             piece = " ".join(words[first_word:cut])
             if first_word:
-                piece = piece.lstrip(_QUOTE_MARKS)
+                piece = piece.lstrip(_QUOTE_MARKS + " ")
             for variant in (piece,) if is_last else _join_variants(piece):
-                if not variant:
+                # A lone quotation mark is not a word: "' a" is one word, too short a piece.
+                if len(variant.split()) < MIN_PIECE_WORDS:
                     continue
                 for start in _occurrences(article, variant, lo, hi, budget):
                     end = start + len(variant)
@@ -232,7 +233,7 @@ def _split_match(article: _MatchForm, words: list[str]) -> list[tuple[int, int]]
 def _join_variants(piece: str) -> tuple[str, ...]:
     """The piece as the article may end it before a join: with or without the model's
     closing mark, and with or without a comma or period the model put or left out."""
-    bare = piece.rstrip(_QUOTE_MARKS)
+    bare = piece.rstrip(_QUOTE_MARKS + " ")
     if bare and bare[-1] in _JOIN_PUNCTUATION:
         return (bare, bare[:-1])
     return (bare,)

@@ -104,7 +104,7 @@ def test_seed_articles_go_through_the_whole_llm_path(tmp_path):
             assert outcome["cache_key"] not in results
     for outcome in analysed(outcomes):
         record = results[outcome["cache_key"]]
-        assert (record.engine, record.model, record.mode, record.prompt_version) == ("llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
+        assert (record.identity.engine, record.identity.model, record.identity.mode, record.identity.prompt_version) == ("llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
         assert record.requests >= 1 and record.input_tokens > 0
         assert_only_verified_quotes_stored(record)
     print(f"\nseeds via the LLM path: {result.counts}; reasons: {[o['reason'][:80] for o in outcomes if o['reason']]}")

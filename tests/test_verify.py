@@ -273,3 +273,13 @@ def test_every_verified_span_holds_a_piece_of_the_quote(parts: list[tuple[str, s
         assert all(len(piece.split()) >= 2 for piece in pieces)
         piece_words = [word.strip(",.") for piece in pieces for word in piece.split()]
         assert piece_words == [word.strip(",.") for word in matching_form(quote).split()]
+
+
+def test_a_lone_quotation_mark_does_not_count_as_a_word_of_a_split_piece():
+    # Found by Hypothesis: "' a" was taken for a two-word piece, stored as " a", and the
+    # stored quote then failed to verify again.
+    text = "aaaaaa a.' a"
+    verified, _missing = verify_quotes(text, [draft("aaaaaa a ' a")])
+    for quote in verified:
+        assert all(text[span.start:span.end] == text[span.start:span.end].strip() for span in quote.spans)
+        assert verify_quotes(text, [quote])[0][0].spans == quote.spans
