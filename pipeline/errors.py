@@ -43,7 +43,7 @@ class ProviderError(PipelineError):
     """
 
     usage = None
-    raw_responses: list[str] = []
+    raw_responses: tuple[str, ...] = ()
 
 
 class TransientProviderError(ProviderError):

@@ -253,7 +253,7 @@ class LLMEngine:
         except ProviderError as error:
             # Failed attempts are paid for too: the run ledger and --max-cost count them.
             error.usage = attempts.usage
-            error.raw_responses = attempts.raw_responses
+            error.raw_responses = tuple(attempts.raw_responses)
             raise
         return EngineAnswer(verdict=verdict, raw_responses=attempts.raw_responses, usage=attempts.usage)
 

@@ -237,7 +237,7 @@ class Store:
 
     def start_run(self, engine: str, model: str) -> int:
         """Record a new run and take the database's lock (a dead holder's lock is taken over)."""
-        with self._transaction("BEGIN IMMEDIATE"):
+        with self.transaction("BEGIN IMMEDIATE"):
             holder = self.db.execute("SELECT pid, run_id FROM lock WHERE name = 'run'").fetchone()
             if holder and holder["pid"] != os.getpid() and _process_alive(holder["pid"]):
                 raise RunLockedError(
@@ -259,7 +259,7 @@ class Store:
         return int(run_id)
 
     def finish_run(self, run_id: int, status: str) -> None:
-        with self._transaction():
+        with self.transaction():
             self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
             self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
 
@@ -289,7 +289,7 @@ class Store:
         usage: Usage | None = None,
     ) -> None:
         """Record what happened to one input in this run (``usage``: what its failed attempts cost)."""
-        with self._transaction():
+        with self.transaction():
             self._insert_outcome(run_id, source_path, record_id, article_id, status, reason, key, usage)
 
     def save_result(
@@ -310,7 +310,7 @@ class Store:
             output_tokens=sum(answer.usage.output_tokens for answer in answers),
         )
         raw = json.dumps([raw for answer in answers for raw in answer.raw_responses])
-        with self._transaction():
+        with self.transaction():
             self.remember_article(article, now)
             self.db.execute(
                 """INSERT OR REPLACE INTO result (cache_key, article_id, engine, model, mode, prompt_version,
@@ -347,7 +347,7 @@ class Store:
         The runner hands these over in blocks: a cached outcome is a ledger line, not
         paid work, so a block lost to a crash costs nothing to redo.
         """
-        with self._transaction():
+        with self.transaction():
             for article, key in cached:
                 self.remember_article(article)
                 self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
@@ -437,12 +437,9 @@ class Store:
             sources=sources,
         )
 
-    def _transaction(self, begin: str = "BEGIN"):
+    def transaction(self, begin: str = "BEGIN"):
+        """One transaction: committed on success, rolled back on an exception."""
         return _Transaction(self.db, begin)
-
-    def transaction(self):
-        """One transaction (committed on success, rolled back on an exception) for writers outside this class."""
-        return self._transaction()
 
 
 class _Transaction:
