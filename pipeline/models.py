@@ -41,6 +41,11 @@ class Label(StrEnum):
     tribute = "tribute"
     likely_fabrication = "likely_fabrication"
 
+    @property
+    def definition(self) -> str:
+        """One line in plain words: rendered into the prompt, the report's glossary and README."""
+        return _LABEL_DEFINITIONS[self]
+
 
 class ReasonCode(StrEnum):
     anonymous_sourcing = "anonymous_sourcing"
@@ -55,6 +60,40 @@ class ReasonCode(StrEnum):
     extraordinary_claim = "extraordinary_claim"
     named_sourcing = "named_sourcing"
     honours_person = "honours_person"
+
+    @property
+    def definition(self) -> str:
+        """One line in plain words: rendered into the prompt, the report's glossary and README."""
+        return _REASON_DEFINITIONS[self]
+
+
+_LABEL_DEFINITIONS = {
+    Label.news: "Reports events that named, findable sources or records can confirm.",
+    Label.tribute: "Honours a person (obituary, retirement, anniversary, memorial) and its events are "
+    "ordinary and checkable.",
+    Label.likely_fabrication: "Its central event rests only on anonymous or unfindable sources, media nobody "
+    "can find, a reused template or a contradiction with known facts.",
+}
+
+_REASON_DEFINITIONS = {
+    ReasonCode.anonymous_sourcing: "The central claims come only from unnamed insiders, 'sources' or witnesses.",
+    ReasonCode.unverifiable_media: "A video, post, interview or broadcast is presented as released, "
+    "but nothing names where it can be found.",
+    ReasonCode.uncorroborated_event: "A central event is reported with no named source, record or outlet "
+    "that could confirm it.",
+    ReasonCode.invented_reactions: "Reactions of celebrities, fans or the public are quoted without a "
+    "findable source.",
+    ReasonCode.posthumous_attribution: "Someone recorded as dead is described as acting or speaking after "
+    "their death.",
+    ReasonCode.viral_metrics: "Claims of views, shares or 'the internet exploded' stand in for evidence.",
+    ReasonCode.template_language: "The text reuses a known viral template with names swapped.",
+    ReasonCode.no_dateline: "No date, place or outlet anchors the events.",
+    ReasonCode.emotional_language: "Sensational or tear-jerking wording (a style mark, never evidence by itself).",
+    ReasonCode.extraordinary_claim: "An unlikely event that would be widely reported if it were true.",
+    ReasonCode.named_sourcing: "Quotes and facts are attributed to named people or organisations that can "
+    "be contacted.",
+    ReasonCode.honours_person: "The article's purpose is to honour or remember a person.",
+}
 
 
 class SpeakerKind(StrEnum):
