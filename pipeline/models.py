@@ -229,7 +229,11 @@ class Signals(BaseModel):
     has_dateline: bool
     posthumous_attributions: int = Field(description="Quotes or acts of a person the article says has died, presented as later.")
     template_phrases: int
-    scores: dict[str, float] = Field(description="Per-label scores from the offline scorer.")
+    scores: dict[str, float] = Field(description="Calibrated, base-rate-corrected probability of each label from the offline scorer.")
+    style_risk: float = Field(default=0.0, description="How sensational the wording is, 0 to 1; shown beside the label, never its cause.")
+    evidence: list[ReasonCode] = Field(
+        default_factory=list, description="Evidence of fabrication the text itself shows (see EVIDENCE_REASONS)."
+    )
 
 
 class Usage(BaseModel):
