@@ -28,7 +28,7 @@ from instructor.processing.response import handle_response_model, process_respon
 from openai.types.chat import ChatCompletion
 
 from .errors import ConfigError, FatalProviderError, ProviderError
-from .llm import INSTRUCTOR_MODES, RESPONSE_MODEL, classify_error, make_openai_client
+from .engines.llm import INSTRUCTOR_MODES, RESPONSE_MODEL, classify_error, make_openai_client
 from .models import Article, EngineAnswer, QuoteDraft, SkippedInput, Usage
 from .runner import AnalysisEngine, RunResult, analyse_article, make_engine
 from .settings import Engine, LLMMode, Settings

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
-from .llm import LLMEngine, generation_params
+from .engines.llm import LLMEngine, generation_params
 from .models import Analysis, Article, EngineAnswer, QuoteDraft, RejectedQuote, SkippedInput, Usage, VerifiedQuote, schema_hash
 from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
 from .pricing import estimate_cost, price_for

@@ -30,11 +30,11 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from .errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
-from .models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
-from .prompts import Prompt
-from .ratelimit import AdaptiveLimiter
-from .settings import LLMMode, Settings
+from ..errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
+from ..models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
+from ..prompts import Prompt
+from ..ratelimit import AdaptiveLimiter
+from ..settings import LLMMode, Settings
 
 __all__ = ["INSTRUCTOR_MODES", "RESPONSE_MODEL", "make_openai_client", "make_client", "LLMEngine", "classify_error", "generation_params"]
 
