@@ -24,16 +24,15 @@ from dataclasses import asdict
 from typing import Any
 
 import openai
-from instructor.processing.response import handle_response_model, process_response
-from openai.types.chat import ChatCompletion
 
 from .errors import ConfigError, FatalProviderError, ProviderError
-from .engines.llm import INSTRUCTOR_MODES, RESPONSE_MODEL, classify_error, make_openai_client
-from .models import Article, EngineAnswer, QuoteDraft, SkippedInput, Usage
-from .runner import AnalysisEngine, RunResult, analyse_article, make_engine
+from .engines import CannedEngine, LLMEngine, make_engine
+from .engines.llm import classify_error, make_openai_client, parse_completion
+from .models import Article, CacheIdentity, SkippedInput
+from .runner import RunResult, analyse_article
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
-from .store import CacheIdentity, Store, cache_key
+from .store import Store, cache_key
 
 __all__ = [
     "BATCH_ENGINE",
@@ -52,24 +51,19 @@ MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 _ENDPOINT = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
-def _llm_engine(settings: Settings) -> AnalysisEngine:
+def _llm_engine(settings: Settings) -> LLMEngine:
     if settings.resolved_engine is not Engine.llm:
         raise ConfigError("batch mode needs the LLM engine: set OPENAI_API_KEY or pass --base-url, and --model")
     if settings.mode is LLMMode.md_json:
         raise ConfigError("batch mode supports --mode tools, json_schema or json, not md_json")
-    return make_engine(settings)
+    engine = make_engine(settings)
+    assert isinstance(engine, LLMEngine)
+    return engine
 
 
-def request_line(article: Article, key: str, settings: Settings, engine: AnalysisEngine) -> bytes:
+def request_line(article: Article, key: str, engine: LLMEngine) -> bytes:
     """One JSONL line of a batch input file: the live path's request for this article."""
-    _model, body = handle_response_model(
-        RESPONSE_MODEL,
-        mode=INSTRUCTOR_MODES[settings.mode],
-        model=settings.model,
-        messages=engine.prompt.messages(article, settings.max_input_chars),
-        **engine.identity.params,
-    )
-    line = {"custom_id": key, "method": "POST", "url": _ENDPOINT, "body": body}
+    line = {"custom_id": key, "method": "POST", "url": _ENDPOINT, "body": engine.request_body(article)}
     return json.dumps(line, ensure_ascii=False).encode() + b"\n"
 
 
@@ -91,8 +85,7 @@ def split_request_lines(
         yield chunk
 
 
-def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngine, settings: Settings,
-                        refresh: bool) -> Iterator[tuple[Article, bytes]]:
+def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
     pending = store.pending_batch_keys()
     for item in iter_articles(paths):
         if isinstance(item, SkippedInput):
@@ -101,7 +94,7 @@ def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngi
         if key in pending or (not refresh and store.has_result(key)):
             continue
         pending.add(key)
-        yield item, request_line(item, key, settings, engine)
+        yield item, request_line(item, key, engine)
 
 
 async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterable[list[tuple[Article, bytes]]],
@@ -131,7 +124,7 @@ def submit(
     engine = _llm_engine(settings)
     client = client or make_openai_client(settings)
     identity = json.dumps(asdict(engine.identity), sort_keys=True)
-    chunks = split_request_lines(_articles_to_submit(paths, store, engine, settings, refresh), max_requests, max_bytes)
+    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh), max_requests, max_bytes)
     try:
         return asyncio.run(_submit_files(client, store, chunks, identity))
     except openai.OpenAIError as error:
@@ -154,41 +147,6 @@ def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | Non
     return store.batch_jobs()
 
 
-class _BatchAnswerEngine:
-    """Hands ``analyse_article`` the answer the batch already paid for; re-asks go live."""
-
-    name = BATCH_ENGINE
-
-    def __init__(self, answer: EngineAnswer, live: AnalysisEngine, identity: CacheIdentity):
-        self.answer = answer
-        self.live = live
-        self.identity = identity
-        self.reasks = live.reasks
-
-    async def analyse(self, article: Article) -> EngineAnswer:
-        return self.answer
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        return await self.live.reask_quotes(article, previous, missing)
-
-
-def _parse_answer(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
-    """Parse one batch answer like instructor parses a live one; AnswerError when it does not fit."""
-    try:
-        completion = ChatCompletion.model_validate(body)
-        verdict = process_response(completion, response_model=RESPONSE_MODEL, stream=False, strict=False,
-                                   mode=INSTRUCTOR_MODES[mode])
-    except Exception as error:  # classified into the error tree right here
-        raise classify_error(error) from None
-    usage = completion.usage
-    return EngineAnswer(
-        verdict=verdict,
-        raw_responses=[json.dumps(body)],
-        usage=Usage(requests=1, input_tokens=usage.prompt_tokens if usage else 0,
-                    output_tokens=usage.completion_tokens if usage else 0),
-    )
-
-
 def _failure_reason(line: dict[str, Any]) -> str:
     error = line.get("error") or ((line.get("response") or {}).get("body") or {}).get("error") or {}
     status_code = (line.get("response") or {}).get("status_code")
@@ -202,7 +160,7 @@ async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[di
     return [json.loads(line) for line in content.text.splitlines() if line.strip()]
 
 
-async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine,
+async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: LLMEngine,
                        result: RunResult) -> None:
     identity = CacheIdentity(**json.loads(job["identity"]))
     items = store.batch_items(job["batch_id"])
@@ -221,8 +179,9 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         article = store.get_article(item["article_id"], item["source_path"], item["record_id"])
         assert article is not None, "a batch item's article is stored with the item"
         try:
-            answer = _parse_answer(response["body"], LLMMode(identity.mode))
-            analysis, answers = await analyse_article(article, _BatchAnswerEngine(answer, live, identity))
+            answer = parse_completion(response["body"], LLMMode(identity.mode))
+            canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
+            analysis, answers = await analyse_article(article, canned)
         except ProviderError as error:
             if isinstance(error, FatalProviderError):
                 raise
@@ -241,7 +200,7 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
     store.mark_batch_collected(job["batch_id"])
 
 
-async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine, result: RunResult) -> None:
+async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
     await _refresh_jobs(client, store)
     for job in store.batch_jobs_to_collect(_FINAL_STATUSES):
         await _collect_job(job, store, client, live, result)

@@ -20,29 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunLockedError, StoreError
-from .models import Analysis, Article, EngineAnswer, Usage
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now"]
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True)
-class CacheIdentity:
-    """Everything besides the article that decides an answer."""
-
-    engine: str
-    model: str
-    mode: str
-    prompt_version: str
-    prompt_hash: str
-    schema_hash: str
-    params: dict[str, Any]
-
-    def params_json(self) -> str:
-        return json.dumps(self.params, sort_keys=True)
 
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
