@@ -63,6 +63,7 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
@@ -72,7 +73,7 @@ def run(
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-                         prompt_version=prompt_version)
+                         prompt_version=prompt_version, fabrication_prior=prior)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     try:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Label",
     "ReasonCode",
+    "EVIDENCE_REASONS",
     "SpeakerKind",
     "Priority",
     "Article",
@@ -97,6 +98,18 @@ _REASON_DEFINITIONS = {
     "be contacted.",
     ReasonCode.honours_person: "The article's purpose is to honour or remember a person.",
 }
+
+
+EVIDENCE_REASONS = frozenset({
+    ReasonCode.anonymous_sourcing,
+    ReasonCode.uncorroborated_event,
+    ReasonCode.unverifiable_media,
+    ReasonCode.posthumous_attribution,
+    ReasonCode.template_language,
+})
+"""The reasons that are evidence of fabrication; likely_fabrication needs one of them. The rest
+(emotional language, viral metrics, no dateline, reactions) are style and never the label alone.
+The desk memory adds its own (a fact-check match, an unreliable source) here."""
 
 
 class SpeakerKind(StrEnum):
@@ -255,13 +268,24 @@ class Analysis(BaseModel):
 
     article_id: str
     label: Label
-    confidence: float
+    confidence: float = Field(description="The probability of the label.")
+    probabilities: dict[str, float] = Field(
+        default_factory=dict, description="Calibrated probability of each label (news, tribute, likely_fabrication), summing to 1."
+    )
     reasons: list[ReasonCode]
     rationale: str
     quotes: list[VerifiedQuote]
     rejected_quotes: list[RejectedQuote]
     claims: list[ClaimDraft]
     signals: Signals
+
+    @model_validator(mode="after")
+    def _probabilities_of_older_rows(self) -> Analysis:
+        """Rows stored before probabilities existed: the label's confidence, the rest shared."""
+        if not self.probabilities:
+            rest = (1 - self.confidence) / 2
+            self.probabilities = {label.value: self.confidence if label is self.label else rest for label in Label}
+        return self
 
 
 class EngineAnswer(BaseModel):

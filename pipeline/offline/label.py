@@ -52,13 +52,13 @@ _TRIBUTE_WORDS = frozenset(
     """tribute tributes honor honors honored honoring honour honours honoured honouring legacy late
     remember remembered remembering remembers memory memories farewell mentor beloved remembrance
     mourn mourns mourned mourning goodbye obituary survived survivors funeral memorial celebrate
-    celebrated retire retires retired retiring retirement anniversary career""".split()
+    celebrated retire retires retired retiring retirement anniversary career widow widower mentored""".split()
 )
 _TRIBUTE_PHRASES = frozenset({"passed away", "rest in", "in memoriam", "be missed", "his life", "her life",
                               "is survived", "years of service", "final day", "last day"})
 # Tributes run at 2.5 to 5 cues per 100 words; news that mentions a death, a career or a legacy
-# in passing stays under 1.5. Half-way is the even odds of the curve below.
-_TRIBUTE_EVEN_CUES_PER_100_WORDS = 2.0
+# in passing stays under 1. Near half-way is the even odds of the curve below.
+_TRIBUTE_EVEN_CUES_PER_100_WORDS = 1.6
 
 
 @lru_cache(maxsize=64)
