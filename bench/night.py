@@ -81,6 +81,7 @@ def restyle(text: str, rng: random.Random) -> str:
 def build_night(data: Path, validation: bool, rng: random.Random) -> list[dict]:
     records = _read(data / "fakenewsamt.jsonl") + _read(data / "llmfake_gossipcop.jsonl")
     records = [r for r in records if _is_validation(_group(r)) == validation]
+    _group_by_id.update({r["id"]: _group(r) for r in records})
     night = []
     for record in (r for r in records if r["label"] == "news"):
         if rng.random() < RESTYLED_SHARE:
@@ -100,12 +101,23 @@ def build_night(data: Path, validation: bool, rng: random.Random) -> list[dict]:
     stories = sorted(fakes_by_story)
     rng.shuffle(stories)
     wanted = round(len(night) * FABRICATED_SHARE / (1 - FABRICATED_SHARE))
-    for story in stories[:wanted]:
+    chosen = stories[:wanted]
+    # A FakeNewsAMT fake is written from its pair's genuine story: one night carries one of them.
+    pairs = set(chosen)
+    night = [r for r in night if _story_of(r["id"]) not in pairs]
+    for story in chosen:
         record = rng.choice(sorted(fakes_by_story[story], key=lambda r: r["id"]))
         kind = "fabricated " + (record.get("method") or ("amt" if record["id"].startswith("amt-") else "human"))
         night.append({**_fields(record), "kind": kind})
     rng.shuffle(night)
     return night
+
+
+def _story_of(record_id: str) -> str:
+    return _group_by_id.get(record_id.removesuffix("-restyled"), record_id)
+
+
+_group_by_id: dict[str, str] = {}
 
 
 def _fields(record: dict) -> dict:

@@ -15,7 +15,8 @@ from .errors import ConfigError, PipelineError
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
-from .report import analysis_view, runs_table, summary_table
+from .report import analysis_view, runs_table, summary_table, worklist_view
+from .worklist import DEFAULT_LIMIT, build_worklist
 from .progress import RunProgress
 from .sources import estimate_inputs
 from .runner import Budget, RunResult
@@ -157,6 +158,7 @@ def report(
     since: Annotated[Optional[str], typer.Option(help="Every run started since this ISO date, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
+    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full.")] = DEFAULT_LIMIT,
     db: DbOption = None,
 ) -> None:
     """Write the morning report: a self-contained HTML page and a chat-sized Markdown summary.
@@ -168,10 +170,31 @@ def report(
         raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since)
+        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
         print(render_markdown(written), end="")
     console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
+
+
+@app.command()
+def worklist(
+    limit: Annotated[int, typer.Option(help="How many items (0: all).")] = DEFAULT_LIMIT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
+    run_id: Annotated[Optional[int], typer.Option("--run", help="The run (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The ranked list the desk works from: one item per story or template, new tonight first,
+    most likely fabricated first, each with its evidence, three claims, source and review status."""
+    if limit < 0:
+        console.print("--limit must be 0 (all) or more")
+        raise typer.Exit(2)
+    settings = _settings(db=db, engine=Engine.offline)
+    with Store(settings.db) as store:
+        found = build_worklist(store, run_id=run_id, limit=limit or None)
+    if as_json:
+        stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
+    else:
+        stdout.print(worklist_view(found))
 
 
 @app.command()

@@ -20,7 +20,10 @@ HOSTILE_TEXT = """LONDON (Reuters) - A council spokesperson said on Monday that 
 "We will publish the <img src=x onerror="document.title='PWNED'"> minutes on Friday," said Jane Porter, the council's finance director.
 Residents who wrote </textarea><script>document.title='PWNED'</script> to the council will get a reply, Porter said. The vote is now expected in March, according to the published agenda.
 "Nothing here is <b>final</b> yet," she added.
+A leaked video of the closed session surfaced on Tuesday.
 """
+"""Its last line is evidence (media presented as leaked), so the article is on the worklist and
+the page renders it in full: every payload meets the escaping."""
 
 
 def analysed_store(directory: Path) -> Path:

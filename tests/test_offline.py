@@ -101,9 +101,13 @@ def test_seed_is_likely_fabrication_on_a_realistic_feed(name: str) -> None:
     assert ReasonCode.viral_metrics in verdict.reasons
 
 
-@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
-def test_every_seed_is_likely_fabrication_on_a_feed_of_viral_stories(name: str) -> None:
-    assert analyse_offline(_article(_seed(name), name), prior=0.5).label == Label.likely_fabrication
+def test_a_seed_without_evidence_in_its_text_is_not_labelled_on_its_wording() -> None:
+    """The third seed's text shows no evidence (its template and the dead Len Goodman are the
+    batch's to see): however likely its wording, the label is not likely_fabrication."""
+    verdict = analyse_offline(_article(_seed("002_5b5f8691c1bc7641.txt")), prior=0.5)
+    assert compute_signals(_seed("002_5b5f8691c1bc7641.txt"), 0.5).evidence == []
+    assert verdict.label is Label.news
+    assert "no evidence" in verdict.rationale
 
 
 @pytest.mark.parametrize("name", sorted(SEED_QUOTES))
@@ -115,10 +119,10 @@ def test_probabilities_sum_to_one_and_confidence_is_the_labels(name: str) -> Non
 
 
 def test_the_prior_moves_the_posterior_and_the_label_follows() -> None:
-    text = _seed("002_5b5f8691c1bc7641.txt")
-    low, high = (compute_signals(text, prior).scores[Label.likely_fabrication.value] for prior in (0.01, 0.5))
+    text = _seed("001_6b2d5439dc92a053.txt")
+    low, high = (compute_signals(text, prior).scores[Label.likely_fabrication.value] for prior in (0.001, 0.5))
     assert low < 0.2 < 0.5 < high
-    assert analyse_offline(_article(text), prior=0.01).label is not Label.likely_fabrication
+    assert analyse_offline(_article(text), prior=0.001).label is not Label.likely_fabrication
 
 
 _SENSATIONAL = (

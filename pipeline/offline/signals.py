@@ -32,11 +32,12 @@ _MEDIA_WORDS = frozenset(
     performance photo photos photograph photographs interview interviews letter letters note notes
     voicemail message messages rehearsal""".split()
 )
+# Words that present a recording as hidden until now; "final", "last", "found" or "archive" are
+# everyday news words ("his last interview", "the archive footage") and are not among them.
 _HIDDEN_WORDS = frozenset(
-    """lost unreleased unseen private surfaced resurfaced rediscovered recovered discovered uncovered
-    leaked hidden secret final last found restored vault archive archives""".split()
+    """unreleased unseen surfaced resurfaced rediscovered leaked hidden secret vault""".split()
 )
-_HIDDEN_PHRASES = frozenset({"never before", "long lost", "the scenes"})
+_HIDDEN_PHRASES = frozenset({"never before", "long lost", "private rehearsal", "thought lost", "private screening"})
 
 
 def unverifiable_media(features: frozenset[str]) -> bool:
