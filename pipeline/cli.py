@@ -213,12 +213,13 @@ def evaluate(
     model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Share of fabrications the dataset is expected to hold (default 0.05).")] = None,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures."""
     if task is not None and task not in TASKS:
         console.print(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
         raise typer.Exit(2)
-    settings = _settings(engine=engine, model=model, base_url=base_url)
+    settings = _settings(engine=engine, model=model, base_url=base_url, fabrication_prior=prior)
     try:
         figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
     except PipelineError as error:

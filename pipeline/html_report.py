@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 MARKDOWN_ITEMS = 5
+_CARD_TITLE_CHARS = 60
 FILTER_SCRIPT = (
     "(function(){var f=document.getElementById('filter');if(!f)return;f.hidden=false;"
     "var cards=document.querySelectorAll('#articles article');"
@@ -132,6 +133,12 @@ class MorningReport:
     def headline(result: StoredResult) -> str:
         """The title, else the first line of the text."""
         return article_title(result)
+
+    @staticmethod
+    def card_title(result: StoredResult) -> str:
+        """The headline cut to one line of a collapsed card."""
+        title = article_title(result)
+        return title if len(title) <= _CARD_TITLE_CHARS else title[: _CARD_TITLE_CHARS - 1] + "…"
 
     @staticmethod
     def source(result: StoredResult) -> str:

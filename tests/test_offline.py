@@ -107,7 +107,6 @@ def test_a_seed_without_evidence_in_its_text_is_not_labelled_on_its_wording() ->
     verdict = analyse_offline(_article(_seed("002_5b5f8691c1bc7641.txt")), prior=0.5)
     assert compute_signals(_seed("002_5b5f8691c1bc7641.txt"), 0.5).evidence == []
     assert verdict.label is Label.news
-    assert "no evidence" in verdict.rationale
 
 
 @pytest.mark.parametrize("name", sorted(SEED_QUOTES))

@@ -143,7 +143,7 @@ def test_the_worklist_is_one_item_for_the_template_with_its_variants(report):
 def test_every_card_has_a_title_source_and_collapsed_details(page, report):
     cards = re.findall(r'<article class="card [a-z_]+" id="a-[0-9a-f]{16}" data-r="[a-z_ ]*"><details><summary>(.*?)</summary>', page)
     assert len(cards) == len(report.results)
-    assert all('<span class="src">' in card for card in cards)
+    assert all("<i>" in card for card in cards)
     assert "hostile.txt" in page
 
 
@@ -151,3 +151,11 @@ def test_the_glossary_defines_every_label_and_reason_once(page):
     for code, definition in glossary():
         assert f"<dt>{code}</dt>" in page
     assert len(glossary()) == len(Label) + len(ReasonCode)
+
+
+def test_the_readme_glossary_is_the_enums_definitions():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code, definition in glossary():
+        assert f"| `{code}` | {definition} |" in readme

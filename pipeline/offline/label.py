@@ -43,7 +43,7 @@ __all__ = [
 
 CALIBRATION_FILE = "offline_calibration.json"
 DEFAULT_PRIOR = 0.05
-EVIDENCE_FEATURES = ("anonymous_only", "unsourced", "unverifiable_media", "posthumous")
+EVIDENCE_FEATURES = ("anonymous_only", "unsourced", "hearsay", "unverifiable_media", "posthumous")
 """The calibration's inputs besides the word score: each 0 or 1 (see ``signals.evidence_features``)."""
 
 _TOKEN = re.compile(r"[a-z]+")

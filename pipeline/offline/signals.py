@@ -77,6 +77,10 @@ _ANONYMOUS_SOURCE = re.compile(
     r"(?=[aAsSiIpPfF])\b(?:an? (?:source|insider|friend|pal|witness)|sources|insiders|people (?:close|familiar)|"
     r"someone close|one (?:source|insider|observer))\b"
 )
+_HEARSAY = re.compile(
+    r"(?=[rRaAsSiI])\b(?:reportedly|rumou?rs?|rumou?red|allegedly|according to (?:reports|sources|a report|insiders)|"
+    r"sources? (?:say|said|claim|claimed|told|tell|close)|an? (?:source|insider)|insiders?)\b"
+)
 _ATTRIBUTION = re.compile(r"(?=[asctrpd])\b(?:according to|said|says|told|tells|reported|confirmed|stated|announced|per)\b")
 _EXCLAMATION = re.compile(r"!")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2728]")
@@ -114,6 +118,7 @@ class SignalCounts:
     word_count: int
     named_quotes: int
     anonymous_source_mentions: int
+    hearsay: int
     attributions: int
     exclamations: int
 
@@ -193,19 +198,27 @@ def measure_signals(text: str) -> SignalCounts:
         word_count=word_count,
         named_quotes=len(quotes) - unnamed,
         anonymous_source_mentions=len(_ANONYMOUS_SOURCE.findall(text)),
+        hearsay=len(_HEARSAY.findall(text)),
         attributions=len(_ATTRIBUTION.findall(lowered)),
         exclamations=len(_EXCLAMATION.findall(text)),
     )
 
 
+# Fewer attributions than this ("said", "told", "according to") with nobody named quoted: the
+# events rest on no findable source.
+_FEW_ATTRIBUTIONS = 3
+
+
 def evidence_features(counts: SignalCounts) -> dict[str, float]:
     """The calibration's evidence inputs, each 0 or 1: the central events rest only on
-    anonymous sources (unnamed quotes or "a source", and no named person quoted); nothing is
-    attributed to anyone at all; media nobody can be shown; a dead person acting or speaking."""
+    anonymous sources (unnamed quotes or "a source", and no named person quoted); nobody named is
+    quoted and hardly anything is attributed; the events are told as
+    rumour or report ("reportedly", "sources say", "an insider"); media nobody can be shown; a dead person acting or speaking."""
     unnamed = counts.quote_count - counts.named_quotes
     return {
         "anonymous_only": float(counts.named_quotes == 0 and (unnamed > 0 or counts.anonymous_source_mentions > 0)),
-        "unsourced": float(counts.named_quotes == 0 and counts.attributions == 0),
+        "unsourced": float(counts.named_quotes == 0 and counts.attributions < _FEW_ATTRIBUTIONS),
+        "hearsay": float(counts.hearsay > 0),
         "unverifiable_media": float(counts.unverifiable_media > 0),
         "posthumous": float(counts.posthumous_attributions > 0),
     }
@@ -214,6 +227,7 @@ def evidence_features(counts: SignalCounts) -> dict[str, float]:
 _EVIDENCE_REASONS = {
     "anonymous_only": ReasonCode.anonymous_sourcing,
     "unsourced": ReasonCode.uncorroborated_event,
+    "hearsay": ReasonCode.anonymous_sourcing,
     "unverifiable_media": ReasonCode.unverifiable_media,
     "posthumous": ReasonCode.posthumous_attribution,
 }
@@ -221,7 +235,7 @@ _EVIDENCE_REASONS = {
 
 def evidence_reasons(counts: SignalCounts) -> list[ReasonCode]:
     """The pieces of evidence the text itself shows, as reason codes."""
-    return [_EVIDENCE_REASONS[name] for name, value in evidence_features(counts).items() if value]
+    return list(dict.fromkeys(_EVIDENCE_REASONS[name] for name, value in evidence_features(counts).items() if value))
 
 
 def style_risk(counts: SignalCounts) -> float:
