@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from . import batch as batch_mode
-from .errors import ConfigError, PipelineError
+from .errors import PipelineError
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
@@ -25,35 +28,63 @@ from .store import Store
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
 # A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
 console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 stdout = Console(width=None if sys.stdout.isatty() else 160)
 
+
+def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The one error handler: a ``PipelineError`` becomes one line and its class's exit code."""
+
+    @functools.wraps(command)
+    def handled(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PipelineError as error:
+            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()))
+            raise typer.Exit(error.exit_code) from None
+
+    return handled
+
+
+class _Commands(typer.Typer):
+    """A typer app whose every command goes through ``_reporting_errors``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            register(_reporting_errors(function))
+            return function
+
+        return decorator
+
+
+app = _Commands(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
+
+# Options several commands share.
+PathsArgument = Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="SQLite database (default ./pipeline.db).")]
+ModelOption = Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")]
+BaseUrlOption = Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")]
+ModeOption = Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")]
+EngineOption = Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")]
+RunOption = Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _SUMMARY_ROWS = 50
 
 
-def _settings(**flags) -> Settings:
-    try:
-        return load_settings(flags)
-    except ConfigError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
-        raise typer.Exit(2) from None
-
-
-def _fail(error: PipelineError, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
-    return typer.Exit(code)
+def _settings(**flags: Any) -> Settings:
+    return load_settings(flags)
 
 
 @app.command()
 def run(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
-    engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
+    paths: PathsArgument,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
+    engine: EngineOption = None,
     db: DbOption = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
@@ -75,14 +106,11 @@ def run(
                          prompt_version=prompt_version)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
-    try:
-        # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
-        total = estimate_inputs(paths) if console.is_terminal else None
-        with RunProgress(console, total=total, every=log_every) as progress:
-            result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
-                                  on_outcome=progress)
-    except PipelineError as error:
-        raise _fail(error) from None
+    # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
+    total = estimate_inputs(paths) if console.is_terminal else None
+    with RunProgress(console, total=total, every=log_every) as progress:
+        result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
+                              on_outcome=progress)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
@@ -118,9 +146,9 @@ def _print_result(result: RunResult) -> None:
 def show(
     ref: Annotated[str, typer.Argument(help="Article id (or prefix), cache key, or source path.")],
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the stored record as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show the stored analysis of one article."""
+    """Show the stored analysis of one article (--json: the record of `export --format jsonl`)."""
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         results = store.find_results(ref)
@@ -137,13 +165,10 @@ def show(
 @app.command()
 def export(
     format: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
-    run_id: Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")] = None,
+    run_id: RunOption = None,
     db: DbOption = None,
 ) -> None:
     """Write stored analyses to standard output (latest result per article)."""
-    if format not in EXPORT_FORMATS:
-        console.print(f"unknown format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
-        raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         written = export_results(store, format, sys.stdout, run_id)
@@ -153,7 +178,7 @@ def export(
 @app.command()
 def report(
     run_id: Annotated[Optional[int], typer.Option("--run", help="The run to report (default: the latest).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Every run started since this ISO date, e.g. 2026-11-23.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
     db: DbOption = None,
@@ -162,9 +187,6 @@ def report(
 
     Without --html or --md the summary is printed.
     """
-    if run_id is not None and since is not None:
-        console.print("give --run or --since, not both")
-        raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         written = write_report(store, html, md, run_id=run_id, since=since)
@@ -185,46 +207,37 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many 
 def evaluate(
     dataset: Annotated[Path, typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)],
     task: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(TASKS)} (default: detected from the records).")] = None,
-    engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures."""
-    if task is not None and task not in TASKS:
-        console.print(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-        raise typer.Exit(2)
     settings = _settings(engine=engine, model=model, base_url=base_url)
-    try:
-        figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
-    except PipelineError as error:
-        raise _fail(error) from None
+    figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
     if as_json:
         stdout.print_json(json.dumps(figures))
     else:
         print(render_eval(figures))
 
 
-batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
+batch_app = _Commands(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
 app.add_typer(batch_app, name="batch")
 
 
 @batch_app.command("submit")
 def batch_submit(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    paths: PathsArgument,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
     db: DbOption = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Submit again even when cached.")] = False,
 ) -> None:
     """Submit every article under PATHS with no stored result as Batch API requests."""
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
-    try:
-        with Store(settings.db) as store:
-            submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
     for job in submitted:
         stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests")
     console.print(f"{len(submitted)} batches submitted ({sum(job['requests'] for job in submitted)} requests)")
@@ -232,16 +245,13 @@ def batch_submit(
 
 @batch_app.command("status")
 def batch_status(
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
     """Show every submitted batch, asking the provider about those not yet collected."""
     settings = _settings(base_url=base_url, db=db, engine=Engine.offline)
-    try:
-        with Store(settings.db) as store:
-            jobs = batch_mode.status(settings, store)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        jobs = batch_mode.status(settings, store)
     for job in jobs:
         collected = f"collected {job['collected_at']}" if job["collected_at"] else "not collected"
         stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests  "
@@ -251,8 +261,8 @@ def batch_status(
 @batch_app.command("collect")
 def batch_collect(
     model: Annotated[Optional[str], typer.Option(help="Model for live re-asks of unverified quotes.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
     db: DbOption = None,
 ) -> None:
     """Store the verified answers of every finished batch; failed requests are left for `pipeline run`.
@@ -261,10 +271,7 @@ def batch_collect(
     same inputs to analyse them live); 2: configuration or provider-account error.
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
-    try:
-        with Store(settings.db) as store:
-            result = batch_mode.collect(settings, store)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        result = batch_mode.collect(settings, store)
     _print_result(result)
     raise typer.Exit(result.exit_code)

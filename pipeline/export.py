@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from .errors import UsageError
 from .insight import BatchFindings, batch_findings, merged_reasons
 from .models import Label
 from .store import Store, StoredResult
@@ -152,6 +153,10 @@ EXPORT_FORMATS = {"jsonl": write_jsonl, "csv": write_csv, "claimreview": write_c
 
 def export_results(store: Store, format: str, out: TextIO, run_id: int | None = None) -> int:
     """Write the run's (or every article's latest) analyses in a format of ``EXPORT_FORMATS``."""
+    if format not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    if run_id is not None:
+        store.run_summary(run_id)
     results = list(store.iter_results(run_id))
     findings = batch_findings(store, [result.article.article_id for result in results])
     return EXPORT_FORMATS[format](results, out, findings)

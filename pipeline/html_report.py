@@ -14,17 +14,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .clusters import ClusterMember
+from .errors import OutputError, UsageError
 from .insight import BatchFindings, batch_findings, merged_reasons
 from .posthumous import PosthumousFlag
 from .models import Label, SpeakerKind
 from .pricing import estimate_cost
-from .store import Store, StoredResult
+from .store import Store, StoredResult, parse_since
 from .worklist import WorkItem, claims_worklist, fabrications_first
 
 __all__ = [
@@ -127,10 +129,14 @@ class MorningReport:
 
 
 def collect_report(store: Store, run_id: int | None = None, since: str | None = None) -> MorningReport:
-    """The report of one run, of every run started since an ISO date, or of the latest run."""
+    """The report of one run, of every run started since a date or time (``parse_since``),
+    or of the latest run."""
+    if run_id is not None and since is not None:
+        raise UsageError("give a run or a time to report since, not both")
     if since is not None:
-        runs = [run for run in store.runs(limit=-1) if run["started_at"] >= since]
-        results = [result for result in store.iter_results() if result.created_at >= since]
+        moment = parse_since(since)
+        runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
+        results = [result for result in store.iter_results() if datetime.fromisoformat(result.created_at) >= moment]
         title = f"since {since}"
     else:
         if run_id is None:
@@ -241,8 +247,10 @@ def write_report(
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
     report = collect_report(store, run_id=run_id, since=since)
-    if html_path is not None:
-        html_path.write_text(render_html(report), encoding="utf-8")
-    if markdown_path is not None:
-        markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
+        if path is not None:
+            try:
+                path.write_text(render(report), encoding="utf-8")
+            except OSError as error:
+                raise OutputError(f"{path}: cannot write the report ({error.strerror or error})") from None
     return report

@@ -19,14 +19,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import RunLockedError, StoreError
+from .errors import RunLockedError, StoreError, UsageError
 from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now"]
+__all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now", "parse_since"]
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_since(value: str) -> datetime:
+    """A moment given on the command line: a date (2026-12-1, 2026-12-01: its midnight)
+    or an ISO datetime; without a zone it is UTC, as the store's timestamps are."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            moment = datetime.strptime(value.strip(), "%Y-%m-%d")
+        except ValueError:
+            raise UsageError(f"{value!r} is not a date or time: give e.g. 2026-12-01 or 2026-12-01T06:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
@@ -142,8 +155,11 @@ class Store:
         return [dict(row) for row in rows]
 
     def run_summary(self, run_id: int) -> dict[str, Any]:
+        """The run's line of the ledger; UsageError when there is no such run."""
         row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return dict(row) if row else {}
+        if row is None:
+            raise UsageError(f"{self.path}: no run {run_id}")
+        return dict(row)
 
     # articles, results, outcomes
 
