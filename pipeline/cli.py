@@ -18,8 +18,10 @@ from .errors import PipelineError
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
+from .insight import batch_findings
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
+from .records import article_record
 from .sources import estimate_inputs
 from .runner import Budget, RunResult
 from .runner import run as run_pipeline
@@ -114,7 +116,9 @@ def run(
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
-            stdout.print(summary_table(list(store.iter_results(result.run_id)), outcomes))
+            results = list(store.iter_results(result.run_id))
+            findings = batch_findings(store, [stored.article.article_id for stored in results])
+            stdout.print(summary_table(results, outcomes, findings))
         else:
             _print_problems(outcomes)
     _print_result(result)
@@ -152,14 +156,15 @@ def show(
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         results = store.find_results(ref)
+        findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
         console.print(f"no stored analysis matches {ref!r}")
         raise typer.Exit(1)
     for result in results:
         if as_json:
-            stdout.print_json(json.dumps(result.to_record(), ensure_ascii=False))
+            print(json.dumps(article_record(result, findings.get(result.article.article_id)), ensure_ascii=False))
         else:
-            stdout.print(analysis_view(result))
+            stdout.print(analysis_view(result, findings.get(result.article.article_id)))
 
 
 @app.command()

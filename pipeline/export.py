@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .errors import UsageError
-from .insight import BatchFindings, batch_findings, merged_reasons
+from .insight import BatchFindings, batch_findings
 from .models import Label
+from .records import article_record
 from .store import Store, StoredResult
 from .worklist import claims_worklist
 
@@ -63,11 +64,7 @@ def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings
     findings = findings or {}
     count = 0
     for result in results:
-        found = findings.get(result.article.article_id, BatchFindings())
-        record = result.to_record()
-        record["reasons"] = [reason.value for reason in merged_reasons(result.analysis, found)]
-        record["batch"] = found.to_record()
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json.dumps(article_record(result, findings.get(result.article.article_id)), ensure_ascii=False) + "\n")
         count += 1
     return count
 
@@ -81,16 +78,12 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
         posthumous_quotes = {(flag.start, flag.end) for flag in found.posthumous if flag.kind == "quote"}
+        record = article_record(result, found)
         common = {
-            "article_id": result.article.article_id,
-            "title": result.article.title,
+            **{name: record[name] for name in ("article_id", "title", "label", "engine", "model", "prompt_version")},
             "source_path": result.article.source_path,
-            "label": result.analysis.label.value,
-            "confidence": f"{result.analysis.confidence:.3f}",
-            "reasons": ";".join(reason.value for reason in merged_reasons(result.analysis, found)),
-            "engine": result.identity.engine,
-            "model": result.identity.model,
-            "prompt_version": result.identity.prompt_version,
+            "confidence": f"{record['confidence']:.3f}",
+            "reasons": ";".join(record["reasons"]),
         }
         for quote in result.analysis.quotes:
             row = quote.model_dump(mode="json", exclude={"spans", "verified"})

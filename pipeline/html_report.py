@@ -25,7 +25,7 @@ from .errors import OutputError, UsageError
 from .insight import BatchFindings, batch_findings, merged_reasons
 from .posthumous import PosthumousFlag
 from .models import Label, SpeakerKind
-from .pricing import estimate_cost
+from .pricing import ledger_cost
 from .store import Store, StoredResult, parse_since
 from .worklist import WorkItem, claims_worklist, fabrications_first
 
@@ -81,10 +81,7 @@ class MorningReport:
     @property
     def cost(self) -> float | None:
         """Estimated USD; None when a model's price is unknown (the page then shows tokens)."""
-        costs = [
-            0.0 if run["engine"] == "offline" else estimate_cost(run["model"], run["input_tokens"] or 0, run["output_tokens"] or 0)
-            for run in self.runs
-        ]
+        costs = [ledger_cost(run) for run in self.runs]
         return None if not costs or None in costs else sum(costs)
 
     @property

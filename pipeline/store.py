@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ def cache_key(article_id: str, identity: CacheIdentity) -> str:
 
 @dataclass(frozen=True)
 class StoredResult:
-    """One stored analysis with its provenance, as ``show`` and ``export`` give it."""
+    """One stored analysis with its provenance (``records.article_record`` is its JSON shape)."""
 
     cache_key: str
     analysis: Analysis
@@ -74,27 +74,6 @@ class StoredResult:
     run_id: int | None
     created_at: str
     sources: list[dict[str, str | None]]
-
-    def to_record(self) -> dict[str, Any]:
-        """The stable export shape (documented in README)."""
-        return {
-            "article_id": self.article.article_id,
-            "title": self.article.title,
-            "url": self.article.url,
-            "published": self.article.published,
-            "sources": self.sources,
-            **self.analysis.model_dump(mode="json", exclude={"article_id"}),
-            **asdict(self.identity),
-            "usage": {
-                "requests": self.requests,
-                "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens,
-            },
-            "latency_ms": self.latency_ms,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "cache_key": self.cache_key,
-        }
 
 
 class Store:

@@ -16,6 +16,7 @@ import httpx2
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.records import article_record
 from pipeline.cli import app
 from pipeline.prompts import PROMPTS_DIR
 from pipeline.runner import run
@@ -81,7 +82,7 @@ def assert_only_verified_quotes_stored(result) -> None:
         assert all(0 <= span.start < span.end <= len(text) for span in quote.spans)
     for rejected in result.analysis.rejected_quotes:
         assert locate_quote(text, rejected.text) is None and rejected.reason
-    record = result.to_record()  # what export gives
+    record = article_record(result)  # what export gives
     assert {quote["text"] for quote in record["quotes"]}.isdisjoint(q["text"] for q in record["rejected_quotes"])
 
 
