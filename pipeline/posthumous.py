@@ -31,8 +31,17 @@ from .people import death_statements, name_key
 from .store import Store, utc_now
 
 __all__ = [
-    "DeathEvidence", "DeathEntry", "PosthumousFlag", "ensure_posthumous_schema", "register_deaths",
-    "death_register", "add_death", "remove_death", "find_posthumous", "update_posthumous", "posthumous_flags",
+    "DeathEntry",
+    "DeathEvidence",
+    "PosthumousFlag",
+    "add_death",
+    "death_register",
+    "ensure_posthumous_schema",
+    "find_posthumous",
+    "posthumous_flags",
+    "register_deaths",
+    "remove_death",
+    "update_posthumous",
 ]
 
 DESK = "desk"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
-from pipeline.errors import InputError
 from memory_fixtures import SEED_TEXTS, store_article
 
+from pipeline.errors import InputError
 from pipeline.models import Label
 from pipeline.people import death_statements, name_key
-from pipeline.posthumous import add_death, death_register, ensure_posthumous_schema, remove_death, update_posthumous
+from pipeline.posthumous import (
+    add_death,
+    death_register,
+    ensure_posthumous_schema,
+    remove_death,
+    update_posthumous,
+)
 from pipeline.store import Store
 
 
