@@ -34,9 +34,20 @@ from .people import name_key
 from .store import Store, StoredResult, utc_now
 
 __all__ = [
-    "MATCH_THRESHOLD", "FALSE_RATINGS", "FactCheck", "FactCheckMatch", "parse_claimreviews", "read_claimreview_file",
-    "import_factchecks", "list_factchecks", "match_text", "match_results", "factcheck_matches", "is_debunk",
-    "factcheck_evidence", "ensure_factcheck_schema",
+    "FALSE_RATINGS",
+    "MATCH_THRESHOLD",
+    "FactCheck",
+    "FactCheckMatch",
+    "ensure_factcheck_schema",
+    "factcheck_evidence",
+    "factcheck_matches",
+    "import_factchecks",
+    "is_debunk",
+    "list_factchecks",
+    "match_results",
+    "match_text",
+    "parse_claimreviews",
+    "read_claimreview_file",
 ]
 
 MATCH_THRESHOLD = 0.45
@@ -44,8 +55,7 @@ NAME_WEIGHT = 0.3
 _CANDIDATES = 20
 _ARTICLE_CHARS = 1200
 _STOPWORDS = frozenset(
-    "a an and are as at be been but by for from had has have he her his i in is it its of on or she that the their"
-    " they this to was were will with who what when where which not no said says claim claims".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has", "have", "he", "her", "his", "i", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "they", "this", "to", "was", "were", "will", "with", "who", "what", "when", "where", "which", "not", "no", "said", "says", "claim", "claims"]
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 # Ratings that say a claim is wrong: evidence against an article that makes it.
