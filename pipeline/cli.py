@@ -19,6 +19,7 @@ from .source_lists import SourceStanding, add_sources, listed_sources, read_doma
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
+from .insight import BatchFindings, batch_findings
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
 from .sources import estimate_inputs
@@ -128,14 +129,21 @@ def show(
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         results = store.find_results(ref)
+        findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
         console.print(f"no stored analysis matches {ref!r}")
         raise typer.Exit(1)
     for result in results:
+        found = findings.get(result.article.article_id, BatchFindings())
         if as_json:
-            stdout.print_json(json.dumps(result.to_record(), ensure_ascii=False))
+            record = result.to_record()
+            record["batch"] = found.to_record()
+            record["factcheck_matches"] = [match.to_record() for match in found.factchecks]
+            stdout.print_json(json.dumps(record, ensure_ascii=False))
         else:
             stdout.print(analysis_view(result))
+            for note in found.desk_notes:
+                stdout.print(note, markup=False)
 
 
 @app.command()
