@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import factchecks  # noqa: E402
-from pipeline.factchecks import _Matcher, ensure_factcheck_schema  # noqa: E402
+from pipeline.factchecks import _Matcher  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 CASES = [
@@ -102,7 +102,6 @@ CASES = [
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory, Store(Path(directory) / "bench.db") as store:
-        ensure_factcheck_schema(store)
         for index, (check, _, _) in enumerate(CASES):
             store.db.execute("INSERT INTO factcheck (factcheck_id, url, claim_reviewed, imported_at) VALUES (?, ?, ?, '')",
                              (index + 1, f"https://example.org/check/{index}", check))

@@ -38,7 +38,6 @@ __all__ = [
     "MATCH_THRESHOLD",
     "FactCheck",
     "FactCheckMatch",
-    "ensure_factcheck_schema",
     "factcheck_evidence",
     "factcheck_matches",
     "import_factchecks",
@@ -65,31 +64,6 @@ FALSE_RATINGS = frozenset({
     "false context", "missing context", "not true", "untrue", "debunked", "unverified, likely fabricated",
 })
 
-FACTCHECK_SCHEMA = """
-CREATE TABLE IF NOT EXISTS factcheck (
-    factcheck_id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    publisher TEXT,
-    claim_reviewed TEXT NOT NULL,
-    rating TEXT,
-    claimant TEXT,
-    date_published TEXT,
-    appearances TEXT NOT NULL DEFAULT '[]',
-    source_file TEXT,
-    imported_at TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS factcheck_fts USING fts5(
-    claim_reviewed, tokenize = 'porter unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS factcheck_match (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    target TEXT NOT NULL,
-    factcheck_id INTEGER NOT NULL REFERENCES factcheck(factcheck_id),
-    score REAL NOT NULL,
-    matched_at TEXT NOT NULL,
-    PRIMARY KEY (article_id, target, factcheck_id)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -251,15 +225,10 @@ def _rating(value: Any) -> str | None:
 # the store
 
 
-def ensure_factcheck_schema(store: Store) -> None:
-    store.db.executescript(FACTCHECK_SCHEMA)
-
-
 def import_factchecks(store: Store, paths: Iterable[Path]) -> dict[str, int]:
     """Read every file first (one bad file imports nothing), then upsert by URL and
     re-match every stored article; returns counts of added, updated and matches."""
     checks = [check for path in paths for check in read_claimreview_file(Path(path))]
-    ensure_factcheck_schema(store)
     added = updated = 0
     now = utc_now()
     with store.transaction():
@@ -287,7 +256,6 @@ def import_factchecks(store: Store, paths: Iterable[Path]) -> dict[str, int]:
 
 
 def list_factchecks(store: Store) -> list[FactCheck]:
-    ensure_factcheck_schema(store)
     rows = store.db.execute("SELECT * FROM factcheck ORDER BY date_published DESC, url")
     return [_check(row) for row in rows]
 
@@ -381,7 +349,6 @@ def _score(rank: float, own: float, check_names: set[str], text_names: set[str])
 
 def match_text(store: Store, text: str) -> list[tuple[FactCheck, float]]:
     """The stored checks matching one text, best first."""
-    ensure_factcheck_schema(store)
     found = sorted(_Matcher(store).match(text), key=lambda pair: -pair[1])
     checks = {row["factcheck_id"]: _check(row) for row in store.db.execute(
         f"SELECT * FROM factcheck WHERE factcheck_id IN ({','.join('?' * len(found))})", [i for i, _ in found])}
@@ -414,7 +381,6 @@ def _rematch(store: Store, results: Iterable[StoredResult]) -> int:
 def match_results(store: Store, results: Iterable[StoredResult]) -> int:
     """Match these articles and their claims against the known checks (nothing to do
     while none is stored); returns the number of matches."""
-    ensure_factcheck_schema(store)
     if store.db.execute("SELECT 1 FROM factcheck LIMIT 1").fetchone() is None:
         return 0
     with store.transaction():
@@ -423,7 +389,6 @@ def match_results(store: Store, results: Iterable[StoredResult]) -> int:
 
 def factcheck_matches(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, list[FactCheckMatch]]:
     """Stored matches per article id, best first (articles without any are absent)."""
-    ensure_factcheck_schema(store)
     wanted = None if article_ids is None else set(article_ids)
     rows = store.db.execute(
         """SELECT m.article_id, m.target, m.score, f.url, f.publisher, f.rating, f.claim_reviewed

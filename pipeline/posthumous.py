@@ -36,7 +36,6 @@ __all__ = [
     "PosthumousFlag",
     "add_death",
     "death_register",
-    "ensure_posthumous_schema",
     "find_posthumous",
     "posthumous_flags",
     "register_deaths",
@@ -46,41 +45,6 @@ __all__ = [
 
 DESK = "desk"
 
-POSTHUMOUS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS death_evidence (
-    name_key TEXT NOT NULL,
-    name TEXT NOT NULL,
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    kind TEXT NOT NULL CHECK (kind IN ('subject', 'death_of', 'late', 'obituary')),
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    sentence_start INTEGER NOT NULL,
-    sentence_end INTEGER NOT NULL,
-    suppressed_at TEXT,
-    found_at TEXT NOT NULL,
-    PRIMARY KEY (name_key, article_id, start)
-);
-CREATE TABLE IF NOT EXISTS death_desk_entry (
-    name_key TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    date TEXT,
-    source TEXT,
-    added_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS posthumous_flag (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    person TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    evidence_article_id TEXT,
-    PRIMARY KEY (article_id, kind, start)
-);
-CREATE VIEW IF NOT EXISTS posthumous AS
-    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
-           f.evidence_article_id
-    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
-"""
 
 
 @dataclass(frozen=True)
@@ -143,10 +107,6 @@ class PosthumousFlag:
     end: int
 
 
-def ensure_posthumous_schema(store: Store) -> None:
-    store.db.executescript(POSTHUMOUS_SCHEMA)
-
-
 def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
     """Record the evidence of every death this article states; returns the names.
 
@@ -199,7 +159,6 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
     name = " ".join(name.split())
     if not name:
         raise InputError("deaths add", "the name is empty")
-    ensure_posthumous_schema(store)
     store.db.execute(
         "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
         (name_key(name), name, date, source, utc_now()),
@@ -210,7 +169,6 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
 def remove_death(store: Store, name: str) -> DeathEntry:
     """Take a name out of the register for good: its evidence is suppressed (the same
     articles never re-add it) and the posthumous flags resting on it are dropped."""
-    ensure_posthumous_schema(store)
     key = name_key(name)
     entry = next((entry for entry in death_register(store) if name_key(entry.name) == key), None)
     if entry is None:
@@ -259,27 +217,21 @@ def update_posthumous(
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
     night's articles are streamed rather than held in memory.
     """
-    ensure_posthumous_schema(store)
     with store.transaction():
         for article_id, text, _ in analyses():
             register_deaths(store, article_id, text)
         register = {entry.name: entry.evidence_article_id for entry in death_register(store)}
         flags = []
         for article_id, text, quotes in analyses():
-            store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
             found = find_posthumous(article_id, text, quotes, register)
-            store.db.executemany(
-                'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) VALUES (?, ?, ?, ?, ?, ?)',
-                [(f.article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found],
-            )
+            store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
             flags += found
     return flags
 
 
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:
     """Stored flags, for some articles or all."""
-    ensure_posthumous_schema(store)
-    rows = store.db.execute('SELECT article_id, person, kind, start, "end", evidence_article_id FROM posthumous_flag ORDER BY article_id, start')
+    rows = store.posthumous_flags()
     wanted = None if article_ids is None else set(article_ids)
     return [
         PosthumousFlag(row["article_id"], row["person"], row["evidence_article_id"], row["kind"], row["start"], row["end"])

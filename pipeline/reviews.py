@@ -29,7 +29,6 @@ __all__ = [
     "ReviewStatus",
     "Verdict",
     "add_review",
-    "ensure_review_schema",
     "import_reviews",
     "render_review_figures",
     "review_figures",
@@ -37,18 +36,6 @@ __all__ = [
     "reviews",
 ]
 
-REVIEW_SCHEMA = """
-CREATE TABLE IF NOT EXISTS review (
-    review_id INTEGER PRIMARY KEY,
-    target TEXT NOT NULL,
-    story_id TEXT,
-    article_ids TEXT NOT NULL,
-    verdict TEXT NOT NULL CHECK (verdict IN ('confirmed_fabrication', 'false_positive', 'accurate', 'needs_work')),
-    note TEXT,
-    reviewed_by TEXT,
-    reviewed_at TEXT NOT NULL
-);
-"""
 
 
 class Verdict(str, Enum):
@@ -97,10 +84,6 @@ class ReviewStatus:
         return {**self.review.to_record(), "settled": self.settled, "new_articles": list(self.new_articles)}
 
 
-def ensure_review_schema(store: Store) -> None:
-    store.db.executescript(REVIEW_SCHEMA)
-
-
 def _parse_verdict(value: str, where: str) -> Verdict:
     try:
         return Verdict(value.strip())
@@ -125,7 +108,6 @@ def _resolve(store: Store, ref: str, where: str) -> tuple[str | None, tuple[str,
 
 def add_review(store: Store, ref: str, verdict: str, note: str | None = None, by: str | None = None) -> Review:
     """Record the desk's verdict on an article or a story."""
-    ensure_review_schema(store)
     parsed = _parse_verdict(verdict, "review")
     story_id, article_ids = _resolve(store, ref, "review")
     with store.transaction():
@@ -147,7 +129,6 @@ _BY_COLUMNS = ("reviewed_by", "by", "reviewer")
 
 def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Review]:
     """Every row of the worklist CSV with a filled ``verdict``; one bad row writes nothing."""
-    ensure_review_schema(store)
     source = str(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -181,7 +162,6 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
 
 def reviews(store: Store) -> list[Review]:
     """Every review, oldest first."""
-    ensure_review_schema(store)
     return [
         Review(row["review_id"], row["target"], row["story_id"], tuple(json.loads(row["article_ids"])),
                Verdict(row["verdict"]), row["note"], row["reviewed_by"], row["reviewed_at"])

@@ -20,17 +20,17 @@ from .errors import InputError
 from .store import Store, utc_now
 
 __all__ = [
-    "SourceStanding", "ListedSource", "ensure_source_list_schema", "normalise_domain", "add_sources",
-    "read_domain_file", "remove_sources", "listed_sources", "source_standing", "source_standings",
+    "ListedSource",
+    "SourceStanding",
+    "add_sources",
+    "listed_sources",
+    "normalise_domain",
+    "read_domain_file",
+    "remove_sources",
+    "source_standing",
+    "source_standings",
 ]
 
-SOURCE_LIST_SCHEMA = """
-CREATE TABLE IF NOT EXISTS source_list (
-    domain TEXT PRIMARY KEY,
-    standing TEXT NOT NULL CHECK (standing IN ('trusted', 'unreliable')),
-    added_at TEXT NOT NULL
-);
-"""
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
@@ -47,10 +47,6 @@ class ListedSource:
 
     def to_record(self) -> dict[str, Any]:
         return {"domain": self.domain, "standing": self.standing.value}
-
-
-def ensure_source_list_schema(store: Store) -> None:
-    store.db.executescript(SOURCE_LIST_SCHEMA)
 
 
 def normalise_domain(value: str) -> str | None:
@@ -83,7 +79,6 @@ def read_domain_file(path: Path) -> list[str]:
 
 def add_sources(store: Store, domains: Iterable[str], standing: SourceStanding, where: str = "sources add") -> list[ListedSource]:
     """List these domains (a domain listed before changes standing); all or nothing."""
-    ensure_source_list_schema(store)
     listed = []
     for value in domains:
         domain = normalise_domain(value)
@@ -99,14 +94,12 @@ def add_sources(store: Store, domains: Iterable[str], standing: SourceStanding, 
 
 
 def remove_sources(store: Store, domains: Iterable[str]) -> int:
-    ensure_source_list_schema(store)
     keys = [normalise_domain(value) or value for value in domains]
     with store.transaction():
         return sum(store.db.execute("DELETE FROM source_list WHERE domain = ?", (key,)).rowcount for key in keys)
 
 
 def listed_sources(store: Store) -> list[ListedSource]:
-    ensure_source_list_schema(store)
     return [ListedSource(row["domain"], SourceStanding(row["standing"]))
             for row in store.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")]
 

@@ -11,7 +11,6 @@ from pipeline.people import death_statements, name_key
 from pipeline.posthumous import (
     add_death,
     death_register,
-    ensure_posthumous_schema,
     remove_death,
     update_posthumous,
 )
@@ -75,7 +74,6 @@ def _insight(store: Store, *articles: tuple[str, str]) -> list:
 
 def test_a_fabrication_alone_registers_nobody_and_news_does(tmp_path):
     with Store(tmp_path / "d.db") as store:
-        ensure_posthumous_schema(store)
         store_article(store, "fab", SEED_TEXTS[0], Label.likely_fabrication)
         _insight(store, ("fab", SEED_TEXTS[0]))
         assert death_register(store) == []
@@ -90,7 +88,6 @@ def test_a_fabrication_alone_registers_nobody_and_news_does(tmp_path):
 def test_a_removal_sticks_and_drops_the_flags_resting_on_it(tmp_path):
     acting = "Len Goodman was honoured on Sunday. Len smiles at the crowd, and the crowd cheers."
     with Store(tmp_path / "d.db") as store:
-        ensure_posthumous_schema(store)
         store_article(store, "news", NEWS, Label.news)
         store_article(store, "later", acting, Label.news)
         flags = _insight(store, ("news", NEWS), ("later", acting))
