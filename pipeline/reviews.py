@@ -179,12 +179,14 @@ def review_statuses(store: Store, article_ids: Iterable[str] | None = None) -> d
     for review in reviews(store):
         for article_id in review.article_ids:
             latest[article_id] = review
+    first_seen = {row["article_id"]: row["first_seen"] for row in store.db.execute("SELECT article_id, first_seen FROM article")}
     wanted = None if article_ids is None else set(article_ids)
     statuses = {}
     for article_id, review in latest.items():
         if wanted is None or article_id in wanted:
-            # An article nobody reviewed that has joined the story brings the story back.
-            new = tuple(sorted(stories.get(story_of.get(article_id, ""), set()) - latest.keys()))
+            # An article nobody reviewed that joined the story after the review brings it back.
+            unreviewed = stories.get(story_of.get(article_id, ""), set()) - latest.keys()
+            new = tuple(sorted(a for a in unreviewed if first_seen.get(a, "") > review.reviewed_at))
             statuses[article_id] = ReviewStatus(review, review.verdict is not Verdict.needs_work and not new, new)
     return statuses
 
