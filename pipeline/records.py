@@ -37,4 +37,5 @@ def article_record(result: StoredResult, findings: BatchFindings | None = None) 
         "created_at": result.created_at,
         "cache_key": result.cache_key,
         "batch": found.to_record(),
+        "factcheck_matches": [match.to_record() for match in found.factchecks],
     }
