@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.batch import collect, split_request_lines, status, submit
 from pipeline.clusters import cluster_members

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fakes import FakeServer, ServerConfig
+from support.fakes import FakeServer, ServerConfig
 from typer.testing import CliRunner
 
 from pipeline.cli import app

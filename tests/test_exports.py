@@ -16,7 +16,7 @@ from pipeline.models import Usage
 from pipeline.pricing import ledger_cost, run_cost
 from pipeline.store import Store
 
-from batch_fixtures import analysed_store
+from support.batch_fixtures import analysed_store
 
 # The JSONL fields documented in README; consumers depend on every one of them.
 JSONL_FIELDS = {
