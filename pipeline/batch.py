@@ -21,7 +21,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Final
 
 import openai
 
@@ -48,7 +48,7 @@ __all__ = [
 
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
-_ENDPOINT = "/v1/chat/completions"
+_ENDPOINT: Final = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
 def _llm_engine(settings: Settings) -> LLMEngine:

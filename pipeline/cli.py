@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.models import CommandFunctionType
 
 from . import batch as batch_mode
 from .errors import InputError, PipelineError, UsageError
@@ -56,15 +57,15 @@ def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 class _Commands(typer.Typer):
     """A typer app whose every command (and group callback) goes through ``_reporting_errors``."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
         return _registering(super().command(*args, **kwargs))
 
-    def callback(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def callback(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
         return _registering(super().callback(*args, **kwargs))
 
 
-def _registering(register: Callable[[Callable[..., Any]], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+def _registering(register: Callable[[Callable[..., Any]], Any]) -> Callable[[CommandFunctionType], CommandFunctionType]:
+    def decorator(function: CommandFunctionType) -> CommandFunctionType:
         register(_reporting_errors(function))
         return function
 

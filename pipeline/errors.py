@@ -7,6 +7,13 @@ prints (``error.one_line()``) and ``exit_code`` is the status it exits with
 (2: the command could not do its job; README lists the codes).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Usage
+
 __all__ = [
     "PipelineError",
     "UsageError",
@@ -66,7 +73,7 @@ class ProviderError(PipelineError):
     """
 
     kind = "provider error"
-    usage = None
+    usage: Usage | None = None
     raw_responses: tuple[str, ...] = ()
 
 

@@ -285,7 +285,7 @@ def _gold_referents(quotes: list[dict[str, Any]]) -> list[str | None]:
 
 
 def _quote_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable[[Article], ArticleVerdict]) -> dict[str, Any]:
-    counts = {t: Counter() for t in _QUOTE_TYPES}
+    counts: dict[str, Counter[str]] = {t: Counter() for t in _QUOTE_TYPES}
     predicted_total = unmatched_predictions = unlocated = 0
     for record in rows:
         text = record["text"]
@@ -331,7 +331,7 @@ def _quote_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
             "overlap": _prf(tally["overlap"], judged, tally["gold"]),
             "speaker_accuracy": tally["speaker_right"] / tally["speaker_scored"] if tally["speaker_scored"] else 0.0,
         }
-    quoted = Counter()
+    quoted: Counter[str] = Counter()
     for quote_type in ("direct", "mixed"):
         quoted.update(counts[quote_type])
     return {
@@ -365,8 +365,8 @@ def _claim_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

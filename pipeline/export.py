@@ -106,7 +106,7 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Fin
     at triage time: the claim is unconfirmed and names the source that would settle it.
     Known fact-checks the article matches are cited (``citation``, with ``factcheck_matches``)."""
     findings = findings or {}
-    reviews = []
+    reviews: list[dict[str, Any]] = []
     for item in claims_worklist(results):
         article, claim = item.result.article, item.claim
         appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": article.title or article.source_path}

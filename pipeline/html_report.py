@@ -82,7 +82,8 @@ class MorningReport:
     def cost(self) -> float | None:
         """Estimated USD; None when a model's price is unknown (the page then shows tokens)."""
         costs = [ledger_cost(run) for run in self.runs]
-        return None if not costs or None in costs else sum(costs)
+        known = [cost for cost in costs if cost is not None]
+        return sum(known) if costs and len(known) == len(costs) else None
 
     @property
     def engines(self) -> str:
@@ -171,9 +172,9 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
     posthumous_quotes = {(flag.start, flag.end) for flag in flags if flag.kind == "quote"}
     spans = sorted(
         [
-            (span.start, span.end, index, (quote.start, quote.end) in posthumous_quotes)
+            (start, end, index, (quote.start, quote.end) in posthumous_quotes)
             for index, quote in enumerate(result.analysis.quotes)
-            for span in (quote.spans or [quote])
+            for start, end in ([(span.start, span.end) for span in quote.spans] or [(quote.start, quote.end)])
         ]
         + [(flag.start, flag.end, None, True) for flag in flags if flag.kind == "act"],
         key=lambda span: span[:2],
@@ -242,8 +243,9 @@ def render_markdown(report: MorningReport) -> str:
     if settled:
         lines.append("")
         lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
-        lines += [f"- {_md(report.headline(r), 70)}: {_md(report.findings[r.article.article_id].review.describe(), 120)}"
-                  for r in settled[:MARKDOWN_ITEMS]]
+        for r in settled[:MARKDOWN_ITEMS]:
+            review = report.findings[r.article.article_id].review
+            lines.append(f"- {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")

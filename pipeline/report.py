@@ -79,8 +79,8 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
         rejected = Table(title="rejected quotes (not in the article)", show_lines=True)
         for column in ("speaker", "quote", "reason"):
             rejected.add_column(column, overflow="fold")
-        for quote in analysis.rejected_quotes:
-            rejected.add_row(quote.speaker, quote.text, quote.reason)
+        for rejected_quote in analysis.rejected_quotes:
+            rejected.add_row(rejected_quote.speaker, rejected_quote.text, rejected_quote.reason)
         parts.append(rejected)
     claims = Table(title="claims to confirm", show_lines=True)
     for column in ("priority", "event", "who / when / where", "why", "check with"):

@@ -58,7 +58,7 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
+            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
             rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:

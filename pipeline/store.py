@@ -122,7 +122,8 @@ class Store:
                 "INSERT OR REPLACE INTO lock (name, pid, run_id, acquired_at) VALUES ('run', ?, ?, ?)",
                 (os.getpid(), run_id, utc_now()),
             )
-        return int(run_id)
+        assert run_id is not None, "an INSERT has a row id"
+        return run_id
 
     def finish_run(self, run_id: int, status: str) -> None:
         with self.transaction():
@@ -256,7 +257,7 @@ class Store:
         """Latest result per article, or the results a run touched: analysed or cached,
         or with ``analysed_only`` just those the run itself produced."""
         if run_id is None:
-            query, params = "SELECT * FROM latest_result ORDER BY created_at", ()
+            query, params = "SELECT * FROM latest_result ORDER BY created_at", tuple[Any, ...]()
         else:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
