@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .models import VerifiedQuote
 from .offline.signals import deceased_people, presented_acting
-from .offline.text import person_names
+from .text import person_names
 from .store import Store
 
 __all__ = ["PosthumousFlag", "ensure_posthumous_schema", "register_deceased", "find_posthumous", "update_posthumous", "posthumous_flags"]

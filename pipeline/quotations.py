@@ -25,7 +25,9 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["QuotationSpan", "paragraph_spans", "quotation_spans", "span_at"]
+from pipeline.text import paragraphs
+
+__all__ = ["QuotationSpan", "quotation_spans", "span_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,6 @@ class QuotationSpan:
     """The index of the quotation this one carries on from the previous paragraph, if any."""
 
 
-_PARAGRAPH = re.compile(r"[^\n]+")
 # Straight single marks and apostrophes inside words are never marks; a typographic single
 # mark only where it cannot be an apostrophe (‘ not after a letter, ’ not before one).
 _MARK = re.compile(r"''|``|[\"“”„«»]|(?<![\w’'])‘(?!\d\ds?\b)|’(?![\w’'])")
@@ -63,20 +64,11 @@ _SINGLE_CLOSER = re.compile(r"’(?!\w)")
 _SPACE = re.compile(r"\s")
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every non-blank line: the seeds and most feeds put one paragraph a line."""
-    return [
-        match.span()
-        for match in _PARAGRAPH.finditer(text)
-        if not match.group().isspace()
-    ]
-
-
 def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
     """Every quotation in ``text``, in document order (see the module's docstring)."""
     found: list[QuotationSpan] = []
     carried: QuotationSpan | None = None
-    for number, (p_start, p_end) in enumerate(paragraph_spans(text)):
+    for number, (p_start, p_end) in enumerate(paragraphs(text)):
         raw = list(_paragraph_quotations(text, p_start, p_end))
         first_opens_paragraph = bool(raw) and _first_visible(text, p_start) == raw[0][0]
         for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(

@@ -27,11 +27,10 @@ from .prompts import load_prompt
 from .settings import Engine, Settings
 from .sources import iter_articles
 from .store import CacheIdentity, Store, cache_key
-from .verify import reject_quotes, verify_quotes
+from .verify import verify_quotes
 
 __all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "make_engine", "analyse_article", "run_batch", "run"]
 
-NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
 
 
@@ -115,25 +114,19 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
     verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
     """
     answers = [await engine.analyse(article)]
-    verified, missing = verify_quotes(article.text, answers[0].verdict.quotes)
-    rejected: list[RejectedQuote] = []
-    if missing and engine.reasks:
+    verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
+    if rejected and engine.reasks:
         try:
-            answers.append(await engine.reask_quotes(article, answers[0], missing))
+            answers.append(await engine.reask_quotes(article, answers[0], rejected))
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
             answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:
-            verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
+            verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
             verified = _dedupe(verified + verified_again)
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
-                still_missing, f"{NOT_FOUND} (after one re-ask)"
-            )
-    elif missing:
-        rejected = reject_quotes(missing, NOT_FOUND)
+            rejected = rejected + rejected_again
     verdict = answers[-1].verdict
     analysis = Analysis(
         article_id=article.article_id,

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.quotations import QuotationSpan, paragraph_spans, quotation_spans, span_at
+from pipeline.quotations import QuotationSpan, quotation_spans, span_at
+from pipeline.text import paragraphs
 
 
 def quoted(text: str) -> list[str]:
@@ -99,7 +100,7 @@ def test_stray_closing_marks_and_inch_marks_open_nothing() -> None:
 
 
 def test_paragraphs_are_the_non_blank_lines() -> None:
-    assert paragraph_spans("one\n\n  \ntwo\n") == [(0, 3), (8, 11)]
+    assert paragraphs("one\n\n  \ntwo\n") == [(0, 3), (8, 11)]
 
 
 def test_the_scan_is_linear_on_adversarial_text() -> None:

@@ -17,8 +17,10 @@ from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pipeline.models import Span, SpeakerKind, VerifiedQuote
-from pipeline.offline.text import PRONOUNS, paragraphs, person_names, sentences
+from pipeline.models import QuoteDraft, SpeakerKind, VerifiedQuote
+from pipeline.quotations import QuotationSpan, quotation_spans
+from pipeline.verify import verify_quotes
+from pipeline.text import NON_PERSON, PRONOUNS, SPEECH_VERBS, paragraphs, person_names, sentences
 
 __all__ = ["QuoteKind", "QuoteFinding", "scan_quotes", "find_quotes"]
 
@@ -53,24 +55,8 @@ class QuoteFinding:
         return self.spans[-1][1]
 
 
-_CUE_WORDS = (
-    "said says say saying told tells tell wrote writes write writing added adds adding tweeted tweets "
-    "posted posts commented comments noted notes explained explains explaining recalled recalls "
-    "revealed reveals continued continues stated states declared declares asked asks replied replies "
-    "responded responds insisted insists argued argues claimed claims warned warns whispered whispers "
-    "shared shares joked jokes admitted admits acknowledged acknowledges announced announces "
-    "emphasized emphasised stressed stresses observed observes remarked remarks quipped quips "
-    "exclaimed exclaims concluded concludes confirmed confirms wondered wonders shouted shouts yelled "
-    "mused muses predicted predicts promised promises vowed vows urged urges conceded concedes "
-    "countered counters captioned reflected reflects boasted boasts complained complains lamented "
-    "laments suggested suggests cautioned cautions described describes called calls call describing "
-    "recounted recounts testified answered answers contended contends agreed agrees texted emailed "
-    "messaged sang sings read reads offered offers pleaded pleads charged thundered chanted chants "
-    "screamed cried cries gushed gushes raved raves hailed hails dubbed telling demanded demands "
-    "continuing announcing reminded reminds assured assures proclaimed proclaims"
-)
 _CUE_PHRASES = r"pointed out|points out|went on|goes on|chimed in|put it|puts it|according to|referred to \w+ as|summed it up|weighed in"
-CUE = r"(?:" + _CUE_PHRASES + r"|" + "|".join(sorted(_CUE_WORDS.split(), key=len, reverse=True)) + r")"
+CUE = r"(?:" + _CUE_PHRASES + r"|" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")"
 _ADVERB = (
     r"(?:softly|quietly|once|later|simply|then|also|recently|previously|again|just|reportedly|allegedly|"
     r"earlier|angrily|firmly|proudly|tearfully|jokingly|bluntly|flatly|frankly|candidly|publicly|"
@@ -78,7 +64,6 @@ _ADVERB = (
     r"reportedly|emotionally|warmly|simply|finally|succinctly|repeatedly|only|further|afterward)"
 )
 _TITLE_ABBREVIATION = r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|St|Jr|Sr|[A-Z])\."
-_CUE_WORD_SET = frozenset(_CUE_WORDS.split())
 _CUE_PHRASE_RE = re.compile(r"\b(?:" + _CUE_PHRASES + r")\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+")
 
@@ -86,7 +71,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 def _cues(text: str) -> list[tuple[int, int, str]]:
     """Cue words and phrases in `text` with offsets; single words by set lookup, which is much
     faster than one large alternation."""
-    found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if m.group().lower() in _CUE_WORD_SET]
+    found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if m.group().lower() in SPEECH_VERBS]
     found.extend((m.start(), m.end(), m.group()) for m in _CUE_PHRASE_RE.finditer(text))
     return sorted(found)
 
@@ -147,16 +132,6 @@ _ASIDE = re.compile(
 # clause's subject.
 _COORDINATED_PREDICATE = re.compile(r"\b(?:and|but)(?:\s+[a-z]+){0,3}\s*$")
 _APPOSITIVE_START = re.compile(r"^(?:a|an|the|his|her|their|its|who|former|[\w’']+['’]s)\b", re.IGNORECASE)
-_NON_PERSON = re.compile(
-    r"\b(?:Institute|University|College|School|Party|Committee|House|News|Times|Post|Forum|Association|"
-    r"Department|Council|Company|Inc|Corp|Club|Academy|Center|Centre|Foundation|Commission|Court|Senate|"
-    r"Congress|Republicans|Democrats|America|States|Street|Journal|Network|Media|Group|Stars|Channel|"
-    r"Dancing|Morning|Campaign|Administration|Agency|Bureau|Ministry|Office|Service|Union|Nations|"
-    r"Church|Hospital|Records|Studios|Magazine|Press|Television|Radio|Heaven|God|Instagram|Twitter|"
-    r"YouTube|Facebook|TikTok|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
-    r"March|April|June|July|August|September|October|November|December)\b"
-)
-_MARK_RE = re.compile(r"“|”|''|\"|(?<![\w’'])‘|’(?![\w’'])")
 _SENTENCE_BREAK = re.compile(r"[.!?…](?:[”’\"')\]]*)\s+(?=[“\"‘'(\[]?[A-Z0-9])")
 _ABBREVIATION_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|St|Jr|Sr|U\.S|U\.K|No|vs)|\b[A-Z])\.$")
 # "…” ― Carla Sanchez": a quote signed with a dash and a name, the rest of the paragraph.
@@ -172,67 +147,6 @@ _MIN_UNATTRIBUTED_WORDS = 5
 _MIN_EMBEDDED_WORDS = 4
 _MIN_STATEMENT_WORDS = 3
 _STATEMENT_ENDS = frozenset(".!?,")
-
-
-@dataclass
-class _Segment:
-    open: int
-    close: int
-    inner_start: int
-    inner_end: int
-    closed: bool
-    paragraph: int
-
-
-def _segments(text: str) -> list[_Segment]:
-    """Quoted stretches per paragraph: straight and doubled-apostrophe marks alternate,
-    typographic ones say which way they face; single typographic marks count only when
-    nothing else is open, as British style uses them as the outer quotes."""
-    found: list[_Segment] = []
-    for index, (p_start, p_end) in enumerate(paragraphs(text)):
-        open_at: int | None = None
-        open_mark = ""
-        for match in _MARK_RE.finditer(text, p_start, p_end):
-            mark = match.group()
-            if open_at is None:
-                if mark in ("”", "’"):
-                    continue
-                after = text[match.end() : match.end() + 1]
-                if not after or after.isspace():
-                    continue
-                if mark == "‘" and not _single_quote_closes(text, match.end(), p_end):
-                    continue
-                open_at, open_mark = match.start(), mark
-                continue
-            if open_mark == "‘":
-                if mark != "’":
-                    continue
-            elif mark == "’" or mark == "‘":
-                continue
-            elif mark == "“":
-                found.append(_segment(text, open_at, len(open_mark), match.start(), match.start(), False, index))
-                open_at, open_mark = match.start(), mark
-                continue
-            found.append(_segment(text, open_at, len(open_mark), match.start(), match.end(), True, index))
-            open_at = None
-        if open_at is not None:
-            found.append(_segment(text, open_at, len(open_mark), p_end, p_end, False, index))
-    return [s for s in found if s.inner_end > s.inner_start]
-
-
-def _single_quote_closes(text: str, start: int, end: int) -> bool:
-    closing = re.compile(r"’(?![\w])")
-    match = closing.search(text, start, end)
-    return bool(match) and " " in text[start : match.start()]
-
-
-def _segment(text: str, open_at: int, mark_len: int, inner_end: int, close: int, closed: bool, paragraph: int) -> _Segment:
-    inner_start = open_at + mark_len
-    while inner_start < inner_end and text[inner_start].isspace():
-        inner_start += 1
-    while inner_end > inner_start and text[inner_end - 1].isspace():
-        inner_end -= 1
-    return _Segment(open_at, close, inner_start, inner_end, closed, paragraph)
 
 
 def _sentence_start(text: str, lower: int, position: int) -> int:
@@ -312,7 +226,7 @@ def _clause_subject(clause: str, offset: int) -> _Speaker | None:
         first = chunk.split()[0]
         if first.lower() in PRONOUNS:
             return _Speaker(first, offset + at, SpeakerKind.anonymous, pronoun=True)
-        names = [n for n in person_names(chunk) if not _NON_PERSON.search(n[2])]
+        names = [n for n in person_names(chunk) if not NON_PERSON.search(n[2])]
         if names and not re.match(r"['’]s\b", chunk[names[0][1]:]) and (names[0][0] == 0 or _ROLE_WORDS_BEFORE_NAME.fullmatch(" " + chunk[: names[0][0]])):
             return _Speaker(names[0][2], offset + at + names[0][0], SpeakerKind.named)
         return None
@@ -321,7 +235,7 @@ def _clause_subject(clause: str, offset: int) -> _Speaker | None:
 
 def _is_name(chunk: str) -> bool:
     names = person_names(chunk)
-    return bool(names) and names[0][0] == 0 and names[-1][1] == len(chunk.rstrip(".")) and not _NON_PERSON.search(chunk)
+    return bool(names) and names[0][0] == 0 and names[-1][1] == len(chunk.rstrip(".")) and not NON_PERSON.search(chunk)
 
 
 def _classify_phrase(chunk: str, offset: int) -> _Speaker | None:
@@ -341,7 +255,7 @@ def _classify_phrase(chunk: str, offset: int) -> _Speaker | None:
     if _CROWD.match(chunk):
         return _Speaker(chunk, offset, SpeakerKind.crowd)
     starts_indefinite = bool(_DETERMINER.match(chunk))
-    names = [n for n in person_names(chunk) if not _NON_PERSON.search(n[2])]
+    names = [n for n in person_names(chunk) if not NON_PERSON.search(n[2])]
     if names and not starts_indefinite:
         start, _, name = names[-1]
         return _Speaker(name, offset + start, SpeakerKind.named)
@@ -365,10 +279,10 @@ class _Attribution:
     clause_end: int
 
 
-def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | None:
-    end = _sentence_end(text, seg.close, upper)
-    clause = text[seg.close : end]
-    signed = _SIGNATURE.match(text, seg.close, upper)
+def _post_attribution(text: str, seg: QuotationSpan, upper: int) -> _Attribution | None:
+    end = _sentence_end(text, seg.close_end, upper)
+    clause = text[seg.close_end : end]
+    signed = _SIGNATURE.match(text, seg.close_end, upper)
     if signed and _is_name(signed.group("name")):
         name = signed.group("name")
         return _Attribution(_Speaker(name, signed.start("name"), SpeakerKind.named), signed.group("dash"), None, signed.end())
@@ -376,7 +290,7 @@ def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | No
         return None
     if re.match(r"[\s,;—–-]*(?:while|and|but|or|as|because|although|though|when|whereas|so|which|who|that|if)\b", clause, re.IGNORECASE):
         return None
-    last_inner = text[seg.inner_start : seg.inner_end].rstrip("”’'\" ")[-1:]
+    last_inner = text[seg.start : seg.end].rstrip("”’'\" ")[-1:]
     if last_inner == ".":
         return None
     if seg.closed and last_inner not in ",?!—–-…:" and not clause.lstrip().startswith((",", "—", "–")):
@@ -397,10 +311,10 @@ def _post_attribution(text: str, seg: _Segment, upper: int) -> _Attribution | No
                 np = _role_then_name(np)
                 if np is None:
                     continue
-        speaker = _speaker_from_phrase(np, seg.close + match.start("np"), prefer_last=False)
+        speaker = _speaker_from_phrase(np, seg.close_end + match.start("np"), prefer_last=False)
         if speaker is None:
             continue
-        return _Attribution(speaker, match.group("cue"), _channel(text[seg.close : end]), end)
+        return _Attribution(speaker, match.group("cue"), _channel(text[seg.close_end : end]), end)
     return None
 
 
@@ -462,8 +376,8 @@ def _channel(clause: str) -> str | None:
     return match.group().strip() if match else None
 
 
-def _kind_without_cue(text: str, seg: _Segment, lead: str, whole_paragraph: bool) -> str:
-    inner = text[seg.inner_start : seg.inner_end]
+def _kind_without_cue(text: str, seg: QuotationSpan, lead: str, whole_paragraph: bool) -> str:
+    inner = text[seg.start : seg.end]
     words = inner.split()
     if _CATCHPHRASE_LEAD.search(lead):
         return QuoteKind.catchphrase
@@ -498,7 +412,7 @@ def _looks_like_title(words: list[str]) -> bool:
 
 def scan_quotes(text: str) -> list[QuoteFinding]:
     """Every quoted passage in the article, typed and, for speech, attributed."""
-    segments = _segments(text)
+    segments = quotation_spans(text)
     paragraph_spans = list(paragraphs(text))
     persons = _PersonIndex(text, segments)
     findings: list[QuoteFinding] = []
@@ -507,34 +421,34 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
     while index < len(segments):
         seg = segments[index]
         p_start, p_end = paragraph_spans[seg.paragraph]
-        lower = segments[index - 1].close if index and segments[index - 1].paragraph == seg.paragraph else p_start
-        finding = QuoteFinding(spans=[(seg.inner_start, seg.inner_end)], kind=QuoteKind.speech, embedded=False)
-        finding.mark_spans = [(seg.open, seg.close)]
+        lower = segments[index - 1].close_end if index and segments[index - 1].paragraph == seg.paragraph else p_start
+        finding = QuoteFinding(spans=[(seg.start, seg.end)], kind=QuoteKind.speech, embedded=False)
+        finding.mark_spans = [(seg.open_at, seg.close_end)]
         chain_end = seg
         # A quote left open at the end of a paragraph runs on into the next one that opens with a mark.
         while not chain_end.closed and index + 1 < len(segments):
             nxt = segments[index + 1]
-            if nxt.paragraph != chain_end.paragraph + 1 or nxt.open != paragraph_spans[nxt.paragraph][0]:
+            if nxt.continues != chain_end.index:
                 break
-            finding.spans.append((nxt.inner_start, nxt.inner_end))
-            finding.mark_spans.append((nxt.open, nxt.close))
+            finding.spans.append((nxt.start, nxt.end))
+            finding.mark_spans.append((nxt.open_at, nxt.close_end))
             chain_end = nxt
             index += 1
         following = _next_open(segments, index, paragraph_spans)
-        lead_start = _sentence_start(text, lower, seg.open)
-        lead = text[lead_start : seg.open]
-        tail_end = _sentence_end(text, chain_end.close, following) if chain_end.closed else chain_end.close
-        tail = text[chain_end.close : tail_end]
-        whole_paragraph = not lead.strip() and seg.open == p_start and not tail.strip()
-        inner_words = text[seg.inner_start : seg.inner_end].split()
-        pre, embedded = _pre_attribution(text, lower, seg.open)
+        lead_start = _sentence_start(text, lower, seg.open_at)
+        lead = text[lead_start : seg.open_at]
+        tail_end = _sentence_end(text, chain_end.close_end, following) if chain_end.closed else chain_end.close_end
+        tail = text[chain_end.close_end : tail_end]
+        whole_paragraph = not lead.strip() and seg.open_at == p_start and not tail.strip()
+        inner_words = text[seg.start : seg.end].split()
+        pre, embedded = _pre_attribution(text, lower, seg.open_at)
         introduced = pre is not None and pre.speaker is not None and not embedded
         post = _post_attribution(text, chain_end, following) if chain_end.closed and not introduced else None
         if post:
             pre, embedded = None, False
         finding.embedded = embedded or bool(post is None and re.match(r"\s*[a-z(]", tail))
         attribution = post or pre
-        sibling = _same_sentence_sibling(text, findings, lead_start, seg.open)
+        sibling = _same_sentence_sibling(text, findings, lead_start, seg.open_at)
         if _CATCHPHRASE_LEAD.search(lead):
             finding.kind, attribution = QuoteKind.catchphrase, None
         elif finding.embedded and (_TITLE_LEAD.search(lead) or _looks_like_title(inner_words)) or (
@@ -553,14 +467,13 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
         elif attribution is None:
             finding.kind = _kind_without_cue(text, seg, lead, whole_paragraph)
             if finding.kind == QuoteKind.speech:
-                if whole_paragraph and _continues(previous_speech, seg, paragraph_spans, text):
+                if (whole_paragraph and _continues(previous_speech, seg, paragraph_spans, text)) or (
+                    not whole_paragraph and not lead.strip() and _speaks_on(previous_speech, segments, index)
+                ):
                     assert previous_speech is not None
-                    _join(finding, previous_speech)
-                    index += 1
-                    continue
-                if not whole_paragraph and not lead.strip() and _speaks_on(previous_speech, segments, index):
-                    assert previous_speech is not None
-                    _join(finding, previous_speech)
+                    _speak_on(finding, previous_speech)
+                    findings.append(finding)
+                    previous_speech = finding
                     index += 1
                     continue
                 attribution = _context_attribution(text, seg, lead, paragraph_spans)
@@ -577,16 +490,16 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
             # ", he said, “…”" and ", Mr. Hedge said. ''…''": the next piece continues this quote.
             if post and index + 1 < len(segments):
                 nxt = segments[index + 1]
-                gap = text[post.clause_end : nxt.open]
+                gap = text[post.clause_end : nxt.open_at]
                 if (
                     nxt.paragraph == chain_end.paragraph
                     and re.fullmatch(r"[\s,.:;—–-]*(?:(?:and|then|adding|before adding|continuing)[\s,:]*)?", gap)
                     # "…,” Anderson said, adding that he is “definitely…”: a fragment of the writer's clause.
-                    and re.search(r"[,.:;—–-]\s*$", text[chain_end.close : nxt.open])
+                    and re.search(r"[,.:;—–-]\s*$", text[chain_end.close_end : nxt.open_at])
                     and _post_attribution(text, nxt, _next_open(segments, index + 1, paragraph_spans)) is None
                 ):
-                    finding.spans.append((nxt.inner_start, nxt.inner_end))
-                    finding.mark_spans.append((nxt.open, nxt.close))
+                    finding.spans.append((nxt.start, nxt.end))
+                    finding.mark_spans.append((nxt.open_at, nxt.close_end))
                     index += 1
             previous_speech = finding
         findings.append(finding)
@@ -615,16 +528,16 @@ def _same_sentence_sibling(text: str, findings: list[QuoteFinding], lead_start: 
     return None
 
 
-def _speaks_on(previous: QuoteFinding | None, segments: list[_Segment], index: int) -> bool:
+def _speaks_on(previous: QuoteFinding | None, segments: tuple[QuotationSpan, ...], index: int) -> bool:
     """A quoted sentence with no cue of its own, right after an attributed quote in the same
     paragraph, goes on with that quote ("…,'' said Mr. Ekovich. ''Things are…'')."""
     if previous is None or previous.speaker is None or not index:
         return False
     before = segments[index - 1]
-    return before.paragraph == segments[index].paragraph and before.open == previous.mark_spans[-1][0]
+    return before.paragraph == segments[index].paragraph and before.open_at == previous.mark_spans[-1][0]
 
 
-def _continues(previous: QuoteFinding | None, seg: _Segment, paragraph_spans: list[tuple[int, int]], text: str) -> bool:
+def _continues(previous: QuoteFinding | None, seg: QuotationSpan, paragraph_spans: list[tuple[int, int]], text: str) -> bool:
     """A stand-alone quote paragraph right after a paragraph ending in a quote goes on with that quote."""
     if previous is None or seg.paragraph == 0:
         return False
@@ -633,16 +546,20 @@ def _continues(previous: QuoteFinding | None, seg: _Segment, paragraph_spans: li
     return lead_start <= last_close and not re.search(r"\w", text[_sentence_end(text, last_close, lead_end) : lead_end])
 
 
-def _next_open(segments: list[_Segment], index: int, paragraph_spans: list[tuple[int, int]]) -> int:
+def _next_open(segments: tuple[QuotationSpan, ...], index: int, paragraph_spans: list[tuple[int, int]]) -> int:
     seg = segments[index]
     if index + 1 < len(segments) and segments[index + 1].paragraph == seg.paragraph:
-        return segments[index + 1].open
+        return segments[index + 1].open_at
     return paragraph_spans[seg.paragraph][1]
 
 
-def _join(finding: QuoteFinding, previous: QuoteFinding) -> None:
-    previous.spans.extend(finding.spans)
-    previous.mark_spans.extend(finding.mark_spans)
+def _speak_on(finding: QuoteFinding, previous: QuoteFinding) -> None:
+    """A quotation that goes on with the previous speaker's is theirs, but its own quote: only
+    quotations of one attribution join into one quote (see pipeline.verify)."""
+    finding.speaker, finding.speaker_kind, finding.cue, finding.channel = (
+        previous.speaker, previous.speaker_kind, previous.cue, previous.channel
+    )
+    finding.attribution_start = previous.attribution_start
 
 
 def _apply(finding: QuoteFinding, attribution: _Attribution, persons: _PersonIndex) -> None:
@@ -665,13 +582,13 @@ def _apply(finding: QuoteFinding, attribution: _Attribution, persons: _PersonInd
 
 
 def _context_attribution(
-    text: str, seg: _Segment, lead: str, paragraph_spans: list[tuple[int, int]]
+    text: str, seg: QuotationSpan, lead: str, paragraph_spans: list[tuple[int, int]]
 ) -> _Attribution | None:
     """A quote led in without a speech verb belongs to whoever the lead-in names: the start of
     its own sentence ("his voice echoing in memory:") or, for a quote standing alone, the
     paragraph before ("In his caption, he wrote:", "Derek smiled through tears.")."""
     if lead.strip():
-        lead_end = seg.open
+        lead_end = seg.open_at
         lead_start = lead_end - len(lead)
     elif seg.paragraph:
         lead_start, lead_end = paragraph_spans[seg.paragraph - 1]
@@ -685,7 +602,7 @@ def _context_attribution(
             return attribution
     colon_led = sentence.rstrip().endswith(":")
     for start, end, name in reversed(person_names(sentence)):
-        if _NON_PERSON.search(name):
+        if NON_PERSON.search(name):
             continue
         after = sentence[end:]
         if re.match(r"['’]s\b", after) or re.match(r"\s+[a-z]", after) or colon_led:
@@ -704,15 +621,15 @@ class _PersonIndex:
     first person that sentence names ("Dan McLaughlin agreed with Matthews. ... he wrote" is
     McLaughlin), not simply the nearest name."""
 
-    def __init__(self, text: str, segments: list[_Segment]) -> None:
+    def __init__(self, text: str, segments: tuple[QuotationSpan, ...]) -> None:
         self._text = text
         self._segments = segments
         self._speakers: list[tuple[int, str]] = []
 
     @cached_property
     def _named(self) -> list[tuple[int, str]]:
-        starts = [seg.inner_start for seg in self._segments]
-        ends = [seg.inner_end for seg in self._segments]
+        starts = [seg.start for seg in self._segments]
+        ends = [seg.end for seg in self._segments]
 
         def quoted(position: int) -> bool:
             index = bisect_right(starts, position) - 1
@@ -722,7 +639,7 @@ class _PersonIndex:
         full_names: dict[str, str] = {}
         outside = [m for m in person_names(self._text) if not quoted(m[0])]
         for start, _, name in outside:
-            if _NON_PERSON.search(name):
+            if NON_PERSON.search(name):
                 continue
             parts = [p for p in name.split() if not p.endswith(".")]
             if len(parts) >= 2 or parts and _TITLED.match(name):
@@ -783,28 +700,22 @@ def _speech_follows(text: str, position: int) -> bool:
     apposition = _APPOSITION.match(text, position)
     start = apposition.end() if apposition else position
     following = _WORD.findall(text, start, start + 40)[:3]
-    return any(word.lower() in _CUE_WORD_SET for word in following)
+    return any(word.lower() in SPEECH_VERBS for word in following)
 
 
 def find_quotes(text: str) -> list[VerifiedQuote]:
-    """Attributed speech in the article with exact offsets; titles, scare quotes and
-    catchphrases are left out as they are not anyone's statement."""
-    quotes = []
-    for finding in scan_quotes(text):
-        if finding.kind != QuoteKind.speech:
-            continue
-        pieces = [text[s:e] for s, e in finding.spans]
-        quotes.append(
-            VerifiedQuote(
-                speaker=finding.speaker or "unknown",
-                speaker_kind=finding.speaker_kind,
-                text=" ".join(pieces),
-                cue=finding.cue or None,
-                channel=finding.channel,
-                start=finding.start,
-                end=finding.end,
-                spans=[Span(start=s, end=e) for s, e in finding.spans],
-                verified=True,
-            )
+    """Attributed speech in the article, through the one verifier every engine's quotes go
+    through; titles, scare quotes and catchphrases are left out as they are not anyone's
+    statement."""
+    drafts = [
+        QuoteDraft(
+            speaker=finding.speaker or "unknown",
+            speaker_kind=finding.speaker_kind,
+            text=" ".join(text[start:end] for start, end in finding.spans),
+            cue=finding.cue or None,
+            channel=finding.channel,
         )
-    return quotes
+        for finding in scan_quotes(text)
+        if finding.kind == QuoteKind.speech
+    ]
+    return verify_quotes(text, drafts)[0]

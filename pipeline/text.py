@@ -1,15 +1,17 @@
-"""Text helpers shared by the offline rules: paragraphs, sentences, words and names."""
+"""Text helpers shared by the offline rules, the quotation scanner and the verifier:
+paragraphs, sentences, words and names."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 
 __all__ = [
     "WORD_RE",
     "NAME_RE",
     "PRONOUNS",
+    "SPEECH_VERBS",
+    "NON_PERSON",
     "paragraphs",
     "sentences",
     "words",
@@ -31,6 +33,37 @@ NAME_RE = re.compile(
     r"(?:[ \t]+(?:(?:de|van|von|der|la|le|bin|al|da|di|du|del)[ \t]+)?(?:" + _NAME_WORD + r"))*"
 )
 
+SPEECH_VERBS = frozenset(
+    (
+    "said says say saying told tells tell wrote writes write writing added adds adding tweeted tweets "
+    "posted posts commented comments noted notes explained explains explaining recalled recalls "
+    "revealed reveals continued continues stated states declared declares asked asks replied replies "
+    "responded responds insisted insists argued argues claimed claims warned warns whispered whispers "
+    "shared shares joked jokes admitted admits acknowledged acknowledges announced announces "
+    "emphasized emphasised stressed stresses observed observes remarked remarks quipped quips "
+    "exclaimed exclaims concluded concludes confirmed confirms wondered wonders shouted shouts yelled "
+    "mused muses predicted predicts promised promises vowed vows urged urges conceded concedes "
+    "countered counters captioned reflected reflects boasted boasts complained complains lamented "
+    "laments suggested suggests cautioned cautions described describes called calls call describing "
+    "recounted recounts testified answered answers contended contends agreed agrees texted emailed "
+    "messaged sang sings read reads offered offers pleaded pleads charged thundered chanted chants "
+    "screamed cried cries gushed gushes raved raves hailed hails dubbed telling demanded demands "
+    "continuing announcing reminded reminds assured assures proclaimed proclaims"
+    ).split()
+)
+"""Verbs that attribute speech (said, wrote, tweeted...)."""
+
+NON_PERSON = re.compile(
+    r"\b(?:Institute|University|College|School|Party|Committee|House|News|Times|Post|Forum|Association|"
+    r"Department|Council|Company|Inc|Corp|Club|Academy|Center|Centre|Foundation|Commission|Court|Senate|"
+    r"Congress|Republicans|Democrats|America|States|Street|Journal|Network|Media|Group|Stars|Channel|"
+    r"Dancing|Morning|Campaign|Administration|Agency|Bureau|Ministry|Office|Service|Union|Nations|"
+    r"Church|Hospital|Records|Studios|Magazine|Press|Television|Radio|Heaven|God|Instagram|Twitter|"
+    r"YouTube|Facebook|TikTok|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
+    r"March|April|June|July|August|September|October|November|December)\b"
+)
+"""Capitalised words that mark a name as an organisation, place, work or date, not a person."""
+
 _POSSESSIVE = re.compile(r"['’]s$")
 
 PRONOUNS = frozenset({"he", "she", "i", "we", "they", "it", "who", "you"})
@@ -48,11 +81,12 @@ _NOT_NAME_START = frozenset(
 )
 
 
-def paragraphs(text: str) -> Iterator[tuple[int, int]]:
+_PARAGRAPH = re.compile(r"[^\n]+")
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of every non-blank line; the seeds and most feeds put one paragraph a line."""
-    for match in re.finditer(r"[^\n]+", text):
-        if match.group().strip():
-            yield match.start(), match.end()
+    return [match.span() for match in _PARAGRAPH.finditer(text) if not match.group().isspace()]
 
 
 _SENTENCE_END = re.compile(r"[.!?…]+[”\"’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n+")
