@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .quotations import QuotationSpan
-from .text import NON_PERSON, person_names, sentences
+from .text import NON_PERSON, SPEECH_VERBS, person_names, sentences
 
-__all__ = ["SpeakerCheck", "people_named"]
+__all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "attribution_links", "people_named"]
 
 _TITLE = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady|President|Senator)\.?$")
 _OTHER_GENDER = {"he": re.compile(r"^(?:Mrs|Ms|Miss|Dame|Lady)\.?$"), "she": re.compile(r"^(?:Mr|Sir|Lord)\.?$")}
@@ -36,6 +36,16 @@ _OBJECT_BEFORE = re.compile(
     r"at|on|asked|named|join|joined)\s+$",
     re.IGNORECASE,
 )
+MAX_SPLIT_GAP = 250
+"""Most characters of attribution between two quotations of one attribution."""
+_SUBORDINATE = re.compile(
+    r"\b(?:who|whom|whose|which|that|when|while|as|after|before|because|since|although|though|if|where)\b[^,]*",
+    re.IGNORECASE,
+)
+_NEAR_VERB = 4
+"""Words either side of a speech verb where its speaker is named."""
+_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.DOTALL)
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _MAX_ANTECEDENT_STEPS = 40
 _POSSESSIVE = re.compile(r"['’]s\b")
 _CONTENT_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -188,3 +198,86 @@ def _role_named(speaker: str, text: str, narration: list[tuple[int, int]]) -> bo
 
 def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def attribution_links(text: str, spans: tuple[QuotationSpan, ...]) -> list[bool]:
+    """``links[i]``: the quotation after ``spans[i]`` goes on with it under one attribution,
+    so a quote may run over both (the last is always False)."""
+    return [_one_attribution(text, spans, index) for index in range(len(spans) - 1)] + [False]
+
+
+def _one_attribution(text: str, spans: tuple[QuotationSpan, ...], index: int) -> bool:
+    """Whether ``spans[index + 1]`` goes on with ``spans[index]``: the paragraph after a
+    quotation left open, or the next quotation in the paragraph with only one attribution
+    clause between ("… tough,” Derek once said, “but …"): the first quotation does not end
+    its sentence, the clause holds a speech verb and no sentence ending inside, and the
+    attributions before the first quotation, between and after the second name one person
+    at most."""
+    this, following = spans[index], spans[index + 1]
+    if following.continues == this.index:
+        return True
+    if following.paragraph != this.paragraph or not this.closed or text[this.start : this.end].endswith("."):
+        return False
+    gap = text[this.close_end : following.open_at]
+    if len(gap) > MAX_SPLIT_GAP or len(sentences(text, this.close_end, following.open_at)) > 1:
+        return False
+    named = _attributed(text, this.close_end, following.open_at)
+    if named is None:
+        return False
+    before = spans[index - 1].close_end if index and spans[index - 1].paragraph == this.paragraph else None
+    lead_start = _sentence_start(text, this.open_at, before)
+    people = named + (_attributed(text, lead_start, this.open_at) or [])
+    people += _attributed(text, following.close_end, _clause_end(text, spans, index + 1)) or []
+    return all(one <= other or other <= one for one in people for other in people)
+
+
+def _attributed(text: str, start: int, end: int) -> list[frozenset[str]] | None:
+    """Who a clause attributes speech to: for each speech verb outside a subordinate clause
+    ("…, who also said …,"), the person named nearest it within a few words ("Josh Earnest said
+    at a briefing before Bill Clinton’s comments" is Earnest; "Smith said, and Jones
+    replied" is both); None without a verb."""
+    words = list(_WORD.finditer(text, start, end))
+    asides = [match.span() for match in _SUBORDINATE.finditer(text, start, end)]
+    verbs = [
+        index
+        for index, word in enumerate(words)
+        if word.group().lower() in SPEECH_VERBS and not any(a <= word.start() < b for a, b in asides)
+    ]
+    if not verbs:
+        return None
+    speakers: list[frozenset[str]] = []
+    for index in verbs:
+        low = words[max(index - _NEAR_VERB, 0)].start()
+        high = words[min(index + _NEAR_VERB, len(words) - 1)].end()
+        near = people_named(text, low, high)
+        if near:
+            verb_at = words[index].start()
+            speakers.append(min(near, key=lambda person: abs(person[0] - verb_at))[1])
+    return speakers
+
+
+def _sentence_start(text: str, position: int, lower: int | None) -> int:
+    """Where the sentence that runs on into ``position`` begins, within its paragraph and after
+    ``lower``; ``position`` itself when a sentence ends right before it."""
+    paragraph = text.rfind("\n", 0, position) + 1
+    lower = paragraph if lower is None else max(lower, paragraph)
+    if not text[lower:position].strip():
+        return position
+    start, end = sentences(text, lower, position)[-1]
+    return position if text[end - 1] in ".!?" else start
+
+
+def _clause_end(text: str, spans: tuple[QuotationSpan, ...], index: int) -> int:
+    """Where the clause after ``spans[index]`` ends: its sentence, its paragraph or the next
+    quotation (a quotation closed by a period has none: what follows is a new sentence)."""
+    this = spans[index]
+    if text[this.start : this.end].endswith("."):
+        return this.close_end
+    if index + 1 < len(spans) and spans[index + 1].paragraph == this.paragraph:
+        limit = spans[index + 1].open_at
+    else:
+        limit = text.find("\n", this.close_end)
+        limit = len(text) if limit < 0 else limit
+    sentence = _FIRST_SENTENCE.match(text, this.close_end, limit)
+    assert sentence is not None
+    return sentence.end()

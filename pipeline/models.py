@@ -30,6 +30,7 @@ __all__ = [
     "Span",
     "VerifiedQuote",
     "RejectedQuote",
+    "SPEAKER_UNCONFIRMED",
     "Signals",
     "Usage",
     "Analysis",
@@ -217,6 +218,15 @@ class VerifiedQuote(QuoteDraft):
         description="Whether the attribution next to the quotation names the speaker; "
         "false is shown as 'speaker unconfirmed' and never counts as named sourcing.",
     )
+
+    @property
+    def speaker_check(self) -> str:
+        """What every view shows beside the speaker: "" or ``SPEAKER_UNCONFIRMED``."""
+        return "" if self.speaker_verified else SPEAKER_UNCONFIRMED
+
+
+SPEAKER_UNCONFIRMED = "speaker unconfirmed"
+"""Shown for a verified quote whose attribution does not name the speaker the engine gave."""
 
 
 class RejectedQuote(QuoteDraft):

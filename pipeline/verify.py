@@ -31,10 +31,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .attribution import SpeakerCheck, people_named
+from .attribution import MAX_SPLIT_GAP, SpeakerCheck, attribution_links
 from .models import QuoteDraft, RejectedQuote, Span, VerifiedQuote
 from .quotations import QuotationSpan, quotation_spans, span_at
-from .text import SPEECH_VERBS, sentences
 
 __all__ = [
     "MAX_SPLIT_GAP",
@@ -58,14 +57,6 @@ LONE_WORD = "a lone word of a longer quotation"
 REJECTION_REASONS = (NOT_FOUND, NOT_QUOTED, STITCHED, NARRATION, CUTS_WORD, LONE_WORD)
 """Every reason a quote is rejected for: short fixed phrases, counted by ``pipeline runs``."""
 
-MAX_SPLIT_GAP = 250
-"""Most characters of attribution between two pieces of a split quote."""
-_SUBORDINATE = re.compile(
-    r"\b(?:who|whom|whose|which|that|when|while|as|after|before|because|since|although|though|if|where)\b[^,]*",
-    re.IGNORECASE,
-)
-_NEAR_VERB = 4
-"""Words either side of a speech verb where its speaker is named."""
 _SEARCH_BUDGET = 20_000
 """Substring searches one quote may cost; past it the quote does not verify."""
 _MAX_CUTS = 40
@@ -106,7 +97,6 @@ _JOIN_PUNCTUATION = ",."
 _INNER_WORD = "'’-\N{HYPHEN}"
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _ELLIPSIS = re.compile(r"\s*\.\.\.\s*")
-_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +163,7 @@ class _Article:
     def links(self) -> list[bool]:
         """``links[i]``: the quotation after ``spans[i]`` goes on with it (one speaker)."""
         spans = self.spans
-        return [_one_attribution(self.text, spans, i) for i in range(len(spans) - 1)] + [False]
+        return attribution_links(self.text, spans)
 
     @cached_property
     def speakers(self) -> SpeakerCheck:
@@ -405,80 +395,3 @@ def _placed(article: _Article, part: str, budget: list[int]) -> str | None:
     if found.pieces or _split_match(article, part, budget):
         return "quoted"
     return "narration" if found.reason in (NOT_QUOTED, NARRATION) else None
-
-
-def _one_attribution(text: str, spans: tuple[QuotationSpan, ...], index: int) -> bool:
-    """Whether ``spans[index + 1]`` goes on with ``spans[index]``: the paragraph after a
-    quotation left open, or the next quotation in the paragraph with only one attribution
-    clause between ("… tough,” Derek once said, “but …"): the first quotation does not end
-    its sentence, the clause holds a speech verb and no sentence ending inside, and the
-    attributions before the first quotation, between and after the second name one person
-    at most."""
-    this, following = spans[index], spans[index + 1]
-    if following.continues == this.index:
-        return True
-    if following.paragraph != this.paragraph or not this.closed or text[this.start : this.end].endswith("."):
-        return False
-    gap = text[this.close_end : following.open_at]
-    if len(gap) > MAX_SPLIT_GAP or len(sentences(text, this.close_end, following.open_at)) > 1:
-        return False
-    named = _attributed(text, this.close_end, following.open_at)
-    if named is None:
-        return False
-    before = spans[index - 1].close_end if index and spans[index - 1].paragraph == this.paragraph else None
-    lead_start = _sentence_start(text, this.open_at, before)
-    people = named + (_attributed(text, lead_start, this.open_at) or [])
-    people += _attributed(text, following.close_end, _clause_end(text, spans, index + 1)) or []
-    return all(one <= other or other <= one for one in people for other in people)
-
-
-def _attributed(text: str, start: int, end: int) -> list[frozenset[str]] | None:
-    """Who a clause attributes speech to: for each speech verb outside a subordinate clause
-    ("…, who also said …,"), the person named nearest it within a few words ("Josh Earnest said
-    at a briefing before Bill Clinton’s comments" is Earnest; "Smith said, and Jones
-    replied" is both); None without a verb."""
-    words = list(_WORD.finditer(text, start, end))
-    asides = [match.span() for match in _SUBORDINATE.finditer(text, start, end)]
-    verbs = [
-        index
-        for index, word in enumerate(words)
-        if word.group().lower() in SPEECH_VERBS and not any(a <= word.start() < b for a, b in asides)
-    ]
-    if not verbs:
-        return None
-    speakers: list[frozenset[str]] = []
-    for index in verbs:
-        low = words[max(index - _NEAR_VERB, 0)].start()
-        high = words[min(index + _NEAR_VERB, len(words) - 1)].end()
-        near = people_named(text, low, high)
-        if near:
-            verb_at = words[index].start()
-            speakers.append(min(near, key=lambda person: abs(person[0] - verb_at))[1])
-    return speakers
-
-
-def _sentence_start(text: str, position: int, lower: int | None) -> int:
-    """Where the sentence that runs on into ``position`` begins, within its paragraph and after
-    ``lower``; ``position`` itself when a sentence ends right before it."""
-    paragraph = text.rfind("\n", 0, position) + 1
-    lower = paragraph if lower is None else max(lower, paragraph)
-    if not text[lower:position].strip():
-        return position
-    start, end = sentences(text, lower, position)[-1]
-    return position if text[end - 1] in ".!?" else start
-
-
-def _clause_end(text: str, spans: tuple[QuotationSpan, ...], index: int) -> int:
-    """Where the clause after ``spans[index]`` ends: its sentence, its paragraph or the next
-    quotation (a quotation closed by a period has none: what follows is a new sentence)."""
-    this = spans[index]
-    if text[this.start : this.end].endswith("."):
-        return this.close_end
-    if index + 1 < len(spans) and spans[index + 1].paragraph == this.paragraph:
-        limit = spans[index + 1].open_at
-    else:
-        limit = text.find("\n", this.close_end)
-        limit = len(text) if limit < 0 else limit
-    sentence = _FIRST_SENTENCE.match(text, this.close_end, limit)
-    assert sentence is not None
-    return sentence.end()

@@ -19,6 +19,7 @@ from functools import cached_property
 
 from pipeline.models import QuoteDraft, SpeakerKind, VerifiedQuote
 from pipeline.quotations import QuotationSpan, quotation_spans
+from pipeline.attribution import attribution_links
 from pipeline.verify import verify_quotes
 from pipeline.text import NON_PERSON, PRONOUNS, SPEECH_VERBS, paragraphs, person_names, sentences
 
@@ -413,6 +414,7 @@ def _looks_like_title(words: list[str]) -> bool:
 def scan_quotes(text: str) -> list[QuoteFinding]:
     """Every quoted passage in the article, typed and, for speech, attributed."""
     segments = quotation_spans(text)
+    links = attribution_links(text, segments)
     paragraph_spans = list(paragraphs(text))
     persons = _PersonIndex(text, segments)
     findings: list[QuoteFinding] = []
@@ -467,9 +469,14 @@ def scan_quotes(text: str) -> list[QuoteFinding]:
         elif attribution is None:
             finding.kind = _kind_without_cue(text, seg, lead, whole_paragraph)
             if finding.kind == QuoteKind.speech:
-                if (whole_paragraph and _continues(previous_speech, seg, paragraph_spans, text)) or (
-                    not whole_paragraph and not lead.strip() and _speaks_on(previous_speech, segments, index)
-                ):
+                speaks_on = not whole_paragraph and not lead.strip() and _speaks_on(previous_speech, segments, index)
+                if speaks_on and links[index - 1]:
+                    assert previous_speech is not None
+                    previous_speech.spans.extend(finding.spans)
+                    previous_speech.mark_spans.extend(finding.mark_spans)
+                    index += 1
+                    continue
+                if speaks_on or whole_paragraph and _continues(previous_speech, seg, paragraph_spans, text):
                     assert previous_speech is not None
                     _speak_on(finding, previous_speech)
                     findings.append(finding)
@@ -554,8 +561,9 @@ def _next_open(segments: tuple[QuotationSpan, ...], index: int, paragraph_spans:
 
 
 def _speak_on(finding: QuoteFinding, previous: QuoteFinding) -> None:
-    """A quotation that goes on with the previous speaker's is theirs, but its own quote: only
-    quotations of one attribution join into one quote (see pipeline.verify)."""
+    """A quotation that goes on with the previous speaker's without an attribution between
+    them is theirs, but its own quote: only quotations of one attribution join into one
+    quote (pipeline.attribution.attribution_links)."""
     finding.speaker, finding.speaker_kind, finding.cue, finding.channel = (
         previous.speaker, previous.speaker_kind, previous.cue, previous.channel
     )
