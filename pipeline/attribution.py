@@ -28,7 +28,9 @@ from .text import NON_PERSON, SPEECH_VERBS, person_names, sentences
 
 __all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "attribution_links", "people_named"]
 
-_TITLE = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady|President|Senator)\.?$")
+_TITLE = re.compile(
+    r"^(?:Mr|Mrs|Ms|Miss|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady|President|Senator)\.?$"
+)
 _OTHER_GENDER = {"he": re.compile(r"^(?:Mrs|Ms|Miss|Dame|Lady)\.?$"), "she": re.compile(r"^(?:Mr|Sir|Lord)\.?$")}
 _PRONOUN = re.compile(r"\b(?:he|she|He|She)\b")
 _OBJECT_BEFORE = re.compile(
@@ -78,7 +80,9 @@ class SpeakerCheck:
         if not name:
             return _role_named(speaker, self.text, narration)
         person = self._fuller_name(name)
-        return any(self._mentions(piece, name, person) or self._pronoun_refers(piece, name, person) for piece in narration)
+        return any(
+            self._mentions(piece, name, person) or self._pronoun_refers(piece, name, person) for piece in narration
+        )
 
     def _narration(self, first: int, last: int) -> list[tuple[int, int]]:
         """The stretches of narration around quotations ``first``..``last``."""
@@ -112,11 +116,7 @@ class SpeakerCheck:
 
     @cached_property
     def _full_names(self) -> set[frozenset[str]]:
-        return {
-            _without_titles(found)
-            for _, _, found in person_names(self.text)
-            if not NON_PERSON.search(found)
-        }
+        return {_without_titles(found) for _, _, found in person_names(self.text) if not NON_PERSON.search(found)}
 
     def _fuller_name(self, name: frozenset[str]) -> frozenset[str]:
         """The article's fuller name for the same person, when only one person fits."""

@@ -71,17 +71,11 @@ def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
     for number, (p_start, p_end) in enumerate(paragraphs(text)):
         raw = list(_paragraph_quotations(text, p_start, p_end))
         first_opens_paragraph = bool(raw) and _first_visible(text, p_start) == raw[0][0]
-        for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(
-            raw
-        ):
+        for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(raw):
             start, end = _trimmed(text, mark_end, close_at)
             if start >= end:
                 continue
-            continues = (
-                carried.index
-                if carried is not None and position == 0 and first_opens_paragraph
-                else None
-            )
+            continues = carried.index if carried is not None and position == 0 and first_opens_paragraph else None
             span = QuotationSpan(
                 len(found) + 1,
                 start,
@@ -95,11 +89,7 @@ def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
             found.append(span)
         carried = (
             found[-1]
-            if raw
-            and found
-            and found[-1].paragraph == number
-            and not found[-1].closed
-            and found[-1].close_end == p_end
+            if raw and found and found[-1].paragraph == number and not found[-1].closed and found[-1].close_end == p_end
             else None
         )
     return tuple(found)
@@ -113,9 +103,7 @@ def span_at(spans: tuple[QuotationSpan, ...], position: int) -> QuotationSpan | 
     return None
 
 
-def _paragraph_quotations(
-    text: str, p_start: int, p_end: int
-) -> Iterator[tuple[int, int, int, int, bool]]:
+def _paragraph_quotations(text: str, p_start: int, p_end: int) -> Iterator[tuple[int, int, int, int, bool]]:
     """(open_at, mark_end, close_at, close_end, closed) of each quotation in one paragraph."""
     single_closers = [m.start() for m in _SINGLE_CLOSER.finditer(text, p_start, p_end)]
     last_typographic_close = max(text.rfind(mark, p_start, p_end) for mark in "”»“")
@@ -127,20 +115,13 @@ def _paragraph_quotations(
         if open_at < 0:
             if mark == "‘" and next_space < after:
                 next_space = _next_space(text, after, p_end)
-            if _may_open(text, mark, at, after, p_end) and (
-                mark != "‘" or _closer_after(single_closers, next_space)
-            ):
+            if _may_open(text, mark, at, after, p_end) and (mark != "‘" or _closer_after(single_closers, next_space)):
                 open_at, mark_end, opened = at, after, mark
         elif opened == "‘":
             if mark == "’":
                 yield open_at, mark_end, at, after, True
                 open_at = -1
-        elif (
-            mark in ("‘", "’")
-            or mark in _STRAIGHT
-            and opened in _OPENERS
-            and at < last_typographic_close
-        ):
+        elif mark in ("‘", "’") or mark in _STRAIGHT and opened in _OPENERS and at < last_typographic_close:
             continue
         elif _closes(text, opened, mark, at, after, p_end):
             yield open_at, mark_end, at, after, True
@@ -162,9 +143,7 @@ def _may_open(text: str, mark: str, at: int, after: int, p_end: int) -> bool:
         return True
     if text[after].isspace():
         return False
-    return (
-        mark == "‘" or at == 0 or text[at - 1].isspace() or text[at - 1] in _OPEN_BEFORE
-    )
+    return mark == "‘" or at == 0 or text[at - 1].isspace() or text[at - 1] in _OPEN_BEFORE
 
 
 def _closes(text: str, opened: str, mark: str, at: int, after: int, p_end: int) -> bool:

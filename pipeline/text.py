@@ -14,6 +14,8 @@ __all__ = [
     "NON_PERSON",
     "paragraphs",
     "sentences",
+    "sentence_start",
+    "sentence_end",
     "words",
     "person_names",
 ]
@@ -148,3 +150,29 @@ def _bare(word: str) -> str:
     if "'" in word or "’" in word:
         word = _POSSESSIVE.sub("", word)
     return word.lower().strip(".")
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?…](?:[”’\"')\]]*)\s+(?=[“\"‘'(\[]?[A-Z0-9])")
+
+
+def sentence_start(text: str, lower: int, position: int) -> int:
+    """Where the sentence holding `position` begins, not looking before `lower`."""
+    start = lower
+    # The break's lookahead reads the mark and letter at `position`, so search a little past it.
+    for match in _SENTENCE_BREAK.finditer(text, lower, position + 2):
+        if match.end() > position:
+            break
+        if match.group()[0] == "." and _ABBREVIATIONS.search(text, max(lower, match.start() - 6), match.start() + 1):
+            continue
+        start = match.end()
+    return start
+
+
+def sentence_end(text: str, position: int, upper: int) -> int:
+    """Where the sentence running at `position` ends (its final mark), not looking past `upper`."""
+    for match in re.finditer(r"[.!?…]", text[position:upper]):
+        at = position + match.start()
+        if match.group() == "." and _ABBREVIATIONS.search(text, max(position, at - 6), at + 1):
+            continue
+        return at
+    return upper

@@ -84,8 +84,7 @@ _MATCH_FORM = str.maketrans(
             '"',
         ),
         **dict.fromkeys(
-            "\N{HYPHEN}\N{NON-BREAKING HYPHEN}\N{FIGURE DASH}\N{EN DASH}\N{EM DASH}"
-            "\N{HORIZONTAL BAR}\N{MINUS SIGN}",
+            "\N{HYPHEN}\N{NON-BREAKING HYPHEN}\N{FIGURE DASH}\N{EN DASH}\N{EM DASH}\N{HORIZONTAL BAR}\N{MINUS SIGN}",
             "-",
         ),
     }
@@ -321,7 +320,7 @@ def _split_match(article: _Article, wanted: str, budget: list[int]) -> list[tupl
     first_word = wanted.split(" ", 1)[0].rstrip(_JOIN_PUNCTUATION + _QUOTE_MARKS) or wanted[:1]
     count = len(article.spans)
     start_index = article.first_span_from(article.cursor)
-    for index in [*range(start_index, count), *range(0, start_index)]:
+    for index in [*range(start_index, count), *range(start_index)]:
         if not article.links[index]:
             continue
         lo, hi = article.span_form(index)
@@ -339,8 +338,8 @@ def _split_match(article: _Article, wanted: str, budget: list[int]) -> list[tupl
 def _pieces_from(article: _Article, index: int, at: int, wanted: str) -> list[tuple[int, int]] | None:
     """Pieces when ``wanted`` starts at ``at`` inside ``spans[index]`` and runs on, past one
     join at least, through the quotations linked after it."""
-    form, pieces = article.form, []
-    rest = wanted
+    form, rest = article.form, wanted
+    pieces: list[tuple[int, int]] = []
     while True:
         _, hi = article.span_form(index)
         piece = form.text[at:hi]
@@ -390,7 +389,7 @@ def _why_not(article: _Article, wanted: str, budget: list[int]) -> _Found:
 
 
 def _placed(article: _Article, part: str, budget: list[int]) -> str | None:
-    """"quoted" when ``part`` verifies, "narration" when it is in the text outside the marks."""
+    """ "quoted" when ``part`` verifies, "narration" when it is in the text outside the marks."""
     found = _within_one(article, part, budget)
     if found.pieces or _split_match(article, part, budget):
         return "quoted"

@@ -60,9 +60,7 @@ def test_the_narration_between_two_quotations_is_not_quoted() -> None:
 def test_offsets_with_and_without_marks() -> None:
     text = "She said: “ Yes. ”"
     (span,) = quotation_spans(text)
-    assert span == QuotationSpan(
-        index=1, start=12, end=16, open_at=10, close_end=18, paragraph=0, closed=True
-    )
+    assert span == QuotationSpan(index=1, start=12, end=16, open_at=10, close_end=18, paragraph=0, closed=True)
     assert text[span.open_at : span.close_end] == "“ Yes. ”"
 
 
@@ -132,9 +130,9 @@ def article_with_quotations(draw: st.DrawFn) -> tuple[str, list[str]]:
             if position:
                 parts.append(" ")
             if draw(st.booleans()):
-                words = draw(
-                    st.lists(WORD, min_size=1, max_size=6).map(" ".join)
-                ) + draw(st.sampled_from(["", ",", ".", "!"]))
+                words = draw(st.lists(WORD, min_size=1, max_size=6).map(" ".join)) + draw(
+                    st.sampled_from(["", ",", ".", "!"])
+                )
                 opening, closing = draw(OPEN_CLOSE)
                 parts.append(f"{opening}{words}{closing}")
                 expected.append(words)

@@ -307,7 +307,9 @@ WORD_CHAR = re.compile(r"\w")
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(PHRASE, JOINER), min_size=1, max_size=6), st.data())
-def test_verified_pieces_sit_inside_quotations_on_word_boundaries(parts: list[tuple[str, str]], data: st.DataObject) -> None:
+def test_verified_pieces_sit_inside_quotations_on_word_boundaries(
+    parts: list[tuple[str, str]], data: st.DataObject
+) -> None:
     text = "Derek said: “" + "".join(words + joiner for words, joiner in parts) + "”"
     first = data.draw(st.integers(0, len(parts) - 1))
     last = data.draw(st.integers(first, len(parts) - 1))
@@ -321,7 +323,9 @@ def test_verified_pieces_sit_inside_quotations_on_word_boundaries(parts: list[tu
         for piece in quote_found.spans:
             assert any(q.start <= piece.start < piece.end <= q.end for q in spans)
             assert not (piece.start and WORD_CHAR.match(text[piece.start - 1]) and WORD_CHAR.match(text[piece.start]))
-            assert not (piece.end < len(text) and WORD_CHAR.match(text[piece.end - 1]) and WORD_CHAR.match(text[piece.end]))
+            assert not (
+                piece.end < len(text) and WORD_CHAR.match(text[piece.end - 1]) and WORD_CHAR.match(text[piece.end])
+            )
         [again], _ = verify_quotes(text, [quote_found])
         assert again.spans == quote_found.spans
     assert all(rejection.reason in REJECTION_REASONS for rejection in rejected)
