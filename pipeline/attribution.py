@@ -24,14 +24,13 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from .quotations import QuotationSpan
-from .text import NON_PERSON, SPEECH_VERBS, person_names, sentences
+from .text import NON_PERSON, OTHER_GENDER_TITLE, SPEECH_VERBS, person_names, sentences
 
 __all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "attribution_links", "people_named"]
 
 _TITLE = re.compile(
     r"^(?:Mr|Mrs|Ms|Miss|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady|President|Senator)\.?$"
 )
-_OTHER_GENDER = {"he": re.compile(r"^(?:Mrs|Ms|Miss|Dame|Lady)\.?$"), "she": re.compile(r"^(?:Mr|Sir|Lord)\.?$")}
 _PRONOUN = re.compile(r"\b(?:he|she|He|She)\b")
 _OBJECT_BEFORE = re.compile(
     r"\b(?:of|about|(?<!according )(?<!attributed )to|for|with|told|tell|telling|toward|towards|against|thanked|praised|call|called|calling|"
@@ -142,7 +141,7 @@ class SpeakerCheck:
 
     def _antecedent(self, position: int, pronoun: str) -> frozenset[str] | None:
         """The name nearest before ``position`` outside quotation marks that ``pronoun`` can stand for."""
-        other_gender = _OTHER_GENDER[pronoun]
+        other_gender = OTHER_GENDER_TITLE[pronoun]
         mentions = person_names(self.text)
         index = bisect_left(mentions, (position,)) - 1
         for at, _, found in mentions[max(index - _MAX_ANTECEDENT_STEPS, -1) + 1 : index + 1][::-1]:
@@ -151,7 +150,7 @@ class SpeakerCheck:
                 continue
             if _OBJECT_BEFORE.search(self.text, max(0, at - 12), at):
                 continue
-            if other_gender.match(found.split()[0]):
+            if other_gender.match(found):
                 continue
             return _without_titles(found)
         return None

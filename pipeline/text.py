@@ -12,6 +12,7 @@ __all__ = [
     "PRONOUNS",
     "SPEECH_VERBS",
     "NON_PERSON",
+    "OTHER_GENDER_TITLE",
     "paragraphs",
     "sentences",
     "sentence_start",
@@ -65,6 +66,9 @@ NON_PERSON = re.compile(
     r"March|April|June|July|August|September|October|November|December)\b"
 )
 """Capitalised words that mark a name as an organisation, place, work or date, not a person."""
+
+OTHER_GENDER_TITLE = {"he": re.compile(r"(?:Mrs|Ms|Miss|Dame|Lady)\b"), "she": re.compile(r"(?:Mr|Sir|Lord)\b")}
+"""For "he" and "she", the titles that start a name the pronoun cannot stand for."""
 
 _POSSESSIVE = re.compile(r"['’]s$")
 

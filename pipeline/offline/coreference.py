@@ -11,11 +11,16 @@ from pipeline.offline.lexicon import (
     APPOSITION,
     ASCII_WORD,
     CLOSING_CUE,
-    OTHER_GENDER_TITLE,
     TITLED,
 )
 from pipeline.quotations import QuotationSpan
-from pipeline.text import NON_PERSON, SPEECH_VERBS, person_names, sentences
+from pipeline.text import (
+    NON_PERSON,
+    OTHER_GENDER_TITLE,
+    SPEECH_VERBS,
+    person_names,
+    sentences,
+)
 
 __all__ = ["SPEAKER_REACH", "PersonIndex", "speech_follows"]
 

@@ -36,7 +36,6 @@ __all__ = [
     "CLOSING_CUE",
     "APPOSITION",
     "TITLED",
-    "OTHER_GENDER_TITLE",
     "SUBJECT_PRONOUN",
     "ROLE_WORDS_BEFORE_NAME",
     "TITLE_SMALL_WORDS",
@@ -188,10 +187,6 @@ APPOSITION = re.compile(r",[^,\n]{1,80},")
 
 
 TITLED = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Prof|Rev)\.? ")
-
-
-# Names whose title says they cannot be "he" or "she".
-OTHER_GENDER_TITLE = {"he": re.compile(r"(?:Mrs|Ms|Miss)\b"), "she": re.compile(r"Mr\b")}
 
 
 SUBJECT_PRONOUN = re.compile(r"\s*(He|She)\b")
