@@ -137,8 +137,12 @@ def _match_form(text: str) -> _MatchForm:
 
 
 def _wanted(quote: str) -> str:
-    """The quote in matching form without its surrounding marks and spaces."""
-    return _match_form(unicodedata.normalize("NFC", quote)).text.strip(" " + _QUOTE_MARKS)
+    """The quote in matching form without its surrounding marks and spaces. A single mark is
+    kept at one end alone: it closes or opens a quotation nested in the quote."""
+    wanted = _match_form(unicodedata.normalize("NFC", quote)).text.strip(' "')
+    while len(wanted) > 1 and wanted[0] == wanted[-1] == "'":
+        wanted = wanted[1:-1].strip(' "')
+    return wanted
 
 
 @dataclass
