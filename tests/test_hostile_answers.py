@@ -5,9 +5,13 @@ answer is): invented, narration, stitched, appended-narration and lone-word quot
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from rich.console import Console
+
 from pipeline.engines.canned import CannedEngine
+from pipeline.export import export_results
 from pipeline.models import (
     ArticleVerdict,
     CacheIdentity,
@@ -17,7 +21,7 @@ from pipeline.models import (
     SpeakerKind,
     Usage,
 )
-from pipeline.report import runs_table
+from pipeline.report import analysis_view, runs_table
 from pipeline.runner import run
 from pipeline.settings import Engine, Settings
 from pipeline.sources import iter_articles
@@ -66,6 +70,8 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
     with Store(settings.db) as store:
         [stored] = list(store.iter_results(result.run_id, analysed_only=True))
         runs = store.runs(1)
+        csv_out = io.StringIO()
+        export_results(store, "csv", csv_out)
     analysis = stored.analysis
     verified = {quote.text: quote for quote in analysis.quotes}
     split = verified["He was tough, but that’s what made his approval mean everything."]
@@ -76,3 +82,7 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
     assert rejected == {text: reason for text, (_, reason) in HOSTILE.items() if reason not in (None, "swapped")}
     assert runs[0]["rejected_quotes"] == {reason: 1 for reason in rejected.values()}
     assert "5: " in "".join(str(cell) for column in runs_table(runs).columns for cell in column._cells)
+    shown = io.StringIO()
+    Console(file=shown, width=200).print(analysis_view(stored))
+    assert shown.getvalue().count("speaker unconfirmed") == 1
+    assert csv_out.getvalue().count("speaker unconfirmed") == 1
