@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .quotations import QuotationSpan
 from .text import NON_PERSON, OTHER_GENDER_TITLE, SPEECH_VERBS, person_names, sentences
@@ -199,10 +199,11 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-def attribution_links(text: str, spans: tuple[QuotationSpan, ...]) -> list[bool]:
+@lru_cache(maxsize=32)
+def attribution_links(text: str, spans: tuple[QuotationSpan, ...]) -> tuple[bool, ...]:
     """``links[i]``: the quotation after ``spans[i]`` goes on with it under one attribution,
-    so a quote may run over both (the last is always False)."""
-    return [_one_attribution(text, spans, index) for index in range(len(spans) - 1)] + [False]
+    so a quote may run over both (the last is always False); cached like the spans."""
+    return (*(_one_attribution(text, spans, index) for index in range(len(spans) - 1)), False)
 
 
 def _one_attribution(text: str, spans: tuple[QuotationSpan, ...], index: int) -> bool:

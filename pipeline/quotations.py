@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.text import paragraphs
 
@@ -64,8 +65,10 @@ _SINGLE_CLOSER = re.compile(r"’(?!\w)")
 _SPACE = re.compile(r"\s")
 
 
+@lru_cache(maxsize=32)
 def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
-    """Every quotation in ``text``, in document order (see the module's docstring)."""
+    """Every quotation in ``text``, in document order (see the module's docstring); cached,
+    as the extractor, the verifier and the views ask for the same article's."""
     found: list[QuotationSpan] = []
     carried: QuotationSpan | None = None
     for number, (p_start, p_end) in enumerate(paragraphs(text)):

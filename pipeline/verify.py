@@ -163,10 +163,9 @@ class _Article:
         self.cursor = 0
 
     @cached_property
-    def links(self) -> list[bool]:
+    def links(self) -> tuple[bool, ...]:
         """``links[i]``: the quotation after ``spans[i]`` goes on with it (one speaker)."""
-        spans = self.spans
-        return attribution_links(self.text, spans)
+        return attribution_links(self.text, self.spans)
 
     @cached_property
     def speakers(self) -> SpeakerCheck:
