@@ -5,19 +5,20 @@
 - an item is one article, or a whole template cluster (its variants listed under it);
 - an article is on the list when it shows at least one piece of evidence (``EVIDENCE_REASONS``):
   in its own text, from the batch (a template cluster whose variants name different people, a
-  dead person the store knows of presented acting), or from a hook (``EVIDENCE_HOOKS``, where the
-  desk memory adds fact-check matches and unreliable sources);
+  dead person the store knows of presented acting), or from the desk's memory (a debunking
+  fact-check, a source listed unreliable); a story the desk has reviewed, with nothing new in
+  it, is off the list;
 - items new tonight come before items seen in an earlier run, then by the calibrated probability
   of fabrication, raised by the batch's evidence the article's own analysis could not see, then by
   how much evidence there is;
 - each item carries its three most important claims, its reasons in plain words, its source and
-  its review status (``ReviewStatus``: the desk memory's hook; "not reviewed" without one).
+  its review status (the desk memory's; "not reviewed" without one).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,6 @@ from .store import Store, StoredResult
 __all__ = [
     "DEFAULT_LIMIT",
     "BATCH_EVIDENCE_WEIGHT",
-    "EVIDENCE_HOOKS",
-    "EvidenceHook",
-    "ReviewStatus",
     "WorkItem",
     "WorklistItem",
     "Worklist",
@@ -52,17 +50,8 @@ shows them."""
 _TITLE_CHARS = 120
 _NAMES_PER_VARIANT = 2
 
-EvidenceHook = Callable[[StoredResult], list[ReasonCode]]
-"""Extra evidence for one stored result (the desk memory: a fact-check match, an unreliable source)."""
-ReviewStatus = Callable[[StoredResult], str]
-"""The desk's review status of one stored result (the desk memory fills it)."""
-EVIDENCE_HOOKS: list[EvidenceHook] = []
 
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
-
-
-def _not_reviewed(result: StoredResult) -> str:
-    return "not reviewed"
 
 
 def article_title(result: StoredResult) -> str:
@@ -87,6 +76,7 @@ class WorklistItem:
     results: list[StoredResult]
     probability: float
     evidence: list[ReasonCode]
+    desk_evidence: list[str]
     new: bool
     review_status: str
     claims: list[ClaimDraft]
@@ -107,7 +97,7 @@ class WorklistItem:
     @property
     def reasons(self) -> list[str]:
         """Why it is on the list, in plain words: each piece of evidence, then the wording."""
-        plain = [reason.definition for reason in self.evidence]
+        plain = [reason.definition for reason in self.evidence] + [f"The desk's memory: {note}." for note in self.desk_evidence]
         style = self.lead.analysis.signals.style_risk
         if style >= 0.5:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
@@ -122,6 +112,7 @@ class WorklistItem:
             "new": self.new,
             "review_status": self.review_status,
             "evidence": [reason.value for reason in self.evidence],
+            "desk_evidence": self.desk_evidence,
             "reasons": self.reasons,
             "style_risk": self.lead.analysis.signals.style_risk,
             "cluster_id": self.cluster_id,
@@ -161,8 +152,8 @@ def _names_swapped(results: list[StoredResult]) -> bool:
     return all(people) and len(set(people)) > 1
 
 
-def _evidence(result: StoredResult, findings: BatchFindings | None, template: bool, hooks: Iterable[EvidenceHook]) -> tuple[list[ReasonCode], int]:
-    """The article's evidence, and how many pieces of it only the batch could see."""
+def _evidence(result: StoredResult, findings: BatchFindings | None, template: bool) -> tuple[list[ReasonCode], list[str], int]:
+    """The article's evidence, the desk memory's, and how many pieces only the batch could see."""
     analysis = result.analysis
     own = list(dict.fromkeys([*analysis.signals.evidence, *(r for r in analysis.reasons if r in EVIDENCE_REASONS)]))
     if analysis.label is not Label.likely_fabrication and ReasonCode.template_language in own:
@@ -172,21 +163,17 @@ def _evidence(result: StoredResult, findings: BatchFindings | None, template: bo
         batch.append(ReasonCode.template_language)
     if findings and findings.posthumous:
         batch.append(ReasonCode.posthumous_attribution)
-    for hook in hooks:
-        batch.extend(hook(result))
+    desk = findings.evidence() if findings else []
     added = [reason for reason in dict.fromkeys(batch) if reason not in own]
-    return own + added, len(added)
+    return own + added, desk, len(added) + len(desk)
 
 
 def build_worklist(
     store: Store,
     run_id: int | None = None,
     limit: int | None = DEFAULT_LIMIT,
-    review_status: ReviewStatus = _not_reviewed,
-    hooks: Iterable[EvidenceHook] | None = None,
 ) -> Worklist:
     """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
-    hooks = EVIDENCE_HOOKS if hooks is None else list(hooks)
     if run_id is None:
         latest = store.runs(limit=1)
         if not latest:
@@ -198,6 +185,8 @@ def build_worklist(
     groups: dict[str, list[StoredResult]] = {}
     for result in results:
         found = findings.get(result.article.article_id)
+        if found and found.settled:
+            continue
         key = found.cluster.cluster_id if found and found.cluster else result.article.article_id
         groups.setdefault(key, []).append(result)
     dead = frozenset(
@@ -208,20 +197,22 @@ def build_worklist(
         template = len(members) > 1 and _names_swapped(members)
         scored = []
         for result in members:
-            evidence, added = _evidence(result, findings.get(result.article.article_id), template, hooks)
+            evidence, desk, added = _evidence(result, findings.get(result.article.article_id), template)
             probability = result.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
             probability = sigmoid(logit(probability) + BATCH_EVIDENCE_WEIGHT * added)
-            scored.append((probability, len(evidence), evidence, result))
-        scored.sort(key=lambda row: (-row[0], -row[1], row[3].article.source_path))
-        probability, _, evidence, lead = scored[0]
-        if not any(row[2] for row in scored):
+            scored.append((probability, len(evidence) + len(desk), evidence, desk, result))
+        scored.sort(key=lambda row: (-row[0], -row[1], row[4].article.source_path))
+        probability, _, evidence, desk, lead = scored[0]
+        if not any(row[1] for row in scored):
             continue
+        review = findings.get(lead.article.article_id)
         items.append(WorklistItem(
-            results=[row[3] for row in scored],
+            results=[row[4] for row in scored],
             probability=probability,
             evidence=evidence,
+            desk_evidence=desk,
             new=any(result.article.article_id in new_ids for result in members),
-            review_status=review_status(lead),
+            review_status=review.review.describe() if review and review.review else "not reviewed",
             claims=top_claims(lead, dead),
             cluster_id=key if len(members) > 1 else None,
         ))

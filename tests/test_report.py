@@ -13,7 +13,7 @@ from pipeline.html_report import FILTER_SCRIPT, collect_report, glossary, highli
 from pipeline.models import Label, ReasonCode
 from pipeline.store import Store
 
-from batch_fixtures import analysed_store
+from support.batch_fixtures import analysed_store
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pipeline.models import EVIDENCE_REASONS, Article, ArticleVerdict, Label, QuoteDraft, ReasonCode, Signals, SpeakerKind
+from pipeline.models import (
+    EVIDENCE_REASONS,
+    Article,
+    ArticleVerdict,
+    Label,
+    QuoteDraft,
+    ReasonCode,
+    Signals,
+    SpeakerKind,
+)
 from pipeline.offline.claims import find_claims
 from pipeline.offline.label import DEFAULT_PRIOR, calibration_digest
 from pipeline.offline.model import weights_digest

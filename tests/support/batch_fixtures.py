@@ -7,13 +7,15 @@ import shutil
 from pathlib import Path
 
 from pipeline.insight import update_batch_insight
+from pipeline.posthumous import add_death
 from pipeline.runner import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
+from . import SEEDS
+
 __all__ = ["SEEDS", "HOSTILE_TEXT", "analysed_store"]
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 # Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
 HOSTILE_TEXT = """LONDON (Reuters) - A council spokesperson said on Monday that the <script>document.title='PWNED';document.body.insertAdjacentHTML('beforeend','<div id=pwned></div>')</script> budget vote was delayed.
@@ -32,6 +34,9 @@ def analysed_store(directory: Path) -> Path:
     shutil.copytree(SEEDS, inputs)
     (inputs / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
     db = directory / "report.db"
+    # The seeds are fabrications, which never register a death alone: the desk knows this one.
+    with Store(db) as store:
+        add_death(store, "Len Goodman", date="2023-04-22", source="https://www.bbc.co.uk/news/entertainment-arts-65357937")
     # The seeds are a feed of viral stories: about half of it invented, not the 5 % of a night.
     result = run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5}))
     with Store(db) as store:
