@@ -272,7 +272,7 @@ def _label_examples(records: list[dict], style: set[str]) -> list[Example]:
 
 def _calibration_rows(records: list[dict], scores: list[float]) -> list[tuple[dict[str, float], int]]:
     rows = []
-    for record, score in zip(records, scores):
+    for record, score in zip(records, scores, strict=True):
         evidence = evidence_features(measure_signals(record["text"]))
         rows.append(({"word_score": score, **evidence}, int(record["label"] == "likely_fabrication")))
     return rows
@@ -284,8 +284,8 @@ def out_of_fold_scores(records: list[dict], style: set[str]) -> list[float]:
     folds = [_group_hash(_group(r)) // VALIDATION_SHARE % OOF_FOLDS for r in records]
     scores = [0.0] * len(records)
     for fold in range(OOF_FOLDS):
-        model = fit_label(_label_examples([r for r, f in zip(records, folds) if f != fold], style))
-        for index, (record, f) in enumerate(zip(records, folds)):
+        model = fit_label(_label_examples([r for r, f in zip(records, folds, strict=True) if f != fold], style))
+        for index, (record, f) in enumerate(zip(records, folds, strict=True)):
             if f == fold:
                 tokens, _, _, _ = _label_examples([record], style)[0]
                 scores[index] = model["bias"] + sum(model["words"].get(w, 0.0) for w in tokens)

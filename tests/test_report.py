@@ -148,7 +148,7 @@ def test_every_card_has_a_title_source_and_collapsed_details(page, report):
 
 
 def test_the_glossary_defines_every_label_and_reason_once(page):
-    for code, definition in glossary():
+    for code, _definition in glossary():
         assert f"<dt>{code}</dt>" in page
     assert len(glossary()) == len(Label) + len(ReasonCode)
 
