@@ -8,9 +8,11 @@ The tables are plain and named, with a view per concept (``articles``,
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -84,12 +86,6 @@ CREATE TABLE IF NOT EXISTS outcome (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outcome_run ON outcome(run_id, status);
-CREATE TABLE IF NOT EXISTS lock (
-    name TEXT PRIMARY KEY,
-    pid INTEGER NOT NULL,
-    run_id INTEGER,
-    acquired_at TEXT NOT NULL
-);
 CREATE VIEW IF NOT EXISTS latest_result AS
     SELECT * FROM result AS r
     WHERE r.created_at = (SELECT MAX(created_at) FROM result WHERE article_id = r.article_id);
@@ -215,6 +211,7 @@ class Store:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self._run_lock: _RunLock | None = None
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
@@ -225,6 +222,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the database ({error})") from None
 
     def close(self) -> None:
+        self._release_run_lock()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -236,32 +234,40 @@ class Store:
     # runs and the lock
 
     def start_run(self, engine: str, model: str) -> int:
-        """Record a new run and take the database's lock (a dead holder's lock is taken over)."""
-        with self.transaction("BEGIN IMMEDIATE"):
-            holder = self.db.execute("SELECT pid, run_id FROM lock WHERE name = 'run'").fetchone()
-            if holder and holder["pid"] != os.getpid() and _process_alive(holder["pid"]):
-                raise RunLockedError(
-                    f"{self.path}: run {holder['run_id']} (pid {holder['pid']}) is still running"
-                )
-            if holder:
-                self.db.execute(
-                    "UPDATE run SET status = 'interrupted', ended_at = ? WHERE run_id = ? AND ended_at IS NULL",
-                    (utc_now(), holder["run_id"]),
-                )
-            run_id = self.db.execute(
-                "INSERT INTO run (started_at, status, engine, model, pid) VALUES (?, 'running', ?, ?, ?)",
-                (utc_now(), engine, model, os.getpid()),
-            ).lastrowid
-            self.db.execute(
-                "INSERT OR REPLACE INTO lock (name, pid, run_id, acquired_at) VALUES ('run', ?, ?, ?)",
-                (os.getpid(), run_id, utc_now()),
-            )
-        return int(run_id)
+        """Record a new run holding the database's run lock (RunLockedError while another run holds it).
+
+        Runs the ledger still shows as running belonged to holders that died: the lock
+        is free, so they are over and are closed as interrupted.
+        """
+        if self._run_lock is not None:
+            raise RunLockedError(f"{self.path}: this connection already holds run {self._run_lock.run_id}")
+        lock = _RunLock.acquire(self.path)
+        try:
+            with self.transaction("BEGIN IMMEDIATE"):
+                self.db.execute("UPDATE run SET status = 'interrupted', ended_at = ? WHERE ended_at IS NULL", (utc_now(),))
+                run_id = int(self.db.execute(
+                    "INSERT INTO run (started_at, status, engine, model, pid) VALUES (?, 'running', ?, ?, ?)",
+                    (utc_now(), engine, model, os.getpid()),
+                ).lastrowid)
+        except BaseException:
+            lock.release()
+            raise
+        lock.describe(run_id)
+        self._run_lock = lock
+        return run_id
 
     def finish_run(self, run_id: int, status: str) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
-            self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
+        """Close the run in the ledger and release the run lock, even when the write fails."""
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
+        finally:
+            self._release_run_lock()
+
+    def _release_run_lock(self) -> None:
+        if self._run_lock is not None:
+            self._run_lock.release()
+            self._run_lock = None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
@@ -454,11 +460,43 @@ class _Transaction:
         self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+class _RunLock:
+    """The run lock: an OS file lock (``flock``) on ``<database>.lock``, beside the database.
+
+    The kernel releases it when its holder exits, however it dies, and it holds
+    across PID namespaces (two containers on one volume), where process ids say
+    nothing. The file names the holder for the message a second run prints.
+    """
+
+    def __init__(self, path: Path, descriptor: int):
+        self.path = path
+        self.descriptor = descriptor
+        self.run_id: int | None = None
+
+    @classmethod
+    def acquire(cls, database: Path) -> _RunLock:
+        path = database.with_name(database.name + ".lock")
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(f"{path}: cannot open the run lock ({error.strerror or error})") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(descriptor)
+            raise RunLockedError(f"{database}: another run holds the run lock {path} "
+                                 f"({holder or 'holder not yet named'})") from None
+        return cls(path, descriptor)
+
+    def describe(self, run_id: int) -> None:
+        """Name the holder in the lock file: run, process, host, since when."""
+        self.run_id = run_id
+        holder = f"run {run_id}, pid {os.getpid()} on {socket.gethostname()}, since {utc_now()}\n".encode()
+        os.ftruncate(self.descriptor, 0)
+        os.pwrite(self.descriptor, holder, 0)
+
+    def release(self) -> None:
+        # Emptied before unlocking: the file stays (deleting it would race a waiting run), the name goes.
+        os.ftruncate(self.descriptor, 0)
+        os.close(self.descriptor)
