@@ -114,7 +114,7 @@ def _settings(params: dict[str, Any]):
 
     return Settings(engine=Engine.llm, base_url=params["base_url"], api_key="sk-bench", model=MODEL,
                     db=Path(params["db"]), concurrency=params["concurrency"], timeout=params.get("timeout", 30.0),
-                    max_retries=params.get("max_retries", 4)).validated()
+                    max_retries=params.get("max_retries", 4), min_file_age=0).validated()
 
 
 def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
@@ -315,7 +315,7 @@ def kills(server: BenchServer, work: Path, articles: int, count: int, concurrenc
     rng = random.Random(seed)
     command = [PIPELINE_CLI, "run", str(path), "--base-url", server.base_url, "--model", MODEL, "--db", str(db),
                "--concurrency", str(concurrency)]
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "PIPELINE_MIN_FILE_AGE": "0"}
     paid_when_finished: dict[str, int] = {}
     stored_after_kills = []
     for _ in range(count):

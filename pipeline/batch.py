@@ -130,7 +130,7 @@ def _pending_keys(store: Store) -> set[str]:
 def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngine, settings: Settings,
                         refresh: bool) -> Iterator[tuple[Article, bytes]]:
     pending = _pending_keys(store)
-    for item in iter_articles(paths):
+    for item in iter_articles(paths, min_file_age=settings.min_file_age):
         if isinstance(item, SkippedInput):
             continue
         key = cache_key(item.article_id, engine.identity)

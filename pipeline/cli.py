@@ -61,8 +61,8 @@ def run(
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version in prompts/.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
-    max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
-    log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
+    log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 

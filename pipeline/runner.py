@@ -282,7 +282,7 @@ async def run_batch(
 
     status = "finished"
     try:
-        for item in iter_articles(paths):
+        for item in iter_articles(paths, min_file_age=settings.min_file_age):
             if result.fatal:
                 break
             if isinstance(item, SkippedInput):

@@ -41,6 +41,13 @@ def vcr_config():
     }
 
 
+@pytest.fixture(autouse=True)
+def inputs_are_complete(monkeypatch):
+    """Tests write their inputs whole before they run, so none is "still being written";
+    tests of that guard set ``min_file_age`` themselves."""
+    monkeypatch.setenv("PIPELINE_MIN_FILE_AGE", "0")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def refuse_to_record_with_a_real_key(record_mode):
     key = os.environ.get("OPENAI_API_KEY", "")

@@ -5,14 +5,22 @@ Every test name starts with ``test_redteam_`` so ``scripts/red_team.py`` selects
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli import app
 from pipeline.errors import RunLockedError
+from pipeline.models import Article, SkippedInput
+from pipeline.sources import iter_articles
 from pipeline.store import Store
 
 HOLD_THE_LOCK = (
@@ -74,3 +82,106 @@ def test_redteam_two_stores_in_one_process_do_not_share_the_lock(tmp_path):
             second.start_run("offline", "offline")
         first.finish_run(run_id, "finished")
         second.finish_run(second.start_run("offline", "offline"), "finished")
+
+
+# 14. files still being written
+
+
+def _cli(*args: str, **env: str):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "400", **env})
+
+
+def test_redteam_a_file_still_being_written_waits_for_the_next_run(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settled = inbox / "settled.txt"
+    settled.write_text("The council met on Monday and approved the new library budget.\n")
+    old = time.time() - 600
+    os.utime(settled, (old, old))
+    (inbox / "growing.md").write_text("The storm closed three schools on Tues")
+    (inbox / "download.html.crdownload").write_text("<p>half a page</p>")
+    (inbox / "copy.jsonl.part").write_text('{"text": "half a record')
+    named_temporary = tmp_path / "named.txt.tmp"
+    named_temporary.write_text("A story someone is still saving.\n")
+    os.utime(named_temporary, (old, old))
+    db = str(tmp_path / "p.db")
+    result = _cli("run", str(inbox), str(named_temporary), "--db", db, "--engine", "offline", PIPELINE_MIN_FILE_AGE="30")
+    assert result.exit_code == 0, result.output
+    assert "1 ok, 0 cached, 0 failed, 4 skipped" in result.output
+    with Store(db) as store:
+        reasons = {Path(o["source_path"]).name: o["reason"] for o in store.outcomes(1) if o["status"] == "skipped"}
+    assert set(reasons) == {"growing.md", "download.html.crdownload", "copy.jsonl.part", "named.txt.tmp"}
+    assert "still being written" in reasons["growing.md"] and "PIPELINE_MIN_FILE_AGE" in reasons["growing.md"]
+    assert all("temporary file" in reasons[name] for name in reasons if name != "growing.md")
+
+
+# 15. compressed and unsupported files
+
+
+def test_redteam_gzip_inputs_are_read_and_every_other_file_is_listed_as_skipped(tmp_path):
+    inbox = tmp_path / "nightly"
+    inbox.mkdir()
+    records = [{"id": f"wire-{n}", "text": f"Wire story {n}: the port reopened after the strike."} for n in range(3)]
+    (inbox / "wire.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode()))
+    (inbox / "note.txt.gz").write_bytes(gzip.compress(b"The mayor opened the new bridge on Friday.\n"))
+    (inbox / "page.html.gz").write_bytes(gzip.compress(b"<html><body><p>The museum reopened its east wing.</p></body></html>"))
+    (inbox / "bare.gz").write_bytes(gzip.compress(b"Farmers reported an early harvest this year.\n"))
+    (inbox / "cut.jsonl.gz").write_bytes(gzip.compress(json.dumps(records[0]).encode() * 50)[:40])
+    for name in ("scan.pdf", "blob.bin", "archive.tar.gz", "sheet.xlsx", "NOEXT"):
+        (inbox / name).write_bytes(b"%PDF-1.4 not an article")
+    items = list(iter_articles([str(inbox)]))
+    articles = [item for item in items if isinstance(item, Article)]
+    skipped = {Path(item.source_path).name: item.reason for item in items if isinstance(item, SkippedInput)}
+    assert sorted({Path(a.source_path).name for a in articles}) == ["bare.gz", "note.txt.gz", "page.html.gz", "wire.jsonl.gz"]
+    assert [a.record_id for a in articles if a.source_path.endswith("wire.jsonl.gz")] == ["wire-0", "wire-1", "wire-2"]
+    assert skipped["cut.jsonl.gz"].startswith("not a readable gzip file")
+    assert skipped["scan.pdf"] == "unsupported type (.pdf)" and skipped["blob.bin"] == "unsupported type (.bin)"
+    assert skipped["archive.tar.gz"] == "unsupported type (.tar.gz)" and skipped["NOEXT"] == "unsupported type (no extension)"
+    assert skipped["sheet.xlsx"] == "unsupported type (.xlsx)"
+
+
+def test_redteam_a_gzip_bomb_stops_at_the_size_limit(tmp_path):
+    bomb = tmp_path / "bomb.txt.gz"
+    bomb.write_bytes(gzip.compress(b"a" * 5_000_000))
+    [item] = iter_articles([str(bomb)], max_bytes=1_000_000)
+    assert isinstance(item, SkippedInput) and item.reason == "file over 1 MB limit (decompressed)"
+    lines = tmp_path / "bomb.jsonl.gz"
+    lines.write_bytes(gzip.compress(b'{"text": "' + b"b" * 3_000_000 + b'"}\n{"text": "fine"}\n'))
+    first, second = iter_articles([str(lines)], max_bytes=1_000_000)
+    assert isinstance(first, SkippedInput) and "line over 1 MB limit" in first.reason
+    assert isinstance(second, Article) and second.text == "fine"
+
+
+# 16. settings
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "args", "named"),
+    [
+        ('concurrency = "eight"\n', {}, [], "concurrency"),
+        ("concurrency = [4]\n", {}, [], "concurrency"),
+        ("timeout = true\n", {}, [], "timeout"),
+        ("db = 5\n", {}, [], "db"),
+        ('base_url = "http://127.0.0.1:9/v1\\n"\n', {}, [], "base_url"),
+        ("", {"OPENAI_BASE_URL": "http://127.0.0.1:9/\x1b[2Jv1"}, [], "base_url"),
+        ("", {"OPENAI_API_KEY": "sk-test\r\n"}, [], "api_key"),
+        ("", {"PIPELINE_TIMEOUT": "nan"}, [], "timeout"),
+        ("", {}, ["--timeout", "0"], "timeout"),
+        ("", {}, ["--timeout", "-1"], "timeout"),
+        ("", {}, ["--concurrency", "100000"], "concurrency"),
+        ("", {}, ["--concurrency", "-3"], "concurrency"),
+        ("", {}, ["--max-retries", "-1"], "max_retries"),
+        ("", {}, ["--log-every", "0"], "log-every"),
+        ("", {}, ["--max-cost", "-1"], "max-cost"),
+    ],
+)
+def test_redteam_a_bad_setting_is_one_line_and_exit_2(tmp_path, monkeypatch, toml, environ, args, named):
+    (tmp_path / "pipeline.toml").write_text(toml)
+    (tmp_path / "a.txt").write_text("The ferry resumed service on Sunday.\n")
+    monkeypatch.chdir(tmp_path)
+    result = _cli("run", "a.txt", "--engine", "offline", *args, **environ)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert named in result.output and "Traceback" not in result.output
+    assert "sk-test" not in result.output
+    assert not (tmp_path / "pipeline.db").exists()
