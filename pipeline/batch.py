@@ -303,27 +303,25 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
     store.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), job["batch_id"]))
 
 
-async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine, result: RunResult) -> None:
-    await _refresh_jobs(client, store)
+def _finished_jobs(store: Store) -> list[dict[str, Any]]:
     finished = ",".join("?" * len(_FINAL_STATUSES))
-    jobs = [dict(row) for row in store.db.execute(
+    return [dict(row) for row in store.db.execute(
         f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({finished}) ORDER BY submitted_at",
         tuple(_FINAL_STATUSES))]
-    for job in jobs:
-        await _collect_job(job, store, client, live, result)
 
 
-def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult:
-    """Store the answers of every finished batch as a run; what failed is left for the live path."""
-    live = _llm_engine(settings)
-    _create_batch_tables(store)
-    client = client or make_openai_client(settings)
+async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine) -> RunResult | None:
+    await _refresh_jobs(client, store)
+    jobs = _finished_jobs(store)
+    if not jobs:
+        return None
     run_id = store.start_run(BATCH_ENGINE, live.identity.model)
     result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
     result.spend([], batch=True)
     run_status = "finished"
     try:
-        asyncio.run(_collect_finished(store, client, live, result))
+        for job in jobs:
+            await _collect_job(job, store, client, live, result)
     except (FatalProviderError, openai.OpenAIError) as error:
         result.fatal = str(classify_error(error, settings.api_key) if isinstance(error, openai.OpenAIError) else error)
         run_status = "aborted"
@@ -333,3 +331,18 @@ def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | No
     finally:
         store.finish_run(run_id, run_status)
     return result
+
+
+def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult | None:
+    """Store the answers of every finished batch as a run; what failed is left for the live path.
+
+    None, and no run recorded, when no batch has finished since the last collect: an empty
+    run would become the run ``report`` shows.
+    """
+    live = _llm_engine(settings)
+    _create_batch_tables(store)
+    client = client or make_openai_client(settings)
+    try:
+        return asyncio.run(_collect(settings, store, client, live))
+    except openai.OpenAIError as error:  # asking about the batches, before any run starts
+        raise classify_error(error, settings.api_key) from None

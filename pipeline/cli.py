@@ -63,12 +63,14 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even when PATHS hold no article.")] = False,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
     Exit code 0: every article analysed or cached, or a --limit / --max-cost
-    reached with no failure; 1: some failed; 2: usage, configuration or
-    provider-account error.
+    reached with no failure; 1: some failed, or PATHS held no article (unless
+    --allow-empty); 2: usage, configuration or provider-account error; 130 / 143:
+    interrupted by SIGINT / SIGTERM (articles in flight recorded as not finished).
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
@@ -80,7 +82,7 @@ def run(
         total = estimate_inputs(paths) if console.is_terminal else None
         with RunProgress(console, total=total, every=log_every) as progress:
             result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
-                                  on_outcome=progress)
+                                  on_outcome=progress, allow_empty=allow_empty)
     except PipelineError as error:
         raise _fail(error) from None
     with Store(settings.db) as store:
@@ -112,6 +114,11 @@ def _print_result(result: RunResult) -> None:
         console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
     if result.fatal:
         console.print(f"[red]run stopped:[/red] {result.fatal}")
+    if result.interrupted:
+        console.print(f"[yellow]run interrupted by {result.interrupted}:[/yellow] articles in flight are recorded "
+                      "as not finished; a re-run analyses the rest")
+    if result.empty:
+        console.print(f"[red]nothing to do:[/red] {result.empty}")
 
 
 @app.command()
@@ -266,5 +273,8 @@ def batch_collect(
             result = batch_mode.collect(settings, store)
     except PipelineError as error:
         raise _fail(error) from None
+    if result is None:
+        console.print("nothing to collect: no batch has finished since the last collect (see `pipeline batch status`)")
+        raise typer.Exit(0)
     _print_result(result)
     raise typer.Exit(result.exit_code)

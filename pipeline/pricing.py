@@ -34,6 +34,8 @@ PRICES: dict[str, Price] = {
     "o3": Price(2.00, 8.00),
     "o3-mini": Price(1.10, 4.40),
     "o4-mini": Price(1.10, 4.40),
+    # The embedded rules engine: no tokens, no bill, so --max-cost needs no price for it.
+    "offline": Price(0.0, 0.0),
 }
 BATCH_DISCOUNT = 0.5
 

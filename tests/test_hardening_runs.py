@@ -9,17 +9,20 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import RunLockedError
 from pipeline.models import Article, SkippedInput
+from pipeline.runner import Budget, make_engine, run
 from pipeline.sources import iter_articles
 from pipeline.store import Store
 
@@ -185,3 +188,96 @@ def test_redteam_a_bad_setting_is_one_line_and_exit_2(tmp_path, monkeypatch, tom
     assert named in result.output and "Traceback" not in result.output
     assert "sk-test" not in result.output
     assert not (tmp_path / "pipeline.db").exists()
+
+
+# 10. SIGTERM
+
+
+def _pipeline_command() -> str:
+    command = shutil.which("pipeline", path=str(Path(sys.executable).parent))
+    assert command is not None, "pip install -e . first"
+    return command
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_redteam_a_signal_stops_the_run_cleanly_and_records_what_was_in_flight(tmp_path, stop):
+    folder, db = tmp_path / "inbox", tmp_path / "p.db"
+    write_articles(folder, 40)
+    with FakeServer(ServerConfig(latency=0.4)) as server:
+        common = ["--db", str(db), "--base-url", server.base_url, "--model", "gpt-4o-mini", "--concurrency", "4"]
+        process = subprocess.Popen([_pipeline_command(), "run", str(folder), *common],
+                                   env={**os.environ, "OPENAI_API_KEY": "test-key"},
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while server.stats()["paid_total"] < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(stop)
+        output, _ = process.communicate(timeout=60)
+        with Store(db) as store:
+            [run_row] = store.runs()
+            outcomes = store.outcomes(run_row["run_id"])
+        server.config.latency = 0.0
+        rerun = _cli("run", str(folder), *common, OPENAI_API_KEY="test-key")
+    assert process.returncode == 128 + stop, output
+    assert f"interrupted by {signal.Signals(stop).name}" in output and "Traceback" not in output
+    assert run_row["status"] == "interrupted" and run_row["ended_at"]
+    not_finished = [o for o in outcomes if o["status"] == "failed"]
+    assert all("not finished: the run stopped (interrupted by" in o["reason"] for o in not_finished), outcomes
+    assert len(not_finished) <= 4 and run_row["ok"] >= 1 and len(outcomes) < 40
+    assert rerun.exit_code == 0, rerun.output
+    assert f"{40 - run_row['ok']} ok, {run_row['ok']} cached, 0 failed" in rerun.output
+
+
+# 13. a run that finds nothing
+
+
+@pytest.mark.parametrize("inputs", [["missing-inbox"], ["empty-folder"], ["empty-folder/*.jsonl"], ["bad.txt"]])
+def test_redteam_a_run_that_finds_no_article_fails_unless_allowed(tmp_path, monkeypatch, inputs):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty-folder").mkdir()
+    (tmp_path / "bad.txt").write_bytes(b"")
+    found_nothing = _cli("run", *inputs, "--engine", "offline")
+    assert found_nothing.exit_code == 1, found_nothing.output
+    assert "found no article in" in found_nothing.output and "--allow-empty" in found_nothing.output
+    allowed = _cli("run", *inputs, "--engine", "offline", "--allow-empty")
+    assert allowed.exit_code == 0, allowed.output
+
+
+# 19. a batch collect with nothing to collect
+
+
+def test_redteam_a_collect_with_nothing_to_collect_records_no_run(tmp_path):
+    db = str(tmp_path / "p.db")
+    (tmp_path / "a.txt").write_text("The library reopened on Monday after the flood.\n")
+    assert _cli("run", str(tmp_path / "a.txt"), "--db", db, "--engine", "offline").exit_code == 0
+    with FakeServer(ServerConfig()) as server:
+        collected = _cli("batch", "collect", "--db", db, "--base-url", server.base_url, "--model", "gpt-4o-mini",
+                         OPENAI_API_KEY="test-key")
+    assert collected.exit_code == 0, collected.output
+    assert "nothing to collect" in collected.output
+    with Store(db) as store:
+        assert [run["engine"] for run in store.runs()] == ["offline"]
+    assert "1 articles" in _cli("report", "--db", db).output
+
+
+# 18. --max-cost
+
+
+@pytest.mark.parametrize(("max_cost", "concurrency"), [(0.0001, 8), (0.002, 16), (0.0, 4)])
+def test_redteam_max_cost_is_never_overshot_by_articles_started_together(tmp_path, max_cost, concurrency):
+    write_articles(tmp_path / "in", 40)
+    with FakeServer(ServerConfig(latency=0.05)) as server:
+        settings = server_settings(server, tmp_path / "p.db", concurrency=concurrency, max_tokens=1024)
+        result = run([str(tmp_path / "in")], settings, budget=Budget(max_cost=max_cost),
+                     engine=make_engine(settings, sleep=no_sleep))
+        paid = server.stats()["paid_total"]
+    assert result.cost is not None and result.cost <= max_cost, (result.cost, result.counts)
+    assert result.stopped and result.stopped.startswith("budget of $") and result.exit_code == 0
+    assert paid == result.counts["ok"] < 40
+
+
+def test_redteam_max_cost_with_the_offline_engine_needs_no_price(tmp_path):
+    write_articles(tmp_path / "in", 3)
+    result = _cli("run", str(tmp_path / "in"), "--db", str(tmp_path / "p.db"), "--engine", "offline", "--max-cost", "0.01")
+    assert result.exit_code == 0, result.output
+    assert "3 ok" in result.output and "est. $0.0000" in result.output
