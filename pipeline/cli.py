@@ -58,7 +58,7 @@ def run(
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
-    prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version in prompts/.")] = None,
+    prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,

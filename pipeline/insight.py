@@ -69,8 +69,7 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
     """Cluster the articles the run analysed with each other and with history, and flag
     posthumous quotes and acts against every death the store knows of."""
     # Cached articles were clustered and flagged in the run that analysed them.
-    ids = [row["article_id"] for row in store.db.execute(
-        "SELECT DISTINCT article_id FROM outcome WHERE run_id = ? AND status = 'ok'", (run_id,))]
+    ids = store.analysed_article_ids(run_id)
 
     def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
         for result in store.iter_results(run_id, analysed_only=True):

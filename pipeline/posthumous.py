@@ -21,29 +21,7 @@ from .offline.signals import deceased_people, presented_acting
 from .offline.text import person_names
 from .store import Store
 
-__all__ = ["PosthumousFlag", "ensure_posthumous_schema", "register_deceased", "find_posthumous", "update_posthumous", "posthumous_flags"]
-
-POSTHUMOUS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deceased_person (
-    name TEXT NOT NULL,
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    PRIMARY KEY (name, article_id)
-);
-CREATE TABLE IF NOT EXISTS posthumous_flag (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    person TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    evidence_article_id TEXT NOT NULL REFERENCES article(article_id),
-    PRIMARY KEY (article_id, kind, start)
-);
-CREATE VIEW IF NOT EXISTS posthumous AS
-    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
-           f.evidence_article_id
-    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
-"""
-
+__all__ = ["PosthumousFlag", "register_deceased", "find_posthumous", "update_posthumous", "posthumous_flags"]
 
 @dataclass(frozen=True)
 class PosthumousFlag:
@@ -57,17 +35,10 @@ class PosthumousFlag:
     end: int
 
 
-def ensure_posthumous_schema(store: Store) -> None:
-    store.db.executescript(POSTHUMOUS_SCHEMA)
-
-
 def register_deceased(store: Store, article_id: str, text: str) -> list[str]:
     """Record the full names this article says have died; returns them."""
     names = sorted(name for name in deceased_people(text) if len(name.split()) >= 2)
-    store.db.executemany(
-        "INSERT OR IGNORE INTO deceased_person (name, article_id) VALUES (?, ?)",
-        [(name, article_id) for name in names],
-    )
+    store.register_deceased(article_id, names)
     return names
 
 
@@ -103,36 +74,21 @@ def update_posthumous(
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
     night's articles are streamed rather than held in memory.
     """
-    ensure_posthumous_schema(store)
     with store.transaction():
         for article_id, text, _ in analyses():
             register_deceased(store, article_id, text)
-        deceased = _register(store)
+        deceased = store.deceased_register()
         flags = []
         for article_id, text, quotes in analyses():
-            store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
             found = find_posthumous(article_id, text, quotes, deceased)
-            store.db.executemany(
-                'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) VALUES (?, ?, ?, ?, ?, ?)',
-                [(f.article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found],
-            )
+            store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
             flags += found
     return flags
 
 
-def _register(store: Store) -> dict[str, str]:
-    """Full name -> the first article (by when it was first seen) that says they died."""
-    rows = store.db.execute(
-        """SELECT d.name, d.article_id FROM deceased_person d JOIN article a ON a.article_id = d.article_id
-           ORDER BY a.first_seen DESC, d.article_id DESC"""
-    )
-    return {row["name"]: row["article_id"] for row in rows}
-
-
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:
     """Stored flags, for some articles or all."""
-    ensure_posthumous_schema(store)
-    rows = store.db.execute('SELECT article_id, person, kind, start, "end", evidence_article_id FROM posthumous_flag ORDER BY article_id, start')
+    rows = store.posthumous_flags()
     wanted = None if article_ids is None else set(article_ids)
     return [
         PosthumousFlag(row["article_id"], row["person"], row["evidence_article_id"], row["kind"], row["start"], row["end"])

@@ -36,7 +36,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .prompts import PROMPTS_DIR
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
@@ -80,7 +79,7 @@ class Settings(BaseModel):
     # A file modified more recently may still be being written: it waits for the next run.
     min_file_age: float = Field(default=5.0, ge=0)
     prompt_version: str = DEFAULT_PROMPT_VERSION
-    prompts_dir: Path = PROMPTS_DIR
+    prompts_dir: Path | None = None  # None: the prompts shipped in the package
 
     @field_validator("mode", "engine", mode="before")
     @classmethod

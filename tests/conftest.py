@@ -41,11 +41,13 @@ def vcr_config():
     }
 
 
-@pytest.fixture(autouse=True)
-def inputs_are_complete(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def inputs_are_complete():
     """Tests write their inputs whole before they run, so none is "still being written";
     tests of that guard set ``min_file_age`` themselves."""
-    monkeypatch.setenv("PIPELINE_MIN_FILE_AGE", "0")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PIPELINE_MIN_FILE_AGE", "0")
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

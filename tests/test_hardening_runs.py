@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.errors import RunLockedError
 from pipeline.models import Article, SkippedInput
-from pipeline.runner import Budget, make_engine, run
+from pipeline.engines import make_engine
+from pipeline.runner import Budget, run
 from pipeline.sources import iter_articles
 from pipeline.store import Store
 
