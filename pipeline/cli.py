@@ -119,6 +119,8 @@ def _print_result(result: RunResult) -> None:
                       "as not finished; a re-run analyses the rest")
     if result.empty:
         console.print(f"[red]nothing to do:[/red] {result.empty}")
+    if result.unclosed:
+        console.print(f"[red]ledger:[/red] {result.unclosed}")
 
 
 @app.command()

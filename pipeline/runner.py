@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
+from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
 from .insight import update_batch_insight
-from .engines import AnalysisEngine, make_engine
+from .engines import AnalysisEngine, CannedEngine, make_engine
+from .journal import AnswerJournal
 from .models import Analysis, Article, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
 from .pricing import estimate_cost, price_for
-from .settings import Settings
+from .settings import LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
 from .verify import reject_quotes, verify_quotes
@@ -98,6 +99,7 @@ class RunResult:
     stopped: str | None = None
     interrupted: str | None = None  # the signal that stopped the run: SIGINT or SIGTERM
     empty: str | None = None  # why a run that found no article is an error (without allow_empty)
+    unclosed: str | None = None  # why the ledger still shows the run as running
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float | None = None
@@ -244,14 +246,23 @@ async def run_batch(
         if on_outcome:
             on_outcome(status, source, reason)
 
+    def store_broken(error: StoreError) -> None:
+        # Every further write would fail too (disk full, another writer holding the
+        # database): nothing more is paid for; paid answers wait in the journal.
+        result.fatal = result.fatal or f"the database cannot be written: {error}"
+        abort.set()
+
     def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
         result.spend([usage] if usage else [])
         reservations.settle(key, [usage] if usage else [])
-        store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        try:
+            store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
+                                 article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        except StoreError as error:
+            store_broken(error)
         note("failed", article.source_path, reason)
 
-    async def analyse_and_store(article: Article, key: str) -> None:
+    async def analyse_and_store(article: Article, key: str, engine: AnalysisEngine) -> None:
         try:
             started = time.perf_counter()
             try:
@@ -270,9 +281,17 @@ async def run_batch(
                     record_failure(article, key, f"not finished: the run stopped ({why})", None)
                 raise
             latency_ms = int((time.perf_counter() - started) * 1000)
+            try:
+                store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
+            except StoreError as error:
+                store_broken(error)
+                kept = f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
+                    f"and not journalled ({journal.error})"
+                usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
+                record_failure(article, key, f"answer paid but not stored ({error}); {kept}", usage)
+                return
             result.spend(answer.usage for answer in answers)
             reservations.settle(key, (answer.usage for answer in answers))
-            store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
             note("ok", article.source_path)
         finally:
             slots.release()
@@ -281,9 +300,12 @@ async def run_batch(
 
     async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
         await asyncio.wait([first])
-        if store.has_result(key):
-            store.record_cached(run_id, [(article, key)])
-            note("cached", article.source_path)
+        try:
+            if store.has_result(key):
+                store.record_cached(run_id, [(article, key)])
+                note("cached", article.source_path)
+        except StoreError as error:
+            store_broken(error)
 
     cached: list[tuple[Article, str]] = []
 
@@ -294,56 +316,81 @@ async def run_batch(
     def pending() -> list[asyncio.Task]:
         return [*in_flight.values(), *waiting_duplicates]
 
+    async def feed() -> None:
+        """Start each article the cache lacks, while no stop is called."""
+        nonlocal sent, found
+        for item in iter_articles(paths, min_file_age=settings.min_file_age):
+            if result.fatal or result.interrupted:
+                break
+            if isinstance(item, SkippedInput):
+                store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
+                                     status="skipped", reason=item.reason)
+                note("skipped", item.source_path, item.reason)
+                continue
+            found += 1
+            key = cache_key(item.article_id, engine.identity)
+            if key in in_flight:
+                waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
+                waiting_duplicates.add(waiter)
+                waiter.add_done_callback(waiting_duplicates.discard)
+                continue
+            if not refresh and store.has_result(key):
+                cached.append((item, key))
+                note("cached", item.source_path)
+                if len(cached) >= _CACHED_BLOCK:
+                    flush_cached()
+                continue
+            await slots.acquire()
+            next_cost = reservations.estimate(_prompt_chars(engine, item, settings)) if budget.max_cost is not None else 0.0
+            result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
+            if result.fatal or result.stopped or result.interrupted:
+                slots.release()
+                break
+            sent += 1
+            reservations.hold(key, next_cost)
+            recovered = journal.recover(key, LLMMode(engine.identity.mode)) if key in journal.pending else None
+            # An answer an earlier run paid for but could not store is stored now, without paying.
+            engine_now = engine if recovered is None else CannedEngine(
+                engine.name, engine.identity, {item.article_id: recovered}, engine)
+            in_flight[key] = asyncio.create_task(analyse_and_store(item, key, engine_now))
+
+    journal = AnswerJournal(store.path).open(store.has_result)
+    if hasattr(engine, "on_raw"):
+        identity = engine.identity
+        engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
     status = "finished"
     with _stop_on_signals(interrupt):
         try:
-            for item in iter_articles(paths, min_file_age=settings.min_file_age):
-                if result.fatal or result.interrupted:
-                    break
-                if isinstance(item, SkippedInput):
-                    store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
-                                         status="skipped", reason=item.reason)
-                    note("skipped", item.source_path, item.reason)
-                    continue
-                found += 1
-                key = cache_key(item.article_id, engine.identity)
-                if key in in_flight:
-                    waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
-                    waiting_duplicates.add(waiter)
-                    waiter.add_done_callback(waiting_duplicates.discard)
-                    continue
-                if not refresh and store.has_result(key):
-                    cached.append((item, key))
-                    note("cached", item.source_path)
-                    if len(cached) >= _CACHED_BLOCK:
-                        flush_cached()
-                    continue
-                await slots.acquire()
-                next_cost = reservations.estimate(_prompt_chars(engine, item, settings)) if budget.max_cost is not None else 0.0
-                result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
-                if result.fatal or result.stopped or result.interrupted:
-                    slots.release()
-                    break
-                sent += 1
-                reservations.hold(key, next_cost)
-                in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
+            try:
+                await feed()
+            except StoreError as error:
+                store_broken(error)
             await _finish_or_abort(pending(), abort)
-            if not result.interrupted:
+            if not (result.interrupted or result.fatal):
                 update_batch_insight(store, run_id)
+        except StoreError as error:
+            store_broken(error)
         except BaseException:
             status = "interrupted"
             raise
         finally:
-            flush_cached()
+            try:
+                flush_cached()
+            except StoreError as error:
+                store_broken(error)
             for task in pending():
                 task.cancel()
+            journal.close()
             if result.fatal:
                 status = "aborted"
             elif result.interrupted:
                 status = "interrupted"
             elif result.stopped and status == "finished":
                 status = "stopped"
-            store.finish_run(run_id, status)
+            try:
+                store.finish_run(run_id, status)
+            except StoreError as error:
+                result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
     if not allow_empty and not found:
         result.empty = (f"found no article in {', '.join(paths) or 'no input'} "
                         "(pass --allow-empty when a night without articles is normal)")

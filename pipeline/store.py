@@ -27,6 +27,8 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now"]
 
+_BUSY_TIMEOUT_S = 30.0
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -93,7 +95,7 @@ class Store:
         self.path = Path(path)
         self._run_lock: _RunLock | None = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -470,19 +472,43 @@ class Store:
 
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
-        return _Transaction(self.db, begin)
+        return _Transaction(self.db, begin, self.path)
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection, begin: str):
+    """A write: committed on success, rolled back on an exception; a failed write is a StoreError."""
+
+    def __init__(self, db: sqlite3.Connection, begin: str, path: Path | None = None):
         self.db = db
         self.begin = begin
+        self.path = path
 
     def __enter__(self) -> None:
-        self.db.execute(self.begin)
+        try:
+            self.db.execute(self.begin)
+        except sqlite3.Error as error:
+            raise _write_error(self.path, error) from None
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.Error as error:
+            if exc_type is None:
+                raise _write_error(self.path, error) from None
+            # The rollback failed too (SQLite may have rolled back itself): the first error says why.
+        if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+            raise _write_error(self.path, exc) from None
+
+
+def _write_error(path: Path | None, error: sqlite3.Error) -> StoreError:
+    message = str(error)
+    if "full" in message:
+        why = "the disk is full (free space, then re-run)"
+    elif "locked" in message or "busy" in message:
+        why = f"another process held the database longer than the {_BUSY_TIMEOUT_S:g} s busy timeout"
+    else:
+        why = message
+    return StoreError(f"{path or 'the database'}: cannot write: {why} ({message})")
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

@@ -5,11 +5,14 @@ Every test name starts with ``test_redteam_`` so ``scripts/red_team.py`` selects
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import logging
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,7 +26,7 @@ from pipeline.cli import app
 from pipeline.errors import RunLockedError
 from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
-from pipeline.runner import Budget, run
+from pipeline.runner import Budget, run, run_batch
 from pipeline.sources import iter_articles
 from pipeline.store import Store
 
@@ -282,3 +285,91 @@ def test_redteam_max_cost_with_the_offline_engine_needs_no_price(tmp_path):
     result = _cli("run", str(tmp_path / "in"), "--db", str(tmp_path / "p.db"), "--engine", "offline", "--max-cost", "0.01")
     assert result.exit_code == 0, result.output
     assert "3 ok" in result.output and "est. $0.0000" in result.output
+
+
+# 2. a failed database write never loses a paid answer
+
+
+def _journal_keys(db: Path) -> set[str]:
+    path = db.with_name(db.name + ".answers.jsonl")
+    return {json.loads(line)["key"] for line in path.read_text().splitlines()} if path.exists() else set()
+
+
+def test_redteam_an_answer_the_database_refused_is_journalled_and_stored_by_the_rerun_without_paying(tmp_path, monkeypatch):
+    monkeypatch.setattr("pipeline.store._BUSY_TIMEOUT_S", 0.2)
+    write_articles(tmp_path / "in", 12)
+    db = tmp_path / "p.db"
+    blocker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    stored: list[str] = []
+
+    def hold_the_database_after_three(status: str, source: str, reason: str | None) -> None:
+        stored.append(status)
+        if stored.count("ok") == 3 and not blocker.in_transaction:
+            blocker.execute("BEGIN IMMEDIATE")  # another writer, for longer than the busy timeout
+
+    with FakeServer(ServerConfig()) as server:
+        settings = server_settings(server, db, concurrency=1)
+        first = run([str(tmp_path / "in")], settings, engine=make_engine(settings, sleep=no_sleep),
+                    on_outcome=hold_the_database_after_three)
+        blocker.execute("ROLLBACK")
+        paid_first = server.stats()["paid_total"]
+        second = run([str(tmp_path / "in")], settings, engine=make_engine(settings, sleep=no_sleep))
+        stats = server.stats()
+    assert first.exit_code == 2 and "busy timeout" in first.fatal
+    assert first.counts["ok"] == 3 and first.counts["failed"] == 1
+    assert paid_first == 4, "the run stops paying once the database refuses a write"
+    assert second.exit_code == 0 and second.counts == {"ok": 9, "cached": 3, "failed": 0, "skipped": 0}
+    assert stats["duplicates"] == {}, "the refused answer was stored from the journal, not bought again"
+    assert stats["paid_total"] == 12
+    with Store(db) as store:
+        assert sum(1 for _ in store.iter_results()) == 12
+        ledger = {run["run_id"]: run["status"] for run in store.runs()}
+    # The other writer still held the database when the first run ended; the next run closed it.
+    assert first.unclosed and "the next run closes it" in first.unclosed
+    assert ledger == {first.run_id: "interrupted", second.run_id: "finished"}
+
+
+def test_redteam_a_journal_cut_short_by_a_crash_is_read_up_to_the_cut(tmp_path):
+    write_articles(tmp_path / "in", 3)
+    db = tmp_path / "p.db"
+    journal = db.with_name(db.name + ".answers.jsonl")
+    journal.write_text('{"key": "abc", "phase": "analyse", "raw": "{\\"id\\": \\"x\\"}"}\n{"key": "def", "pha')
+    with FakeServer(ServerConfig()) as server:
+        settings = server_settings(server, db)
+        result = run([str(tmp_path / "in")], settings, engine=make_engine(settings, sleep=no_sleep))
+    assert result.exit_code == 0 and result.counts["ok"] == 3
+    assert _journal_keys(db) >= {"abc"} and len(_journal_keys(db)) == 4  # the unusable line dropped, 3 answers added
+
+
+# 7. disk full
+
+
+def test_redteam_a_full_disk_stops_the_run_with_one_message_and_closes_the_ledger(tmp_path, caplog):
+    write_articles(tmp_path / "in", 60, marker="x" * 3000)
+    db = tmp_path / "p.db"
+    filled: list[str] = []
+
+    def fill_the_disk_after_five(status: str, source: str, reason: str | None) -> None:
+        filled.append(status)
+        if len(filled) == 5:
+            with sqlite3.connect(db) as other:
+                pages = other.execute("PRAGMA page_count").fetchone()[0]
+            full.db.execute(f"PRAGMA max_page_count = {pages}")
+
+    with FakeServer(ServerConfig()) as server, Store(db) as full:
+        settings = server_settings(server, db, concurrency=4)
+        result = asyncio.run(run_batch([str(tmp_path / "in")], settings, full, on_outcome=fill_the_disk_after_five,
+                                       engine=make_engine(settings, sleep=no_sleep)))
+        paid = server.stats()["paid_total"]
+    assert result.exit_code == 2 and "the disk is full" in result.fatal
+    assert result.counts["ok"] >= 5 and result.counts["failed"] >= 1 and paid < 60
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    with Store(db) as store:
+        [ledger] = store.runs()
+        stored = {stored.cache_key for stored in store.iter_results()}
+        unstored = {o["cache_key"] for o in store.outcomes(ledger["run_id"]) if "paid but not stored" in (o["reason"] or "")}
+    assert ledger["status"] == "aborted" and ledger["ended_at"]
+    assert len(stored) == result.counts["ok"]
+    journalled = _journal_keys(db)
+    assert stored | unstored <= journalled, "every answer that arrived is in the journal"
+    assert len(journalled) >= paid - 4  # less what the four cancelled in flight had not yet received
