@@ -196,8 +196,88 @@ CREATE VIEW IF NOT EXISTS posthumous AS
     FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
 """
 
+# The desk's memory. The old register named whoever stood near a death word (living people,
+# a label, "the White House"): it and the flags resting on it are dropped, not carried over;
+# the desk restores known deaths with `pipeline deaths add`, new articles add evidence.
+_DESK_MEMORY = """
+DROP VIEW IF EXISTS posthumous;
+DROP TABLE IF EXISTS posthumous_flag;
+DROP TABLE IF EXISTS deceased_person;
+CREATE TABLE posthumous_flag (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    person TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    evidence_article_id TEXT,
+    PRIMARY KEY (article_id, kind, start)
+);
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+CREATE TABLE death_evidence (
+    name_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    kind TEXT NOT NULL CHECK (kind IN ('subject', 'death_of', 'late', 'obituary')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    sentence_start INTEGER NOT NULL,
+    sentence_end INTEGER NOT NULL,
+    suppressed_at TEXT,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (name_key, article_id, start)
+);
+CREATE TABLE death_desk_entry (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    date TEXT,
+    source TEXT,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE factcheck (
+    factcheck_id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    publisher TEXT,
+    claim_reviewed TEXT NOT NULL,
+    rating TEXT,
+    claimant TEXT,
+    date_published TEXT,
+    appearances TEXT NOT NULL DEFAULT '[]',
+    source_file TEXT,
+    imported_at TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE factcheck_fts USING fts5(claim_reviewed, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TABLE factcheck_match (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    target TEXT NOT NULL,
+    factcheck_id INTEGER NOT NULL REFERENCES factcheck(factcheck_id),
+    score REAL NOT NULL,
+    matched_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, target, factcheck_id)
+);
+CREATE TABLE review (
+    review_id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    story_id TEXT,
+    article_ids TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirmed_fabrication', 'false_positive', 'accurate', 'needs_work')),
+    note TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT NOT NULL
+);
+CREATE TABLE source_list (
+    domain TEXT PRIMARY KEY,
+    standing TEXT NOT NULL CHECK (standing IN ('trusted', 'unreliable')),
+    added_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
+    # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
+    _DESK_MEMORY,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

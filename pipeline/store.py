@@ -441,21 +441,7 @@ class Store:
 
     # posthumous attribution (callers hold a transaction)
 
-    def register_deceased(self, article_id: str, names: Iterable[str]) -> None:
-        self.db.executemany(
-            "INSERT OR IGNORE INTO deceased_person (name, article_id) VALUES (?, ?)",
-            [(name, article_id) for name in names],
-        )
-
-    def deceased_register(self) -> dict[str, str]:
-        """Full name -> the first article (by when it was first seen) that says they died."""
-        rows = self.db.execute(
-            """SELECT d.name, d.article_id FROM deceased_person d JOIN article a ON a.article_id = d.article_id
-               ORDER BY a.first_seen DESC, d.article_id DESC"""
-        )
-        return {row["name"]: row["article_id"] for row in rows}
-
-    def replace_posthumous_flags(self, article_id: str, flags: Iterable[tuple[str, str, int, int, str]]) -> None:
+    def replace_posthumous_flags(self, article_id: str, flags: Iterable[tuple[str, str, int, int, str | None]]) -> None:
         """One article's flags as (person, kind, start, end, evidence article id), replacing its old ones."""
         self.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
         self.db.executemany(
