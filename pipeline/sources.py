@@ -373,6 +373,7 @@ def _article(
     url: str | None = None,
     published: str | None = None,
     record_id: str | None = None,
+    one_per_source: bool = True,
 ) -> Article:
     return Article(
         article_id=article_id(text),
@@ -382,6 +383,8 @@ def _article(
         published=published,
         source_path=source_path,
         record_id=record_id,
+        # stdin is a new source every run, not a file whose content changed.
+        versioned_source=one_per_source and source_path != _STDIN,
     )
 
 
@@ -601,6 +604,7 @@ def _article_from_record(record: Any, source_path: str, where: str) -> Article |
         url=fields["url"],
         published=fields["published"],
         record_id=record_id,
+        one_per_source=record_id is not None or not where,
     )
 
 

@@ -224,6 +224,13 @@ class Store:
             "INSERT OR IGNORE INTO article (article_id, title, url, published, text, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
             (article.article_id, article.title, article.url, article.published, article.text, seen_at),
         )
+        if article.versioned_source:
+            # The source now holds this article: any other it held is an earlier version.
+            self.db.execute(
+                """UPDATE article_source SET superseded_at = ? WHERE source_path = ? AND record_id = ?
+                   AND article_id != ? AND superseded_at IS NULL""",
+                (seen_at, article.source_path, article.record_id or "", article.article_id),
+            )
         self.db.execute(
             "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
             (article.article_id, article.source_path, article.record_id or "", seen_at),
@@ -272,10 +279,13 @@ class Store:
         return [self._stored(row) for row in rows]
 
     def iter_results(self, run_id: int | None = None, *, analysed_only: bool = False) -> Iterator[StoredResult]:
-        """Latest result per article, or the results a run touched: analysed or cached,
-        or with ``analysed_only`` just those the run itself produced."""
+        """Latest result per article still current at one of its sources (not replaced there by
+        a newer version), or the results a run touched: analysed or cached, or with
+        ``analysed_only`` just those the run itself produced."""
         if run_id is None:
-            query, params = "SELECT * FROM latest_result ORDER BY created_at", ()
+            query, params = """SELECT * FROM latest_result WHERE article_id IN
+                               (SELECT article_id FROM article_source WHERE superseded_at IS NULL)
+                               ORDER BY created_at""", ()
         else:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
@@ -462,7 +472,8 @@ class Store:
 
 
 class _Transaction:
-    """A write: committed on success, rolled back on an exception; a failed write is a StoreError."""
+    """A write: committed on success, rolled back on an exception. With the store's ``path``, a
+    write SQLite refuses (disk full, busy past the timeout) is a StoreError naming the cause."""
 
     def __init__(self, db: sqlite3.Connection, begin: str, path: Path | None = None):
         self.db = db
@@ -472,21 +483,24 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self.db.execute(self.begin)
-        except sqlite3.Error as error:
-            raise _write_error(self.path, error) from None
+        except sqlite3.OperationalError as error:
+            raise self._refused(error) from None
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        except sqlite3.Error as error:
+        except sqlite3.OperationalError as error:
             if exc_type is None:
-                raise _write_error(self.path, error) from None
+                raise self._refused(error) from None
             # The rollback failed too (SQLite may have rolled back itself): the first error says why.
-        if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
-            raise _write_error(self.path, exc) from None
+        if isinstance(exc, sqlite3.OperationalError):
+            raise self._refused(exc) from None
+
+    def _refused(self, error: sqlite3.OperationalError) -> Exception:
+        return error if self.path is None else _write_error(self.path, error)
 
 
-def _write_error(path: Path | None, error: sqlite3.Error) -> StoreError:
+def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
     message = str(error)
     if "full" in message:
         why = "the disk is full (free space, then re-run)"
@@ -494,7 +508,7 @@ def _write_error(path: Path | None, error: sqlite3.Error) -> StoreError:
         why = f"another process held the database longer than the {_BUSY_TIMEOUT_S:g} s busy timeout"
     else:
         why = message
-    return StoreError(f"{path or 'the database'}: cannot write: {why} ({message})")
+    return StoreError(f"{path}: cannot write: {why} ({message})")
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

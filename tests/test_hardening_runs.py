@@ -373,3 +373,34 @@ def test_redteam_a_full_disk_stops_the_run_with_one_message_and_closes_the_ledge
     journalled = _journal_keys(db)
     assert stored | unstored <= journalled, "every answer that arrived is in the journal"
     assert len(journalled) >= paid - 4  # less what the four cancelled in flight had not yet received
+
+
+def _exported(db: str) -> list[dict]:
+    result = _cli("export", "--db", db, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_redteam_a_changed_source_supersedes_its_old_article_in_exports(tmp_path):
+    db = str(tmp_path / "p.db")
+    page, wire, loose = tmp_path / "story.html", tmp_path / "wire.jsonl", tmp_path / "loose.jsonl"
+    half = "<p>Rescuers reached the stranded hikers on Sunday after a night on the rid</p>"
+    page.write_text(half)
+    wire.write_text(json.dumps({"id": "w1", "text": "The strike ended on Friday, the union said."}) + "\n")
+    loose.write_text(json.dumps({"text": "Ferry service resumed on Monday."}) + "\n")
+    assert _cli("run", str(tmp_path), "--db", db, "--engine", "offline").exit_code == 0
+    first_ids = {Path(r["sources"][-1]["source_path"]).name: r["article_id"] for r in _exported(db)}
+    page.write_text("<p>Rescuers reached the stranded hikers on Sunday after a night on the ridge, "
+                    "the park service said. All four were unhurt.</p>")
+    wire.write_text(json.dumps({"id": "w1", "text": "The strike ended on Friday after talks, the union said."}) + "\n")
+    loose.write_text(json.dumps({"text": "Ferry service resumed on Monday morning."}) + "\n")
+    assert _cli("run", str(tmp_path), "--db", db, "--engine", "offline").exit_code == 0
+    names = sorted(Path(r["sources"][-1]["source_path"]).name for r in _exported(db))
+    assert names == ["loose.jsonl", "loose.jsonl", "story.html", "wire.jsonl"], "records without ids are not versions"
+    assert first_ids["story.html"] not in {r["article_id"] for r in _exported(db)}
+    with Store(db) as store:
+        assert len(store.find_results("story.html")) == 2, "the old version is kept, only not exported"
+    page.write_text(half)
+    assert _cli("run", str(tmp_path), "--db", db, "--engine", "offline").exit_code == 0
+    current = [r["article_id"] for r in _exported(db) if r["sources"][-1]["source_path"].endswith("story.html")]
+    assert current == [first_ids["story.html"]], "reverted: the first version is current again"
