@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import batch as batch_mode
 from .errors import ConfigError, InputError, PipelineError
@@ -128,6 +129,15 @@ def _print_result(result: RunResult) -> None:
         console.print(f"[red]ledger:[/red] {result.unclosed}")
 
 
+def _reading(db: Path) -> Store:
+    """The store opened only to read: a missing, corrupt or foreign --db is one line and exit 2."""
+    try:
+        return Store(db, read_only=True)
+    except PipelineError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def show(
     ref: Annotated[str, typer.Argument(help="Article id (or prefix), cache key, or source path.")],
@@ -136,7 +146,7 @@ def show(
 ) -> None:
     """Show the stored analysis of one article."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with _reading(settings.db) as store:
         results = store.find_results(ref)
         findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
@@ -166,7 +176,7 @@ def export(
         console.print(f"unknown format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
         raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with _reading(settings.db) as store:
         written = export_results(store, format, sys.stdout, run_id)
     console.print(f"{written} {format} records written")
 
@@ -187,7 +197,7 @@ def report(
         console.print("give --run or --since, not both")
         raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with _reading(settings.db) as store:
         written = write_report(store, html, md, run_id=run_id, since=since)
     if html is None and md is None:
         print(render_markdown(written), end="")
@@ -198,7 +208,7 @@ def report(
 def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
     """List recent runs: counts, tokens across retries, wall time and estimated cost."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with _reading(settings.db) as store:
         stdout.print(runs_table(store.runs(limit)))
 
 

@@ -91,15 +91,20 @@ class StoredResult:
 class Store:
     """A connection to the pipeline's SQLite database."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, read_only: bool = False):
+        """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
+        to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
         self._run_lock: _RunLock | None = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            if read_only:
+                self.db = _open_read_only(self.path)
+            else:
+                self.db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                _migrate(self.db, self.path)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            _migrate(self.db, self.path)
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot open the database ({error})") from None
 
@@ -509,6 +514,35 @@ def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
     else:
         why = message
     return StoreError(f"{path}: cannot write: {why} ({message})")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read ``path``: ``mode=ro``, or, on a read-only mount where
+    SQLite cannot create the WAL index beside it, ``immutable=1`` (nothing can write there)."""
+    if not path.exists():
+        raise StoreError(f"{path}: no database there (check --db; `pipeline run` creates one)")
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a database (check --db)")
+    uri = path.resolve().as_uri()
+    try:
+        db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None), path)
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK):
+            raise
+        db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
+    return db
+
+
+def _checked(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """Read the schema version, which fails on a file that is no SQLite database; refuse any other version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    if version != SCHEMA_VERSION:
+        db.close()
+        newer = "newer than this pipeline's: upgrade pipeline" if version > SCHEMA_VERSION else \
+            "older than this pipeline's: run `pipeline run` once to upgrade it"
+        raise StoreError(f"{path}: schema version {version} is {newer} ({SCHEMA_VERSION})")
+    return db
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

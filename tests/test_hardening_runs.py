@@ -23,7 +23,7 @@ from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_art
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.errors import RunLockedError
+from pipeline.errors import RunLockedError, StoreError
 from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
 from pipeline.runner import Budget, run, run_batch
@@ -404,3 +404,61 @@ def test_redteam_a_changed_source_supersedes_its_old_article_in_exports(tmp_path
     assert _cli("run", str(tmp_path), "--db", db, "--engine", "offline").exit_code == 0
     current = [r["article_id"] for r in _exported(db) if r["sources"][-1]["source_path"].endswith("story.html")]
     assert current == [first_ids["story.html"]], "reverted: the first version is current again"
+
+
+# 11. read commands on a bad database
+
+
+def _analysed_db(folder: Path) -> Path:
+    (folder / "a.txt").write_text("The bridge reopened on Monday after repairs, the city said.\n")
+    db = folder / "p.db"
+    assert _cli("run", str(folder / "a.txt"), "--db", str(db), "--engine", "offline").exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize("command", [["runs"], ["export"], ["report"], ["show", "a.txt"]])
+@pytest.mark.parametrize("bad", ["missing", "folder", "corrupt", "empty-file", "newer"])
+def test_redteam_a_read_command_on_a_bad_database_is_one_line_exit_2_and_creates_nothing(tmp_path, command, bad):
+    target = tmp_path / "x.db"
+    if bad == "folder":
+        target.mkdir()
+    elif bad == "corrupt":
+        target.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
+    elif bad == "empty-file":
+        target.write_bytes(b"not a database at all, just text\n" * 40)
+    elif bad == "newer":
+        with sqlite3.connect(target) as connection:
+            connection.execute("PRAGMA user_version = 999")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    result = _cli(*command, "--db", str(target))
+    assert result.exit_code == 2, result.output
+    assert str(target) in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == before, "a read command created a file"
+
+
+def test_redteam_read_commands_leave_the_database_untouched(tmp_path):
+    db = _analysed_db(tmp_path)
+    stamp = (db.stat().st_mtime_ns, db.stat().st_size, db.read_bytes())
+    for command in (["runs"], ["export"], ["report"], ["show", "a.txt"]):
+        assert _cli(*command, "--db", str(db)).exit_code == 0
+    assert (db.stat().st_mtime_ns, db.stat().st_size, db.read_bytes()) == stamp
+
+
+def test_redteam_a_database_on_a_read_only_mount_can_be_read(tmp_path):
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
+                                           capture_output=True).returncode:
+        pytest.skip("cannot mount a filesystem here")
+    try:
+        db = _analysed_db(mount_point)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True)
+        for command in (["runs"], ["export"], ["show", "a.txt"]):
+            result = _cli(*command, "--db", str(db))
+            assert result.exit_code == 0, result.output
+        assert '"label"' in _cli("show", "a.txt", "--db", str(db), "--json").output
+        with pytest.raises(StoreError, match="cannot"):
+            Store(db).start_run("offline", "offline")
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
