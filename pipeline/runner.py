@@ -429,8 +429,8 @@ def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
+        for restored, old in previous.items():
+            signal.signal(restored, old)
 
 
 def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:
