@@ -23,15 +23,15 @@ from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError,
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, CannedEngine, make_engine
 from .journal import AnswerJournal
-from .models import Analysis, Article, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
-from .pricing import estimate_cost, price_for
+from .pricing import run_cost
 from .settings import LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
-__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "run_batch", "run"]
+__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
 
 NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
@@ -63,7 +63,7 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
+            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
             rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:
@@ -100,16 +100,26 @@ class RunResult:
     interrupted: str | None = None  # the signal that stopped the run: SIGINT or SIGTERM
     empty: str | None = None  # why a run that found no article is an error (without allow_empty)
     unclosed: str | None = None  # why the ledger still shows the run as running
-    input_tokens: int = 0
-    output_tokens: int = 0
+    store_refused: bool = False  # the database refused a write: the run stopped
+    usage: Usage = field(default_factory=lambda: Usage(requests=0, input_tokens=0, output_tokens=0))
     cost: float | None = None
 
-    def spend(self, usages: Iterable[Usage], *, batch: bool = False) -> None:
+    def __post_init__(self) -> None:
+        self.spend([])
+
+    @property
+    def input_tokens(self) -> int:
+        return self.usage.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.usage.output_tokens
+
+    def spend(self, usages: Iterable[Usage]) -> None:
         """Add the tokens of one article's attempts and update the estimated cost."""
         for usage in usages:
-            self.input_tokens += usage.input_tokens
-            self.output_tokens += usage.output_tokens
-        self.cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, batch=batch)
+            self.usage = self.usage + usage
+        self.cost = run_cost(self.engine, self.model, self.usage)
 
     @property
     def exit_code(self) -> int:
@@ -122,6 +132,29 @@ class RunResult:
         return 1 if self.counts["failed"] or self.empty else 0
 
 
+def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
+                  analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
+    """Store one finished article and count it in its run, whichever way its answer arrived."""
+    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms)
+    result.spend(answer.usage for answer in answers)
+    result.counts["ok"] += 1
+
+
+def finish_run(store: Store, result: RunResult, status: str) -> None:
+    """Close a run, whichever way its results arrived (``run``, ``batch collect``): the batch
+    insight (template clusters, posthumous flags) over what it analysed, then its ledger line.
+    An interrupted run skips the insight: it may stop mid-way, and the ledger must close. So
+    does a run whose database refused a write (the insight would be refused too); StoreError
+    from here means the ledger line could not be written."""
+    if status != "interrupted" and not result.store_refused:
+        try:
+            update_batch_insight(store, result.run_id)
+        except StoreError as error:
+            result.fatal = result.fatal or f"the database cannot be written: {error}"
+            status = "aborted"
+    store.finish_run(result.run_id, status)
+
+
 @dataclass(frozen=True)
 class Budget:
     """Where a run stops cleanly: after ``limit`` articles sent to the engine, or at ``max_cost`` USD."""
@@ -129,14 +162,13 @@ class Budget:
     limit: int | None = None
     max_cost: float | None = None
 
-    def check(self, engine: AnalysisEngine) -> Budget:
-        """Raise ConfigError when the budget cannot be enforced for this engine's model."""
+    def check(self, engine: str, model: str) -> Budget:
+        """Raise ConfigError when the budget cannot be enforced for this engine and model."""
         if self.limit is not None and self.limit < 0:
             raise ConfigError("--limit must be 0 or more")
         if self.max_cost is not None and self.max_cost < 0:
             raise ConfigError("--max-cost must be 0 or more")
-        model = engine.identity.model
-        if self.max_cost is not None and price_for(model) is None:
+        if self.max_cost is not None and run_cost(engine, model, Usage(requests=0, input_tokens=0, output_tokens=0)) is None:
             raise ConfigError(f"--max-cost needs a known price for model {model!r}: add it to pipeline/pricing.py")
         return self
 
@@ -163,7 +195,8 @@ class CostReservations:
     seen, whichever is more. A finished article's actual cost replaces its reservation.
     """
 
-    def __init__(self, model: str, max_tokens: int):
+    def __init__(self, engine: str, model: str, max_tokens: int):
+        self.engine = engine
         self.model = model
         self.max_tokens = max_tokens
         self.held: dict[str, float] = {}
@@ -172,7 +205,8 @@ class CostReservations:
 
     def estimate(self, prompt_chars: int) -> float:
         output = self.max_tokens if self.largest_output is None else self.largest_output
-        return max(estimate_cost(self.model, prompt_chars // 3 + 1, output) or 0.0, self.largest_cost)
+        worst = Usage(requests=1, input_tokens=prompt_chars // 3 + 1, output_tokens=output)
+        return max(run_cost(self.engine, self.model, worst) or 0.0, self.largest_cost)
 
     def hold(self, key: str, amount: float) -> None:
         self.held[key] = amount
@@ -180,12 +214,10 @@ class CostReservations:
     def settle(self, key: str, usages: Iterable[Usage]) -> None:
         """Release the article's reservation; learn from what it actually cost."""
         self.held.pop(key, None)
-        usages = list(usages)
-        if any(usage.requests for usage in usages):
-            output = sum(usage.output_tokens for usage in usages)
-            cost = estimate_cost(self.model, sum(usage.input_tokens for usage in usages), output) or 0.0
-            self.largest_cost = max(self.largest_cost, cost)
-            self.largest_output = max(self.largest_output or 0, output)
+        spent = sum(usages, Usage(requests=0, input_tokens=0, output_tokens=0))
+        if spent.requests:
+            self.largest_cost = max(self.largest_cost, run_cost(self.engine, self.model, spent) or 0.0)
+            self.largest_output = max(self.largest_output or 0, spent.output_tokens)
 
     @property
     def total(self) -> float:
@@ -219,11 +251,10 @@ async def run_batch(
     inbox must not pass unseen.
     """
     engine = engine or make_engine(settings)
-    budget.check(engine)
-    reservations = CostReservations(engine.identity.model, settings.max_tokens)
+    budget.check(engine.name, engine.identity.model)
+    reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
-    result.spend([])
     slots = asyncio.Semaphore(settings.concurrency)
     in_flight: dict[str, asyncio.Task] = {}
     waiting_duplicates: set[asyncio.Task] = set()
@@ -250,6 +281,7 @@ async def run_batch(
         # Every further write would fail too (disk full, another writer holding the
         # database): nothing more is paid for; paid answers wait in the journal.
         result.fatal = result.fatal or f"the database cannot be written: {error}"
+        result.store_refused = True
         abort.set()
 
     def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
@@ -282,7 +314,7 @@ async def run_batch(
                 raise
             latency_ms = int((time.perf_counter() - started) * 1000)
             try:
-                store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
+                save_analysis(store, result, article, key, engine.identity, analysis, answers, latency_ms)
             except StoreError as error:
                 store_broken(error)
                 kept = f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
@@ -290,9 +322,9 @@ async def run_batch(
                 usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
                 record_failure(article, key, f"answer paid but not stored ({error}); {kept}", usage)
                 return
-            result.spend(answer.usage for answer in answers)
             reservations.settle(key, (answer.usage for answer in answers))
-            note("ok", article.source_path)
+            if on_outcome:
+                on_outcome("ok", article.source_path, None)
         finally:
             slots.release()
             in_flight.pop(key, None)
@@ -366,10 +398,6 @@ async def run_batch(
             except StoreError as error:
                 store_broken(error)
             await _finish_or_abort(pending(), abort)
-            if not (result.interrupted or result.fatal):
-                update_batch_insight(store, run_id)
-        except StoreError as error:
-            store_broken(error)
         except BaseException:
             status = "interrupted"
             raise
@@ -388,7 +416,7 @@ async def run_batch(
             elif result.stopped and status == "finished":
                 status = "stopped"
             try:
-                store.finish_run(run_id, status)
+                finish_run(store, result, status)
             except StoreError as error:
                 result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
     if not allow_empty and not found:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from glob import glob
 from pathlib import Path
 from html.parser import HTMLParser
-from typing import Any, AnyStr, BinaryIO, TextIO
+from typing import Any, AnyStr, TextIO
 
 import trafilatura
 
@@ -54,6 +55,7 @@ TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".dow
 """Names of files still being written (downloads, editors, copy tools): skipped, never read, even when named."""
 
 _HTML_SUFFIXES = frozenset({".html", ".htm"})
+_Readable = io.BufferedReader | gzip.GzipFile
 _STDIN = "-"
 
 _MAGIC_NUMBERS = (
@@ -252,7 +254,7 @@ def _read_file(path: str, max_bytes: int, min_file_age: float = 0.0) -> Iterator
     suffix, compressed = _format(os.path.basename(path))
     with _open(path) as raw:
         _refuse_unsettled(raw, path, min_file_age)
-        file: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
+        file: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
             if suffix == ".jsonl":
                 yield from _read_jsonl_file(file, path, max_bytes)
@@ -268,7 +270,7 @@ def _read_file(path: str, max_bytes: int, min_file_age: float = 0.0) -> Iterator
         yield _article_from_text(_decode(data, path), path)
 
 
-def _refuse_unsettled(file: BinaryIO, path: str, min_file_age: float) -> None:
+def _refuse_unsettled(file: _Readable, path: str, min_file_age: float) -> None:
     """A file modified within ``min_file_age`` seconds (either way: clocks differ) may be half-written."""
     age = time.time() - os.fstat(file.fileno()).st_mtime
     if abs(age) < min_file_age:
@@ -276,7 +278,7 @@ def _refuse_unsettled(file: BinaryIO, path: str, min_file_age: float) -> None:
                                f"(read once unchanged for {min_file_age:g} s: PIPELINE_MIN_FILE_AGE)")
 
 
-def _open(path: str) -> BinaryIO:
+def _open(path: str) -> io.BufferedReader:
     """Open a regular file for reading, turning every OS failure into a reason."""
     try:
         # O_NONBLOCK: opening a FIFO someone named must not hang the batch.
@@ -289,7 +291,7 @@ def _open(path: str) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-def _read_limited(file: BinaryIO, path: str, max_bytes: int) -> bytes:
+def _read_limited(file: _Readable, path: str, max_bytes: int) -> bytes:
     size = os.fstat(file.fileno()).st_size
     if size > max_bytes:
         raise InputError(path, f"file over {_size_text(max_bytes)} limit ({size} bytes)")
@@ -411,7 +413,7 @@ def _article_from_html(html: str, source_path: str) -> Article | SkippedInput:
         )
     except Exception:  # a parser crash on hostile HTML must cost one page, not the batch
         document = None
-    if document is not None:
+    if document is not None and not isinstance(document, dict):
         text = normalise_text(document.text or "")
         title, url, published = (_optional(value) for value in (document.title, document.url, document.date))
     if not text:
@@ -487,7 +489,7 @@ def _records_from_document(document: Any, source_path: str) -> Iterator[Article 
         yield SkippedInput(source_path=source_path, record_id=None, reason=reason)
 
 
-def _read_jsonl_file(file: BinaryIO, path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
+def _read_jsonl_file(file: _Readable, path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
     head = file.peek(8192)[:8192]
     if not head:
         raise InputError(path, "empty file")
@@ -502,7 +504,7 @@ def _read_jsonl_file(file: BinaryIO, path: str, max_bytes: int) -> Iterator[Arti
     yield from _records_from_lines(_jsonl_lines(file, path, max_bytes), path)
 
 
-def _jsonl_lines(file: BinaryIO, path: str, max_bytes: int) -> Iterator[tuple[int, str | SkippedInput]]:
+def _jsonl_lines(file: _Readable, path: str, max_bytes: int) -> Iterator[tuple[int, str | SkippedInput]]:
     """Number and decode each line of a JSONL file, holding one line in memory at a time."""
     offset = 0
     try:
@@ -597,6 +599,7 @@ def _article_from_record(record: Any, source_path: str, where: str) -> Article |
             problems.insert(0, "JSON record with empty `text`")
     if problems:
         return SkippedInput(source_path=source_path, record_id=record_id, reason="; ".join(problems) + located)
+    assert isinstance(text, str), "a record without a usable text has problems"
     return _article(
         text,
         source_path,

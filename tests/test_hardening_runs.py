@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 from typer.testing import CliRunner
 
 from pipeline.cli import app
