@@ -62,6 +62,7 @@ def test_redteam_two_runs_with_the_same_pid_cannot_both_hold_the_lock(tmp_path, 
         run_id = store.start_run("offline", "offline")
         assert [run["status"] for run in store.runs()] == ["running", "interrupted"]
         store.finish_run(run_id, "finished")
+    assert (tmp_path / "shared.db.lock").read_text() == "", "a released lock names no holder"
 
 
 def test_redteam_a_run_in_another_pid_namespace_holds_the_lock(tmp_path):
