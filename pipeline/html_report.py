@@ -24,6 +24,7 @@ from .insight import BatchFindings, batch_findings, merged_reasons
 from .posthumous import PosthumousFlag
 from .models import Label, SpeakerKind
 from .pricing import estimate_cost
+from .source_lists import ListedSource
 from .store import Store, StoredResult
 from .worklist import WorkItem, claims_worklist, fabrications_first
 
@@ -95,12 +96,22 @@ class MorningReport:
         return [r for r in self.results if not (found := self.findings.get(r.article.article_id)) or not found.settled]
 
     @property
+    def sources(self) -> dict[str, ListedSource]:
+        """The listed source of each article that has one."""
+        return {article_id: found.source for article_id, found in self.findings.items() if found.source is not None}
+
+    @property
     def fabrications(self) -> list[StoredResult]:
-        return fabrications_first(self.open_results)
+        return fabrications_first(self.open_results, self.sources)
 
     @property
     def worklist(self) -> list[WorkItem]:
-        return claims_worklist(self.open_results)
+        return claims_worklist(self.open_results, sources=self.sources)
+
+    def source_note(self, result: StoredResult) -> str:
+        """"source trusted: example.com" for an article from a listed source, else ""."""
+        source = self.sources.get(result.article.article_id)
+        return source.describe() if source else ""
 
     def desk_notes(self, result: StoredResult) -> list[str]:
         """Known fact-checks, the desk's review and the source's standing for one article."""
@@ -230,7 +241,9 @@ def render_markdown(report: MorningReport) -> str:
     if report.worklist:
         lines.append("")
         lines.append(f"**Check first** ({len(report.worklist)} high-priority claims)")
-        lines += [f"- {_md(item.claim.event)} → {_md(item.claim.check_with, 60)}" for item in report.worklist[:MARKDOWN_ITEMS]]
+        lines += [f"- {_md(item.claim.event)} → {_md(item.claim.check_with, 60)}"
+                  + (f" ({_md(note)})" if (note := report.source_note(item.result)) else "")
+                  for item in report.worklist[:MARKDOWN_ITEMS]]
     if report.clusters:
         sizes = ", ".join(str(len(members)) for members in report.clusters.values())
         lines.append("")

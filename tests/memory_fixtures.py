@@ -15,11 +15,11 @@ _SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, v
 
 
 def store_article(store: Store, article_id: str, text: str, label: Label, *, url: str | None = None,
-                  claims: list[ClaimDraft] | None = None, title: str | None = None) -> int:
+                  claims: list[ClaimDraft] | None = None, title: str | None = None, confidence: float = 0.8) -> int:
     """Save one analysed article in its own run; returns the run id."""
     article = Article(article_id=article_id, text=text, title=title, url=url, published=None,
                       source_path=f"{article_id}.txt", record_id=None)
-    analysis = Analysis(article_id=article_id, label=label, confidence=0.8, reasons=[], rationale="",
+    analysis = Analysis(article_id=article_id, label=label, confidence=confidence, reasons=[], rationale="",
                         quotes=[], rejected_quotes=[], claims=claims or [], signals=_SIGNALS)
     identity = CacheIdentity("offline", "offline", "offline", "v1", "p", "s", {})
     run_id = store.start_run("offline", "offline")
