@@ -82,16 +82,18 @@ def read_domain_file(path: Path) -> list[str]:
     return domains
 
 
-def add_sources(store: Store, domains: Iterable[str], standing: SourceStanding, where: str = "sources add") -> list[ListedSource]:
-    """List these domains (a domain listed before changes standing); all or nothing."""
+def add_sources(store: Store, listings: Mapping[SourceStanding, Iterable[str]], where: str = "sources add") -> list[ListedSource]:
+    """List these domains under their standing (a domain listed before changes standing);
+    every one is checked before any is written."""
     listed = []
-    for value in domains:
-        domain = normalise_domain(value)
-        if domain is None:
-            raise InputError(where, f"not a domain: {value!r}")
-        listed.append(ListedSource(domain, standing))
+    for standing, domains in listings.items():
+        for value in domains:
+            domain = normalise_domain(value)
+            if domain is None:
+                raise InputError(where, f"not a domain: {value!r}")
+            listed.append(ListedSource(domain, standing))
     if not listed:
-        raise InputError(where, "no domain given")
+        raise InputError(where, "give --trusted DOMAIN, --unreliable DOMAIN or --file")
     with store.transaction():
         store.save_sources((s.domain, s.standing.value) for s in listed)
     return listed

@@ -32,8 +32,7 @@ def test_a_trusted_source_ranks_after_the_rest_and_both_standings_are_shown(tmp_
         store_article(store, "plain", "A plain story.", Label.likely_fabrication, url="https://plain.example/c",
                       claims=[_claim("The school burned")], title="Plain story")
         results = {result.article.article_id: result for result in store.iter_results()}
-        add_sources(store, ["wire.example"], SourceStanding.trusted)
-        add_sources(store, ["https://www.junk.example/"], SourceStanding.unreliable)
+        add_sources(store, {SourceStanding.trusted: ["wire.example"], SourceStanding.unreliable: ["https://www.junk.example/"]})
         sources = source_standings(store, {key: result.article.url for key, result in results.items()})
         assert {key: source.standing.value for key, source in sources.items()} == {
             "trusted": "trusted", "unreliable": "unreliable"}
