@@ -11,6 +11,7 @@ from pipeline.people import death_statements, name_key
 from pipeline.posthumous import (
     add_death,
     death_register,
+    posthumous_flags,
     remove_death,
     update_posthumous,
 )
@@ -94,7 +95,7 @@ def test_a_removal_sticks_and_drops_the_flags_resting_on_it(tmp_path):
         assert {(f.article_id, f.person, f.evidence_article_id) for f in flags} == {("later", "Len Goodman", "news")}
         remove_death(store, "len  GOODMAN")
         assert death_register(store) == []
-        assert store.db.execute("SELECT COUNT(*) FROM posthumous_flag").fetchone()[0] == 0
+        assert posthumous_flags(store) == []
         assert _insight(store, ("news", NEWS), ("later", acting)) == []  # the same evidence: still removed
         assert death_register(store) == []
         with pytest.raises(InputError, match="not in the death register"):
@@ -106,3 +107,18 @@ def test_a_removal_sticks_and_drops_the_flags_resting_on_it(tmp_path):
 
 def test_name_keys_ignore_case_spacing_and_apostrophe_forms():
     assert name_key("  Sinéad  O’Connor ") == name_key("sinéad o'connor")
+
+
+def test_new_evidence_flags_an_article_analysed_before_it_and_a_relabel_unflags_it(tmp_path):
+    acting = "Len Goodman was honoured on Sunday. Len smiles at the crowd, and the crowd cheers."
+    with Store(tmp_path / "d.db") as store:
+        store_article(store, "earlier", acting, Label.news)
+        assert _insight(store, ("earlier", acting)) == []
+        store_article(store, "news", NEWS, Label.news)
+        assert _insight(store, ("news", NEWS)) == []  # this pass's own articles have no flag ...
+        # ... but the article stored before the evidence now has one, resting on it.
+        assert [(f.article_id, f.person, f.evidence_article_id) for f in posthumous_flags(store)] == [
+            ("earlier", "Len Goodman", "news")]
+        store_article(store, "news", NEWS, Label.likely_fabrication)  # re-analysed: now labelled fabricated
+        _insight(store, ("news", NEWS))
+        assert death_register(store) == [] and posthumous_flags(store) == []
