@@ -7,9 +7,22 @@ from pathlib import Path
 from pipeline.models import Analysis, Article, ClaimDraft, Label, Signals
 from pipeline.store import CacheIdentity, Store
 
-__all__ = ["SEED_TEXTS", "store_article"]
+__all__ = ["CLAIM_REVIEW", "SEED_TEXTS", "store_article"]
 
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))]
+# A published check that debunks the first seed.
+CLAIM_REVIEW = {
+    "@context": "https://schema.org",
+    "@type": "ClaimReview",
+    "url": "https://checks.example.org/hough-goodman-video",
+    "claimReviewed": "Derek Hough released a never-before-seen dance video with the late Len Goodman.",
+    "author": {"@type": "Organization", "name": "Example Checks"},
+    "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 5, "alternateName": "False"},
+    "datePublished": "2026-11-20",
+    "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "viral posts"},
+                     "appearance": [{"@type": "CreativeWork", "url": "https://viral.example.net/a-dance"}]},
+}
+
 _SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, viral_metrics=0, superlative_density=0,
                    emoji_headings=0, has_dateline=False, posthumous_attributions=0, template_phrases=0, scores={})
 

@@ -13,23 +13,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from memory_fixtures import CLAIM_REVIEW as REVIEW
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ACTING = "Len Goodman was honoured on Sunday. Len smiles at the crowd, and the crowd cheers.\n"
-REVIEW = {
-    "@context": "https://schema.org",
-    "@type": "ClaimReview",
-    "url": "https://checks.example.org/hough-goodman-video",
-    "claimReviewed": "Derek Hough released a never-before-seen dance video with the late Len Goodman.",
-    "author": {"@type": "Organization", "name": "Example Checks"},
-    "reviewRating": {"@type": "Rating", "alternateName": "False"},
-    "datePublished": "2026-11-20",
-}
-
-
 @pytest.fixture
 def cli(tmp_path):
     db = tmp_path / "p.db"
