@@ -1,8 +1,8 @@
 """Hand-label the death register's input and measure it: precision and recall of
 ``people.death_statements`` on sentences that hold a death word.
 
-    # 1. a fixed sample of sentences (id, offsets, text) to read and label
-    .venv/bin/python scripts/death_register_sample.py sample ../shared/eval/dev/llmfake_gossipcop.jsonl 80 > /tmp/sample.tsv
+    # 1. a fixed sample of sentences (id, offsets, text) to read and label (seed 15 unless given)
+    .venv/bin/python scripts/death_register_sample.py sample ../shared/eval/dev/llmfake_gossipcop.jsonl 80 [SEED] > /tmp/sample.tsv
     # 2. label each sentence in a JSONL file outside the repository:
     #    {"id": ..., "start": ..., "end": ..., "dead": ["Full Name", ...]}
     #    "dead": the persons the sentence itself states died (subject of died / passed away /
@@ -38,7 +38,7 @@ def _records(paths: list[str]) -> dict[str, dict]:
             if (record := json.loads(line))}
 
 
-def sample(path: str, size: int) -> None:
+def sample(path: str, size: int, seed: int = 15) -> None:
     """Print a seeded sample of the sentences holding a death word."""
     candidates = [
         (record["id"], start, end, record["text"][start:end])
@@ -46,7 +46,7 @@ def sample(path: str, size: int) -> None:
         for start, end in sentences(record["text"])
         if DEATH_WORDS.search(record["text"], start, end)
     ]
-    for article_id, start, end, sentence in random.Random(15).sample(candidates, min(size, len(candidates))):
+    for article_id, start, end, sentence in random.Random(seed).sample(candidates, min(size, len(candidates))):
         print(f"{article_id}\t{start}\t{end}\t{' '.join(sentence.split())}")
     print(f"{min(size, len(candidates))} of {len(candidates)} sentences with a death word", file=sys.stderr)
 
@@ -82,7 +82,7 @@ def score(labels_path: str, data_paths: list[str]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "sample":
-        sample(sys.argv[2], int(sys.argv[3]))
+        sample(sys.argv[2], int(sys.argv[3]), *(int(seed) for seed in sys.argv[4:5]))
     elif len(sys.argv) >= 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3:])
     else:
