@@ -197,9 +197,9 @@ def review_figures(store: Store) -> dict[str, Any]:
     for review in reviews(store):
         if review.verdict is Verdict.needs_work:
             continue
-        year, week, _ = datetime.fromisoformat(review.reviewed_at).isocalendar()
+        year, week_number, _ = datetime.fromisoformat(review.reviewed_at).isocalendar()
         for article_id in review.article_ids:
-            truth[article_id] = (review.verdict is Verdict.confirmed_fabrication, f"{year}-W{week:02d}")
+            truth[article_id] = (review.verdict is Verdict.confirmed_fabrication, f"{year}-W{week_number:02d}")
     weeks: dict[str, dict[str, int]] = {}
     for article_id, (positive, week) in truth.items():
         flagged = labels.get(article_id) == Label.likely_fabrication.value

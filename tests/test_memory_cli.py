@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from memory_fixtures import CLAIM_REVIEW as REVIEW
+from support.memory_fixtures import CLAIM_REVIEW as REVIEW
 from typer.testing import CliRunner
 
 from pipeline.cli import app

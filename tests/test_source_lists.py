@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory_fixtures import store_article
+from support.memory_fixtures import store_article
 
 from pipeline.html_report import collect_report, render_markdown
 from pipeline.models import ClaimDraft, Label, Priority

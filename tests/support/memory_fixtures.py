@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline.models import Analysis, Article, ClaimDraft, Label, Signals
 from pipeline.store import CacheIdentity, Store
 
+from . import SEEDS
+
 __all__ = ["CLAIM_REVIEW", "SEED_TEXTS", "store_article"]
 
-SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))]
+SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
 # A published check that debunks the first seed.
 CLAIM_REVIEW = {
     "@context": "https://schema.org",
