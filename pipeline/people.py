@@ -10,7 +10,7 @@ A death statement is one of
 - the person as the subject of died / passed away / was killed / was found dead ("Len
   Goodman, who passed away in 2023"; "Her father, John Smith, died");
 - "the death of X", "X's death", "the funeral of X", "the murders of X and Y";
-- "the late X" (also "his late friend, X", "the late NASCAR driver X");
+- "the late X" (also "his late friend, X", "the late rally driver X");
 - an obituary line: the name opening a line followed by its years ("Jane Doe (1950–2023)"),
   or followed by two full dates anywhere; "RIP Jane Doe".
 A negated, modal or conditional verb ("did not die", "could die", "if he died"), and any
@@ -153,9 +153,9 @@ def _kind(root: Token, ent: Span | None) -> str | None:
             grandchild.dep_ == "amod" and grandchild.lower_ == "late" for grandchild in child.children)
         for child in root.children
     ):
-        return "late"  # "the late NASCAR driver Ricky Hendrick"
+        return "late"  # "the late rally driver Tom Brennan"
     if ent is not None and (ent[0].text in _RIP or (ent.start > 0 and ent.doc[ent.start - 1].text in _RIP)):
-        return "obituary"  # "RIP Joel Taylor" (the tagger often takes RIP into the name)
+        return "obituary"  # "RIP Jane Doe" (the tagger often takes RIP into the name)
     chain = [root]
     if root.dep_ == "appos":
         # "Her father, John Smith, died" / "his late friend, ..., Len Goodman"
@@ -177,7 +177,7 @@ def _kind(root: Token, ent: Span | None) -> str | None:
     if root.dep_ in ("nsubj", "nsubjpass") and _is_death_verb(head, passive=root.dep_ == "nsubjpass"):
         return "subject"
     for verb in (child for node in [*chain, root] for child in node.children):
-        # "Len Goodman, who passed away in 2023"; "her mother, Debbie Reynolds, who died"
+        # "Len Goodman, who passed away in 2023"; "his father Peter Walsh, who died"
         if verb.dep_ == "relcl" and any(
             child.dep_ in ("nsubj", "nsubjpass") and child.lower_ in ("who", "that")
             for child in verb.children

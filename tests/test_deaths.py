@@ -30,9 +30,9 @@ from pipeline.store import Store
         ("John Lennon was killed in 1980.", "John Lennon", "subject"),
         ("Jane Doe (1950–2023) was a nurse.", "Jane Doe", "obituary"),
         ("Derek Hough and Len Goodman danced. Goodman died in April.", "Len Goodman", "subject"),
-        ("RIP Joel Taylor, you will be missed.", "Joel Taylor", "obituary"),
-        ("She has a daughter from her relationship with late NASCAR driver Ricky Hendrick.", "Ricky Hendrick", "late"),
-        ("Fans said farewell to her mother Debbie Reynolds who died in December.", "Debbie Reynolds", "subject"),
+        ("RIP Maria Lopez, we will miss you.", "Maria Lopez", "obituary"),
+        ("He was the son of late rally driver Tom Brennan.", "Tom Brennan", "late"),
+        ("Mourners said goodbye to his father Peter Walsh who died in May.", "Peter Walsh", "subject"),
     ],
 )
 def test_an_explicit_statement_names_the_person_who_died(text, name, kind):
@@ -59,7 +59,7 @@ def test_an_explicit_statement_names_the_person_who_died(text, name, kind):
         "Derek Hough danced on a stage where many dreams have died.",
         "Goodman passed away in April.",  # a surname with no full name in the article
         "Fans wrote RIP under the photo of Tom Hanks.",
-        "It might rip your heart out, Carrie Fisher said.",
+        "This song will rip your heart out, Kate Moss said.",
     ],
 )
 def test_a_mention_near_a_death_word_is_no_death(text):
@@ -67,9 +67,8 @@ def test_a_mention_near_a_death_word_is_no_death(text):
 
 
 def test_a_plural_death_noun_names_everyone_it_covers():
-    text = "Jenner said O.J. Simpson was guilty of the murders of Nicole Brown Simpson and Ron Goldman."
-    assert [(d.name, d.kind) for d in death_statements(text)] == [
-        ("Nicole Brown Simpson", "death_of"), ("Ron Goldman", "death_of")]
+    text = "The jury found him guilty of the murders of Anna Berg and Lars Holm."
+    assert [(d.name, d.kind) for d in death_statements(text)] == [("Anna Berg", "death_of"), ("Lars Holm", "death_of")]
 
 
 def test_the_seed_that_says_len_goodman_died_is_read_as_saying_so():
