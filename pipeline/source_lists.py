@@ -120,9 +120,8 @@ def source_standing(url: str | None, listed: dict[str, SourceStanding]) -> Liste
 
 
 def priority_steps(source: ListedSource | None) -> int:
-    """How many steps an article's source lowers its claims' priority on the worklist: one
-    for a trusted source (a high-priority claim ranks with the medium ones). An unreliable
-    source moves nothing here: it is evidence for the verdict, shown beside it."""
+    """How many steps an article's source lowers it on the worklist: one for a trusted source.
+    An unreliable source moves nothing here: it is evidence for the verdict, shown beside it."""
     return 1 if source is not None and source.standing is SourceStanding.trusted else 0
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from support.memory_fixtures import store_article
+from support.memory_fixtures import SIGNALS
 
-from pipeline.html_report import collect_report, render_markdown
-from pipeline.models import ClaimDraft, Label, Priority
+from pipeline.models import Analysis, Article, ClaimDraft, Label, Priority, ReasonCode
 from pipeline.source_lists import ListedSource, SourceStanding, add_sources, priority_steps, source_standings
-from pipeline.store import Store
-from pipeline.worklist import claims_worklist, fabrications_first
+from pipeline.store import CacheIdentity, Store
+from pipeline.worklist import build_worklist
 
 
 def _claim(event: str) -> ClaimDraft:
@@ -24,25 +23,28 @@ def test_only_a_trusted_source_lowers_priority():
 
 def test_a_trusted_source_ranks_after_the_rest_and_both_standings_are_shown(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        # The trusted article is the more confident one: without its standing it would lead.
-        store_article(store, "trusted", "A trusted story.", Label.likely_fabrication, url="https://news.wire.example/a",
-                      claims=[_claim("The bridge closed")], title="Trusted story", confidence=0.95)
-        store_article(store, "unreliable", "An unreliable story.", Label.likely_fabrication,
-                      url="https://junk.example/b", claims=[_claim("The mayor resigned")], title="Unreliable story")
-        store_article(store, "plain", "A plain story.", Label.likely_fabrication, url="https://plain.example/c",
-                      claims=[_claim("The school burned")], title="Plain story")
-        results = {result.article.article_id: result for result in store.iter_results()}
+        run_id = store.start_run("offline", "offline")
+        # The trusted article is the most confident one: without its standing it would lead.
+        for article_id, url, confidence in (("trusted", "https://news.wire.example/a", 0.95),
+                                            ("unreliable", "https://junk.example/b", 0.8),
+                                            ("plain", "https://plain.example/c", 0.7)):
+            article = Article(article_id=article_id, text=f"The {article_id} story, says an insider.", title=f"{article_id} story",
+                              url=url, published=None, source_path=f"{article_id}.json", record_id=None)
+            analysis = Analysis(article_id=article_id, label=Label.likely_fabrication, confidence=confidence,
+                                reasons=[ReasonCode.anonymous_sourcing], rationale="", quotes=[], rejected_quotes=[],
+                                claims=[_claim(f"The {article_id} event")], signals=SIGNALS)
+            store.save_result(run_id, article, f"key-{article_id}", CacheIdentity("offline", "offline", "offline", "v1", "p", "s", {}),
+                              analysis, [], 0)
+        store.finish_run(run_id, "finished")
         add_sources(store, {SourceStanding.trusted: ["wire.example"], SourceStanding.unreliable: ["https://www.junk.example/"]})
+        results = {result.article.article_id: result for result in store.iter_results()}
         sources = source_standings(store, {key: result.article.url for key, result in results.items()})
         assert {key: source.standing.value for key, source in sources.items()} == {
             "trusted": "trusted", "unreliable": "unreliable"}
-        ordered = [results["trusted"], results["unreliable"], results["plain"]]
-        assert [r.article.article_id for r in fabrications_first(ordered)][0] == "trusted"
-        assert [r.article.article_id for r in fabrications_first(ordered, sources)][-1] == "trusted"
-        assert [item.result.article.article_id for item in claims_worklist(ordered, sources=sources)] == [
-            "unreliable", "plain", "trusted"]
-        report = collect_report(store, since="2000-01-01")
-        summary = render_markdown(report)
-    assert "The bridge closed → the council (source trusted: wire.example)" in summary
-    assert "The mayor resigned → the council (source unreliable: junk.example)" in summary
-    assert report.worklist[-1].result.article.article_id == "trusted"
+        worklist = build_worklist(store)
+    assert [item.lead.article.article_id for item in worklist.items] == ["unreliable", "plain", "trusted"]
+    by_id = {item.lead.article.article_id: item.to_record() for item in worklist.items}
+    assert by_id["trusted"]["source"] == {"domain": "wire.example", "standing": "trusted"}
+    assert any("source trusted: wire.example (ranked lower)" in reason for reason in by_id["trusted"]["reasons"])
+    assert "source listed unreliable: junk.example" in by_id["unreliable"]["desk_evidence"]
+    assert by_id["plain"]["source"] is None

@@ -7,7 +7,7 @@ from pipeline.store import CacheIdentity, Store
 
 from . import SEEDS
 
-__all__ = ["CLAIM_REVIEW", "SEED_TEXTS", "store_article"]
+__all__ = ["CLAIM_REVIEW", "SEED_TEXTS", "SIGNALS", "store_article"]
 
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
 # A published check that debunks the first seed.
@@ -23,7 +23,7 @@ CLAIM_REVIEW = {
                      "appearance": [{"@type": "CreativeWork", "url": "https://viral.example.net/a-dance"}]},
 }
 
-_SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, viral_metrics=0, superlative_density=0,
+SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, viral_metrics=0, superlative_density=0,
                    emoji_headings=0, has_dateline=False, posthumous_attributions=0, template_phrases=0, scores={})
 
 
@@ -33,7 +33,7 @@ def store_article(store: Store, article_id: str, text: str, label: Label, *, url
     article = Article(article_id=article_id, text=text, title=title, url=url, published=None,
                       source_path=f"{article_id}.txt", record_id=None)
     analysis = Analysis(article_id=article_id, label=label, confidence=confidence, reasons=[], rationale="",
-                        quotes=[], rejected_quotes=[], claims=claims or [], signals=_SIGNALS)
+                        quotes=[], rejected_quotes=[], claims=claims or [], signals=SIGNALS)
     identity = CacheIdentity("offline", "offline", "offline", "v1", "p", "s", {})
     run_id = store.start_run("offline", "offline")
     store.save_result(run_id, article, f"key-{article_id}", identity, analysis, [], 0)
