@@ -29,6 +29,7 @@ from .verify import verify_quotes
 __all__ = ["RunResult", "Budget", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
 
 _CACHED_BLOCK = 500
+_LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
 
 
 def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
@@ -90,21 +91,31 @@ class RunResult:
     cost: float | None = None
 
     def __post_init__(self) -> None:
-        self.spend([])
+        self.cost = run_cost(self.engine, self.model, self.usage)
 
     @property
     def input_tokens(self) -> int:
         return self.usage.input_tokens
 
     @property
+    def cached_input_tokens(self) -> int:
+        return self.usage.cached_input_tokens
+
+    @property
     def output_tokens(self) -> int:
         return self.usage.output_tokens
 
-    def spend(self, usages: Iterable[Usage]) -> None:
-        """Add the tokens of one article's attempts and update the estimated cost."""
+    def spend(self, usages: Iterable[Usage], *, live: bool = False) -> float | None:
+        """Add the tokens of some attempts to the run and its estimated cost, priced under the
+        run's engine (``live``: as a live request, for a re-ask made while collecting a batch);
+        what they cost, None when the model's price is unknown."""
+        spent: float | None = 0.0
         for usage in usages:
             self.usage = self.usage + usage
-        self.cost = run_cost(self.engine, self.model, self.usage)
+            cost = run_cost(_LIVE_ENGINE if live else self.engine, self.model, usage)
+            spent = None if cost is None or spent is None else spent + cost
+        self.cost = None if spent is None or self.cost is None else self.cost + spent
+        return spent
 
     @property
     def exit_code(self) -> int:
@@ -116,9 +127,13 @@ class RunResult:
 
 def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
                   analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
-    """Store one finished article and count it in its run, whichever way its answer arrived."""
-    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms)
-    result.spend(answer.usage for answer in answers)
+    """Store one finished article and count it in its run, whichever way its answer arrived:
+    the first answer priced under the run's engine (a batch's at the batch rate), every
+    re-ask after it as the live request it was."""
+    first = result.spend([answers[0].usage])
+    reasks = result.spend((answer.usage for answer in answers[1:]), live=True)
+    cost = None if first is None or reasks is None else first + reasks
+    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms, cost)
     result.counts["ok"] += 1
 
 
@@ -173,8 +188,15 @@ async def run_batch(
     engine: AnalysisEngine | None = None,
     budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
+    retry_failed: bool = False,
 ) -> RunResult:
-    """Analyse every article under ``paths`` that has no result under the current key."""
+    """Analyse every article under ``paths`` that has no result under the current key.
+
+    An article that failed for a deterministic reason (``AnswerError``: schema after its
+    re-ask, truncation, context, refusal, content filter) is tried again in at most
+    ``settings.failed_retries`` later runs, then stays failed with its reason, unpaid,
+    until ``retry_failed``; transient failures are always tried again.
+    """
     engine = engine or make_engine(settings)
     budget.check(engine.name, engine.identity.model)
     run_id = store.start_run(engine.name, engine.identity.model)
@@ -191,10 +213,20 @@ async def run_batch(
             on_outcome(status, source, reason)
 
     def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
-        result.spend([usage] if usage else [])
+        cost = result.spend([usage] if usage else [])
         store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage,
+                             cost=cost)
         note("failed", article.source_path, reason)
+
+    def given_up(article: Article, key: str) -> bool:
+        """Whether the article's remembered failure has used up its retries (and is recorded so)."""
+        remembered = None if retry_failed else store.remembered_failure(key)
+        if remembered is None or remembered["runs"] <= settings.failed_retries:
+            return False
+        record_failure(article, key, f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; "
+                                     "not tried again until --retry-failed]", None)
+        return True
 
     async def analyse_and_store(article: Article, key: str) -> None:
         try:
@@ -206,6 +238,10 @@ async def run_batch(
                 fatal_seen.set()
                 record_failure(article, key, str(error), error.usage)
                 raise
+            except AnswerError as error:
+                record_failure(article, key, str(error), error.usage)
+                store.remember_failure(run_id, key, article.article_id, error.kind, str(error))
+                return
             except ProviderError as error:
                 record_failure(article, key, str(error), error.usage)
                 return
@@ -257,6 +293,8 @@ async def run_batch(
                 note("cached", item.source_path)
                 if len(cached) >= _CACHED_BLOCK:
                     flush_cached()
+                continue
+            if given_up(item, key):
                 continue
             await slots.acquire()
             result.stopped = budget.stop_reason(sent, len(in_flight), result)

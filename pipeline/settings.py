@@ -19,6 +19,10 @@
 | frequency_penalty | (none)        | PIPELINE_FREQUENCY_PENALTY | frequency_penalty |
 | presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
+| strict         | (none)           | PIPELINE_STRICT          | strict          |
+| field_guide    | (none)           | PIPELINE_FIELD_GUIDE     | field_guide     |
+| max_article_tokens | (none)       | PIPELINE_MAX_ARTICLE_TOKENS | max_article_tokens |
+| failed_retries | (none)           | PIPELINE_FAILED_RETRIES  | failed_retries  |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied.
@@ -38,7 +42,7 @@ from .errors import ConfigError
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
-DEFAULT_PROMPT_VERSION = "analyse-v1"
+DEFAULT_PROMPT_VERSION = "analyse-v2"
 
 
 class Engine(StrEnum):
@@ -72,6 +76,14 @@ class Settings:
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
     max_input_chars: int = 60_000
+    # Evidence-first prompts (analyse-v2 on): a strict tool / response schema, unless a
+    # server rejects strict schemas; a field guide in the system prompt for servers that
+    # never show the model the schema (llama.cpp); the most tokens one article may spend
+    # before a validation re-ask is refused; how many later runs retry a deterministic failure.
+    strict: bool = True
+    field_guide: bool = True
+    max_article_tokens: int = 40_000
+    failed_retries: int = 2
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
 
@@ -88,8 +100,11 @@ class Settings:
             raise ConfigError("concurrency must be at least 1 (--concurrency)")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more (--max-retries)")
-        if self.max_tokens < 1 or self.max_input_chars < 1:
-            raise ConfigError("max_tokens and max_input_chars must be positive (PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS)")
+        if self.failed_retries < 0:
+            raise ConfigError("failed_retries must be 0 or more (PIPELINE_FAILED_RETRIES)")
+        if self.max_tokens < 1 or self.max_input_chars < 1 or self.max_article_tokens < 1:
+            raise ConfigError("max_tokens, max_input_chars and max_article_tokens must be positive "
+                              "(PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS, PIPELINE_MAX_ARTICLE_TOKENS)")
         if self.resolved_engine is Engine.llm:
             if not self.model:
                 raise ConfigError(
@@ -119,7 +134,13 @@ _ENV_NAMES = {
     "frequency_penalty": "PIPELINE_FREQUENCY_PENALTY",
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
+    "strict": "PIPELINE_STRICT",
+    "field_guide": "PIPELINE_FIELD_GUIDE",
+    "max_article_tokens": "PIPELINE_MAX_ARTICLE_TOKENS",
+    "failed_retries": "PIPELINE_FAILED_RETRIES",
 }
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 _FILE_FORBIDDEN = {"api_key"}
 
 
@@ -131,6 +152,13 @@ def _coerce(name: str, value: Any) -> Any:
             return LLMMode(str(value).lower())
         if kind == "Engine":
             return Engine(str(value).lower())
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise ValueError("expected true or false")
+            return word in _TRUE
         if kind in ("Path", "Path | None"):
             return Path(value)
         if kind == "int":
