@@ -183,7 +183,7 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         try:
             answer, live_fix = await live.answer_from_completion(article, response["body"])
             canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
-            analysis, answers = await analyse_article(article, canned)
+            analysis, answers = await analyse_article(article, canned, live.settings.fabrication_prior)
             if live_fix is not None:
                 answers = [answers[0], live_fix, *answers[1:]]
         except ProviderError as error:

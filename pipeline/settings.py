@@ -23,6 +23,7 @@
 | field_guide    | (none)           | PIPELINE_FIELD_GUIDE     | field_guide     |
 | max_article_tokens | (none)       | PIPELINE_MAX_ARTICLE_TOKENS | max_article_tokens |
 | failed_retries | (none)           | PIPELINE_FAILED_RETRIES  | failed_retries  |
+| fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied.
@@ -84,6 +85,9 @@ class Settings:
     field_guide: bool = True
     max_article_tokens: int = 40_000
     failed_retries: int = 2
+    # The expected share of fabrications in the feed: the offline scorer's posterior is
+    # corrected from its training base rate to this one.
+    fabrication_prior: float = 0.05
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
 
@@ -100,6 +104,8 @@ class Settings:
             raise ConfigError("concurrency must be at least 1 (--concurrency)")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more (--max-retries)")
+        if not 0 < self.fabrication_prior < 1:
+            raise ConfigError("fabrication_prior must lie strictly between 0 and 1 (--prior, PIPELINE_FABRICATION_PRIOR)")
         if self.failed_retries < 0:
             raise ConfigError("failed_retries must be 0 or more (PIPELINE_FAILED_RETRIES)")
         if self.max_tokens < 1 or self.max_input_chars < 1 or self.max_article_tokens < 1:
@@ -138,6 +144,7 @@ _ENV_NAMES = {
     "field_guide": "PIPELINE_FIELD_GUIDE",
     "max_article_tokens": "PIPELINE_MAX_ARTICLE_TOKENS",
     "failed_retries": "PIPELINE_FAILED_RETRIES",
+    "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

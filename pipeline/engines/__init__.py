@@ -36,7 +36,7 @@ def make_engine(settings: Settings, **llm_kwargs: Any) -> OfflineEngine | LLMEng
     """The engine the settings ask for (``auto``: the LLM when an endpoint is configured);
     for the LLM, the one its prompt version was written for."""
     if settings.resolved_engine is Engine.offline:
-        return OfflineEngine()
+        return OfflineEngine(settings.fabrication_prior)
     prompt = load_prompt(settings.prompt_version, settings.prompts_dir)
     if not prompt.evidence_first:
         return LLMEngine(settings, prompt, **llm_kwargs)
