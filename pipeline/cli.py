@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from . import batch as batch_mode
+from .console import SafeConsole, log_to, styled
 from .errors import ConfigError, PipelineError
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
@@ -27,8 +27,9 @@ __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
 # A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
-console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-stdout = Console(width=None if sys.stdout.isatty() else 160)
+console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 160)
+stdout = SafeConsole(width=None if sys.stdout.isatty() else 160)
+log_to(console)
 
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="SQLite database (default ./pipeline.db).")]
 _SUMMARY_ROWS = 50
@@ -38,12 +39,12 @@ def _settings(**flags) -> Settings:
     try:
         return load_settings(flags)
     except ConfigError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
+        console.print(styled("configuration error:", "red", error))
         raise typer.Exit(2) from None
 
 
 def _fail(error: PipelineError, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
+    console.print(styled("error:", "red", error))
     return typer.Exit(code)
 
 
@@ -98,7 +99,7 @@ def _print_problems(outcomes: list[dict]) -> None:
     problems = [outcome for outcome in outcomes if outcome["status"] in ("failed", "skipped")]
     for outcome in problems[:_SUMMARY_ROWS]:
         record = f" [{outcome['record_id']}]" if outcome["record_id"] else ""
-        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}", markup=False)
+        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}")
     if len(problems) > _SUMMARY_ROWS:
         console.print(f"... {len(problems) - _SUMMARY_ROWS} more in the store's outcome table and the report")
 
@@ -109,9 +110,9 @@ def _print_result(result: RunResult) -> None:
     console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
                   f"tokens {result.input_tokens} in / {result.output_tokens} out{cost}")
     if result.stopped:
-        console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
+        console.print(styled("run stopped cleanly:", "yellow", result.stopped))
     if result.fatal:
-        console.print(f"[red]run stopped:[/red] {result.fatal}")
+        console.print(styled("run stopped:", "red", result.fatal))
 
 
 @app.command()
@@ -169,7 +170,7 @@ def report(
     with Store(settings.db) as store:
         written = write_report(store, html, md, run_id=run_id, since=since)
     if html is None and md is None:
-        print(render_markdown(written), end="")
+        stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
 
 
@@ -202,7 +203,7 @@ def evaluate(
     if as_json:
         stdout.print_json(json.dumps(figures))
     else:
-        print(render_eval(figures))
+        stdout.print(render_eval(figures), soft_wrap=True)
 
 
 batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
