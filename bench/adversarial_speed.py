@@ -80,6 +80,11 @@ GENERATORS: dict[str, Callable[[int], str]] = {
     "capital_hyphens": lambda n: _fill(lambda r: r.choice(["A-", "B'", "C’", "DE-"]), n),
     "stop_word_names": lambda n: _fill(lambda r: r.choice(["The ", "But ", "And ", "When ", "Then "]), n),
     "whitespace_runs": lambda n: _fill(lambda r: r.choice(_NAMES) + " " * r.randint(1, 3000) + r.choice(["\t", "", "."]), n),
+    "giant_quote": lambda n: "“" + _fill(lambda r: _words(r, 8) + ", ", n - 2) + "”",
+    "apostrophes": lambda n: _fill(lambda r: r.choice(["don't ", "it's ", "O'Neil's ", "'tis ", "rock 'n' roll ", "’90s "]), n),
+    "paragraph_quotes": lambda n: _fill(lambda r: f"“{_words(r, r.randint(1, 30))}\n", n),
+    "said_names": lambda n: _fill(lambda r: f"said {r.choice(_NAMES)} {r.choice(_NAMES)}, ", n),
+    "dashes": lambda n: _fill(lambda r: r.choice(["— ", "– ", "-- ", "—“", "”—"]) + r.choice(_WORDS) + " ", n),
     "html_nesting": lambda n: "<div>" * (n // 11) + "text" + "</div>" * (n // 11),
 }
 
