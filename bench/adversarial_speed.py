@@ -15,6 +15,7 @@ other load on a shared machine does not count.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import multiprocessing
 import random
@@ -35,6 +36,7 @@ from pipeline.offline.quotes import find_quotes  # noqa: E402
 from pipeline.offline.signals import deceased_people, measure_signals, presented_acting  # noqa: E402
 from pipeline.offline.text import paragraphs, person_names, sentences  # noqa: E402
 from pipeline.posthumous import find_posthumous  # noqa: E402
+from pipeline.runner import OfflineEngine, analyse_article  # noqa: E402
 from pipeline.clusters import content_words, sketch  # noqa: E402
 from pipeline.sources import _article_from_html, normalise_text  # noqa: E402
 from pipeline.verify import verify_quotes  # noqa: E402
@@ -126,6 +128,7 @@ STAGES: dict[str, Callable[[str], object]] = {
     ),
     "clusters": lambda text: sketch(content_words(text)),
     "analyse_offline": lambda text: analyse_offline(_article(text)),
+    "analyse_article": lambda text: asyncio.run(analyse_article(_article(text), OfflineEngine())),
 }
 
 
