@@ -36,7 +36,8 @@ from pipeline.offline.quotes import find_quotes  # noqa: E402
 from pipeline.offline.signals import deceased_people, measure_signals, presented_acting  # noqa: E402
 from pipeline.offline.text import paragraphs, person_names, sentences  # noqa: E402
 from pipeline.posthumous import find_posthumous  # noqa: E402
-from pipeline.runner import OfflineEngine, analyse_article  # noqa: E402
+from pipeline.engines import OfflineEngine  # noqa: E402
+from pipeline.runner import analyse_article  # noqa: E402
 from pipeline.clusters import content_words, sketch  # noqa: E402
 from pipeline.sources import _article_from_html, normalise_text  # noqa: E402
 from pipeline.verify import verify_quotes  # noqa: E402

@@ -19,7 +19,7 @@ from fake_server import _completion
 
 from pipeline.models import Article
 from pipeline.ratelimit import MAX_WAIT_SECONDS, AdaptiveLimiter, parse_reset_seconds, parse_retry_after
-from pipeline.runner import make_engine
+from pipeline.engines import make_engine
 from pipeline.settings import Engine, Settings
 
 pytestmark = pytest.mark.cause(4)
