@@ -274,10 +274,39 @@ CREATE TABLE source_list (
 );
 """
 
+_RUN_ORDER = """
+ALTER TABLE run ADD COLUMN wall_seconds REAL;
+CREATE INDEX IF NOT EXISTS outcome_article ON outcome(article_id, status);
+DROP VIEW IF EXISTS latest_result;
+CREATE VIEW latest_result AS
+    SELECT r.* FROM result AS r
+    WHERE r.rowid = COALESCE(
+        (SELECT used.rowid FROM outcome AS o JOIN result AS used ON used.cache_key = o.cache_key
+         WHERE o.article_id = r.article_id AND o.status IN ('ok', 'cached')
+         ORDER BY o.rowid DESC LIMIT 1),
+        (SELECT MAX(rowid) FROM result WHERE article_id = r.article_id));
+DROP VIEW IF EXISTS runs;
+CREATE VIEW runs AS
+    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model, r.wall_seconds,
+           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
+           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
+           COALESCE(SUM(o.requests), 0) AS requests,
+           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
+           COALESCE(SUM(o.output_tokens), 0) AS output_tokens
+    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
+    GROUP BY r.run_id;
+"""
+"""An article's result is the one its latest run used (its last ok or cached outcome, in the
+order outcomes were written), not the newest by the clock: a night on another engine, or a
+clock stepped back, must not decide what the desk sees. A run's wall time is measured on a
+monotonic clock."""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
     # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
     _DESK_MEMORY,
+    # 3: the result an article shows is the one its latest run used; run wall time is monotonic.
+    _RUN_ORDER,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -89,6 +90,7 @@ class Store:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self._run_clocks: dict[int, float] = {}
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
@@ -130,11 +132,16 @@ class Store:
                 "INSERT OR REPLACE INTO lock (name, pid, run_id, acquired_at) VALUES ('run', ?, ?, ?)",
                 (os.getpid(), run_id, utc_now()),
             )
+        self._run_clocks[int(run_id)] = time.monotonic()
         return int(run_id)
 
     def finish_run(self, run_id: int, status: str) -> None:
+        """Close the run; its wall time is measured on a monotonic clock (the wall clock may step)."""
+        started = self._run_clocks.pop(run_id, None)
+        wall_seconds = None if started is None else time.monotonic() - started
         with self.transaction():
-            self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
+            self.db.execute("UPDATE run SET ended_at = ?, status = ?, wall_seconds = ? WHERE run_id = ?",
+                            (utc_now(), status, wall_seconds, run_id))
             self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
