@@ -124,6 +124,10 @@ STAGES: dict[str, Callable[[str], object]] = {
     "measure_signals": measure_signals,
     "compute_signals": compute_signals,
     "verify_quotes": lambda text: verify_quotes(text, _drafts(text)),
+    # An engine's copy of the whole text with its last word wrong: no exact match, so the
+    # split-quote search runs over every word.
+    "verify_near_miss": lambda text: verify_quotes(text, [QuoteDraft(
+        speaker="X", speaker_kind="anonymous", text=" ".join(text.split()[:-1] + ["zebra"]), cue=None, channel=None)]),
     "find_posthumous": lambda text: find_posthumous(
         "bench", text, find_quotes(text), {name: "evidence" for _, _, name in person_names(text)[:50]}
     ),
