@@ -23,11 +23,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_WAIT_SECONDS", "AdaptiveLimiter", "capped_wait", "parse_reset_seconds", "parse_retry_after"]
+__all__ = ["MAX_WAIT_SECONDS", "LOGGED_WAIT_SECONDS", "AdaptiveLimiter", "capped_wait", "parse_reset_seconds", "parse_retry_after"]
 
 MAX_WAIT_SECONDS = 120.0
 """The longest any wait may be, whatever a provider's header says (README: at most 120 s)."""
 
+LOGGED_WAIT_SECONDS = 1.0
+"""Waits this long or longer are logged with their reason; shorter ones are a provider's normal pacing."""
 LOG = logging.getLogger(__name__)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -151,7 +153,7 @@ class AdaptiveLimiter:
     def pause(self, seconds: float, why: str) -> None:
         """Hold every new request for ``seconds`` (capped), logging why when the pause grows."""
         resume_at = self._clock() + capped_wait(seconds)
-        if resume_at > self.resume_at + 1.0:
+        if capped_wait(seconds) >= LOGGED_WAIT_SECONDS and resume_at > self.resume_at + LOGGED_WAIT_SECONDS:
             LOG.warning("new requests wait %s: %s", _describe(seconds), why)
         self.resume_at = max(self.resume_at, resume_at)
 

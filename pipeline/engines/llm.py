@@ -35,7 +35,7 @@ from tenacity.wait import wait_random_exponential
 from ..errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
 from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
 from ..prompts import Prompt
-from ..ratelimit import AdaptiveLimiter, capped_wait, parse_retry_after
+from ..ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
 from ..settings import LLMMode, Settings
 
 __all__ = [
@@ -147,8 +147,9 @@ def _wait(retry_state: RetryCallState) -> float:
         seconds = capped_wait(asked * (1 + random.uniform(0, _RETRY_AFTER_JITTER)))
     else:
         seconds = wait_random_exponential(multiplier=1, max=60)(retry_state)
-    _LOG.warning("a request waits %.1f s before retry %d%s: %s", seconds, retry_state.attempt_number,
-                 f" (the provider asked {asked:g} s)" if asked else "", error)
+    if seconds >= LOGGED_WAIT_SECONDS:
+        _LOG.warning("a request waits %.1f s before retry %d%s: %s", seconds, retry_state.attempt_number,
+                     f" (the provider asked {asked:g} s)" if asked else "", error)
     return seconds
 
 
