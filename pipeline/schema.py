@@ -285,16 +285,6 @@ CREATE VIEW latest_result AS
          WHERE o.article_id = r.article_id AND o.status IN ('ok', 'cached')
          ORDER BY o.rowid DESC LIMIT 1),
         (SELECT MAX(rowid) FROM result WHERE article_id = r.article_id));
-DROP VIEW IF EXISTS runs;
-CREATE VIEW runs AS
-    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model, r.wall_seconds,
-           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
-           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
-           COALESCE(SUM(o.requests), 0) AS requests,
-           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
-           COALESCE(SUM(o.output_tokens), 0) AS output_tokens
-    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
-    GROUP BY r.run_id;
 """
 """An article's result is the one its latest run used (its last ok or cached outcome, in the
 order outcomes were written), not the newest by the clock: a night on another engine, or a

@@ -26,6 +26,10 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now"]
 
+# The ledger view and each run's wall time on a monotonic clock.
+_RUNS = "SELECT runs.*, run.wall_seconds FROM runs JOIN run USING (run_id)"
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -145,11 +149,11 @@ class Store:
             self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
+        rows = self.db.execute(f"{_RUNS} ORDER BY run_id DESC LIMIT ?", (limit,))
         return [dict(row) for row in rows]
 
     def run_summary(self, run_id: int) -> dict[str, Any]:
-        row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        row = self.db.execute(f"{_RUNS} WHERE run_id = ?", (run_id,)).fetchone()
         return dict(row) if row else {}
 
     # articles, results, outcomes

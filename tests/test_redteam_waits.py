@@ -16,6 +16,7 @@ import openai
 import pytest
 import fakes  # noqa: F401  (puts bench/ on the path)
 from fake_server import _completion
+from test_runner import FakeClock
 
 from pipeline.models import Article
 from pipeline.ratelimit import LOGGED_WAIT_SECONDS, MAX_WAIT_SECONDS, AdaptiveLimiter, parse_reset_seconds, parse_retry_after
@@ -28,20 +29,7 @@ ARTICLE = Article(article_id="a" * 64, text='The council said "the bridge opens 
                   url=None, published=None, source_path="in/a.txt", record_id=None)
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def _engine(responses: list[tuple[int, dict[str, str]]], clock: Clock):
+def _engine(responses: list[tuple[int, dict[str, str]]], clock: FakeClock):
     """An LLM engine whose provider answers ``responses`` (status, headers) in turn, then 200s."""
     script = list(responses)
 
@@ -90,7 +78,7 @@ RETRY_AFTER_HEADERS = [
 
 @pytest.mark.parametrize("headers", RETRY_AFTER_HEADERS, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
 def test_redteam_ratelimit_a_429_never_waits_past_the_cap(headers, caplog):
-    clock = Clock()
+    clock = FakeClock()
     engine = _engine([(429, headers), (429, headers)], clock)
     with caplog.at_level(logging.WARNING, logger="pipeline"):
         answer = asyncio.run(engine.analyse(ARTICLE))
@@ -110,7 +98,7 @@ RESET_HEADERS = [
 
 @pytest.mark.parametrize(("kind", "reset"), RESET_HEADERS, ids=[f"{kind}={reset}" for kind, reset in RESET_HEADERS])
 def test_redteam_ratelimit_a_spent_quota_holds_the_next_article_at_most_the_cap(kind, reset, caplog):
-    clock = Clock()
+    clock = FakeClock()
     headers = {f"x-ratelimit-limit-{kind}": "1", f"x-ratelimit-remaining-{kind}": "0", f"x-ratelimit-reset-{kind}": reset}
     engine = _engine([(200, headers)], clock)
 
