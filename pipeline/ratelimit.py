@@ -19,7 +19,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -102,7 +102,7 @@ class AdaptiveLimiter:
         maximum: int,
         minimum: int = 1,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ):
         self.maximum = maximum
         self.minimum = min(minimum, maximum)

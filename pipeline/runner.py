@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, make_engine
-from .models import Analysis, Article, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
-from .pricing import estimate_cost, price_for
+from .pricing import run_cost
 from .settings import Settings
 from .sources import iter_articles
 from .store import Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
-__all__ = ["RunResult", "Budget", "analyse_article", "run_batch", "run"]
+__all__ = ["RunResult", "Budget", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
 
 NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
@@ -58,7 +58,7 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
+            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
             rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:
@@ -92,16 +92,25 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "cached": 0, "failed": 0, "skipped": 0})
     fatal: str | None = None
     stopped: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
+    usage: Usage = field(default_factory=lambda: Usage(requests=0, input_tokens=0, output_tokens=0))
     cost: float | None = None
 
-    def spend(self, usages: Iterable[Usage], *, batch: bool = False) -> None:
+    def __post_init__(self) -> None:
+        self.spend([])
+
+    @property
+    def input_tokens(self) -> int:
+        return self.usage.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.usage.output_tokens
+
+    def spend(self, usages: Iterable[Usage]) -> None:
         """Add the tokens of one article's attempts and update the estimated cost."""
         for usage in usages:
-            self.input_tokens += usage.input_tokens
-            self.output_tokens += usage.output_tokens
-        self.cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, batch=batch)
+            self.usage = self.usage + usage
+        self.cost = run_cost(self.engine, self.model, self.usage)
 
     @property
     def exit_code(self) -> int:
@@ -111,6 +120,25 @@ class RunResult:
         return 1 if self.counts["failed"] else 0
 
 
+def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
+                  analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
+    """Store one finished article and count it in its run, whichever way its answer arrived."""
+    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms)
+    result.spend(answer.usage for answer in answers)
+    result.counts["ok"] += 1
+
+
+def finish_run(store: Store, result: RunResult, status: str) -> None:
+    """Close a run, whichever way its results arrived (``run``, ``batch collect``): the batch
+    insight (template clusters, posthumous flags) over what it analysed, then its ledger line.
+    An interrupted run skips the insight: it may stop mid-way, and the ledger must close."""
+    try:
+        if status != "interrupted":
+            update_batch_insight(store, result.run_id)
+    finally:
+        store.finish_run(result.run_id, status)
+
+
 @dataclass(frozen=True)
 class Budget:
     """Where a run stops cleanly: after ``limit`` articles sent to the engine, or at ``max_cost`` USD."""
@@ -118,11 +146,11 @@ class Budget:
     limit: int | None = None
     max_cost: float | None = None
 
-    def check(self, model: str) -> Budget:
-        """Raise ConfigError when the budget cannot be enforced for this model."""
+    def check(self, engine: str, model: str) -> Budget:
+        """Raise ConfigError when the budget cannot be enforced for this engine and model."""
         if self.limit is not None and self.limit < 0:
             raise ConfigError("--limit must be 0 or more")
-        if self.max_cost is not None and price_for(model) is None:
+        if self.max_cost is not None and run_cost(engine, model, Usage(requests=0, input_tokens=0, output_tokens=0)) is None:
             raise ConfigError(f"--max-cost needs a known price for model {model!r}: add it to pipeline/pricing.py")
         return self
 
@@ -154,10 +182,9 @@ async def run_batch(
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key."""
     engine = engine or make_engine(settings)
-    budget.check(engine.identity.model)
+    budget.check(engine.name, engine.identity.model)
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
-    result.spend([])
     slots = asyncio.Semaphore(settings.concurrency)
     in_flight: dict[str, asyncio.Task] = {}
     waiting_duplicates: set[asyncio.Task] = set()
@@ -193,9 +220,9 @@ async def run_batch(
                     record_failure(article, key, f"not finished: the run stopped ({result.fatal})", None)
                 raise
             latency_ms = int((time.perf_counter() - started) * 1000)
-            result.spend(answer.usage for answer in answers)
-            store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
-            note("ok", article.source_path)
+            save_analysis(store, result, article, key, engine.identity, analysis, answers, latency_ms)
+            if on_outcome:
+                on_outcome("ok", article.source_path, None)
         finally:
             slots.release()
             in_flight.pop(key, None)
@@ -245,7 +272,6 @@ async def run_batch(
             sent += 1
             in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
         await _finish_or_abort(pending(), fatal_seen)
-        update_batch_insight(store, run_id)
     except BaseException:
         status = "interrupted"
         raise
@@ -257,7 +283,7 @@ async def run_batch(
             status = "aborted"
         elif result.stopped and status == "finished":
             status = "stopped"
-        store.finish_run(run_id, status)
+        finish_run(store, result, status)
     return result
 
 

@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -162,7 +163,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def load_settings(
     flags: dict[str, Any] | None = None,
     *,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     config_file: Path = Path("pipeline.toml"),
 ) -> Settings:
     """Resolve settings from flags (None means not given), environment and file."""

@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from fakes import FakeServer, ServerConfig
+from support.fakes import FakeServer, ServerConfig
 from rich.table import Table
 from typer.testing import CliRunner
 

@@ -6,7 +6,7 @@ with one line naming the setting (and never echoing the key).
 """
 
 import pytest
-from fakes import FakeServer, ServerConfig
+from support.fakes import FakeServer, ServerConfig
 from typer.testing import CliRunner
 
 from pipeline.cli import app

@@ -10,8 +10,7 @@ needs minutes to hours. ``bench/adversarial_speed.py`` prints the growth ratios 
 import random
 
 import pytest
-import fakes  # noqa: F401  (puts bench/ on the path)
-from adversarial_speed import cpu_seconds
+from support.adversarial import cpu_seconds
 
 pytestmark = pytest.mark.cause(6)
 

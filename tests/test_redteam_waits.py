@@ -14,9 +14,7 @@ import httpx2 as httpx
 import instructor
 import openai
 import pytest
-import fakes  # noqa: F401  (puts bench/ on the path)
-from fake_server import _completion
-from test_runner import FakeClock
+from support.fakes import FakeClock, chat_completion
 
 from pipeline.models import Article
 from pipeline.ratelimit import LOGGED_WAIT_SECONDS, MAX_WAIT_SECONDS, AdaptiveLimiter, parse_reset_seconds, parse_retry_after
@@ -36,7 +34,7 @@ def _engine(responses: list[tuple[int, dict[str, str]]], clock: FakeClock):
     def answer(request: httpx.Request) -> httpx.Response:
         status, headers = script.pop(0) if script else (200, {})
         if status == 200:
-            completion, _fence = _completion(json.loads(request.content), None)
+            completion, _fence = chat_completion(json.loads(request.content), None)
             return httpx.Response(200, json=completion, headers=headers)
         error = {"error": {"message": "slow down", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
         return httpx.Response(status, json=error, headers=headers)

@@ -108,7 +108,7 @@ _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|across|to|outside|inside)
 
 def _full_names(names: tuple[tuple[int, int, str], ...]) -> dict[str, str]:
     """Each first or last name of a multi-word name in the article -> that full name."""
-    full = {}
+    full: dict[str, str] = {}
     for _, _, name in names:
         tokens = name.split()
         if len(tokens) > 1:
