@@ -35,6 +35,7 @@ from pipeline.offline.model import word_features  # noqa: E402
 from pipeline.offline.quotes import find_quotes  # noqa: E402
 from pipeline.offline.signals import deceased_people, measure_signals, presented_acting  # noqa: E402
 from pipeline.offline.text import paragraphs, person_names, sentences  # noqa: E402
+from pipeline.people import death_statements  # noqa: E402
 from pipeline.posthumous import find_posthumous  # noqa: E402
 from pipeline.engines import OfflineEngine  # noqa: E402
 from pipeline.runner import analyse_article  # noqa: E402
@@ -88,6 +89,7 @@ GENERATORS: dict[str, Callable[[int], str]] = {
     "paragraph_quotes": lambda n: _fill(lambda r: f"“{_words(r, r.randint(1, 30))}\n", n),
     "said_names": lambda n: _fill(lambda r: f"said {r.choice(_NAMES)} {r.choice(_NAMES)}, ", n),
     "dashes": lambda n: _fill(lambda r: r.choice(["— ", "– ", "-- ", "—“", "”—"]) + r.choice(_WORDS) + " ", n),
+    "death_cues": lambda n: _fill(lambda r: f"{r.choice(_NAMES)} died. The late {r.choice(_NAMES)} {r.choice(_NAMES)}. ", n),
     "html_nesting": lambda n: "<div>" * (n // 11) + "text" + "</div>" * (n // 11),
 }
 
@@ -131,6 +133,7 @@ STAGES: dict[str, Callable[[str], object]] = {
     "find_posthumous": lambda text: find_posthumous(
         "bench", text, find_quotes(text), {name: "evidence" for _, _, name in person_names(text)[:50]}
     ),
+    "death_statements": death_statements,
     "clusters": lambda text: sketch(content_words(text)),
     "analyse_offline": lambda text: analyse_offline(_article(text)),
     "analyse_article": lambda text: asyncio.run(analyse_article(_article(text), OfflineEngine())),

@@ -2,7 +2,8 @@
 
 Each article is built to stress one scan (runs of end marks, capitalised runs without a
 lower-case letter, runs of capitalised stop words, one endless sentence, quote marks). The whole
-per-article path (offline engine, quote verification, signals) runs in a forked child under a
+per-article path (offline engine, quote verification, signals), and the death-statement reading
+of batch insight, runs in a forked child under a
 CPU-time limit 10 to 30 times what a linear pass takes here; a quadratic scan of the same text
 needs minutes to hours. ``bench/adversarial_speed.py`` prints the growth ratios themselves.
 """
@@ -36,9 +37,20 @@ ARTICLES = {
     "one-endless-sentence": _repeat(["the dancer, ", "and then ", "Len Goodman ", "who said that "]),
     "quote-mark-storm": _repeat(["“", "”", '"', "'", "‘", "’", " said ", "x"]),
 }
+# Batch insight reads each article for death statements with spaCy.
+DEATHS = {
+    "a-death-cue-in-every-sentence": _repeat(["Goodman died. ", "The late Len Goodman smiled. ", "Hough passed away. "]),
+    "over-a-million-characters": _repeat(["Smith died on Monday. ", "Derek Hough danced. "]) + " Jones died." * 20_000,
+}
 
 
 @pytest.mark.parametrize("name", ARTICLES)
 def test_redteam_superlinear_an_adversarial_article_is_analysed_in_linear_time(name):
     seconds = cpu_seconds("analyse_article", ARTICLES[name], CPU_LIMIT)
     assert seconds is not None, f"{name}: over {CPU_LIMIT} CPU s for {SIZE:,} characters"
+
+
+@pytest.mark.parametrize("name", DEATHS)
+def test_redteam_superlinear_death_statements_are_read_in_bounded_time(name):
+    seconds = cpu_seconds("death_statements", DEATHS[name], CPU_LIMIT)
+    assert seconds is not None, f"{name}: over {CPU_LIMIT} CPU s (or a crash) for {len(DEATHS[name]):,} characters"
