@@ -34,7 +34,7 @@ from pipeline.offline.label import tribute_strength  # noqa: E402
 from pipeline.offline.model import word_features  # noqa: E402
 from pipeline.offline.quotes import find_quotes  # noqa: E402
 from pipeline.offline.signals import deceased_people, measure_signals, presented_acting  # noqa: E402
-from pipeline.offline.text import paragraphs, person_names, sentences  # noqa: E402
+from pipeline.text import paragraphs, person_names, sentences  # noqa: E402
 from pipeline.people import death_statements  # noqa: E402
 from pipeline.posthumous import find_posthumous  # noqa: E402
 from pipeline.engines import OfflineEngine  # noqa: E402

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .offline.text import person_names
+from .text import person_names
 from .store import Store
 
 __all__ = [

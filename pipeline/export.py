@@ -47,7 +47,7 @@ _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u
 
 CSV_FIELDS = [
     "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
-    "speaker", "speaker_kind", "text", "cue", "channel", "start", "end", "posthumous",
+    "speaker", "speaker_kind", "speaker_check", "text", "cue", "channel", "start", "end", "posthumous",
     "event", "who", "when", "where", "attributed_to", "why", "check_with", "priority",
     "engine", "model", "prompt_version", "factcheck_matches", "review", "source",
 ]
@@ -131,7 +131,8 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
             "source": f"{found.source.standing.value}: {found.source.domain}" if found.source else "",
         }
         for quote in result.analysis.quotes:
-            row = quote.model_dump(mode="json", exclude={"spans", "verified"})
+            row = quote.model_dump(mode="json", exclude={"spans", "verified", "speaker_verified"})
+            row["speaker_check"] = quote.speaker_check
             row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous_quotes else ""
             write({**common, "row_kind": "quote", **row})
             rows += 1

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .offline.text import person_names
+from .text import person_names
 from .people import name_key
 from .store import Store, StoredResult, utc_now
 

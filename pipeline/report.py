@@ -72,11 +72,11 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
     for column in ("speaker", "kind", "quote", "cue / channel", "offsets"):
         quotes.add_column(column, overflow="fold")
     for quote in analysis.quotes:
-        quotes.add_row(quote.speaker, quote.speaker_kind.value, quote.text,
+        quotes.add_row("\n".join(filter(None, [quote.speaker, quote.speaker_check])), quote.speaker_kind.value, quote.text,
                        " / ".join(filter(None, [quote.cue, quote.channel])), f"{quote.start}-{quote.end}")
     parts: list[Any] = [header, quotes]
     if analysis.rejected_quotes:
-        rejected = Table(title="rejected quotes (not in the article)", show_lines=True)
+        rejected = Table(title="rejected quotes", show_lines=True)
         for column in ("speaker", "quote", "reason"):
             rejected.add_column(column, overflow="fold")
         for rejected_quote in analysis.rejected_quotes:
@@ -110,13 +110,21 @@ def _cost(run: dict[str, Any]) -> str:
 
 
 def runs_table(runs: list[dict[str, Any]]) -> Table:
-    """The run ledger: counts, tokens across retries, wall time and estimated cost (pipeline/pricing.py)."""
+    """The run ledger: counts, tokens across retries, wall time, estimated cost (pipeline/pricing.py)
+    and the quotes rejected, by reason."""
     table = Table(title="runs")
     columns = ("run_id", "started_at", "ended_at", "status", "engine", "model", "ok", "cached",
                "failed", "skipped", "requests", "input_tokens", "output_tokens")
-    for column in (*columns, "wall", "est. cost"):
+    for column in (*columns, "wall", "est. cost", "rejected quotes"):
         table.add_column(column)
     for run in runs:
         cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
-        table.add_row(*cells, _wall_time(run), _cost(run))
+        table.add_row(*cells, _wall_time(run), _cost(run), _rejections(run.get("rejected_quotes") or {}))
     return table
+
+
+def _rejections(counts: dict[str, int]) -> str:
+    """"3: not inside quotation marks 2, stitched from separate quotations 1"."""
+    if not counts:
+        return "0"
+    return f"{sum(counts.values())}: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())

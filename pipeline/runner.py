@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, make_engine
-from .models import Analysis, Article, CacheIdentity, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
 from .pricing import run_cost
 from .settings import Settings
 from .sources import iter_articles
 from .store import Store, cache_key
-from .verify import reject_quotes, verify_quotes
+from .verify import verify_quotes
 
 __all__ = ["RunResult", "Budget", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
 
-NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
 
 
@@ -50,9 +49,9 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
     verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
     """
     answers = [await engine.analyse(article)]
-    verified, missing = verify_quotes(article.text, answers[0].verdict.quotes)
-    rejected: list[RejectedQuote] = []
-    if missing and engine.reasks:
+    verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
+    if rejected and engine.reasks:
+        missing: list[QuoteDraft] = [*rejected]
         try:
             answers.append(await engine.reask_quotes(article, answers[0], missing))
         except AnswerError as error:
@@ -60,15 +59,10 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
             # repeats it, so its tokens and raw responses stay in the ledger.
             answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:
-            verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
+            verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
             verified = _dedupe(verified + verified_again)
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
-                still_missing, f"{NOT_FOUND} (after one re-ask)"
-            )
-    elif missing:
-        rejected = reject_quotes(missing, NOT_FOUND)
+            rejected = rejected + rejected_again
     verdict = answers[-1].verdict
     analysis = Analysis(
         article_id=article.article_id,

@@ -142,8 +142,20 @@ class Store:
             self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.db.execute(f"{_RUNS} ORDER BY run_id DESC LIMIT ?", (limit,))
-        return [dict(row) for row in rows]
+        """The ledger's latest runs, each with ``rejected_quotes``: reason -> count over the
+        answers the run made."""
+        runs = [dict(row) for row in self.db.execute(f"{_RUNS} ORDER BY run_id DESC LIMIT ?", (limit,))]
+        for run in runs:
+            run["rejected_quotes"] = dict(
+                self.db.execute(
+                    """SELECT json_extract(q.value, '$.reason'), COUNT(*)
+                       FROM outcome o JOIN result r ON r.cache_key = o.cache_key,
+                            json_each(r.analysis, '$.rejected_quotes') q
+                       WHERE o.run_id = ? AND o.status = 'ok' GROUP BY 1 ORDER BY 2 DESC, 1""",
+                    (run["run_id"],),
+                ).fetchall()
+            )
+        return runs
 
     def run_summary(self, run_id: int) -> dict[str, Any]:
         """The run's line of the ledger; UsageError when there is no such run."""

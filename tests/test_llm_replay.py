@@ -28,7 +28,7 @@ from pipeline.prompts import PROMPTS_DIR
 from pipeline.runner import run
 from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
 from pipeline.store import Store
-from pipeline.verify import locate_quote
+from pipeline.verify import REJECTION_REASONS, locate_quote
 
 SERVER = os.environ.get("PIPELINE_RECORD_BASE_URL", "http://127.0.0.1:8765/v1")
 FIXTURES = Path(__file__).parent / "fixtures" / "llm"
@@ -174,7 +174,7 @@ def test_quotes_the_article_lacks_are_reasked_then_rejected_and_a_rerun_is_free(
         if record.analysis.rejected_quotes:
             rejected += 1
             assert record.requests >= 2, "a missing quote earns one re-ask"
-            assert any("re-ask" in q.reason or "first answer" in q.reason for q in record.analysis.rejected_quotes)
+            assert all(q.reason in REJECTION_REASONS for q in record.analysis.rejected_quotes)
     assert rejected, "no answer in the cassette quoted words the article lacks"
     ok = [results[outcome["cache_key"]] for outcome in analysed(outcomes)]
     print(f"\nshort articles: {first.counts}; quotes verified {sum(len(r.analysis.quotes) for r in ok)}, "

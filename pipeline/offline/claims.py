@@ -13,7 +13,7 @@ from bisect import bisect_left
 from pipeline.models import ClaimDraft, Priority, ReasonCode
 from pipeline.offline.model import load_models, word_features
 from pipeline.offline.signals import deceased_people, unverifiable_media
-from pipeline.offline.text import person_names, sentences
+from pipeline.text import person_names, sentences
 
 __all__ = ["sentence_features", "is_check_worthy", "find_claims", "EVENT_TERMS"]
 
