@@ -20,6 +20,8 @@ from .insight import update_batch_insight
 from .engines import AnalysisEngine, make_engine
 from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
+from .offline.engine import settle_label
+from .offline.label import DEFAULT_PRIOR
 from .pricing import run_cost
 from .settings import Settings
 from .sources import iter_articles
@@ -42,11 +44,15 @@ def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
     return unique
 
 
-async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Analysis, list[EngineAnswer]]:
+async def analyse_article(
+    article: Article, engine: AnalysisEngine, prior: float = DEFAULT_PRIOR
+) -> tuple[Analysis, list[EngineAnswer]]:
     """Analyse one article and verify every quote against its text.
 
     A quote the text lacks earns one re-ask naming it; whatever still fails to
     verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
+    Whatever the engine, the label ends calibrated (``settle_label``): probabilities that sum
+    to 1 for a feed with ``prior`` fabrications, and likely_fabrication only with evidence.
     """
     answers = [await engine.analyse(article)]
     verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
@@ -64,16 +70,19 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
             verified = _dedupe(verified + verified_again)
             rejected = rejected + rejected_again
     verdict = answers[-1].verdict
+    signals = compute_signals(article.text, prior)
+    label, probabilities = settle_label(verdict.label, verdict.confidence, verdict.reasons, signals)
     analysis = Analysis(
         article_id=article.article_id,
-        label=verdict.label,
-        confidence=verdict.confidence,
+        label=label,
+        confidence=probabilities[label.value],
+        probabilities=probabilities,
         reasons=list(dict.fromkeys(verdict.reasons)),
         rationale=verdict.rationale,
         quotes=verified,
         rejected_quotes=rejected,
         claims=verdict.claims,
-        signals=compute_signals(article.text),
+        signals=signals,
     )
     return analysis, answers
 
@@ -200,7 +209,7 @@ async def run_batch(
         try:
             started = time.perf_counter()
             try:
-                analysis, answers = await analyse_article(article, engine)
+                analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
                 fatal_seen.set()
