@@ -39,7 +39,7 @@ from typing import Any
 from aiohttp import web
 
 __all__ = ["FAULTS", "STATE", "ServerConfig", "FakeServer", "build_app", "verdict_for", "evidence_answer_for",
-           "example_for_schema", "main"]
+           "example_for_schema", "chat_completion", "main"]
 
 FAULTS = (
     "http_500", "http_502", "http_503", "connection_reset", "read_timeout",
@@ -224,7 +224,7 @@ def _estimate_tokens(body: dict[str, Any]) -> int:
     return characters // 4 + 1
 
 
-def _completion(body: dict[str, Any], fault: str | None, cached: set[str] | None = None) -> tuple[dict[str, Any], str]:
+def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | None = None) -> tuple[dict[str, Any], str]:
     """The chat completion for one request body, shaped by the fault to inject; and its fence."""
     text = "\n".join(str(message.get("content") or "") for message in body.get("messages", []))
     found = _ARTICLE.search(text)
@@ -356,7 +356,7 @@ async def _answer(request: web.Request, state: _State, body: dict[str, Any], hea
     if fault == "read_timeout":
         state.requests[fault] += 1
         await asyncio.sleep(config.hang_seconds)
-    completion, fence = _completion(body, fault, state.cached_prompts)
+    completion, fence = chat_completion(body, fault, state.cached_prompts)
     response = web.json_response(completion, headers=headers)
     await response.prepare(request)
     await response.write_eof()
@@ -405,7 +405,7 @@ def _run_batch_file(state: _State, content: bytes) -> tuple[list[str], list[str]
                 "error": None,
             }))
             continue
-        completion, fence = _completion(body, fault)
+        completion, fence = chat_completion(body, fault)
         state.paid[fence] += 1
         outputs.append(json.dumps({
             "id": f"batch_req_{uuid.uuid4().hex[:12]}", "custom_id": custom_id,

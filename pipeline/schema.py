@@ -325,6 +325,23 @@ CREATE VIEW runs AS
     GROUP BY r.run_id;
 """
 
+# An article's result is the one its latest run used (its last ok or cached outcome, in the
+# order outcomes were written), not the newest by the clock: a night on another engine, or a
+# clock stepped back, must not decide what the desk sees. A run's wall time is measured on a
+# monotonic clock.
+_RUN_ORDER = """
+ALTER TABLE run ADD COLUMN wall_seconds REAL;
+CREATE INDEX IF NOT EXISTS outcome_article ON outcome(article_id, status);
+DROP VIEW IF EXISTS latest_result;
+CREATE VIEW latest_result AS
+    SELECT r.* FROM result AS r
+    WHERE r.rowid = COALESCE(
+        (SELECT used.rowid FROM outcome AS o JOIN result AS used ON used.cache_key = o.cache_key
+         WHERE o.article_id = r.article_id AND o.status IN ('ok', 'cached')
+         ORDER BY o.rowid DESC LIMIT 1),
+        (SELECT MAX(rowid) FROM result WHERE article_id = r.article_id));
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -336,5 +353,7 @@ MIGRATIONS: list[str] = [
     _POSTHUMOUS_APPLIED,
     # 5: cached tokens and cost per outcome; failure memory.
     _COST_AND_FAILURE_MEMORY,
+    # 6: the result an article shows is the one its latest run used; run wall time is monotonic.
+    _RUN_ORDER,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,7 +32,9 @@ gets committed or copied.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
@@ -44,6 +46,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
+
+_LOG = logging.getLogger(__name__)
 
 DEFAULT_PROMPT_VERSION = "analyse-v2"
 
@@ -201,6 +205,9 @@ def load_settings(
     for name, value in (flags or {}).items():
         if value is not None:
             values[name], origins[name] = value, "--" + name.replace("_", "-")
+    for name in _ENDPOINT:
+        if isinstance(values.get(name), str):
+            values[name] = _endpoint_value(name, values[name])
     try:
         settings = Settings(**values)
     except ValidationError as error:
@@ -210,3 +217,23 @@ def load_settings(
         raise ConfigError(f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
                           f"({problem['msg'].removeprefix('Value error, ')})") from None
     return settings.validated()
+
+
+_ENDPOINT = {"api_key": "OPENAI_API_KEY", "base_url": "OPENAI_BASE_URL / --base-url"}
+_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+
+
+def _endpoint_value(name: str, value: str) -> str:
+    """The key or base URL without the whitespace a paste leaves around it (with a warning);
+    ConfigError for whitespace or control characters inside, or a URL that is not http(s),
+    which would otherwise fail every request as a "connection error" after all retries."""
+    where = _ENDPOINT[name]
+    stripped = value.strip()
+    if stripped != value:
+        _LOG.warning("%s has leading or trailing whitespace (%d characters, a pasted newline?): ignored it",
+                     where, len(value) - len(stripped))
+    if any(character.isspace() or not character.isprintable() for character in stripped):
+        raise ConfigError(f"{where} contains whitespace or a control character inside it: set it again, in one piece")
+    if name == "base_url" and stripped and not _URL.fullmatch(stripped):
+        raise ConfigError(f"{where} must be an http:// or https:// URL, got {stripped[:80]!r}")
+    return stripped

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,10 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 __all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now", "parse_since"]
 
 _BUSY_TIMEOUT_S = 30.0
+
+# The ledger view and each run's wall time on a monotonic clock.
+_RUNS = "SELECT runs.*, run.wall_seconds FROM runs JOIN run USING (run_id)"
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -88,6 +93,7 @@ class Store:
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
         self._run_lock: _RunLock | None = None
+        self._run_clocks: dict[int, float] = {}
         try:
             if read_only:
                 self.db = _open_read_only(self.path)
@@ -134,13 +140,18 @@ class Store:
             raise
         lock.describe(run_id)
         self._run_lock = lock
+        self._run_clocks[run_id] = time.monotonic()
         return run_id
 
     def finish_run(self, run_id: int, status: str) -> None:
-        """Close the run in the ledger and release the run lock, even when the write fails."""
+        """Close the run in the ledger and release the run lock, even when the write fails; its
+        wall time is measured on a monotonic clock (the wall clock may step)."""
+        started = self._run_clocks.pop(run_id, None)
+        wall_seconds = None if started is None else time.monotonic() - started
         try:
             with self.transaction():
-                self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
+                self.db.execute("UPDATE run SET ended_at = ?, status = ?, wall_seconds = ? WHERE run_id = ?",
+                                (utc_now(), status, wall_seconds, run_id))
         finally:
             self._release_run_lock()
 
@@ -152,7 +163,7 @@ class Store:
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The ledger's latest runs, each with ``rejected_quotes``: reason -> count over the
         answers the run made."""
-        runs = [dict(row) for row in self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))]
+        runs = [dict(row) for row in self.db.execute(f"{_RUNS} ORDER BY run_id DESC LIMIT ?", (limit,))]
         for run in runs:
             run["rejected_quotes"] = dict(
                 self.db.execute(
@@ -167,7 +178,7 @@ class Store:
 
     def run_summary(self, run_id: int) -> dict[str, Any]:
         """The run's line of the ledger; UsageError when there is no such run."""
-        row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        row = self.db.execute(f"{_RUNS} WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise UsageError(f"{self.path}: no run {run_id}")
         return dict(row)

@@ -170,9 +170,10 @@ def test_redteam_a_gzip_bomb_stops_at_the_size_limit(tmp_path):
         ("concurrency = [4]\n", {}, [], "concurrency"),
         ("timeout = true\n", {}, [], "timeout"),
         ("db = 5\n", {}, [], "db"),
-        ('base_url = "http://127.0.0.1:9/v1\\n"\n', {}, [], "base_url"),
-        ("", {"OPENAI_BASE_URL": "http://127.0.0.1:9/\x1b[2Jv1"}, [], "base_url"),
-        ("", {"OPENAI_API_KEY": "sk-test\r\n"}, [], "api_key"),
+        # Surrounding whitespace is stripped with a warning (tests/test_redteam_*); inside, refused.
+        ('base_url = "http://127.0.0.1:9/v1\\nhttp://127.0.0.2/v1"\n', {}, [], "OPENAI_BASE_URL"),
+        ("", {"OPENAI_BASE_URL": "http://127.0.0.1:9/\x1b[2Jv1"}, [], "OPENAI_BASE_URL"),
+        ("", {"OPENAI_API_KEY": "sk-test\r\nX-Injected: 1"}, [], "OPENAI_API_KEY"),
         ("", {"PIPELINE_TIMEOUT": "nan"}, [], "timeout"),
         ("", {}, ["--timeout", "0"], "timeout"),
         ("", {}, ["--timeout", "-1"], "timeout"),

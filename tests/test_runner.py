@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeClock, FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -35,19 +35,6 @@ def server():
 
 
 # the adaptive limiter
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_limiter_halves_once_per_round_of_429s_and_grows_back_after_successes():

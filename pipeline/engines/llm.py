@@ -37,7 +37,7 @@ from tenacity.wait import wait_random_exponential
 from ..errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
 from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, EvidenceVerdict, QuoteDraft, Usage, schema_hash
 from ..prompts import Evidence, Prompt, field_guide
-from ..ratelimit import AdaptiveLimiter
+from ..ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
 from ..settings import LLMMode, Settings
 
 __all__ = [
@@ -63,7 +63,7 @@ RESPONSE_MODEL = response_schema(ArticleVerdict)
 _INSTRUCTOR_LOG = logging.getLogger("instructor")
 _INSTRUCTOR_LOG.addHandler(logging.NullHandler())
 _INSTRUCTOR_LOG.propagate = False
-_MAX_WAIT_SECONDS = 120.0
+_LOG = logging.getLogger(__name__)
 _RATE_LIMIT_RETRIES = 50
 _RETRY_AFTER_JITTER = 0.1
 ANSWER_NAME = "record_article_analysis"
@@ -107,18 +107,6 @@ def generation_params(settings: Settings) -> dict[str, Any]:
     return params
 
 
-def _retry_after_seconds(error: openai.APIStatusError) -> float | None:
-    headers = error.response.headers
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return float(value) / scale
-            except ValueError:
-                return None
-    return None
-
-
 def _mentions(message: str, words: tuple[str, ...]) -> bool:
     lowered = message.lower()
     return any(word in lowered for word in words)
@@ -149,7 +137,7 @@ def classify_error(error: BaseException, secret: str | None = None, mode: LLMMod
         if "insufficient_quota" in message:
             return FatalProviderError("the account's quota is exhausted: check billing for OPENAI_API_KEY")
         limited = RateLimitError(f"rate limited: {message[:200]}")
-        limited.retry_after = _retry_after_seconds(error)
+        limited.retry_after = parse_retry_after(error.response.headers)
         return limited
     if (isinstance(error, openai.APIStatusError) and error.status_code in _FORMAT_STATUSES
             and _mentions(message, _FORMAT_WORDS)):
@@ -159,7 +147,7 @@ def classify_error(error: BaseException, secret: str | None = None, mode: LLMMod
             f"choose another --mode, or set PIPELINE_STRICT=0 ({message[:200]})")
     if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
         transient = TransientProviderError(f"provider error {error.status_code}: {message[:200]}")
-        transient.retry_after = _retry_after_seconds(error)
+        transient.retry_after = parse_retry_after(error.response.headers)
         return transient
     if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
         return TransientProviderError(f"{type(error).__name__}: {message[:200]}")
@@ -178,8 +166,13 @@ def _wait(retry_state: RetryCallState) -> float:
     asked = getattr(error, "retry_after", None)
     if asked:
         # A little jitter so requests told the same moment do not all return at once.
-        return min(asked * (1 + random.uniform(0, _RETRY_AFTER_JITTER)), _MAX_WAIT_SECONDS)
-    return wait_random_exponential(multiplier=1, max=60)(retry_state)
+        seconds = capped_wait(asked * (1 + random.uniform(0, _RETRY_AFTER_JITTER)))
+    else:
+        seconds = wait_random_exponential(multiplier=1, max=60)(retry_state)
+    if seconds >= LOGGED_WAIT_SECONDS:
+        _LOG.warning("a request waits %.1f s before retry %d%s: %s", seconds, retry_state.attempt_number,
+                     f" (the provider asked {asked:g} s)" if asked else "", error)
+    return seconds
 
 
 class _StopAfter:
