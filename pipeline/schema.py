@@ -274,10 +274,18 @@ CREATE TABLE source_list (
 );
 """
 
+_SOURCE_VERSIONS = """
+ALTER TABLE article_source ADD COLUMN superseded_at TEXT;
+CREATE INDEX IF NOT EXISTS article_source_path ON article_source(source_path, record_id);
+DROP TABLE IF EXISTS lock;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
     # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
     _DESK_MEMORY,
+    # 3: a source whose content changed points to its new article; the run lock is a file lock now.
+    _SOURCE_VERSIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

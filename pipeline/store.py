@@ -9,9 +9,11 @@ They are defined in ``schema.py``; every query the pipeline makes is a method he
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now", "parse_since"]
+
+_BUSY_TIMEOUT_S = 30.0
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -79,18 +83,25 @@ class StoredResult:
 class Store:
     """A connection to the pipeline's SQLite database."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, read_only: bool = False):
+        """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
+        to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
+        self._run_lock: _RunLock | None = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if read_only:
+                self.db = _open_read_only(self.path)
+            else:
+                self.db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                _migrate(self.db, self.path)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            _migrate(self.db, self.path)
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot open the database ({error})") from None
 
     def close(self) -> None:
+        self._release_run_lock()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -102,33 +113,41 @@ class Store:
     # runs and the lock
 
     def start_run(self, engine: str, model: str) -> int:
-        """Record a new run and take the database's lock (a dead holder's lock is taken over)."""
-        with self.transaction("BEGIN IMMEDIATE"):
-            holder = self.db.execute("SELECT pid, run_id FROM lock WHERE name = 'run'").fetchone()
-            if holder and holder["pid"] != os.getpid() and _process_alive(holder["pid"]):
-                raise RunLockedError(
-                    f"{self.path}: run {holder['run_id']} (pid {holder['pid']}) is still running"
-                )
-            if holder:
-                self.db.execute(
-                    "UPDATE run SET status = 'interrupted', ended_at = ? WHERE run_id = ? AND ended_at IS NULL",
-                    (utc_now(), holder["run_id"]),
-                )
-            run_id = self.db.execute(
-                "INSERT INTO run (started_at, status, engine, model, pid) VALUES (?, 'running', ?, ?, ?)",
-                (utc_now(), engine, model, os.getpid()),
-            ).lastrowid
-            self.db.execute(
-                "INSERT OR REPLACE INTO lock (name, pid, run_id, acquired_at) VALUES ('run', ?, ?, ?)",
-                (os.getpid(), run_id, utc_now()),
-            )
-        assert run_id is not None, "an INSERT has a row id"
+        """Record a new run holding the database's run lock (RunLockedError while another run holds it).
+
+        Runs the ledger still shows as running belonged to holders that died: the lock
+        is free, so they are over and are closed as interrupted.
+        """
+        if self._run_lock is not None:
+            raise RunLockedError(f"{self.path}: this connection already holds run {self._run_lock.run_id}")
+        lock = _RunLock.acquire(self.path)
+        try:
+            with self.transaction("BEGIN IMMEDIATE"):
+                self.db.execute("UPDATE run SET status = 'interrupted', ended_at = ? WHERE ended_at IS NULL", (utc_now(),))
+                run_id = self.db.execute(
+                    "INSERT INTO run (started_at, status, engine, model, pid) VALUES (?, 'running', ?, ?, ?)",
+                    (utc_now(), engine, model, os.getpid()),
+                ).lastrowid
+            assert run_id is not None, "an INSERT has a row id"
+        except BaseException:
+            lock.release()
+            raise
+        lock.describe(run_id)
+        self._run_lock = lock
         return run_id
 
     def finish_run(self, run_id: int, status: str) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
-            self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
+        """Close the run in the ledger and release the run lock, even when the write fails."""
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE run SET ended_at = ?, status = ? WHERE run_id = ?", (utc_now(), status, run_id))
+        finally:
+            self._release_run_lock()
+
+    def _release_run_lock(self) -> None:
+        if self._run_lock is not None:
+            self._run_lock.release()
+            self._run_lock = None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The ledger's latest runs, each with ``rejected_quotes``: reason -> count over the
@@ -218,6 +237,13 @@ class Store:
             "INSERT OR IGNORE INTO article (article_id, title, url, published, text, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
             (article.article_id, article.title, article.url, article.published, article.text, seen_at),
         )
+        if article.versioned_source:
+            # The source now holds this article: any other it held is an earlier version.
+            self.db.execute(
+                """UPDATE article_source SET superseded_at = ? WHERE source_path = ? AND record_id = ?
+                   AND article_id != ? AND superseded_at IS NULL""",
+                (seen_at, article.source_path, article.record_id or "", article.article_id),
+            )
         self.db.execute(
             "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
             (article.article_id, article.source_path, article.record_id or "", seen_at),
@@ -266,10 +292,13 @@ class Store:
         return [self._stored(row) for row in rows]
 
     def iter_results(self, run_id: int | None = None, *, analysed_only: bool = False) -> Iterator[StoredResult]:
-        """Latest result per article, or the results a run touched: analysed or cached,
-        or with ``analysed_only`` just those the run itself produced."""
+        """Latest result per article still current at one of its sources (not replaced there by
+        a newer version), or the results a run touched: analysed or cached, or with
+        ``analysed_only`` just those the run itself produced."""
         if run_id is None:
-            query, params = "SELECT * FROM latest_result ORDER BY created_at", tuple[Any, ...]()
+            query, params = """SELECT * FROM latest_result WHERE article_id IN
+                               (SELECT article_id FROM article_source WHERE superseded_at IS NULL)
+                               ORDER BY created_at""", tuple[Any, ...]()
         else:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
@@ -452,19 +481,76 @@ class Store:
 
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
-        return _Transaction(self.db, begin)
+        return _Transaction(self.db, begin, self.path)
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection, begin: str):
+    """A write: committed on success, rolled back on an exception. With the store's ``path``, a
+    write SQLite refuses (disk full, busy past the timeout) is a StoreError naming the cause."""
+
+    def __init__(self, db: sqlite3.Connection, begin: str, path: Path | None = None):
         self.db = db
         self.begin = begin
+        self.path = path
 
     def __enter__(self) -> None:
-        self.db.execute(self.begin)
+        try:
+            self.db.execute(self.begin)
+        except sqlite3.OperationalError as error:
+            raise self._refused(error) from None
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.OperationalError as error:
+            if exc_type is None:
+                raise self._refused(error) from None
+            # The rollback failed too (SQLite may have rolled back itself): the first error says why.
+        if isinstance(exc, sqlite3.OperationalError):
+            raise self._refused(exc) from None
+
+    def _refused(self, error: sqlite3.OperationalError) -> Exception:
+        return error if self.path is None else _write_error(self.path, error)
+
+
+def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
+    message = str(error)
+    if "full" in message:
+        why = "the disk is full (free space, then re-run)"
+    elif "locked" in message or "busy" in message:
+        why = f"another process held the database longer than the {_BUSY_TIMEOUT_S:g} s busy timeout"
+    else:
+        why = message
+    return StoreError(f"{path}: cannot write: {why} ({message})")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read ``path``: ``mode=ro``, or, on a read-only mount where
+    SQLite cannot create the WAL index beside it, ``immutable=1`` (nothing can write there)."""
+    if not path.exists():
+        raise StoreError(f"{path}: no database there (check --db; `pipeline run` creates one)")
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a database (check --db)")
+    uri = path.resolve().as_uri()
+    try:
+        db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None), path)
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK):
+            raise
+        db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
+    return db
+
+
+def _checked(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """Read the schema version, which fails on a file that is no SQLite database; refuse any other version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    if version != SCHEMA_VERSION:
+        db.close()
+        newer = "newer than this pipeline's: upgrade pipeline" if version > SCHEMA_VERSION else \
+            "older than this pipeline's: run `pipeline run` once to upgrade it"
+        raise StoreError(f"{path}: schema version {version} is {newer} ({SCHEMA_VERSION})")
+    return db
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -492,11 +578,43 @@ def _statements(script: str) -> Iterator[str]:
         yield statement
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+class _RunLock:
+    """The run lock: an OS file lock (``flock``) on ``<database>.lock``, beside the database.
+
+    The kernel releases it when its holder exits, however it dies, and it holds
+    across PID namespaces (two containers on one volume), where process ids say
+    nothing. The file names the holder for the message a second run prints.
+    """
+
+    def __init__(self, path: Path, descriptor: int):
+        self.path = path
+        self.descriptor = descriptor
+        self.run_id: int | None = None
+
+    @classmethod
+    def acquire(cls, database: Path) -> _RunLock:
+        path = database.with_name(database.name + ".lock")
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(f"{path}: cannot open the run lock ({error.strerror or error})") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
+            os.close(descriptor)
+            raise RunLockedError(f"{database}: another run holds the run lock {path} "
+                                 f"({holder or 'holder not yet named'})") from None
+        return cls(path, descriptor)
+
+    def describe(self, run_id: int) -> None:
+        """Name the holder in the lock file: run, process, host, since when."""
+        self.run_id = run_id
+        holder = f"run {run_id}, pid {os.getpid()} on {socket.gethostname()}, since {utc_now()}\n".encode()
+        os.ftruncate(self.descriptor, 0)
+        os.pwrite(self.descriptor, holder, 0)
+
+    def release(self) -> None:
+        # Emptied before unlocking: the file stays (deleting it would race a waiting run), the name goes.
+        os.ftruncate(self.descriptor, 0)
+        os.close(self.descriptor)

@@ -64,7 +64,7 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
         engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
     )
     engine = CannedEngine("canned", identity, {article.article_id: _answer()})
-    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db").validated()
+    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db", min_file_age=0).validated()
     result = run([str(path)], settings, engine=engine)
     assert result.counts["ok"] == 1
     with Store(settings.db) as store:
