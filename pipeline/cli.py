@@ -49,7 +49,8 @@ def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except PipelineError as error:
-            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()))
+            # soft_wrap: one line however long the path, never folded at the console's width.
+            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()), soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return handled
@@ -482,13 +483,11 @@ def sources_add(
     """List domains as trusted (lowers priority) or unreliable (evidence of fabrication)."""
     if file is not None and standing is None:
         raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
-    plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
+    listings = {SourceStanding.trusted: list(trusted or []), SourceStanding.unreliable: list(unreliable or [])}
     if file is not None and standing is not None:
-        plan.append((read_domain_file(file), standing))
-    if not any(domains for domains, _ in plan):
-        raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+        listings[standing] += read_domain_file(file)
     with _memory(db) as store:
-        listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
+        listed = add_sources(store, listings)
     _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
 
 

@@ -75,7 +75,7 @@ class BatchFindings:
         if self.review is not None:
             notes.append(self.review.describe())
         if self.source is not None:
-            notes.append(f"source {self.source.standing.value}: {self.source.domain}")
+            notes.append(self.source.describe())
         return notes
 
     def evidence(self) -> list[str]:
@@ -154,8 +154,7 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
         flags.setdefault(flag.article_id, []).append(flag)
     checks = factcheck_matches(store, wanted)
     statuses = review_statuses(store, wanted)
-    urls = {row["article_id"]: row["url"] for row in store.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")
-            if wanted is None or row["article_id"] in wanted}
+    urls = {article_id: url for article_id, url in store.article_urls().items() if wanted is None or article_id in wanted}
     sources = source_standings(store, urls)
     templates = _template_clusters(store, {member.cluster_id for member in clusters.values()})
     return {
