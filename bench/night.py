@@ -170,7 +170,8 @@ def main() -> None:
             handle.write(json.dumps({"id": record["id"], "title": record["title"], "text": record["text"]}, ensure_ascii=False) + "\n")
     db = args.out / "night.db"
     db.unlink(missing_ok=True)
-    result = run_pipeline([str(path)], Settings(engine=Engine.offline, db=db))
+    # The night was written just now and is complete: no wait for a file still being written.
+    result = run_pipeline([str(path)], Settings(engine=Engine.offline, db=db, min_file_age=0))
     gold = {r["id"]: r for r in night}
     with Store(db) as store:
         by_article: dict[str, dict] = {}
