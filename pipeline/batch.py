@@ -24,13 +24,15 @@ from dataclasses import asdict
 from typing import Any, Final
 
 import openai
+from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
 
+from .engines import LLMEngine, make_engine
+from .engines.llm import classify_error, completion_usage, make_openai_client
 from .errors import ConfigError, FatalProviderError, ProviderError
-from .engines import CannedEngine, LLMEngine, make_engine
-from .engines.llm import classify_error, make_openai_client, parse_completion
-from .models import Article, CacheIdentity, SkippedInput
+from .models import Article, CacheIdentity, SkippedInput, Usage
 from .pricing import BATCH_ENGINE
-from .runner import RunResult, analyse_article, finish_run, save_analysis
+from .runner import RunResult, analyse_completion, finish_run, save_analysis
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
@@ -179,14 +181,19 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         article = store.get_article(item["article_id"], item["source_path"], item["record_id"])
         assert article is not None, "a batch item's article is stored with the item"
         try:
-            answer = parse_completion(response["body"], LLMMode(identity.mode))
-            canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
-            analysis, answers = await analyse_article(article, canned, live.settings.fabrication_prior)
+            analysis, answers = await analyse_completion(article, response["body"], live, identity, BATCH_ENGINE)
         except ProviderError as error:
             if isinstance(error, FatalProviderError):
                 raise
-            reasons[key] = str(error)
+            paid, live_usage = _batch_usage(response["body"]), error.usage or _NO_USAGE
+            cost = _sum_costs(result.spend([paid]), result.spend([live_usage], live=True))
+            store.record_outcome(result.run_id, source_path=item["source_path"], record_id=item["record_id"],
+                                 article_id=item["article_id"], status="failed", key=key, reason=str(error),
+                                 usage=paid + live_usage, cost=cost)
+            result.counts["failed"] += 1
+            del items[key]
             continue
+        # The batch answer is billed at the batch rate; every re-ask went out live.
         save_analysis(store, result, article, key, identity, analysis, answers, latency_ms=0)
         del items[key]
     for key, item in items.items():
@@ -196,6 +203,21 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
                                  reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"))
             result.counts["failed"] += 1
     store.mark_batch_collected(job["batch_id"])
+
+
+_NO_USAGE = Usage(requests=0, input_tokens=0, output_tokens=0)
+
+
+def _batch_usage(body: dict[str, Any]) -> Usage:
+    """What a batch answer reports it cost (nothing, when it is no chat completion)."""
+    try:
+        return completion_usage(ChatCompletion.model_validate(body))
+    except ValidationError:
+        return _NO_USAGE
+
+
+def _sum_costs(*costs: float | None) -> float | None:
+    return None if None in costs else sum(cost for cost in costs if cost is not None)
 
 
 async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: LLMEngine) -> RunResult | None:

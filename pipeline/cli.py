@@ -105,6 +105,7 @@ def run(
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
@@ -127,7 +128,7 @@ def run(
     total = estimate_inputs(paths) if console.is_terminal else None
     with RunProgress(console, total=total, every=log_every) as progress:
         result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
-                              on_outcome=progress, allow_empty=allow_empty)
+                              on_outcome=progress, allow_empty=allow_empty, retry_failed=retry_failed)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
@@ -154,7 +155,7 @@ def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
     cost = "" if result.cost is None else f", est. ${result.cost:.4f}"
     console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
-                  f"tokens {result.input_tokens} in / {result.output_tokens} out{cost}")
+                  f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}")
     if result.stopped:
         console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
     if result.fatal:

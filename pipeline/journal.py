@@ -20,11 +20,8 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .engines.llm import parse_completion
-from .errors import ProviderError
-from .models import EngineAnswer, Usage
-from .settings import LLMMode
 
 __all__ = ["AnswerJournal"]
 
@@ -38,15 +35,16 @@ class AnswerJournal:
         self.error: str | None = None  # why an answer could not be journalled, once it happens
         self._descriptor: int | None = None
 
-    def open(self, has_result: Callable[[str], bool]) -> AnswerJournal:
-        """Load the answers whose results are missing and keep only those in the file."""
+    def open(self, settled: Callable[[str], bool]) -> AnswerJournal:
+        """Load the answers of keys not yet ``settled`` (no stored result, no remembered
+        deterministic failure: a failed answer is asked for afresh) and keep only those."""
         kept: list[bytes] = []
         dropped = False
         try:
             with open(self.path, "rb") as lines:
                 for line in lines:
                     entry = _entry(line)
-                    if entry is None or has_result(entry[0]):
+                    if entry is None or settled(entry[0]):
                         dropped = True
                         continue
                     self.pending.setdefault(entry[0], []).append(entry[1:])
@@ -81,17 +79,18 @@ class AnswerJournal:
         except OSError as error:
             self.error = f"cannot write {self.path} ({error.strerror or error})"
 
-    def recover(self, key: str, mode: LLMMode) -> EngineAnswer | None:
-        """The last usable first answer journalled for ``key``, or None. It costs this run nothing."""
+    def recovered_completion(self, key: str) -> dict[str, Any] | None:
+        """The last first answer journalled for ``key`` (a chat completion body), or None.
+        The engine reads it as it reads any completion that arrived another way."""
         for phase, raw in reversed(self.pending.get(key, [])):
             if phase != "analyse":
                 continue
             try:
-                answer = parse_completion(json.loads(raw), mode)
-            except (ProviderError, ValueError):
+                body = json.loads(raw)
+            except ValueError:
                 continue
-            return EngineAnswer(verdict=answer.verdict, raw_responses=answer.raw_responses,
-                                usage=Usage(requests=0, input_tokens=0, output_tokens=0))
+            if isinstance(body, dict):
+                return body
         return None
 
     def close(self) -> None:

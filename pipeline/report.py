@@ -117,6 +117,8 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for run in runs:
         cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
+        if run.get("cached_input_tokens"):  # priced at the provider's cached rate
+            cells[columns.index("input_tokens")] += f" ({run['cached_input_tokens']} cached)"
         table.add_row(*cells, _wall_time(run), _cost(run), _rejections(run.get("rejected_quotes") or {}))
     return table
 

@@ -21,21 +21,22 @@ from typing import Any
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
 from .insight import update_batch_insight
-from .engines import AnalysisEngine, CannedEngine, make_engine
+from .engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
 from .journal import AnswerJournal
 from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
 from .offline.engine import settle_label
 from .offline.label import DEFAULT_PRIOR
 from .pricing import run_cost
-from .settings import LLMMode, Settings
+from .settings import Settings
 from .sources import iter_articles
 from .store import Store, cache_key
 from .verify import verify_quotes
 
-__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
+__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "analyse_completion", "save_analysis", "finish_run", "run_batch", "run"]
 
 _CACHED_BLOCK = 500
+_LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
 
 
 def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
@@ -108,21 +109,31 @@ class RunResult:
     cost: float | None = None
 
     def __post_init__(self) -> None:
-        self.spend([])
+        self.cost = run_cost(self.engine, self.model, self.usage)
 
     @property
     def input_tokens(self) -> int:
         return self.usage.input_tokens
 
     @property
+    def cached_input_tokens(self) -> int:
+        return self.usage.cached_input_tokens
+
+    @property
     def output_tokens(self) -> int:
         return self.usage.output_tokens
 
-    def spend(self, usages: Iterable[Usage]) -> None:
-        """Add the tokens of one article's attempts and update the estimated cost."""
+    def spend(self, usages: Iterable[Usage], *, live: bool = False) -> float | None:
+        """Add the tokens of some attempts to the run and its estimated cost, priced under the
+        run's engine (``live``: as a live request, for a re-ask made while collecting a batch);
+        what they cost, None when the model's price is unknown."""
+        spent: float | None = 0.0
         for usage in usages:
             self.usage = self.usage + usage
-        self.cost = run_cost(self.engine, self.model, self.usage)
+            cost = run_cost(_LIVE_ENGINE if live else self.engine, self.model, usage)
+            spent = None if cost is None or spent is None else spent + cost
+        self.cost = None if spent is None or self.cost is None else self.cost + spent
+        return spent
 
     @property
     def exit_code(self) -> int:
@@ -135,11 +146,30 @@ class RunResult:
         return 1 if self.counts["failed"] or self.empty else 0
 
 
+async def analyse_completion(article: Article, body: dict[str, Any], live: LLMEngine, identity: CacheIdentity,
+                             name: str, *, paid: bool = True) -> tuple[Analysis, list[EngineAnswer]]:
+    """Verify a chat completion that arrived another way (a Batch API answer, or an answer an
+    earlier run paid for and journalled) exactly as a live answer is; a needed re-ask goes
+    out live, as its own answer. ``paid=False``: the completion's tokens were counted before."""
+    answer, live_fix = await live.answer_from_completion(article, body)
+    if not paid:
+        answer = answer.model_copy(update={"usage": Usage(requests=0, input_tokens=0, output_tokens=0)})
+    canned = CannedEngine(name, identity, {article.article_id: answer}, live=live)
+    analysis, answers = await analyse_article(article, canned, live.settings.fabrication_prior)
+    if live_fix is not None:
+        answers = [answers[0], live_fix, *answers[1:]]
+    return analysis, answers
+
+
 def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
                   analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
-    """Store one finished article and count it in its run, whichever way its answer arrived."""
-    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms)
-    result.spend(answer.usage for answer in answers)
+    """Store one finished article and count it in its run, whichever way its answer arrived:
+    the first answer priced under the run's engine (a batch's at the batch rate), every
+    re-ask after it as the live request it was."""
+    first = result.spend([answers[0].usage])
+    reasks = result.spend((answer.usage for answer in answers[1:]), live=True)
+    cost = None if first is None or reasks is None else first + reasks
+    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms, cost)
     result.counts["ok"] += 1
 
 
@@ -244,6 +274,7 @@ async def run_batch(
     budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     allow_empty: bool = False,
+    retry_failed: bool = False,
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key.
 
@@ -252,6 +283,11 @@ async def run_batch(
     closes as interrupted; a second signal acts at once. Finding no article at all is
     an error (``empty``) unless ``allow_empty``: a nightly run pointed at a missing
     inbox must not pass unseen.
+
+    An article that failed for a deterministic reason (``AnswerError``: schema after its
+    re-ask, truncation, context, refusal, content filter) is tried again in at most
+    ``settings.failed_retries`` later runs, then stays failed with its reason, unpaid,
+    until ``retry_failed``; transient failures are always tried again.
     """
     engine = engine or make_engine(settings)
     budget.check(engine.name, engine.identity.model)
@@ -288,25 +324,44 @@ async def run_batch(
         abort.set()
 
     def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
-        result.spend([usage] if usage else [])
+        cost = result.spend([usage] if usage else [])
         reservations.settle(key, [usage] if usage else [])
         try:
             store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                                 article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+                                 article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage,
+                                 cost=cost)
         except StoreError as error:
             store_broken(error)
         note("failed", article.source_path, reason)
 
-    async def analyse_and_store(article: Article, key: str, engine: AnalysisEngine) -> None:
+    def given_up(article: Article, key: str) -> bool:
+        """Whether the article's remembered failure has used up its retries (and is recorded so)."""
+        remembered = None if retry_failed else store.remembered_failure(key)
+        if remembered is None or remembered["runs"] <= settings.failed_retries:
+            return False
+        record_failure(article, key, f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; "
+                                     "not tried again until --retry-failed]", None)
+        return True
+
+    async def analyse_and_store(article: Article, key: str, recovered: dict[str, Any] | None) -> None:
         try:
             started = time.perf_counter()
             try:
-                analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
+                if recovered is not None and isinstance(engine, LLMEngine):
+                    # An answer an earlier run paid for but could not store is stored now, without paying.
+                    analysis, answers = await analyse_completion(article, recovered, engine, engine.identity,
+                                                                 engine.name, paid=False)
+                else:
+                    analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
                 abort.set()
                 record_failure(article, key, str(error), error.usage)
                 raise
+            except AnswerError as error:
+                record_failure(article, key, str(error), error.usage)
+                store.remember_failure(run_id, key, article.article_id, error.kind, str(error))
+                return
             except ProviderError as error:
                 record_failure(article, key, str(error), error.usage)
                 return
@@ -375,6 +430,8 @@ async def run_batch(
                 if len(cached) >= _CACHED_BLOCK:
                     flush_cached()
                 continue
+            if given_up(item, key):
+                continue
             await slots.acquire()
             next_cost = reservations.estimate(_prompt_chars(engine, item, settings)) if budget.max_cost is not None else 0.0
             result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
@@ -383,13 +440,11 @@ async def run_batch(
                 break
             sent += 1
             reservations.hold(key, next_cost)
-            recovered = journal.recover(key, LLMMode(engine.identity.mode)) if key in journal.pending else None
-            # An answer an earlier run paid for but could not store is stored now, without paying.
-            engine_now = engine if recovered is None else CannedEngine(
-                engine.name, engine.identity, {item.article_id: recovered}, engine)
-            in_flight[key] = asyncio.create_task(analyse_and_store(item, key, engine_now))
+            recovered = journal.recovered_completion(key) if key in journal.pending else None
+            in_flight[key] = asyncio.create_task(analyse_and_store(item, key, recovered))
 
-    journal = AnswerJournal(store.path).open(store.has_result)
+    journal = AnswerJournal(store.path).open(
+        lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
     if hasattr(engine, "on_raw"):
         identity = engine.identity
         engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)

@@ -290,6 +290,41 @@ CREATE TABLE posthumous_applied (
 );
 """
 
+# Cached input tokens and the estimated cost of every outcome, priced when it was paid
+# (cached tokens at the cached price; a batch's re-asks at the live price). Outcomes from
+# before this step have no cost: ``pricing.run_cost`` estimates theirs from their tokens.
+# ``failure`` remembers articles that failed for a deterministic reason, so a later run
+# retries each only a few times (settings.failed_retries) instead of paying every night.
+_COST_AND_FAILURE_MEMORY = """
+ALTER TABLE outcome ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outcome ADD COLUMN cost REAL;
+ALTER TABLE result ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE failure (
+    cache_key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    first_run_id INTEGER,
+    last_run_id INTEGER,
+    last_failed TEXT NOT NULL
+);
+DROP VIEW IF EXISTS runs;
+CREATE VIEW runs AS
+    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model,
+           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
+           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
+           COALESCE(SUM(o.requests), 0) AS requests,
+           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
+           COALESCE(SUM(o.cached_input_tokens), 0) AS cached_input_tokens,
+           COALESCE(SUM(o.output_tokens), 0) AS output_tokens,
+           SUM(o.cost) AS priced_cost,
+           COALESCE(SUM(CASE WHEN o.cost IS NULL THEN o.input_tokens END), 0) AS unpriced_input_tokens,
+           COALESCE(SUM(CASE WHEN o.cost IS NULL THEN o.output_tokens END), 0) AS unpriced_output_tokens
+    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
+    GROUP BY r.run_id;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -299,5 +334,7 @@ MIGRATIONS: list[str] = [
     _SOURCE_VERSIONS,
     # 4: the register the posthumous flags rest on, so a change to it re-flags stored articles.
     _POSTHUMOUS_APPLIED,
+    # 5: cached tokens and cost per outcome; failure memory.
+    _COST_AND_FAILURE_MEMORY,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,10 @@
 | frequency_penalty | (none)        | PIPELINE_FREQUENCY_PENALTY | frequency_penalty |
 | presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
+| strict         | (none)           | PIPELINE_STRICT          | strict          |
+| field_guide    | (none)           | PIPELINE_FIELD_GUIDE     | field_guide     |
+| max_article_tokens | (none)       | PIPELINE_MAX_ARTICLE_TOKENS | max_article_tokens |
+| failed_retries | (none)           | PIPELINE_FAILED_RETRIES  | failed_retries  |
 | fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 
@@ -41,7 +45,7 @@ from .errors import ConfigError
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
-DEFAULT_PROMPT_VERSION = "analyse-v1"
+DEFAULT_PROMPT_VERSION = "analyse-v2"
 
 
 class Engine(StrEnum):
@@ -80,6 +84,14 @@ class Settings(BaseModel):
     max_input_chars: int = Field(default=60_000, ge=1)
     # A file modified more recently may still be being written: it waits for the next run.
     min_file_age: float = Field(default=5.0, ge=0)
+    # Evidence-first prompts (analyse-v2 on): a strict tool / response schema, unless a
+    # server rejects strict schemas; a field guide in the system prompt for servers that
+    # never show the model the schema (llama.cpp); the most tokens one article may spend
+    # before a validation re-ask is refused; how many later runs retry a deterministic failure.
+    strict: bool = True
+    field_guide: bool = True
+    max_article_tokens: int = Field(default=40_000, ge=1)
+    failed_retries: int = Field(default=2, ge=0)
     # The expected share of fabrications in the feed: the offline scorer's posterior is
     # corrected from its training base rate to this one.
     fabrication_prior: float = Field(default=0.05, gt=0, lt=1)
@@ -145,9 +157,15 @@ _ENV_NAMES = {
     "frequency_penalty": "PIPELINE_FREQUENCY_PENALTY",
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
+    "strict": "PIPELINE_STRICT",
+    "field_guide": "PIPELINE_FIELD_GUIDE",
+    "max_article_tokens": "PIPELINE_MAX_ARTICLE_TOKENS",
+    "failed_retries": "PIPELINE_FAILED_RETRIES",
     "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
 }
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 _FILE_FORBIDDEN = {"api_key"}
 
 

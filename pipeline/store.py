@@ -188,10 +188,12 @@ class Store:
         reason: str | None = None,
         key: str | None = None,
         usage: Usage | None = None,
+        cost: float | None = None,
     ) -> None:
-        """Record what happened to one input in this run (``usage``: what its failed attempts cost)."""
+        """Record what happened to one input in this run (``usage``: what its failed attempts
+        cost in tokens, ``cost`` in estimated USD)."""
         with self.transaction():
-            self._insert_outcome(run_id, source_path, record_id, article_id, status, reason, key, usage)
+            self._insert_outcome(run_id, source_path, record_id, article_id, status, reason, key, usage, cost)
 
     def save_result(
         self,
@@ -202,33 +204,32 @@ class Store:
         analysis: Analysis,
         answers: list[EngineAnswer],
         latency_ms: int,
+        cost: float | None = None,
     ) -> None:
-        """Commit one finished article: article, source, result and outcome in one transaction."""
+        """Commit one finished article: article, source, result and outcome in one transaction
+        (and forget any failure remembered under its key)."""
         now = utc_now()
-        usage = Usage(
-            requests=sum(answer.usage.requests for answer in answers),
-            input_tokens=sum(answer.usage.input_tokens for answer in answers),
-            output_tokens=sum(answer.usage.output_tokens for answer in answers),
-        )
+        usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
         raw = json.dumps([raw for answer in answers for raw in answer.raw_responses])
         with self.transaction():
             self.remember_article(article, now)
             self.db.execute(
                 """INSERT OR REPLACE INTO result (cache_key, article_id, engine, model, mode, prompt_version,
                    prompt_hash, schema_hash, params, label, confidence, analysis, raw_responses, requests,
-                   input_tokens, output_tokens, latency_ms, run_id, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   input_tokens, cached_input_tokens, output_tokens, latency_ms, run_id, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     key, article.article_id, identity.engine, identity.model, identity.mode,
                     identity.prompt_version, identity.prompt_hash, identity.schema_hash,
                     identity.params_json(), analysis.label.value, analysis.confidence,
-                    analysis.model_dump_json(), raw, usage.requests, usage.input_tokens, usage.output_tokens,
-                    latency_ms, run_id, now,
+                    analysis.model_dump_json(), raw, usage.requests, usage.input_tokens, usage.cached_input_tokens,
+                    usage.output_tokens, latency_ms, run_id, now,
                 ),
             )
             self._insert_outcome(
-                run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage
+                run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage, cost
             )
+            self.db.execute("DELETE FROM failure WHERE cache_key = ?", (key,))
 
     def remember_article(self, article: Article, seen_at: str | None = None) -> None:
         """Record the article and where it was seen (no transaction of its own)."""
@@ -260,18 +261,39 @@ class Store:
                 self.remember_article(article)
                 self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
 
-    def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage) -> None:
+    def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage, cost=None) -> None:
         self.db.execute(
             """INSERT INTO outcome (run_id, source_path, record_id, article_id, status, reason, cache_key,
-               requests, input_tokens, output_tokens, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               requests, input_tokens, cached_input_tokens, output_tokens, cost, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 run_id, source_path, record_id, article_id, status, reason, key,
                 usage.requests if usage else 0,
                 usage.input_tokens if usage else 0,
+                usage.cached_input_tokens if usage else 0,
                 usage.output_tokens if usage else 0,
+                cost,
                 utc_now(),
             ),
         )
+
+    # failure memory
+
+    def remembered_failure(self, key: str) -> dict[str, Any] | None:
+        """The deterministic failure remembered under ``key``: kind, reason, and in how many runs."""
+        row = self.db.execute("SELECT * FROM failure WHERE cache_key = ?", (key,)).fetchone()
+        return dict(row) if row else None
+
+    def remember_failure(self, run_id: int, key: str, article_id: str, kind: str, reason: str) -> None:
+        """Count one more run in which ``key`` failed for a deterministic reason."""
+        with self.transaction():
+            self.db.execute(
+                """INSERT INTO failure (cache_key, article_id, kind, reason, runs, first_run_id, last_run_id, last_failed)
+                   VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+                   ON CONFLICT (cache_key) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
+                       runs = runs + 1, last_run_id = excluded.last_run_id, last_failed = excluded.last_failed""",
+                (key, article_id, kind, reason, run_id, run_id, utc_now()),
+            )
 
     def outcomes(self, run_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM outcome WHERE run_id = ? ORDER BY rowid", (run_id,))
