@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from fit_offline import _group, _is_validation, _read  # noqa: E402
 
+from pipeline.insight import batch_findings, batch_verdict  # noqa: E402
 from pipeline.runner import run as run_pipeline  # noqa: E402
 from pipeline.settings import Engine, Settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
@@ -169,7 +170,8 @@ def main() -> None:
             handle.write(json.dumps({"id": record["id"], "title": record["title"], "text": record["text"]}, ensure_ascii=False) + "\n")
     db = args.out / "night.db"
     db.unlink(missing_ok=True)
-    result = run_pipeline([str(path)], Settings(engine=Engine.offline, db=db))
+    # The night was written just now and is complete: no wait for a file still being written.
+    result = run_pipeline([str(path)], Settings(engine=Engine.offline, db=db, min_file_age=0))
     gold = {r["id"]: r for r in night}
     with Store(db) as store:
         by_article: dict[str, dict] = {}
@@ -177,7 +179,10 @@ def main() -> None:
         scored = []
         flagged = Counter()
         kinds = Counter()
+        findings = batch_findings(store)
         for stored in store.iter_results(result.run_id):
+            # The verdict the desk reads: after the batch's evidence, as every view shows it.
+            stored = batch_verdict(stored, findings.get(stored.article.article_id))
             record = gold[stored.article.record_id or ""]
             by_article[stored.article.article_id] = record
             label = stored.analysis.label.value

@@ -22,7 +22,7 @@ from .source_lists import SourceStanding, add_sources, listed_sources, read_doma
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
-from .insight import BatchFindings, batch_findings
+from .insight import BatchFindings, batch_findings, batch_verdict
 from .report import analysis_view, runs_table, summary_table, worklist_view
 from .worklist import DEFAULT_LIMIT, build_worklist
 from .progress import RunProgress
@@ -188,7 +188,7 @@ def show(
         if as_json:
             stdout.print(json.dumps(article_record(result, found), ensure_ascii=False), soft_wrap=True)
         else:
-            stdout.print(analysis_view(result, found))
+            stdout.print(analysis_view(batch_verdict(result, found), found))
             for note in found.desk_notes:
                 stdout.print(note)
 

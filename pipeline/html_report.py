@@ -30,10 +30,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .clusters import ClusterMember
 from .errors import OutputError, UsageError
-from .insight import BatchFindings, batch_findings, merged_reasons
+from .insight import BatchFindings, batch_findings, batch_verdict, merged_reasons
 from .posthumous import PosthumousFlag
 from .models import Label, ReasonCode, SpeakerKind
 from .pricing import ledger_cost
+from .offline.label import probability_text
 from .store import Store, StoredResult, parse_since
 from .worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
 
@@ -194,8 +195,9 @@ def collect_report(store: Store, run_id: int | None = None, since: str | None = 
         for outcome in store.outcomes(run["run_id"])
         if outcome["status"] in ("failed", "skipped")
     ]
-    results.sort(key=lambda result: (result.analysis.label is not Label.likely_fabrication, -result.analysis.confidence, result.article.source_path))
     findings = batch_findings(store, [result.article.article_id for result in results])
+    results = [batch_verdict(result, findings.get(result.article.article_id)) for result in results]
+    results.sort(key=lambda result: (result.analysis.label is not Label.likely_fabrication, -result.analysis.confidence, result.article.source_path))
     worklist = build_worklist(store, run_id=run_id if since is None else None, limit=limit) if results else Worklist(run_id=None)
     return MorningReport(title=title, runs=runs, results=results, failures=failures, findings=findings, worklist=worklist)
 
@@ -234,6 +236,7 @@ _ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENVIRONMENT.filters["probability"] = probability_text
 
 
 def render_html(report: MorningReport) -> str:
@@ -268,7 +271,7 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Check first** ({report.worklist.total} on the worklist)")
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
-            lines.append(f"- {_md(item.title, 70)} ({item.probability:.2f}{variants})")
+            lines.append(f"- {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
     if report.clusters:

@@ -10,8 +10,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .insight import BatchFindings, merged_reasons
+from .insight import BatchFindings, batch_verdict, merged_reasons
 from .pricing import ledger_cost
+from .offline.label import probability_text
 from .store import StoredResult
 from .worklist import Worklist
 
@@ -42,12 +43,12 @@ def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]],
         if result is None:
             table.add_row(source, outcome["status"], "", "", "", "", outcome["reason"] or "")
             continue
-        analysis = result.analysis
+        analysis = batch_verdict(result, findings.get(result.article.article_id)).analysis
         table.add_row(
             source,
             outcome["status"],
             Text(analysis.label.value, style=_LABEL_STYLES[analysis.label.value]),
-            f"{analysis.confidence:.2f}",
+            probability_text(analysis.confidence),
             f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
             str(len(analysis.claims)),
             _first_reasons(merged_reasons(analysis, findings.get(result.article.article_id))),
@@ -62,7 +63,7 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
     header.append(f"article {result.article.article_id[:16]}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
-    header.append(f"  confidence {analysis.confidence:.2f}\n")
+    header.append(f"  confidence {probability_text(analysis.confidence)}\n")
     header.append(f"reasons: {', '.join(reason.value for reason in merged_reasons(analysis, findings)) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
@@ -141,7 +142,7 @@ def worklist_view(worklist: Worklist) -> Group:
     for number, item in enumerate(worklist.items, 1):
         block = Text()
         block.append(f"{number}. {item.title}\n", style="bold")
-        block.append(f"   fabrication {item.probability:.2f}  ", style="bold red")
+        block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
         block.append(f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
                      f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n")
         if len(item.results) > 1:

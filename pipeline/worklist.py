@@ -19,23 +19,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .insight import BatchFindings, batch_findings
-from .models import EVIDENCE_REASONS, ClaimDraft, Label, Priority, ReasonCode
-from .offline.label import logit
-from .offline.model import sigmoid
-from .offline.text import person_names
+from .insight import batch_evidence, batch_findings, batch_verdict
+from .models import ClaimDraft, Label, Priority, ReasonCode
 from .source_lists import ListedSource, priority_steps
 from .store import Store, StoredResult
 
 __all__ = [
     "DEFAULT_LIMIT",
-    "BATCH_EVIDENCE_WEIGHT",
     "WorkItem",
     "WorklistItem",
     "Worklist",
@@ -46,15 +41,11 @@ __all__ = [
 ]
 
 DEFAULT_LIMIT = 25
-BATCH_EVIDENCE_WEIGHT = 3.0
-"""Log-odds a piece of batch evidence (template cluster, a death the store knows of) adds to the
-article's calibrated probability: hand-set like the calibration's rules, as no labelled night
-shows them."""
 _TITLE_CHARS = 120
-_NAMES_PER_VARIANT = 2
 
 
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
+
 
 
 def article_title(result: StoredResult) -> str:
@@ -147,34 +138,6 @@ class Worklist:
         return {"run_id": self.run_id, "total": self.total, "more": self.more, "items": [item.to_record() for item in self.items]}
 
 
-def _main_people(text: str) -> frozenset[str]:
-    counts = Counter(name for _, _, name in person_names(text) if " " in name)
-    return frozenset(name for name, _ in counts.most_common(_NAMES_PER_VARIANT))
-
-
-def _names_swapped(results: list[StoredResult]) -> bool:
-    """A template reused with other people (the variants' main people differ), not one story
-    told twice (a rewrite of the same news names the same people)."""
-    people = [_main_people(result.article.text) for result in results]
-    return all(people) and len(set(people)) > 1
-
-
-def _evidence(result: StoredResult, findings: BatchFindings | None, template: bool) -> tuple[list[ReasonCode], list[str], int]:
-    """The article's evidence, the desk memory's, and how many pieces only the batch could see."""
-    analysis = result.analysis
-    own = list(dict.fromkeys([*analysis.signals.evidence, *(r for r in analysis.reasons if r in EVIDENCE_REASONS)]))
-    if analysis.label is not Label.likely_fabrication and ReasonCode.template_language in own:
-        own.remove(ReasonCode.template_language)
-    batch = []
-    if template:
-        batch.append(ReasonCode.template_language)
-    if findings and findings.posthumous:
-        batch.append(ReasonCode.posthumous_attribution)
-    desk = findings.evidence() if findings else []
-    added = [reason for reason in dict.fromkeys(batch) if reason not in own]
-    return own + added, desk, len(added) + len(desk)
-
-
 def build_worklist(
     store: Store,
     run_id: int | None = None,
@@ -201,13 +164,13 @@ def build_worklist(
     )
     items = []
     for key, members in groups.items():
-        template = len(members) > 1 and _names_swapped(members)
         scored = []
         for result in members:
-            evidence, desk, added = _evidence(result, findings.get(result.article.article_id), template)
-            probability = result.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
-            probability = sigmoid(logit(probability) + BATCH_EVIDENCE_WEIGHT * added)
-            scored.append((probability, len(evidence) + len(desk), evidence, desk, result))
+            found = findings.get(result.article.article_id)
+            pieces = batch_evidence(result.analysis, found)
+            settled = batch_verdict(result, found)
+            probability = settled.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
+            scored.append((probability, pieces.count, pieces.reasons, pieces.desk, settled))
         scored.sort(key=lambda row: (-row[0], -row[1], row[4].article.source_path))
         probability, _, evidence, desk, lead = scored[0]
         if not any(row[1] for row in scored):

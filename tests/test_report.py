@@ -68,8 +68,10 @@ def test_one_card_per_article_with_its_label_badge(page, report):
     cards = [attrs for tag, attrs in Elements(page).tags if tag == "article"]
     assert len(cards) == len(report.results) == 4
     assert sorted(card["class"] for card in cards) == sorted(f"card {r.analysis.label.value}" for r in report.results)
+    # The seeds' name-swapped variant is a fabrication by the batch's template cluster, as in every view.
     assert page.count('class="badge label-likely_fabrication"') >= 2
-    assert 'class="badge label-news"' in page
+    seeds = [r for r in report.results if not r.article.source_path.endswith("hostile.txt")]
+    assert len(seeds) == 3 and all(r.analysis.label is Label.likely_fabrication for r in seeds)
 
 
 def test_quotes_are_highlighted_at_their_stored_offsets(report):

@@ -13,7 +13,7 @@ from pipeline.models import (
     SpeakerKind,
 )
 from pipeline.offline.claims import find_claims
-from pipeline.offline.label import DEFAULT_PRIOR, calibration_digest
+from pipeline.offline.label import DEFAULT_PRIOR, calibration_digest, probability_text
 from pipeline.offline.model import weights_digest
 from pipeline.offline.signals import SignalCounts, measure_signals, signals_from_counts
 
@@ -78,7 +78,7 @@ def _decide(text: str, counts: SignalCounts, signals: Signals) -> tuple[Label, f
     label = decide_label(probabilities, signals.evidence)
     style = _style_reasons(counts)
     if label is Label.likely_fabrication:
-        rationale = (f"Probability of fabrication {fabrication:.2f}; evidence: {_plain(signals.evidence)}"
+        rationale = (f"Probability of fabrication {probability_text(fabrication)}; evidence: {_plain(signals.evidence)}"
                      + (f"; style marks: {_plain(style)}." if style else "."))
         return label, probabilities[label.value], signals.evidence + style, rationale
     reasons = [ReasonCode.honours_person] if label is Label.tribute else []
@@ -86,7 +86,7 @@ def _decide(text: str, counts: SignalCounts, signals: Signals) -> tuple[Label, f
         reasons.append(ReasonCode.named_sourcing)
     what = "honours a person and its events look ordinary" if label is Label.tribute else "reads as ordinary reporting"
     unbacked = " (no evidence of fabrication, so style alone does not flag it)" if fabrication > probabilities[label.value] else ""
-    rationale = f"Probability of fabrication {fabrication:.2f}: the piece {what}{unbacked}."
+    rationale = f"Probability of fabrication {probability_text(fabrication)}: the piece {what}{unbacked}."
     return label, probabilities[label.value], reasons, rationale
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "word_logit",
     "fabrication_logit",
     "logit",
+    "probability_text",
 ]
 
 CALIBRATION_FILE = "offline_calibration.json"
@@ -71,6 +72,16 @@ def tribute_strength(text: str) -> float:
     cues += sum(spaced.count(f" {phrase} ") for phrase in _TRIBUTE_PHRASES)
     ratio = (100 * cues / max(len(tokens), 1)) / _TRIBUTE_EVEN_CUES_PER_100_WORDS
     return ratio**3 / (1 + ratio**3)
+
+
+def probability_text(probability: float) -> str:
+    """A probability as the editor reads it, two decimals, never 1.00 or 0.00: a calibrated
+    model is never certain, so the ends read ">0.99" and "<0.01" (JSON keeps the float)."""
+    if probability > 0.99:
+        return ">0.99"
+    if probability < 0.01:
+        return "<0.01"
+    return f"{probability:.2f}"
 
 
 def logit(probability: float) -> float:
