@@ -17,7 +17,7 @@ from pipeline.offline.signals import SignalCounts, measure_signals, signals_from
 
 __all__ = ["analyse_offline", "OFFLINE_VERSION", "RULES_VERSION"]
 
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 """Bump whenever a rule changes; the weights file's digest covers the fitted numbers."""
 OFFLINE_VERSION = f"offline-{RULES_VERSION}-{weights_digest()}"
 
