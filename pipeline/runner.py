@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, make_engine
-from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
+from .models import (
+    Analysis,
+    Article,
+    CacheIdentity,
+    EngineAnswer,
+    QuoteDraft,
+    ReasonCode,
+    SkippedInput,
+    SpeakerKind,
+    Usage,
+    VerifiedQuote,
+)
 from .offline import compute_signals
 from .pricing import run_cost
 from .settings import Settings
@@ -40,6 +51,13 @@ def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
             seen.add(spans)
             unique.append(quote)
     return unique
+
+
+def _backed_reasons(reasons: Iterable[ReasonCode], quotes: Sequence[VerifiedQuote]) -> list[ReasonCode]:
+    """The verdict's reasons, once each; "named sourcing" only where a verified quote by a
+    named speaker has that speaker confirmed by the text (an engine's say-so is not enough)."""
+    named = any(quote.speaker_kind == SpeakerKind.named and quote.speaker_verified for quote in quotes)
+    return [reason for reason in dict.fromkeys(reasons) if reason != ReasonCode.named_sourcing or named]
 
 
 async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Analysis, list[EngineAnswer]]:
@@ -68,7 +86,7 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
         article_id=article.article_id,
         label=verdict.label,
         confidence=verdict.confidence,
-        reasons=list(dict.fromkeys(verdict.reasons)),
+        reasons=_backed_reasons(verdict.reasons, verified),
         rationale=verdict.rationale,
         quotes=verified,
         rejected_quotes=rejected,
