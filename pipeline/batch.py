@@ -181,7 +181,7 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         try:
             answer = parse_completion(response["body"], LLMMode(identity.mode))
             canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
-            analysis, answers = await analyse_article(article, canned)
+            analysis, answers = await analyse_article(article, canned, live.settings.fabrication_prior)
         except ProviderError as error:
             if isinstance(error, FatalProviderError):
                 raise

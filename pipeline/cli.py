@@ -24,7 +24,8 @@ from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
 from .insight import BatchFindings, batch_findings
-from .report import analysis_view, runs_table, summary_table
+from .report import analysis_view, runs_table, summary_table, worklist_view
+from .worklist import DEFAULT_LIMIT, build_worklist
 from .progress import RunProgress
 from .records import article_record
 from .sources import estimate_inputs
@@ -106,6 +107,7 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
@@ -115,7 +117,7 @@ def run(
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-                         prompt_version=prompt_version)
+                         prompt_version=prompt_version, fabrication_prior=prior)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
@@ -199,6 +201,7 @@ def report(
     since: Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
+    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full.")] = DEFAULT_LIMIT,
     db: DbOption = None,
 ) -> None:
     """Write the morning report: a self-contained HTML page and a chat-sized Markdown summary.
@@ -207,10 +210,31 @@ def report(
     """
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since)
+        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
         print(render_markdown(written), end="")
     console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
+
+
+@app.command()
+def worklist(
+    limit: Annotated[int, typer.Option(help="How many items (0: all).")] = DEFAULT_LIMIT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
+    run_id: Annotated[Optional[int], typer.Option("--run", help="The run (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The ranked list the desk works from: one item per story or template, new tonight first,
+    most likely fabricated first, each with its evidence, three claims, source and review status."""
+    if limit < 0:
+        console.print("--limit must be 0 (all) or more")
+        raise typer.Exit(2)
+    settings = _settings(db=db, engine=Engine.offline)
+    with Store(settings.db) as store:
+        found = build_worklist(store, run_id=run_id, limit=limit or None)
+    if as_json:
+        stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
+    else:
+        stdout.print(worklist_view(found))
 
 
 @app.command()
@@ -231,6 +255,7 @@ def evaluate(
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Share of fabrications the dataset is expected to hold (default 0.05).")] = None,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures; or, with
     --reviews, the stored labels' precision and recall against the desk's verdicts by week."""
@@ -241,7 +266,7 @@ def evaluate(
         return
     if dataset is None:
         raise UsageError("give a labelled DATASET, or --reviews")
-    settings = _settings(engine=engine, model=model, base_url=base_url)
+    settings = _settings(engine=engine, model=model, base_url=base_url, fabrication_prior=prior)
     figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
     if as_json:
         stdout.print_json(json.dumps(figures))

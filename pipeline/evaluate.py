@@ -32,6 +32,7 @@ Three tasks, detected from the records when not given:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import json
 import re
 from collections import Counter
@@ -129,7 +130,7 @@ def engine_analyser(settings: Settings) -> Callable[[Article], ArticleVerdict]:
     """
     engine = make_engine(settings)
     if isinstance(engine, OfflineEngine):
-        return analyse_offline
+        return partial(analyse_offline, prior=engine.prior)
     loop = asyncio.new_event_loop()
 
     def analyse(article: Article) -> ArticleVerdict:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Label",
     "ReasonCode",
+    "EVIDENCE_REASONS",
     "SpeakerKind",
     "Priority",
     "Article",
@@ -98,6 +99,18 @@ _REASON_DEFINITIONS = {
     "be contacted.",
     ReasonCode.honours_person: "The article's purpose is to honour or remember a person.",
 }
+
+
+EVIDENCE_REASONS = frozenset({
+    ReasonCode.anonymous_sourcing,
+    ReasonCode.uncorroborated_event,
+    ReasonCode.unverifiable_media,
+    ReasonCode.posthumous_attribution,
+    ReasonCode.template_language,
+})
+"""The reasons that are evidence of fabrication; likely_fabrication needs one of them. The rest
+(emotional language, viral metrics, no dateline, reactions) are style and never the label alone.
+The desk memory adds its own (a fact-check match, an unreliable source) here."""
 
 
 class SpeakerKind(StrEnum):
@@ -248,7 +261,11 @@ class Signals(BaseModel):
     has_dateline: bool
     posthumous_attributions: int = Field(description="Quotes or acts of a person the article says has died, presented as later.")
     template_phrases: int
-    scores: dict[str, float] = Field(description="Per-label scores from the offline scorer.")
+    scores: dict[str, float] = Field(description="Calibrated, base-rate-corrected probability of each label from the offline scorer.")
+    style_risk: float = Field(default=0.0, description="How sensational the wording is, 0 to 1; shown beside the label, never its cause.")
+    evidence: list[ReasonCode] = Field(
+        default_factory=list, description="Evidence of fabrication the text itself shows (see EVIDENCE_REASONS)."
+    )
 
 
 class Usage(BaseModel):
@@ -267,13 +284,24 @@ class Analysis(BaseModel):
 
     article_id: str
     label: Label
-    confidence: float
+    confidence: float = Field(description="The probability of the label.")
+    probabilities: dict[str, float] = Field(
+        default_factory=dict, description="Calibrated probability of each label (news, tribute, likely_fabrication), summing to 1."
+    )
     reasons: list[ReasonCode]
     rationale: str
     quotes: list[VerifiedQuote]
     rejected_quotes: list[RejectedQuote]
     claims: list[ClaimDraft]
     signals: Signals
+
+    @model_validator(mode="after")
+    def _probabilities_of_older_rows(self) -> Analysis:
+        """Rows stored before probabilities existed: the label's confidence, the rest shared."""
+        if not self.probabilities:
+            rest = (1 - self.confidence) / 2
+            self.probabilities = {label.value: self.confidence if label is self.label else rest for label in Label}
+        return self
 
 
 class EngineAnswer(BaseModel):

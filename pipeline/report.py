@@ -13,8 +13,9 @@ from rich.text import Text
 from .insight import BatchFindings, merged_reasons
 from .pricing import ledger_cost
 from .store import StoredResult
+from .worklist import Worklist
 
-__all__ = ["summary_table", "analysis_view", "runs_table"]
+__all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
 
 _LABEL_STYLES = {"likely_fabrication": "bold red", "tribute": "yellow", "news": "green"}
 
@@ -124,3 +125,26 @@ def _rejections(counts: dict[str, int]) -> str:
     if not counts:
         return "0"
     return f"{sum(counts.values())}: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())
+
+
+def worklist_view(worklist: Worklist) -> Group:
+    """The worklist in a terminal: one block per item, its claims under it."""
+    if not worklist.items:
+        return Group(Text("nothing on the worklist" + (f" of run {worklist.run_id}" if worklist.run_id else " (no runs yet)")))
+    parts: list[Any] = [Text(f"worklist of run {worklist.run_id}: {worklist.total} items", style="bold")]
+    for number, item in enumerate(worklist.items, 1):
+        block = Text()
+        block.append(f"{number}. {item.title}\n", style="bold")
+        block.append(f"   fabrication {item.probability:.2f}  ", style="bold red")
+        block.append(f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
+                     f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n")
+        if len(item.results) > 1:
+            block.append(f"   template cluster {item.cluster_id}: {len(item.results)} variants\n")
+        for reason in item.reasons:
+            block.append(f"   - {reason}\n")
+        for claim in item.claims:
+            block.append(f"   [{claim.priority.value}] {claim.event[:160]}\n      check with: {claim.check_with}\n")
+        parts.append(block)
+    if worklist.more:
+        parts.append(Text(f"{worklist.more} more: --limit 0 lists them all"))
+    return Group(*parts)

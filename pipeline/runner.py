@@ -31,6 +31,8 @@ from .models import (
     VerifiedQuote,
 )
 from .offline import compute_signals
+from .offline.engine import settle_label
+from .offline.label import DEFAULT_PRIOR
 from .pricing import run_cost
 from .settings import Settings
 from .sources import iter_articles
@@ -60,11 +62,15 @@ def _backed_reasons(reasons: Iterable[ReasonCode], quotes: Sequence[VerifiedQuot
     return [reason for reason in dict.fromkeys(reasons) if reason != ReasonCode.named_sourcing or named]
 
 
-async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Analysis, list[EngineAnswer]]:
+async def analyse_article(
+    article: Article, engine: AnalysisEngine, prior: float = DEFAULT_PRIOR
+) -> tuple[Analysis, list[EngineAnswer]]:
     """Analyse one article and verify every quote against its text.
 
     A quote the text lacks earns one re-ask naming it; whatever still fails to
     verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
+    Whatever the engine, the label ends calibrated (``settle_label``): probabilities that sum
+    to 1 for a feed with ``prior`` fabrications, and likely_fabrication only with evidence.
     """
     answers = [await engine.analyse(article)]
     verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
@@ -82,16 +88,20 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
             verified = _dedupe(verified + verified_again)
             rejected = rejected + rejected_again
     verdict = answers[-1].verdict
+    signals = compute_signals(article.text, prior)
+    reasons = _backed_reasons(verdict.reasons, verified)
+    label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals)
     analysis = Analysis(
         article_id=article.article_id,
-        label=verdict.label,
-        confidence=verdict.confidence,
-        reasons=_backed_reasons(verdict.reasons, verified),
+        label=label,
+        confidence=probabilities[label.value],
+        probabilities=probabilities,
+        reasons=reasons,
         rationale=verdict.rationale,
         quotes=verified,
         rejected_quotes=rejected,
         claims=verdict.claims,
-        signals=compute_signals(article.text),
+        signals=signals,
     )
     return analysis, answers
 
@@ -218,7 +228,7 @@ async def run_batch(
         try:
             started = time.perf_counter()
             try:
-                analysis, answers = await analyse_article(article, engine)
+                analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
                 fatal_seen.set()

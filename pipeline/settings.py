@@ -19,6 +19,7 @@
 | frequency_penalty | (none)        | PIPELINE_FREQUENCY_PENALTY | frequency_penalty |
 | presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
+| fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied.
@@ -72,6 +73,9 @@ class Settings:
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
     max_input_chars: int = 60_000
+    # The expected share of fabrications in the feed: the offline scorer's posterior is
+    # corrected from its training base rate to this one.
+    fabrication_prior: float = 0.05
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
 
@@ -88,6 +92,8 @@ class Settings:
             raise ConfigError("concurrency must be at least 1 (--concurrency)")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more (--max-retries)")
+        if not 0 < self.fabrication_prior < 1:
+            raise ConfigError("fabrication_prior must lie strictly between 0 and 1 (--prior, PIPELINE_FABRICATION_PRIOR)")
         if self.max_tokens < 1 or self.max_input_chars < 1:
             raise ConfigError("max_tokens and max_input_chars must be positive (PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS)")
         if self.resolved_engine is Engine.llm:
@@ -119,6 +125,7 @@ _ENV_NAMES = {
     "frequency_penalty": "PIPELINE_FREQUENCY_PENALTY",
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
+    "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
 }
 _FILE_FORBIDDEN = {"api_key"}
 

@@ -35,5 +35,5 @@ class AnalysisEngine(Protocol):
 def make_engine(settings: Settings, **llm_kwargs: Any) -> OfflineEngine | LLMEngine:
     """The engine the settings ask for (``auto``: the LLM when an endpoint is configured)."""
     if settings.resolved_engine is Engine.offline:
-        return OfflineEngine()
+        return OfflineEngine(settings.fabrication_prior)
     return LLMEngine(settings, load_prompt(settings.prompt_version, settings.prompts_dir), **llm_kwargs)
