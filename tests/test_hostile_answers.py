@@ -14,6 +14,7 @@ from rich.console import Console
 from pipeline.engines.canned import CannedEngine
 from pipeline.export import export_results
 from pipeline.models import (
+    Article,
     ArticleVerdict,
     CacheIdentity,
     EngineAnswer,
@@ -58,14 +59,21 @@ def _answer() -> EngineAnswer:
     )
 
 
-def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) -> None:
+def _article_file(tmp_path: Path) -> tuple[Path, Article]:
     path = tmp_path / "article.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     [article] = list(iter_articles([str(path)]))
-    identity = CacheIdentity(
-        engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
-    )
-    engine = CannedEngine("canned", identity, {article.article_id: _answer()})
+    return path, article
+
+
+IDENTITY = CacheIdentity(
+    engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
+)
+
+
+def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) -> None:
+    path, article = _article_file(tmp_path)
+    engine = CannedEngine("canned", IDENTITY, {article.article_id: _answer()})
     settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db").validated()
     result = run([str(path)], settings, engine=engine)
     assert result.counts["ok"] == 1
@@ -99,15 +107,10 @@ def _named_sourcing_answer(speaker: str) -> EngineAnswer:
 
 
 def test_named_sourcing_stands_only_on_a_quote_whose_speaker_the_text_confirms(tmp_path: Path) -> None:
-    path = tmp_path / "article.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    [article] = list(iter_articles([str(path)]))
-    identity = CacheIdentity(
-        engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
-    )
+    _, article = _article_file(tmp_path)
     reasons = {}
     for speaker in ("Derek Hough", "Len Goodman"):
-        engine = CannedEngine("canned", identity, {article.article_id: _named_sourcing_answer(speaker)})
+        engine = CannedEngine("canned", IDENTITY, {article.article_id: _named_sourcing_answer(speaker)})
         analysis, _ = asyncio.run(analyse_article(article, engine))
         [quote] = analysis.quotes
         reasons[speaker] = (quote.speaker_verified, analysis.reasons)

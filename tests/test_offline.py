@@ -243,14 +243,9 @@ def test_pronoun_refers_to_the_subject_of_the_last_sentence_naming_someone() -> 
     assert quote.speaker == "Dan McLaughlin"
 
 
-def test_quote_signed_with_a_dash() -> None:
-    text = "Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.” ― Carla Sanchez\nMore follows."
-    (quote,) = find_quotes(text)
-    assert (quote.speaker, quote.speaker_kind) == ("Carla Sanchez", named)
-
-
-def test_dash_signature_before_a_non_breaking_space() -> None:
-    text = "Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.”― Carla Sanchez\u00a0\nMore follows."
+@pytest.mark.parametrize("signature", ["” ― Carla Sanchez", "”― Carla Sanchez\u00a0"])
+def test_quote_signed_with_a_dash(signature: str) -> None:
+    text = f"Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.{signature}\nMore follows."
     (quote,) = find_quotes(text)
     assert (quote.speaker, quote.speaker_kind) == ("Carla Sanchez", named)
 
