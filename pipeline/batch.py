@@ -87,7 +87,7 @@ def split_request_lines(
 
 def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
     pending = store.pending_batch_keys()
-    for item in iter_articles(paths):
+    for item in iter_articles(paths, min_file_age=engine.settings.min_file_age):
         if isinstance(item, SkippedInput):
             continue
         key = cache_key(item.article_id, engine.identity)
@@ -198,21 +198,17 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
     store.mark_batch_collected(job["batch_id"])
 
 
-async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
+async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: LLMEngine) -> RunResult | None:
     await _refresh_jobs(client, store)
-    for job in store.batch_jobs_to_collect(_FINAL_STATUSES):
-        await _collect_job(job, store, client, live, result)
-
-
-def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult:
-    """Store the answers of every finished batch as a run; what failed is left for the live path."""
-    live = _llm_engine(settings)
-    client = client or make_openai_client(settings)
+    jobs = store.batch_jobs_to_collect(_FINAL_STATUSES)
+    if not jobs:
+        return None
     run_id = store.start_run(BATCH_ENGINE, live.identity.model)
     result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
     run_status = "finished"
     try:
-        asyncio.run(_collect_finished(store, client, live, result))
+        for job in jobs:
+            await _collect_job(job, store, client, live, result)
     except (FatalProviderError, openai.OpenAIError) as error:
         result.fatal = str(classify_error(error, settings.api_key) if isinstance(error, openai.OpenAIError) else error)
         run_status = "aborted"
@@ -222,3 +218,17 @@ def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | No
     finally:
         finish_run(store, result, run_status)
     return result
+
+
+def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult | None:
+    """Store the answers of every finished batch as a run; what failed is left for the live path.
+
+    None, and no run recorded, when no batch has finished since the last collect: an empty
+    run would become the run ``report`` shows.
+    """
+    live = _llm_engine(settings)
+    client = client or make_openai_client(settings)
+    try:
+        return asyncio.run(_collect(settings, store, client, live))
+    except openai.OpenAIError as error:  # asking about the batches, before any run starts
+        raise classify_error(error, settings.api_key) from None

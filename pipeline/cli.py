@@ -49,7 +49,8 @@ def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except PipelineError as error:
-            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()))
+            # soft_wrap: one line however long the path, never folded at the console's width.
+            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()), soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return handled
@@ -105,15 +106,17 @@ def run(
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
-    max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
-    log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
+    log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even when PATHS hold no article.")] = False,
     prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
     Exit code 0: every article analysed or cached, or a --limit / --max-cost
-    reached with no failure; 1: some failed; 2: usage, configuration or
-    provider-account error.
+    reached with no failure; 1: some failed, or PATHS held no article (unless
+    --allow-empty); 2: usage, configuration or provider-account error; 130 / 143:
+    interrupted by SIGINT / SIGTERM (articles in flight recorded as not finished).
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
@@ -124,7 +127,7 @@ def run(
     total = estimate_inputs(paths) if console.is_terminal else None
     with RunProgress(console, total=total, every=log_every) as progress:
         result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
-                              on_outcome=progress)
+                              on_outcome=progress, allow_empty=allow_empty)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
@@ -156,6 +159,13 @@ def _print_result(result: RunResult) -> None:
         console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
     if result.fatal:
         console.print(f"[red]run stopped:[/red] {result.fatal}")
+    if result.interrupted:
+        console.print(f"[yellow]run interrupted by {result.interrupted}:[/yellow] articles in flight are recorded "
+                      "as not finished; a re-run analyses the rest")
+    if result.empty:
+        console.print(f"[red]nothing to do:[/red] {result.empty}")
+    if result.unclosed:
+        console.print(f"[red]ledger:[/red] {result.unclosed}")
 
 
 @app.command()
@@ -166,7 +176,7 @@ def show(
 ) -> None:
     """Show the stored analysis of one article (--json: the record of `export --format jsonl`)."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         results = store.find_results(ref)
         findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
@@ -190,7 +200,7 @@ def export(
 ) -> None:
     """Write stored analyses to standard output (latest result per article)."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         written = export_results(store, format, sys.stdout, run_id)
     console.print(f"{written} {format} records written")
 
@@ -209,7 +219,7 @@ def report(
     Without --html or --md the summary is printed.
     """
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
         print(render_markdown(written), end="")
@@ -241,7 +251,7 @@ def worklist(
 def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
     """List recent runs: counts, tokens across retries, wall time and estimated cost."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         stdout.print(runs_table(store.runs(limit)))
 
 
@@ -326,6 +336,9 @@ def batch_collect(
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
     with Store(settings.db) as store:
         result = batch_mode.collect(settings, store)
+    if result is None:
+        console.print("nothing to collect: no batch has finished since the last collect (see `pipeline batch status`)")
+        raise typer.Exit(0)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -470,13 +483,11 @@ def sources_add(
     """List domains as trusted (lowers priority) or unreliable (evidence of fabrication)."""
     if file is not None and standing is None:
         raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
-    plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
+    listings = {SourceStanding.trusted: list(trusted or []), SourceStanding.unreliable: list(unreliable or [])}
     if file is not None and standing is not None:
-        plan.append((read_domain_file(file), standing))
-    if not any(domains for domains, _ in plan):
-        raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+        listings[standing] += read_domain_file(file)
     with _memory(db) as store:
-        listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
+        listed = add_sources(store, listings)
     _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
 
 

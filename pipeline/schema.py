@@ -274,10 +274,30 @@ CREATE TABLE source_list (
 );
 """
 
+_SOURCE_VERSIONS = """
+ALTER TABLE article_source ADD COLUMN superseded_at TEXT;
+CREATE INDEX IF NOT EXISTS article_source_path ON article_source(source_path, record_id);
+DROP TABLE IF EXISTS lock;
+"""
+
+# The register the stored posthumous flags were computed from: a run re-flags the stored
+# articles that mention a name whose entry changed since (a desk addition, new evidence).
+_POSTHUMOUS_APPLIED = """
+CREATE TABLE posthumous_applied (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    evidence_article_id TEXT
+);
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
     # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
     _DESK_MEMORY,
+    # 3: a source whose content changed points to its new article; the run lock is a file lock now.
+    _SOURCE_VERSIONS,
+    # 4: the register the posthumous flags rest on, so a change to it re-flags stored articles.
+    _POSTHUMOUS_APPLIED,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

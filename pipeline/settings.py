@@ -20,6 +20,7 @@
 | presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
 | fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
+| min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied.
@@ -30,10 +31,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -55,29 +57,55 @@ class LLMMode(StrEnum):
     md_json = "md_json"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseModel):
+    """Every setting of a run, each validated once, where it is read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
+    api_key: str | None = Field(default=None, repr=False)
     model: str | None = None
     mode: LLMMode = LLMMode.tools
     engine: Engine = Engine.auto
     db: Path = Path("pipeline.db")
-    concurrency: int = 8
-    timeout: float = 120.0
-    max_retries: int = 4
-    temperature: float = 0.0
-    max_tokens: int = 4096
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    timeout: float = Field(default=120.0, gt=0, le=86_400)
+    max_retries: int = Field(default=4, ge=0, le=100)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=4096, ge=1)
     # Small local models loop ("quotes": [the same quote, again, ...]) until max_tokens;
     # a penalty of about 1 lets them finish. Unset (0) for capable models.
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    max_input_chars: int = 60_000
+    frequency_penalty: float = Field(default=0.0, ge=-2, le=2)
+    presence_penalty: float = Field(default=0.0, ge=-2, le=2)
+    max_input_chars: int = Field(default=60_000, ge=1)
+    # A file modified more recently may still be being written: it waits for the next run.
+    min_file_age: float = Field(default=5.0, ge=0)
     # The expected share of fabrications in the feed: the offline scorer's posterior is
     # corrected from its training base rate to this one.
-    fabrication_prior: float = 0.05
+    fabrication_prior: float = Field(default=0.05, gt=0, lt=1)
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
+
+    @field_validator("mode", "engine", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("concurrency", "timeout", "max_retries", "temperature", "max_tokens", "frequency_penalty",
+                     "presence_penalty", "max_input_chars", "min_file_age", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("a number, not true/false")
+        return value
+
+    @field_validator("base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # A newline or NUL pasted into a key or URL fails every request as a "connection error".
+        if isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("contains a control character (a pasted newline?)")
+        return value
 
     @property
     def resolved_engine(self) -> Engine:
@@ -88,14 +116,6 @@ class Settings:
 
     def validated(self) -> Settings:
         """Check the combination; raise ConfigError naming the setting to fix."""
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1 (--concurrency)")
-        if self.max_retries < 0:
-            raise ConfigError("max_retries must be 0 or more (--max-retries)")
-        if not 0 < self.fabrication_prior < 1:
-            raise ConfigError("fabrication_prior must lie strictly between 0 and 1 (--prior, PIPELINE_FABRICATION_PRIOR)")
-        if self.max_tokens < 1 or self.max_input_chars < 1:
-            raise ConfigError("max_tokens and max_input_chars must be positive (PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS)")
         if self.resolved_engine is Engine.llm:
             if not self.model:
                 raise ConfigError(
@@ -126,27 +146,9 @@ _ENV_NAMES = {
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
     "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
+    "min_file_age": "PIPELINE_MIN_FILE_AGE",
 }
 _FILE_FORBIDDEN = {"api_key"}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    converters = {f.name: f.type for f in fields(Settings)}
-    kind = converters[name]
-    try:
-        if kind == "LLMMode":
-            return LLMMode(str(value).lower())
-        if kind == "Engine":
-            return Engine(str(value).lower())
-        if kind in ("Path", "Path | None"):
-            return Path(value)
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-    except ValueError as error:
-        raise ConfigError(f"invalid value for {name}: {value!r} ({error})") from None
-    return str(value)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -156,7 +158,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    known = {f.name for f in fields(Settings)} - _FILE_FORBIDDEN
+    known = set(Settings.model_fields) - _FILE_FORBIDDEN
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown settings {', '.join(unknown)}")
@@ -171,10 +173,22 @@ def load_settings(
 ) -> Settings:
     """Resolve settings from flags (None means not given), environment and file."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = dict(_read_toml(config_file))
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for name, value in _read_toml(config_file).items():
+        values[name], origins[name] = value, str(config_file)
     for name, variable in _ENV_NAMES.items():
         if environ.get(variable):
-            values[name] = environ[variable]
-    values.update({name: value for name, value in (flags or {}).items() if value is not None})
-    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
+            values[name], origins[name] = environ[variable], variable
+    for name, value in (flags or {}).items():
+        if value is not None:
+            values[name], origins[name] = value, "--" + name.replace("_", "-")
+    try:
+        settings = Settings(**values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = str(problem["loc"][0]) if problem["loc"] else "settings"
+        shown = "***" if name == "api_key" else repr(values.get(name))
+        raise ConfigError(f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
+                          f"({problem['msg'].removeprefix('Value error, ')})") from None
     return settings.validated()

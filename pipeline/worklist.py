@@ -8,11 +8,13 @@
   dead person the store knows of presented acting), or from the desk's memory (a debunking
   fact-check, a source listed unreliable); a story the desk has reviewed, with nothing new in
   it, is off the list;
-- items new tonight come before items seen in an earlier run, then by the calibrated probability
+- items new tonight come before items seen in an earlier run, then a trusted source's items after
+  the rest (``source_lists.priority_steps``), then by the calibrated probability
   of fabrication, raised by the batch's evidence the article's own analysis could not see, then by
   how much evidence there is;
 - each item carries its three most important claims, its reasons in plain words, its source and
-  its review status (the desk memory's; "not reviewed" without one).
+  its review status (the desk memory's; "not reviewed" without one); its source's standing, where
+  the desk lists it, is shown either way (an unreliable one is evidence).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .models import EVIDENCE_REASONS, ClaimDraft, Label, Priority, ReasonCode
 from .offline.label import logit
 from .offline.model import sigmoid
 from .offline.text import person_names
+from .source_lists import ListedSource, priority_steps
 from .store import Store, StoredResult
 
 __all__ = [
@@ -81,6 +84,7 @@ class WorklistItem:
     review_status: str
     claims: list[ClaimDraft]
     cluster_id: str | None = None
+    source: ListedSource | None = None
 
     @property
     def lead(self) -> StoredResult:
@@ -101,6 +105,8 @@ class WorklistItem:
         style = self.lead.analysis.signals.style_risk
         if style >= 0.5:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
+        if priority_steps(self.source):
+            plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
         return plain
 
     def to_record(self) -> dict[str, Any]:
@@ -116,6 +122,7 @@ class WorklistItem:
             "reasons": self.reasons,
             "style_risk": self.lead.analysis.signals.style_risk,
             "cluster_id": self.cluster_id,
+            "source": self.source.to_record() if self.source else None,
             "claims": [{"event": c.event, "check_with": c.check_with, "priority": c.priority.value} for c in self.claims],
             "variants": [
                 {"article_id": r.article.article_id, "title": article_title(r), "source_path": r.article.source_path,
@@ -215,8 +222,10 @@ def build_worklist(
             review_status=review.review.describe() if review and review.review else "not reviewed",
             claims=top_claims(lead, dead),
             cluster_id=key if len(members) > 1 else None,
+            source=review.source if review else None,
         ))
-    items.sort(key=lambda item: (not item.new, -item.probability, -len(item.evidence), item.lead.article.source_path))
+    items.sort(key=lambda item: (not item.new, priority_steps(item.source), -item.probability, -len(item.evidence),
+                                 item.lead.article.source_path))
     shown = items if limit is None else items[:limit]
     return Worklist(run_id=run_id, items=shown, total=len(items))
 

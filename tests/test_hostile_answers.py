@@ -74,7 +74,7 @@ IDENTITY = CacheIdentity(
 def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) -> None:
     path, article = _article_file(tmp_path)
     engine = CannedEngine("canned", IDENTITY, {article.article_id: _answer()})
-    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db").validated()
+    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db", min_file_age=0).validated()
     result = run([str(path)], settings, engine=engine)
     assert result.counts["ok"] == 1
     with Store(settings.db) as store:

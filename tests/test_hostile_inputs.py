@@ -64,7 +64,7 @@ def _refuse_unreadable(real_open):
 def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     folder = tmp_path_factory.mktemp("hostile")
     cases = write_corpus(folder / "corpus")
-    settings = Settings(engine=Engine.offline, db=folder / "hostile.db")
+    settings = Settings(engine=Engine.offline, db=folder / "hostile.db", min_file_age=0)
 
     def delete_vanishing_file_once(_status: str, _source: str, _reason: str | None) -> None:
         # The folder was listed before the first outcome; the file is read after it.

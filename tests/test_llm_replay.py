@@ -42,7 +42,7 @@ def llm_settings(tmp_path: Path, **changes) -> Settings:
     # Built directly, not from the environment, so no real key can reach a cassette.
     values = dict(engine=Engine.llm, base_url=SERVER, api_key=None, model="smollm2", db=tmp_path / "p.db",
                   concurrency=1, timeout=900, max_retries=0, max_tokens=512,
-                  frequency_penalty=PENALTY, presence_penalty=PENALTY)
+                  frequency_penalty=PENALTY, presence_penalty=PENALTY, min_file_age=0)
     values.update(changes)
     return Settings(**values).validated()
 

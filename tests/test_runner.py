@@ -152,7 +152,8 @@ def test_resume_after_a_partial_run_pays_only_for_the_rest(server, tmp_path):
 
 def test_max_cost_stops_the_run_before_the_budget_is_passed(server, tmp_path):
     write_articles(tmp_path / "in", 30)
-    settings = server_settings(server, tmp_path / "p.db", concurrency=2)
+    # Before an article has finished, each reserves its worst case: its prompt and max_tokens out.
+    settings = server_settings(server, tmp_path / "p.db", concurrency=2, max_tokens=300)
     one_article = run_fast([str(write_articles(tmp_path / "probe", 1)[0])], settings)
     budget = one_article.cost * 5.5
     result = run_fast([str(tmp_path / "in")], settings, budget=Budget(max_cost=budget))
@@ -275,10 +276,10 @@ def test_the_ledger_shows_wall_time_and_unknown_cost():
     assert "90.0s" in output.getvalue() and "unknown" in output.getvalue()
 
 
-def test_budget_projects_articles_in_flight():
+def test_budget_counts_what_is_reserved_for_articles_in_flight():
     result = RunResult(run_id=1, engine="llm", model="gpt-4o-mini", counts={"ok": 4, "cached": 0, "failed": 0, "skipped": 0})
     result.cost = 0.4
     budget = Budget(max_cost=1.0)
-    assert budget.stop_reason(4, in_flight=4, result=result) is None  # 0.4 + 5 × 0.1 = 0.9
-    assert budget.stop_reason(4, in_flight=6, result=result).startswith("budget of $1.00")
-    assert Budget(limit=4).stop_reason(4, in_flight=0, result=result) == "limit of 4 articles reached"
+    assert budget.stop_reason(4, reserved=0.5, result=result) is None
+    assert budget.stop_reason(4, reserved=0.7, result=result).startswith("budget of $1.0000")
+    assert Budget(limit=4).stop_reason(4, reserved=0.0, result=result) == "limit of 4 articles reached"

@@ -177,16 +177,21 @@ class _StopAfter:
 
 
 class _Attempts:
-    """Raw responses and token usage of every attempt for one article."""
+    """Raw responses and token usage of every attempt for one article; ``on_raw`` sees each
+    raw response as it arrives, before instructor parses it."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_raw: Callable[[str], None] | None = None) -> None:
         self.raw_responses: list[str] = []
         self.usage = Usage(requests=0, input_tokens=0, output_tokens=0)
+        self.on_raw = on_raw
         self.hooks = Hooks()
         self.hooks.on("completion:response", self._record)
 
     def _record(self, response: Any) -> None:
-        self.raw_responses.append(response.model_dump_json() if hasattr(response, "model_dump_json") else str(response))
+        raw = response.model_dump_json() if hasattr(response, "model_dump_json") else str(response)
+        if self.on_raw is not None:
+            self.on_raw(raw)
+        self.raw_responses.append(raw)
         self.usage = self.usage + _completion_usage(response)
 
 
@@ -216,6 +221,9 @@ class LLMEngine:
 
     name = "llm"
     reasks = True
+    # Sees every raw answer (article, phase "analyse" or "reask", raw JSON) the moment it
+    # arrives: the runner journals it there, so a paid answer survives a failed store.
+    on_raw: Callable[[Article, str, str], None] | None = None
 
     def __init__(
         self,
@@ -277,8 +285,9 @@ class LLMEngine:
                 self.limiter.succeeded()
         return verdict
 
-    async def _answer(self, messages: list[dict[str, str]]) -> EngineAnswer:
-        attempts = _Attempts()
+    async def _answer(self, messages: list[dict[str, str]], article: Article, phase: str) -> EngineAnswer:
+        on_raw = self.on_raw
+        attempts = _Attempts(None if on_raw is None else lambda raw: on_raw(article, phase, raw))
         try:
             verdict = await self._ask(messages, attempts)
         except ProviderError as error:
@@ -301,7 +310,7 @@ class LLMEngine:
 
     async def analyse(self, article: Article) -> EngineAnswer:
         """One request (plus validation re-asks) covering label, quotes and claims."""
-        return await self._answer(self.prompt.messages(article, self.settings.max_input_chars))
+        return await self._answer(self.prompt.messages(article, self.settings.max_input_chars), article, "analyse")
 
     async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""
@@ -309,4 +318,4 @@ class LLMEngine:
             *self.prompt.messages(article, self.settings.max_input_chars),
             {"role": "assistant", "content": previous.verdict.model_dump_json()},
             self.prompt.reask_message(missing),
-        ])
+        ], article, "reask")

@@ -27,6 +27,6 @@ def write_articles(folder: Path, count: int, marker: str = "", start: int = 0) -
 
 def server_settings(server: FakeServer, db: Path, **changes) -> Settings:
     values = dict(engine=Engine.llm, base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", db=db,
-                  concurrency=4, timeout=5.0, max_retries=2)
+                  concurrency=4, timeout=5.0, max_retries=2, min_file_age=0)
     values.update(changes)
     return Settings(**values).validated()
