@@ -23,7 +23,18 @@ from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError,
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
 from .journal import AnswerJournal
-from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
+from .models import (
+    Analysis,
+    Article,
+    CacheIdentity,
+    EngineAnswer,
+    QuoteDraft,
+    ReasonCode,
+    SkippedInput,
+    SpeakerKind,
+    Usage,
+    VerifiedQuote,
+)
 from .offline import compute_signals
 from .offline.engine import settle_label
 from .offline.label import DEFAULT_PRIOR
@@ -48,6 +59,13 @@ def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:
             seen.add(spans)
             unique.append(quote)
     return unique
+
+
+def _backed_reasons(reasons: Iterable[ReasonCode], quotes: Sequence[VerifiedQuote]) -> list[ReasonCode]:
+    """The verdict's reasons, once each; "named sourcing" only where a verified quote by a
+    named speaker has that speaker confirmed by the text (an engine's say-so is not enough)."""
+    named = any(quote.speaker_kind == SpeakerKind.named and quote.speaker_verified for quote in quotes)
+    return [reason for reason in dict.fromkeys(reasons) if reason != ReasonCode.named_sourcing or named]
 
 
 async def analyse_article(
@@ -77,13 +95,14 @@ async def analyse_article(
             rejected = rejected + rejected_again
     verdict = answers[-1].verdict
     signals = compute_signals(article.text, prior)
-    label, probabilities = settle_label(verdict.label, verdict.confidence, verdict.reasons, signals)
+    reasons = _backed_reasons(verdict.reasons, verified)
+    label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals)
     analysis = Analysis(
         article_id=article.article_id,
         label=label,
         confidence=probabilities[label.value],
         probabilities=probabilities,
-        reasons=list(dict.fromkeys(verdict.reasons)),
+        reasons=reasons,
         rationale=verdict.rationale,
         quotes=verified,
         rejected_quotes=rejected,

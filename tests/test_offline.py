@@ -243,10 +243,22 @@ def test_pronoun_refers_to_the_subject_of_the_last_sentence_naming_someone() -> 
     assert quote.speaker == "Dan McLaughlin"
 
 
-def test_quote_signed_with_a_dash() -> None:
-    text = "Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.” ― Carla Sanchez\nMore follows."
+@pytest.mark.parametrize("signature", ["” ― Carla Sanchez", "”― Carla Sanchez\u00a0"])
+def test_quote_signed_with_a_dash(signature: str) -> None:
+    text = f"Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.{signature}\nMore follows."
     (quote,) = find_quotes(text)
     assert (quote.speaker, quote.speaker_kind) == ("Carla Sanchez", named)
+
+
+def test_unattributed_paragraph_after_a_closed_quote_and_unclosed_stray_marks_are_left_out() -> None:
+    text = (
+        "“We will win this state,” Maria Lopez said on Monday.\n\n"
+        "“And then we will win the next one, and the one after that.”\n\n"
+        "The campaign moved on.\n\n"
+        "\"An excerpt of a filing that nobody in the article is said to have written down here.\n\n"
+        "The end."
+    )
+    assert [quote.text for quote in find_quotes(text)] == ["We will win this state,"]
 
 
 def test_participle_and_coordinated_cues_take_the_clause_subject() -> None:

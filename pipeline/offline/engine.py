@@ -19,7 +19,7 @@ from pipeline.offline.signals import SignalCounts, measure_signals, signals_from
 
 __all__ = ["analyse_offline", "decide_label", "settle_label", "OFFLINE_VERSION", "RULES_VERSION"]
 
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 """Bump whenever a rule changes; the weights and calibration files' digests cover the fitted numbers."""
 OFFLINE_VERSION = f"offline-{RULES_VERSION}-{weights_digest()}-{calibration_digest()}"
 
