@@ -118,19 +118,20 @@ def _full_names(names: tuple[tuple[int, int, str], ...]) -> dict[str, str]:
     return full
 
 
-def _subject(text: str, names: tuple[tuple[int, int, str], ...], first: int, end: int, full_names: dict[str, str]) -> str | None:
-    """The first person the sentence names, by their full name. A lone capitalised word
+def _people(text: str, names: tuple[tuple[int, int, str], ...], first: int, end: int, full_names: dict[str, str]) -> list[str]:
+    """The people the sentence names, in order, by their full names. A lone capitalised word
     counts only as part of a full name the article gives ("Len" -> "Len Goodman"), so a
     sentence's first word ("Clips", "Shot") is not taken for a person, nor is a name
     after a place preposition ("in Los Angeles")."""
+    people: list[str] = []
     for start, _, name in names[first:]:
         if start >= end:
             break
         if _PLACE_PREPOSITION.search(text[max(0, start - 24):start]):
             continue
-        if name in full_names:
-            return full_names[name]
-    return None
+        if name in full_names and full_names[name] not in people:
+            people.append(full_names[name])
+    return people
 
 
 _BROADCAST = re.compile(
@@ -143,6 +144,13 @@ _SOCIAL = re.compile(r"(?=[ptcsIYTFXh#])\b(?:posted|tweeted|captioned|shared|pos
 _RELEASE = re.compile(r"(?=[rpulsdna])\b(?:releas(?:ed|es|ing)|premier(?:ed|es)|unveil(?:ed|s)|launch(?:ed|es)|streaming|"
                       r"dropped|announced|available)\b")
 _DEATH_EVENT = re.compile(r"(?=[dpf])\b(?:died|dies|passed away|death|funeral)\b")
+_MEDIA = re.compile(r"(?=[vcfrspt])\b(?:video|clip|clips|footage|film|reels?|recording|performance|rehearsal|screening|tape)\b")
+_HOLDER = re.compile(r"\b(?:studio|vault|archive|academy|theatre|theater)\b")
+_UNNAMED_SPEAKER = re.compile(r"(?=[oO])\b[Oo]ne (?P<role>fan|viewer|user|critic|observer|team member|source|insider|dancer)\b")
+# Capitalised spans inside a sentence: the programmes, organisations, works and places it names.
+_NAMED = re.compile(r"(?<=[\s“‘\"(])[A-Z][\w’'.&-]*(?:\s(?:(?:of|the|with|from|for)\s)*[A-Z][\w’'.&-]*)*")
+_NOT_NAMES = frozenset("""The A An As At In On When What Who Their They He She His Her It Its This That And But For From
+    Another Every Each One Within After Before""".split())
 _VIRAL = re.compile(r"(?=[vtma])\b(?:views|trending|trended|amassed|millions of|viral)\b")
 _CROWD = re.compile(r"(?=[fvuptsiaoe])\b(?:fans|viewers|users|people|the internet|social media|audiences|one (?:fan|viewer|user)|"
                     r"everyone|commenters|followers)\b", re.IGNORECASE)
@@ -164,10 +172,23 @@ def is_crowd_reaction(sentence: str, who: str | None) -> bool:
     return who is None and bool(_CROWD.search(sentence)) and bool(_REACTION.search(sentence))
 
 
-def _check_with(sentence: str, who: str | None, dead: frozenset[str]) -> str:
-    """The primary source for the claim's kind; never a person the article says is dead (their
-    estate, family or agent instead)."""
-    alive = who if who and who not in dead and who.split()[-1] not in dead else None
+def _named(sentence: str, people: frozenset[str]) -> str | None:
+    """The first programme, organisation, work or place the sentence names that is not one of
+    the people (first, last or full names) it names."""
+    for match in _NAMED.finditer(sentence):
+        name = match.group().removesuffix("’s").removesuffix("'s")
+        if name.split()[0] in _NOT_NAMES and len(name.split()) == 1 or any(part in people for part in name.split()):
+            continue
+        return name
+    return None
+
+
+def _check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
+    """The primary source for the claim's kind, from what the sentence names; never a person
+    the article says is dead (their estate, family or agent instead)."""
+    who = people[0] if people else None
+    living = [person for person in people if person not in dead and person.split()[-1] not in dead]
+    alive = living[0] if living else None
     subject = alive or ("the estate or family of " + who if who else "the people named")
     kind = claim_kind(sentence)
     show = _SHOW.search(sentence)
@@ -194,8 +215,24 @@ def _check_with(sentence: str, who: str | None, dead: frozenset[str]) -> str:
         return f"{source}, the source the article cites, in its original"
     if _STATISTIC.search(sentence):
         return "the official statistics or record the figure comes from"
+    unnamed = _UNNAMED_SPEAKER.search(sentence)
+    if unnamed:
+        return f"the outlet that published it, for the original post or the identity of the unnamed {unnamed.group('role')}"
+    media = _MEDIA.search(sentence)
+    if alive and media:
+        return f"{alive}'s representatives, or the studio or account that first posted the {media.group()}"
     if alive:
         return f"{alive}'s representatives, or the first outlet to report it"
+    if who:
+        return f"the estate, family or agent of {who}"
+    named = _named(sentence, dead | {part for person in people for part in person.split()})
+    holder = _HOLDER.search(sentence)
+    if media and named and holder:
+        return f"the {named} {holder.group()} said to hold the {media.group()}, or the account that first posted it"
+    if media:
+        return f"the account or outlet that first posted the {media.group()}"
+    if named:
+        return f"the official channel, press office or archive of {named}"
     return "the first outlet to report it, or a public record of the event"
 
 
@@ -235,7 +272,8 @@ def find_claims(text: str) -> list[ClaimDraft]:
             why = [ReasonCode.uncorroborated_event]
         if not worthy and not why:
             continue
-        who = _subject(text, names, bisect_left(name_starts, start), end, full_names)
+        people = _people(text, names, bisect_left(name_starts, start), end, full_names)
+        who = people[0] if people else None
         where_match = _WHERE.search(sentence)
         claims.append(
             ClaimDraft(
@@ -245,7 +283,7 @@ def find_claims(text: str) -> list[ClaimDraft]:
                 where=where_match.group("place") if where_match else None,
                 attributed_to=_attributed_to(sentence),
                 why=why,
-                check_with=_check_with(sentence, who, dead),
+                check_with=_check_with(sentence, people, dead),
                 priority=_priority(why, event, is_crowd_reaction(sentence, who)),
             )
         )
