@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.models import Priority, ReasonCode
 from pipeline.offline.claims import find_claims
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +36,9 @@ def test_claim_recall_on_the_hand_labelled_seed_events() -> None:
         for label in labels:
             total += 1
             found += text[label["start"]:label["end"]][:400] in events
-    # Measured: 26 of 41 (0.63); a regression in what the engine catches fails here.
+    # Measured: 27 of 41 (0.66); a regression in what the engine catches fails here.
     assert total == 41
-    assert found / total >= 26 / 41, f"claim recall {found}/{total}"
+    assert found / total >= 27 / 41, f"claim recall {found}/{total}"
 
 
 def test_check_with_names_a_source_from_the_sentence_not_one_generic_line() -> None:
@@ -58,3 +59,16 @@ def test_check_with_by_what_the_sentence_names() -> None:
         "the Chicago studio")
     assert check_with("When the clip surfaced online through a private screening event, the internet erupted.") == (
         "the account or outlet that first posted the clip")
+
+
+def test_a_view_count_or_a_crowd_reaction_is_no_uncorroborated_event() -> None:
+    def claim(text: str):
+        (found,) = [claim for claim in find_claims(text) if claim.event == text]
+        return found
+
+    viral = claim("Within hours the story amassed millions of views and fans across the globe were left speechless.")
+    assert viral.why == [ReasonCode.viral_metrics] and viral.priority is not Priority.high
+    crowd = [c for c in find_claims("Fans around the world flooded social media with heartfelt messages after the news broke.")]
+    assert all(ReasonCode.uncorroborated_event not in c.why for c in crowd)
+    interview = claim("In interviews afterward, the coach spoke quietly about what the season had cost the team.")
+    assert interview.why == [ReasonCode.uncorroborated_event]

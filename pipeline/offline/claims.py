@@ -93,7 +93,8 @@ def _reasons(sentence: str, words: frozenset[str], dead: frozenset[str], when: s
         why.append(ReasonCode.extraordinary_claim)
     if dead and any(name in dead for _, _, name in person_names(sentence)) and not re.search(r"passed away|died|late\b", sentence):
         why.append(ReasonCode.posthumous_attribution)
-    if why and when is None:
+    if why and when is None and why != [ReasonCode.viral_metrics]:
+        # Viral metrics alone are style, not an event without a source.
         why.append(ReasonCode.uncorroborated_event)
     return why
 
@@ -135,7 +136,7 @@ def _people(text: str, names: tuple[tuple[int, int, str], ...], first: int, end:
 
 
 _BROADCAST = re.compile(
-    r"(?=[iabspetdrGT])\b(?:interview(?:ed)?|appear(?:ed|ance) on|broadcast|aired|episode|podcast|press conference|"
+    r"(?=[iabspetdrGT])\b(?:interview(?:s|ed)?|appear(?:ed|ance) on|broadcast|aired|episode|podcast|press conference|"
     r"segment|told (?:reporters|the [A-Z]\w+)|said on|spoke (?:to|on|with))\b|\b(?:Good Morning America|GMA|Today|The View|"
     r"Tonight Show|Late Show|60 Minutes|BBC|CNN|NBC|ABC|CBS|Fox News|ITV|Sky News)\b"
 )
@@ -267,13 +268,15 @@ def find_claims(text: str) -> list[ClaimDraft]:
         when_match = _WHEN.search(sentence)
         when = when_match.group() if when_match else None
         why = _reasons(sentence, words, dead, when)
-        if kind is not None and not why and when is None:
-            # A broadcast, post, release or metric with no date or findable source.
+        people = _people(text, names, bisect_left(name_starts, start), end, full_names)
+        who = people[0] if people else None
+        crowd = is_crowd_reaction(sentence, who)
+        if kind not in (None, "viral") and not why and when is None and not crowd:
+            # A broadcast, post or release with no date or findable source. A view count or
+            # the crowd's reaction is how a story spread, not an event of it.
             why = [ReasonCode.uncorroborated_event]
         if not worthy and not why:
             continue
-        people = _people(text, names, bisect_left(name_starts, start), end, full_names)
-        who = people[0] if people else None
         where_match = _WHERE.search(sentence)
         claims.append(
             ClaimDraft(
@@ -284,7 +287,7 @@ def find_claims(text: str) -> list[ClaimDraft]:
                 attributed_to=_attributed_to(sentence),
                 why=why,
                 check_with=_check_with(sentence, people, dead),
-                priority=_priority(why, event, is_crowd_reaction(sentence, who)),
+                priority=_priority(why, event, crowd),
             )
         )
     return claims
