@@ -60,6 +60,8 @@ def run(
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version in prompts/.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
+    rescan: Annotated[bool, typer.Option("--rescan", help="Read every file again, even those whose size and "
+                                          "modification time are unchanged since they were indexed.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
@@ -79,7 +81,7 @@ def run(
         # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
         total = estimate_inputs(paths) if console.is_terminal else None
         with RunProgress(console, total=total, every=log_every) as progress:
-            result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
+            result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, budget=Budget(limit=limit, max_cost=max_cost),
                                   on_outcome=progress)
     except PipelineError as error:
         raise _fail(error) from None

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,14 +27,18 @@ from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
 from .pricing import estimate_cost, price_for
 from .prompts import load_prompt
 from .settings import Engine, Settings
-from .sources import iter_articles
-from .store import CacheIdentity, Store, cache_key
+from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
+from .store import ArticleRef, CacheIdentity, Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
-__all__ = ["AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "make_engine", "analyse_article", "run_batch", "run"]
+__all__ = [
+    "AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "RunLedger", "RunInputs", "make_engine", "analyse_article",
+    "run_batch", "recorded_run", "run",
+]
 
 NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
+_SETTLE_NS = 2_000_000_000
 
 
 class AnalysisEngine(Protocol):
@@ -207,123 +213,225 @@ class Budget:
         return None
 
 
+class RunLedger:
+    """Every outcome of one run, written to the store as it happens and counted in ``result``."""
+
+    def __init__(self, store: Store, result: RunResult,
+                 on_outcome: Callable[[str, str, str | None], None] | None = None):
+        self.store = store
+        self.result = result
+        self.on_outcome = on_outcome
+        self._cached: list[tuple[Article | ArticleRef, str]] = []
+
+    def note(self, status: str, source: str, reason: str | None = None) -> None:
+        self.result.counts[status] += 1
+        if self.on_outcome:
+            self.on_outcome(status, source, reason)
+
+    def skipped(self, source_path: str, record_id: str | None, reason: str) -> None:
+        self.store.record_outcome(self.result.run_id, source_path=source_path, record_id=record_id,
+                                  status="skipped", reason=reason)
+        self.note("skipped", source_path, reason)
+
+    def cached(self, article: Article | ArticleRef, key: str) -> None:
+        """An article whose result is stored; recorded in blocks (a lost block costs nothing to redo)."""
+        self._cached.append((article, key))
+        self.note("cached", article.source_path)
+        if len(self._cached) >= _CACHED_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.record_cached(self.result.run_id, self._cached)
+        self._cached.clear()
+
+    def cached_if_stored(self, article: Article, key: str) -> None:
+        """A later copy of an article analysed in this run: cached once its first copy is stored."""
+        if self.store.has_result(key):
+            self.store.record_cached(self.result.run_id, [(article, key)])
+            self.note("cached", article.source_path)
+
+    def failed(self, article: Article, key: str, reason: str, usage: Usage | None) -> None:
+        self.result.spend([usage] if usage else [])
+        self.store.record_outcome(self.result.run_id, source_path=article.source_path, record_id=article.record_id,
+                                  article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
+        self.note("failed", article.source_path, reason)
+
+    def finished(self, article: Article, key: str, identity: CacheIdentity, analysis: Analysis,
+                 answers: list[EngineAnswer], latency_ms: int) -> None:
+        self.result.spend(answer.usage for answer in answers)
+        self.store.save_result(self.result.run_id, article, key, identity, analysis, answers, latency_ms)
+        self.note("ok", article.source_path)
+
+
+class RunInputs:
+    """The articles under ``paths`` that need the engine, each with its cache key, read lazily.
+
+    Skipped inputs and articles with a stored result are recorded in the ledger on the
+    way and not yielded (``refresh`` yields every article). Files whose stamp (size,
+    mtime, inode) matches the store's inbox index are not opened: their articles come
+    from the store (``rescan`` reads every file again). ``index_read_files`` indexes the
+    files read whole, once their articles are stored.
+    """
+
+    def __init__(self, paths: Sequence[str], ledger: RunLedger, identity: CacheIdentity, *,
+                 refresh: bool = False, rescan: bool = False):
+        self.paths = paths
+        self.ledger = ledger
+        self.store = ledger.store
+        self.identity = identity
+        self.refresh = refresh
+        self._indexed = {} if rescan else self.store.source_index()
+        self._being_read: dict[str, list[tuple[str, str | None]]] = {}
+        self._read_whole: list[tuple[str, FileStamp, list[tuple[str, str | None]]]] = []
+
+    def __iter__(self) -> Iterator[tuple[Article, str]]:
+        for item in iter_articles(self.paths, unchanged=self._unchanged):
+            if isinstance(item, SkippedInput):
+                self.ledger.skipped(item.source_path, item.record_id, item.reason)
+            elif isinstance(item, FileRead):
+                articles = self._being_read.pop(item.source_path, [])
+                if item.complete and _settled(item.stamp):
+                    self._read_whole.append((item.source_path, item.stamp, articles))
+            elif isinstance(item, UnchangedFile):
+                yield from self._from_index(item)
+            else:
+                self._being_read.setdefault(item.source_path, []).append((item.article_id, item.record_id))
+                key = cache_key(item.article_id, self.identity)
+                if not self.refresh and self.store.has_result(key):
+                    self.ledger.cached(item, key)
+                else:
+                    yield item, key
+
+    def _unchanged(self, path: str, stamp: FileStamp) -> bool:
+        entry = self._indexed.get(path)
+        return entry is not None and entry[0] == stamp
+
+    def _from_index(self, file: UnchangedFile) -> Iterator[tuple[Article, str]]:
+        refs = [ArticleRef(article_id, file.source_path, record_id)
+                for article_id, record_id in json.loads(self._indexed[file.source_path][1])]
+        keys = [cache_key(ref.article_id, self.identity) for ref in refs]
+        stored = set() if self.refresh else self.store.results_among(keys)
+        for ref, key in zip(refs, keys):
+            if key in stored:
+                self.ledger.cached(ref, key)
+                continue
+            article = self.store.article(ref)
+            if article is None:
+                self.ledger.skipped(ref.source_path, ref.record_id, f"indexed article {ref.article_id[:16]} is no "
+                                    "longer in the store: run again with --rescan")
+            else:
+                yield article, key
+
+    def index_read_files(self) -> None:
+        self.store.index_files(self._read_whole)
+
+
 async def run_batch(
     paths: Sequence[str],
     settings: Settings,
     store: Store,
     *,
     refresh: bool = False,
+    rescan: bool = False,
     engine: AnalysisEngine | None = None,
     budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
 ) -> RunResult:
-    """Analyse every article under ``paths`` that has no result under the current key."""
+    """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``)."""
     engine = engine or make_engine(settings)
     budget.check(engine.identity.model)
+    with recorded_run(store, engine, on_outcome) as ledger:
+        result = ledger.result
+        inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan)
+        slots = asyncio.Semaphore(settings.concurrency)
+        in_flight: dict[str, asyncio.Task] = {}
+        waiting_duplicates: set[asyncio.Task] = set()
+        fatal_seen = asyncio.Event()
+        sent = 0
+
+        async def analyse_and_store(article: Article, key: str) -> None:
+            try:
+                started = time.perf_counter()
+                try:
+                    analysis, answers = await analyse_article(article, engine)
+                except FatalProviderError as error:
+                    result.fatal = result.fatal or str(error)
+                    fatal_seen.set()
+                    ledger.failed(article, key, str(error), error.usage)
+                    raise
+                except ProviderError as error:
+                    ledger.failed(article, key, str(error), error.usage)
+                    return
+                except asyncio.CancelledError:
+                    if result.fatal:
+                        ledger.failed(article, key, f"not finished: the run stopped ({result.fatal})", None)
+                    raise
+                ledger.finished(article, key, engine.identity, analysis, answers,
+                                int((time.perf_counter() - started) * 1000))
+            finally:
+                slots.release()
+                in_flight.pop(key, None)
+
+        async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
+            await asyncio.wait([first])
+            ledger.cached_if_stored(article, key)
+
+        def pending() -> list[asyncio.Task]:
+            return [*in_flight.values(), *waiting_duplicates]
+
+        try:
+            for article, key in inputs:
+                if result.fatal:
+                    break
+                if key in in_flight:
+                    waiter = asyncio.create_task(after_first_copy(in_flight[key], article, key))
+                    waiting_duplicates.add(waiter)
+                    waiter.add_done_callback(waiting_duplicates.discard)
+                    continue
+                await slots.acquire()
+                result.stopped = budget.stop_reason(sent, len(in_flight), result)
+                if result.fatal or result.stopped:
+                    slots.release()
+                    break
+                sent += 1
+                in_flight[key] = asyncio.create_task(analyse_and_store(article, key))
+            await _finish_or_abort(pending(), fatal_seen)
+            inputs.index_read_files()
+            update_batch_insight(store, result.run_id)
+        finally:
+            for task in pending():
+                task.cancel()
+    return result
+
+
+@contextmanager
+def recorded_run(store: Store, engine: AnalysisEngine,
+                 on_outcome: Callable[[str, str, str | None], None] | None = None) -> Iterator[RunLedger]:
+    """One run in the ledger: started (taking the store's lock), then finished with its status
+    (finished, stopped, aborted or interrupted) however the block ends."""
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
     result.spend([])
-    slots = asyncio.Semaphore(settings.concurrency)
-    in_flight: dict[str, asyncio.Task] = {}
-    waiting_duplicates: set[asyncio.Task] = set()
-    fatal_seen = asyncio.Event()
-    sent = 0
-
-    def note(status: str, source: str, reason: str | None = None) -> None:
-        result.counts[status] += 1
-        if on_outcome:
-            on_outcome(status, source, reason)
-
-    def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
-        result.spend([usage] if usage else [])
-        store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                             article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage)
-        note("failed", article.source_path, reason)
-
-    async def analyse_and_store(article: Article, key: str) -> None:
-        try:
-            started = time.perf_counter()
-            try:
-                analysis, answers = await analyse_article(article, engine)
-            except FatalProviderError as error:
-                result.fatal = result.fatal or str(error)
-                fatal_seen.set()
-                record_failure(article, key, str(error), error.usage)
-                raise
-            except ProviderError as error:
-                record_failure(article, key, str(error), error.usage)
-                return
-            except asyncio.CancelledError:
-                if result.fatal:
-                    record_failure(article, key, f"not finished: the run stopped ({result.fatal})", None)
-                raise
-            latency_ms = int((time.perf_counter() - started) * 1000)
-            result.spend(answer.usage for answer in answers)
-            store.save_result(run_id, article, key, engine.identity, analysis, answers, latency_ms)
-            note("ok", article.source_path)
-        finally:
-            slots.release()
-            in_flight.pop(key, None)
-
-    async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
-        await asyncio.wait([first])
-        if store.has_result(key):
-            store.record_cached(run_id, [(article, key)])
-            note("cached", article.source_path)
-
-    cached: list[tuple[Article, str]] = []
-
-    def flush_cached() -> None:
-        store.record_cached(run_id, cached)
-        cached.clear()
-
-    def pending() -> list[asyncio.Task]:
-        return [*in_flight.values(), *waiting_duplicates]
-
+    ledger = RunLedger(store, result, on_outcome)
     status = "finished"
     try:
-        for item in iter_articles(paths):
-            if result.fatal:
-                break
-            if isinstance(item, SkippedInput):
-                store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
-                                     status="skipped", reason=item.reason)
-                note("skipped", item.source_path, item.reason)
-                continue
-            key = cache_key(item.article_id, engine.identity)
-            if key in in_flight:
-                waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
-                waiting_duplicates.add(waiter)
-                waiter.add_done_callback(waiting_duplicates.discard)
-                continue
-            if not refresh and store.has_result(key):
-                cached.append((item, key))
-                note("cached", item.source_path)
-                if len(cached) >= _CACHED_BLOCK:
-                    flush_cached()
-                continue
-            await slots.acquire()
-            result.stopped = budget.stop_reason(sent, len(in_flight), result)
-            if result.fatal or result.stopped:
-                slots.release()
-                break
-            sent += 1
-            in_flight[key] = asyncio.create_task(analyse_and_store(item, key))
-        await _finish_or_abort(pending(), fatal_seen)
-        update_batch_insight(store, run_id)
+        yield ledger
     except BaseException:
         status = "interrupted"
         raise
     finally:
-        flush_cached()
-        for task in pending():
-            task.cancel()
+        ledger.flush()
         if result.fatal:
             status = "aborted"
         elif result.stopped and status == "finished":
             status = "stopped"
         store.finish_run(run_id, status)
-    return result
+
+
+def _settled(stamp: FileStamp) -> bool:
+    """Whether a file's mtime is old enough to trust: a write within the same clock tick
+    as the read could leave the stamp unchanged (git's "racy" entries), so fresh files wait."""
+    return time.time_ns() - stamp.mtime_ns > _SETTLE_NS
 
 
 async def _finish_or_abort(tasks: list[asyncio.Task], fatal_seen: asyncio.Event) -> None:
@@ -339,7 +447,8 @@ async def _finish_or_abort(tasks: list[asyncio.Task], fatal_seen: asyncio.Event)
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:
+def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, rescan: bool = False,
+        **kwargs) -> RunResult:
     """Synchronous entry point: open the store, run the batch, close the store."""
     with Store(settings.db) as store:
-        return asyncio.run(run_batch(paths, settings, store, refresh=refresh, **kwargs))
+        return asyncio.run(run_batch(paths, settings, store, refresh=refresh, rescan=rescan, **kwargs))

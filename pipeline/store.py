@@ -14,14 +14,16 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import RunLockedError, StoreError
 from .models import Analysis, Article, EngineAnswer, Usage
+from .sources import FileStamp
 
-__all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now"]
+__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS article (
@@ -84,6 +86,14 @@ CREATE TABLE IF NOT EXISTS outcome (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outcome_run ON outcome(run_id, status);
+CREATE TABLE IF NOT EXISTS source_file (
+    source_path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    articles TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lock (
     name TEXT PRIMARY KEY,
     pid INTEGER NOT NULL,
@@ -135,6 +145,12 @@ CREATE VIEW IF NOT EXISTS runs AS
 """
 
 
+_KEYS_PER_QUERY = 500
+_OUTCOME_COLUMNS = (
+    "run_id, source_path, record_id, article_id, status, reason, cache_key, requests, input_tokens, output_tokens, at"
+)
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -154,22 +170,32 @@ class CacheIdentity:
     def params_json(self) -> str:
         return json.dumps(self.params, sort_keys=True)
 
+    @cached_property
+    def _key_tail(self) -> str:
+        """The JSON array of ``cache_key`` after its first element, encoded once per identity."""
+        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash,
+                 self.params_json()]
+        return json.dumps(parts)[1:]
+
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
-    """Hash of article, prompt, schema, model, mode and generation parameters."""
-    parts = [
-        article_id,
-        identity.engine,
-        identity.model,
-        identity.mode,
-        identity.prompt_version,
-        identity.prompt_hash,
-        identity.schema_hash,
-        identity.params_json(),
-    ]
-    # A JSON array, not a joined string: no separator a model name could contain, and
-    # lone surrogates from undecodable command-line bytes are escaped, not a crash.
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    """Hash of article, prompt, schema, model, mode and generation parameters.
+
+    The hashed text is the JSON array ``[article_id, engine, model, mode, prompt_version,
+    prompt_hash, schema_hash, params_json]``: a JSON array, not a joined string, so no
+    separator a model name could contain, and lone surrogates from undecodable
+    command-line bytes are escaped, not a crash.
+    """
+    return hashlib.sha256(f"[{json.dumps(article_id)}, {identity._key_tail}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """A stored article as seen again in a source, without its text (the store has it)."""
+
+    article_id: str
+    source_path: str
+    record_id: str | None
 
 
 @dataclass(frozen=True)
@@ -332,30 +358,84 @@ class Store:
     def remember_article(self, article: Article, seen_at: str | None = None) -> None:
         """Record the article and where it was seen (no transaction of its own)."""
         seen_at = seen_at or utc_now()
-        self.db.execute(
-            "INSERT OR IGNORE INTO article (article_id, title, url, published, text, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
-            (article.article_id, article.title, article.url, article.published, article.text, seen_at),
-        )
+        self._insert_article(article, seen_at)
         self.db.execute(
             "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
             (article.article_id, article.source_path, article.record_id or "", seen_at),
         )
 
-    def record_cached(self, run_id: int, cached: list[tuple[Article, str]]) -> None:
-        """Record articles served from the cache (article, cache key) in one transaction.
+    def _insert_article(self, article: Article, seen_at: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO article (article_id, title, url, published, text, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
+            (article.article_id, article.title, article.url, article.published, article.text, seen_at),
+        )
+
+    def record_cached(self, run_id: int, cached: list[tuple[Article | ArticleRef, str]]) -> None:
+        """Record articles served from the cache (article or reference, cache key) in one transaction.
 
         The runner hands these over in blocks: a cached outcome is a ledger line, not
         paid work, so a block lost to a crash costs nothing to redo.
         """
+        now = utc_now()
         with self.transaction():
-            for article, key in cached:
-                self.remember_article(article)
-                self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
+            for article, _key in cached:
+                if isinstance(article, Article):
+                    self._insert_article(article, now)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
+                [(article.article_id, article.source_path, article.record_id or "", now) for article, _key in cached],
+            )
+            self.db.executemany(
+                f"INSERT INTO outcome ({_OUTCOME_COLUMNS}) VALUES (?, ?, ?, ?, 'cached', NULL, ?, 0, 0, 0, ?)",
+                [(run_id, article.source_path, article.record_id, article.article_id, key, now) for article, key in cached],
+            )
+
+    def results_among(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` that have a stored result."""
+        return self._present("SELECT cache_key FROM result WHERE cache_key IN ({marks})", keys)
+
+    def _present(self, query: str, values: list[str]) -> set[str]:
+        """The ``values`` that ``query`` (one column, ``IN ({marks})``) finds, asked in chunks."""
+        found: set[str] = set()
+        for start in range(0, len(values), _KEYS_PER_QUERY):
+            chunk = values[start:start + _KEYS_PER_QUERY]
+            found.update(row[0] for row in self.db.execute(query.format(marks=", ".join("?" * len(chunk))), chunk))
+        return found
+
+    def article(self, ref: ArticleRef) -> Article | None:
+        """The stored article ``ref`` names, as seen at ``ref``'s source."""
+        row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (ref.article_id,)).fetchone()
+        if row is None:
+            return None
+        return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
+                       published=row["published"], source_path=ref.source_path, record_id=ref.record_id)
+
+    # the inbox index: files whose stamp is unchanged are not read again
+
+    def source_index(self) -> dict[str, tuple[FileStamp, str]]:
+        """Every indexed file: its stamp and its articles as JSON ``[[article_id, record_id], ...]``."""
+        rows = self.db.execute("SELECT source_path, size, mtime_ns, inode, articles FROM source_file")
+        return {row[0]: (FileStamp(row[1], row[2], row[3]), row[4]) for row in rows}
+
+    def index_files(self, files: list[tuple[str, FileStamp, list[tuple[str, str | None]]]]) -> None:
+        """Index files read whole (path, stamp, its articles' ids and record ids), each only
+        when every one of its articles is in the store, so the index can stand in for it."""
+        now = utc_now()
+        with self.transaction():
+            for path, stamp, articles in files:
+                ids = list({article_id for article_id, _record_id in articles})
+                if len(self._present("SELECT article_id FROM article WHERE article_id IN ({marks})", ids)) != len(ids):
+                    self.db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
+                    continue
+                self.db.execute(
+                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, articles, indexed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (path, stamp.size, stamp.mtime_ns, stamp.inode, json.dumps(articles), now),
+                )
 
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage) -> None:
         self.db.execute(
-            """INSERT INTO outcome (run_id, source_path, record_id, article_id, status, reason, cache_key,
-               requests, input_tokens, output_tokens, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            f"INSERT INTO outcome ({_OUTCOME_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id, source_path, record_id, article_id, status, reason, key,
                 usage.requests if usage else 0,
