@@ -18,7 +18,7 @@ from .html_report import render_markdown, write_report
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
 from .sources import estimate_inputs
-from .runner import Budget, RunResult
+from .runner import Budget, Executor, RunResult
 from .runner import run as run_pipeline
 from .settings import Engine, LLMMode, Settings, load_settings
 from .store import Store
@@ -65,6 +65,10 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    executor: Annotated[Executor, typer.Option(help="local: this process; ray: Ray Data workers "
+                                                     "(pip install 'pipeline[ray]').")] = Executor.local,
+    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a running cluster "
+                                                           "(auto, or ray://host:port); default a local Ray.")] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
@@ -81,7 +85,8 @@ def run(
         # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
         total = estimate_inputs(paths) if console.is_terminal else None
         with RunProgress(console, total=total, every=log_every) as progress:
-            result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, budget=Budget(limit=limit, max_cost=max_cost),
+            result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
+                                  ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
                                   on_outcome=progress)
     except PipelineError as error:
         raise _fail(error) from None

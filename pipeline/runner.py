@@ -17,6 +17,7 @@ import time
 from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
@@ -32,8 +33,8 @@ from .store import ArticleRef, CacheIdentity, Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
 __all__ = [
-    "AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "RunLedger", "RunInputs", "make_engine", "analyse_article",
-    "run_batch", "recorded_run", "run",
+    "AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "RunLedger", "RunInputs", "Executor", "make_engine",
+    "analyse_article", "run_batch", "recorded_run", "run",
 ]
 
 NOT_FOUND = "not in the article word for word"
@@ -447,8 +448,19 @@ async def _finish_or_abort(tasks: list[asyncio.Task], fatal_seen: asyncio.Event)
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class Executor(StrEnum):
+    """Where the analysis runs: this process's asyncio loop, or Ray Data workers (``pipeline[ray]``)."""
+
+    local = "local"
+    ray = "ray"
+
+
 def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, rescan: bool = False,
-        **kwargs) -> RunResult:
-    """Synchronous entry point: open the store, run the batch, close the store."""
+        executor: Executor = Executor.local, ray_address: str | None = None, **kwargs) -> RunResult:
+    """Synchronous entry point: open the store, run the batch on the executor, close the store."""
     with Store(settings.db) as store:
+        if executor is Executor.ray:
+            from .executors.ray import run_with_ray
+
+            return run_with_ray(paths, settings, store, address=ray_address, refresh=refresh, rescan=rescan, **kwargs)
         return asyncio.run(run_batch(paths, settings, store, refresh=refresh, rescan=rescan, **kwargs))
