@@ -28,7 +28,8 @@ from .html_report import write_report
 from .insight import update_batch_insight
 from .models import Analysis, Article, ArticleVerdict, Label, ReasonCode
 from .offline import analyse_offline
-from .runner import Budget, RunResult, analyse_article, make_engine, run, run_batch
+from .engines import make_engine
+from .runner import Budget, RunResult, analyse_article, run, run_batch
 from .settings import Engine, LLMMode, Settings, load_settings
 from .sources import iter_articles
 from .store import Store, StoredResult

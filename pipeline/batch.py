@@ -24,16 +24,15 @@ from dataclasses import asdict
 from typing import Any
 
 import openai
-from instructor.processing.response import handle_response_model, process_response
-from openai.types.chat import ChatCompletion
 
 from .errors import ConfigError, FatalProviderError, ProviderError
-from .llm import INSTRUCTOR_MODES, RESPONSE_MODEL, classify_error, make_openai_client
-from .models import Article, EngineAnswer, QuoteDraft, SkippedInput, Usage
-from .runner import AnalysisEngine, RunResult, analyse_article, make_engine
+from .engines import CannedEngine, LLMEngine, make_engine
+from .engines.llm import classify_error, make_openai_client, parse_completion
+from .models import Article, CacheIdentity, SkippedInput
+from .runner import RunResult, analyse_article
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
-from .store import CacheIdentity, Store, cache_key, utc_now
+from .store import Store, cache_key
 
 __all__ = [
     "BATCH_ENGINE",
@@ -52,53 +51,19 @@ MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 _ENDPOINT = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
-BATCH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batch_job (
-    batch_id TEXT PRIMARY KEY,
-    input_file_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    identity TEXT NOT NULL,
-    requests INTEGER NOT NULL,
-    submitted_at TEXT NOT NULL,
-    output_file_id TEXT,
-    error_file_id TEXT,
-    checked_at TEXT,
-    collected_at TEXT
-);
-CREATE TABLE IF NOT EXISTS batch_item (
-    batch_id TEXT NOT NULL REFERENCES batch_job(batch_id),
-    custom_id TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    source_path TEXT NOT NULL,
-    record_id TEXT,
-    PRIMARY KEY (batch_id, custom_id)
-);
-CREATE INDEX IF NOT EXISTS batch_item_key ON batch_item(custom_id);
-"""
-
-
-def _create_batch_tables(store: Store) -> None:
-    store.db.executescript(BATCH_SCHEMA)
-
-
-def _llm_engine(settings: Settings) -> AnalysisEngine:
+def _llm_engine(settings: Settings) -> LLMEngine:
     if settings.resolved_engine is not Engine.llm:
         raise ConfigError("batch mode needs the LLM engine: set OPENAI_API_KEY or pass --base-url, and --model")
     if settings.mode is LLMMode.md_json:
         raise ConfigError("batch mode supports --mode tools, json_schema or json, not md_json")
-    return make_engine(settings)
+    engine = make_engine(settings)
+    assert isinstance(engine, LLMEngine)
+    return engine
 
 
-def request_line(article: Article, key: str, settings: Settings, engine: AnalysisEngine) -> bytes:
+def request_line(article: Article, key: str, engine: LLMEngine) -> bytes:
     """One JSONL line of a batch input file: the live path's request for this article."""
-    _model, body = handle_response_model(
-        RESPONSE_MODEL,
-        mode=INSTRUCTOR_MODES[settings.mode],
-        model=settings.model,
-        messages=engine.prompt.messages(article, settings.max_input_chars),
-        **engine.identity.params,
-    )
-    line = {"custom_id": key, "method": "POST", "url": _ENDPOINT, "body": body}
+    line = {"custom_id": key, "method": "POST", "url": _ENDPOINT, "body": engine.request_body(article)}
     return json.dumps(line, ensure_ascii=False).encode() + b"\n"
 
 
@@ -120,16 +85,8 @@ def split_request_lines(
         yield chunk
 
 
-def _pending_keys(store: Store) -> set[str]:
-    rows = store.db.execute(
-        "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
-    )
-    return {row[0] for row in rows}
-
-
-def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngine, settings: Settings,
-                        refresh: bool) -> Iterator[tuple[Article, bytes]]:
-    pending = _pending_keys(store)
+def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
+    pending = store.pending_batch_keys()
     for item in iter_articles(paths):
         if isinstance(item, SkippedInput):
             continue
@@ -137,7 +94,7 @@ def _articles_to_submit(paths: Sequence[str], store: Store, engine: AnalysisEngi
         if key in pending or (not refresh and store.has_result(key)):
             continue
         pending.add(key)
-        yield item, request_line(item, key, settings, engine)
+        yield item, request_line(item, key, engine)
 
 
 async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterable[list[tuple[Article, bytes]]],
@@ -147,24 +104,10 @@ async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterab
         content = b"".join(line for _article, line in chunk)
         upload = await client.files.create(file=(f"pipeline-batch-{number}.jsonl", content), purpose="batch")
         batch = await client.batches.create(input_file_id=upload.id, endpoint=_ENDPOINT, completion_window="24h")
-        _record_job(store, batch, chunk, identity)
+        items = [(article, json.loads(line)["custom_id"]) for article, line in chunk]
+        store.record_batch_job(batch.id, batch.input_file_id, batch.status, identity, items)
         submitted.append({"batch_id": batch.id, "status": batch.status, "requests": len(chunk)})
     return submitted
-
-
-def _record_job(store: Store, batch: Any, chunk: list[tuple[Article, bytes]], identity: str) -> None:
-    now = utc_now()
-    with store.transaction():
-        store.db.execute(
-            "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (batch.id, batch.input_file_id, batch.status, identity, len(chunk), now),
-        )
-        for article, line in chunk:
-            store.remember_article(article, now)
-            store.db.execute(
-                "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
-                (batch.id, json.loads(line)["custom_id"], article.article_id, article.source_path, article.record_id),
-            )
 
 
 def submit(
@@ -179,10 +122,9 @@ def submit(
 ) -> list[dict[str, Any]]:
     """Submit every article under ``paths`` with no result (and not already in a batch); the new batches."""
     engine = _llm_engine(settings)
-    _create_batch_tables(store)
     client = client or make_openai_client(settings)
     identity = json.dumps(asdict(engine.identity), sort_keys=True)
-    chunks = split_request_lines(_articles_to_submit(paths, store, engine, settings, refresh), max_requests, max_bytes)
+    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh), max_requests, max_bytes)
     try:
         return asyncio.run(_submit_files(client, store, chunks, identity))
     except openai.OpenAIError as error:
@@ -190,59 +132,19 @@ def submit(
 
 
 async def _refresh_jobs(client: openai.AsyncOpenAI, store: Store) -> None:
-    batch_ids = [row[0] for row in store.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
+    batch_ids = store.open_batch_ids()
     for batch in await asyncio.gather(*(client.batches.retrieve(batch_id) for batch_id in batch_ids)):
-        store.db.execute(
-            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
-            (batch.status, batch.output_file_id, batch.error_file_id, utc_now(), batch.id),
-        )
+        store.update_batch_job(batch.id, batch.status, batch.output_file_id, batch.error_file_id)
 
 
 def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> list[dict[str, Any]]:
     """Ask the provider about every batch not yet collected, record and return every batch."""
-    _create_batch_tables(store)
     client = client or make_openai_client(settings)
     try:
         asyncio.run(_refresh_jobs(client, store))
     except openai.OpenAIError as error:
         raise classify_error(error, settings.api_key) from None
-    rows = store.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")
-    return [dict(row) for row in rows]
-
-
-class _BatchAnswerEngine:
-    """Hands ``analyse_article`` the answer the batch already paid for; re-asks go live."""
-
-    name = BATCH_ENGINE
-
-    def __init__(self, answer: EngineAnswer, live: AnalysisEngine, identity: CacheIdentity):
-        self.answer = answer
-        self.live = live
-        self.identity = identity
-        self.reasks = live.reasks
-
-    async def analyse(self, article: Article) -> EngineAnswer:
-        return self.answer
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        return await self.live.reask_quotes(article, previous, missing)
-
-
-def _parse_answer(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
-    """Parse one batch answer like instructor parses a live one; AnswerError when it does not fit."""
-    try:
-        completion = ChatCompletion.model_validate(body)
-        verdict = process_response(completion, response_model=RESPONSE_MODEL, stream=False, strict=False,
-                                   mode=INSTRUCTOR_MODES[mode])
-    except Exception as error:  # classified into the error tree right here
-        raise classify_error(error) from None
-    usage = completion.usage
-    return EngineAnswer(
-        verdict=verdict,
-        raw_responses=[json.dumps(body)],
-        usage=Usage(requests=1, input_tokens=usage.prompt_tokens if usage else 0,
-                    output_tokens=usage.completion_tokens if usage else 0),
-    )
+    return store.batch_jobs()
 
 
 def _failure_reason(line: dict[str, Any]) -> str:
@@ -258,17 +160,10 @@ async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[di
     return [json.loads(line) for line in content.text.splitlines() if line.strip()]
 
 
-def _article(store: Store, item: dict[str, Any]) -> Article:
-    row = store.db.execute("SELECT * FROM article WHERE article_id = ?", (item["article_id"],)).fetchone()
-    return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
-                   published=row["published"], source_path=item["source_path"], record_id=item["record_id"])
-
-
-async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine,
+async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: LLMEngine,
                        result: RunResult) -> None:
     identity = CacheIdentity(**json.loads(job["identity"]))
-    items = {row["custom_id"]: dict(row) for row in
-             store.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (job["batch_id"],))}
+    items = store.batch_items(job["batch_id"])
     answered = await _read_file(client, job["output_file_id"])
     failed_lines = await _read_file(client, job["error_file_id"])
     reasons = {line["custom_id"]: _failure_reason(line) for line in failed_lines}
@@ -281,10 +176,12 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         if response.get("status_code") != 200:
             reasons[key] = _failure_reason(line)
             continue
-        article = _article(store, item)
+        article = store.get_article(item["article_id"], item["source_path"], item["record_id"])
+        assert article is not None, "a batch item's article is stored with the item"
         try:
-            answer = _parse_answer(response["body"], LLMMode(identity.mode))
-            analysis, answers = await analyse_article(article, _BatchAnswerEngine(answer, live, identity))
+            answer = parse_completion(response["body"], LLMMode(identity.mode))
+            canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
+            analysis, answers = await analyse_article(article, canned)
         except ProviderError as error:
             if isinstance(error, FatalProviderError):
                 raise
@@ -300,23 +197,18 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
                                  article_id=item["article_id"], status="failed", key=key,
                                  reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"))
             result.counts["failed"] += 1
-    store.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), job["batch_id"]))
+    store.mark_batch_collected(job["batch_id"])
 
 
-async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: AnalysisEngine, result: RunResult) -> None:
+async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
     await _refresh_jobs(client, store)
-    finished = ",".join("?" * len(_FINAL_STATUSES))
-    jobs = [dict(row) for row in store.db.execute(
-        f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({finished}) ORDER BY submitted_at",
-        tuple(_FINAL_STATUSES))]
-    for job in jobs:
+    for job in store.batch_jobs_to_collect(_FINAL_STATUSES):
         await _collect_job(job, store, client, live, result)
 
 
 def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult:
     """Store the answers of every finished batch as a run; what failed is left for the live path."""
     live = _llm_engine(settings)
-    _create_batch_tables(store)
     client = client or make_openai_client(settings)
     run_id = store.start_run(BATCH_ENGINE, live.identity.model)
     result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)

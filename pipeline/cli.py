@@ -11,10 +11,15 @@ import typer
 from rich.console import Console
 
 from . import batch as batch_mode
-from .errors import ConfigError, PipelineError
+from .errors import ConfigError, InputError, PipelineError
+from .factchecks import import_factchecks, list_factchecks
+from .posthumous import add_death, death_register, remove_death
+from .reviews import Verdict, add_review, import_reviews, render_review_figures, review_figures
+from .source_lists import SourceStanding, add_sources, listed_sources, read_domain_file, remove_sources
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
+from .insight import BatchFindings, batch_findings
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
 from .sources import estimate_inputs
@@ -58,7 +63,7 @@ def run(
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
-    prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version in prompts/.")] = None,
+    prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     rescan: Annotated[bool, typer.Option("--rescan", help="Read every file again, even those whose size and "
                                           "modification time are unchanged since they were indexed.")] = False,
@@ -131,14 +136,21 @@ def show(
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         results = store.find_results(ref)
+        findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
         console.print(f"no stored analysis matches {ref!r}")
         raise typer.Exit(1)
     for result in results:
+        found = findings.get(result.article.article_id, BatchFindings())
         if as_json:
-            stdout.print_json(json.dumps(result.to_record(), ensure_ascii=False))
+            record = result.to_record()
+            record["batch"] = found.to_record()
+            record["factcheck_matches"] = [match.to_record() for match in found.factchecks]
+            stdout.print_json(json.dumps(record, ensure_ascii=False))
         else:
             stdout.print(analysis_view(result))
+            for note in found.desk_notes:
+                stdout.print(note, markup=False)
 
 
 @app.command()
@@ -190,14 +202,25 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many 
 
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[Path, typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)],
+    dataset: Annotated[Optional[Path], typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)] = None,
+    reviews: Annotated[bool, typer.Option("--reviews", help="Measure the stored labels against the desk's verdicts, by week.")] = False,
+    db: DbOption = None,
     task: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(TASKS)} (default: detected from the records).")] = None,
     engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Measure an engine on a labelled dataset: label, quote or claim figures."""
+    """Measure an engine on a labelled dataset: label, quote or claim figures; or, with
+    --reviews, the stored labels' precision and recall against the desk's verdicts by week."""
+    if reviews:
+        with _memory(db) as store:
+            figures = review_figures(store)
+        _emit(as_json, figures, render_review_figures(figures))
+        return
+    if dataset is None:
+        console.print("give a labelled DATASET, or --reviews")
+        raise typer.Exit(2)
     if task is not None and task not in TASKS:
         console.print(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
         raise typer.Exit(2)
@@ -275,3 +298,178 @@ def batch_collect(
         raise _fail(error) from None
     _print_result(result)
     raise typer.Exit(result.exit_code)
+
+
+def _memory(db: Path | None):
+    """The store of the desk's memory commands (deaths, factchecks, review, sources)."""
+    return Store(_settings(db=db, engine=Engine.offline).db)
+
+
+def _emit(as_json: bool, record: object, text: str) -> None:
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        print(text, end="" if text.endswith("\n") or not text else "\n")
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+deaths_app = typer.Typer(help="The death register: who the store holds as dead, and on what evidence.")
+app.add_typer(deaths_app, name="deaths")
+
+
+@deaths_app.callback(invoke_without_command=True)
+def deaths(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """List the register: each person with the articles and sentences that say they died."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _memory(db) as store:
+        entries = death_register(store)
+    lines = []
+    for entry in entries:
+        backing = "; ".join(f"{e.article_id[:12]} {e.kind}: {e.sentence[:100]}" for e in entry.evidence)
+        desk = f"desk ({entry.desk_date or 'no date'}, {entry.desk_source or 'no source'})" if entry.by_desk else ""
+        lines.append(f"{entry.name}: {' | '.join(filter(None, [desk, backing]))}")
+    _emit(as_json, [entry.to_record() for entry in entries], "\n".join(lines) or "the death register is empty")
+
+
+@deaths_app.command("add")
+def deaths_add(
+    name: Annotated[str, typer.Argument(help="The person's full name.")],
+    date: Annotated[Optional[str], typer.Option(help="Date of death, e.g. 2023-04-22.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Where the desk confirmed it (URL or note).")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Register a death on the desk's word."""
+    try:
+        with _memory(db) as store:
+            entry = add_death(store, name, date=date, source=source)
+    except PipelineError as error:
+        raise _fail(error) from None
+    _emit(as_json, entry.to_record(), f"registered {entry.name}")
+
+
+@deaths_app.command("remove")
+def deaths_remove(
+    name: Annotated[str, typer.Argument(help="The name as the register lists it (case and spacing ignored).")],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Take a name out of the register; the same evidence never puts it back, and the
+    posthumous flags resting on it are dropped."""
+    try:
+        with _memory(db) as store:
+            entry = remove_death(store, name)
+    except PipelineError as error:
+        raise _fail(error) from None
+    _emit(as_json, entry.to_record(), f"removed {entry.name} ({len(entry.evidence)} evidence suppressed)")
+
+
+factchecks_app = typer.Typer(help="Known fact-checks (ClaimReview), matched against every article and claim.")
+app.add_typer(factchecks_app, name="factchecks")
+
+
+@factchecks_app.callback(invoke_without_command=True)
+def factchecks(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """List the stored fact-checks."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _memory(db) as store:
+        checks = list_factchecks(store)
+    text = "\n".join(f"{c.rating or 'unrated'} ({c.publisher or '?'}): {c.claim_reviewed}  {c.url}" for c in checks)
+    _emit(as_json, [check.to_record() for check in checks], text or "no fact-checks stored")
+
+
+@factchecks_app.command("import")
+def factchecks_import(
+    files: Annotated[list[Path], typer.Argument(help="ClaimReview JSON / JSON-LD files, lists or feeds.")],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Import ClaimReview files (a re-import updates by URL) and match every stored article."""
+    try:
+        with _memory(db) as store:
+            counts = import_factchecks(store, files)
+    except PipelineError as error:
+        raise _fail(error) from None
+    _emit(as_json, counts, f"{counts['read']} fact-checks read: {counts['added']} added, {counts['updated']} updated; "
+                           f"{counts['matches']} matches with stored articles and claims")
+
+
+@app.command()
+def review(
+    target: Annotated[list[str], typer.Argument(help="ARTICLE_OR_STORY, or: import FILE.csv")],
+    verdict: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(v.value for v in Verdict)}.")] = None,
+    note: Annotated[Optional[str], typer.Option(help="What the desk found.")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Who reviewed it.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Record the desk's verdict on an article (id, prefix or path) or a story (cluster id);
+    `pipeline review import FILE.csv` reads the worklist CSV with a filled `verdict` column.
+
+    A reviewed story leaves the worklist until a new article joins it.
+    """
+    try:
+        with _memory(db) as store:
+            if target[0] == "import":
+                if len(target) != 2 or verdict is not None:
+                    raise InputError("review import", "give one CSV file and no --verdict")
+                done = import_reviews(store, Path(target[1]), by=by)
+            elif len(target) != 1 or verdict is None:
+                raise InputError("review", "give one ARTICLE_OR_STORY and --verdict")
+            else:
+                done = [add_review(store, target[0], verdict, note=note, by=by)]
+    except PipelineError as error:
+        raise _fail(error) from None
+    _emit(as_json, [r.to_record() for r in done],
+          "\n".join(f"{r.verdict.value}: {r.target} ({len(r.article_ids)} articles)" for r in done) or "no verdicts in the file")
+
+
+sources_app = typer.Typer(help="Trusted and unreliable source domains, read against article URLs.")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """List the listed domains."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _memory(db) as store:
+        listed = listed_sources(store)
+    _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed) or "no sources listed")
+
+
+@sources_app.command("add")
+def sources_add(
+    trusted: Annotated[Optional[list[str]], typer.Option("--trusted", help="A trusted domain (repeatable).")] = None,
+    unreliable: Annotated[Optional[list[str]], typer.Option("--unreliable", help="An unreliable domain (repeatable).")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="Domains, one a line (# comments).")] = None,
+    standing: Annotated[Optional[SourceStanding], typer.Option(help="The standing of the --file domains.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """List domains as trusted (lowers priority) or unreliable (evidence of fabrication)."""
+    try:
+        if file is not None and standing is None:
+            raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
+        plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
+        if file is not None and standing is not None:
+            plan.append((read_domain_file(file), standing))
+        if not any(domains for domains, _ in plan):
+            raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+        with _memory(db) as store:
+            listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
+    except PipelineError as error:
+        raise _fail(error) from None
+    _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
+
+
+@sources_app.command("remove")
+def sources_remove(domains: Annotated[list[str], typer.Argument(help="Domains to unlist.")],
+                   as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Unlist domains."""
+    with _memory(db) as store:
+        removed = remove_sources(store, domains)
+    _emit(as_json, {"removed": removed}, f"{removed} domains unlisted")

@@ -46,7 +46,6 @@ __all__ = [
     "jaccard",
     "sketch",
     "band_buckets",
-    "ensure_cluster_schema",
     "update_clusters",
     "cluster_members",
 ]
@@ -60,34 +59,6 @@ MIN_WORDS = 40
 # Articles whose word sets stay in memory while pairing: enough for a night's candidates
 # to hit the cache, small enough that memory does not grow with the night.
 _VOCABULARY_CACHE = 2048
-
-CLUSTER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cluster_band (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    band INTEGER NOT NULL,
-    bucket INTEGER NOT NULL,
-    PRIMARY KEY (article_id, band)
-);
-CREATE INDEX IF NOT EXISTS cluster_band_bucket ON cluster_band(band, bucket);
-CREATE TABLE IF NOT EXISTS cluster_pair (
-    article_a TEXT NOT NULL REFERENCES article(article_id),
-    article_b TEXT NOT NULL REFERENCES article(article_id),
-    jaccard REAL NOT NULL,
-    PRIMARY KEY (article_a, article_b),
-    CHECK (article_a < article_b)
-);
-CREATE TABLE IF NOT EXISTS template_cluster (
-    article_id TEXT PRIMARY KEY REFERENCES article(article_id),
-    cluster_id TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    best_jaccard REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS template_cluster_id ON template_cluster(cluster_id);
-CREATE VIEW IF NOT EXISTS clusters AS
-    SELECT c.cluster_id, c.size, c.article_id, c.best_jaccard, a.title, a.source_path, a.label, a.first_seen
-    FROM template_cluster c JOIN articles a ON a.article_id = c.article_id
-    ORDER BY c.size DESC, c.cluster_id, a.first_seen;
-"""
 
 _WORD = re.compile(r"[a-z]+")
 _FUNCTION_WORDS = frozenset(
@@ -175,24 +146,15 @@ def band_buckets(bins: list[int]) -> list[tuple[int, int]]:
     return buckets
 
 
-def ensure_cluster_schema(store: Store) -> None:
-    store.db.executescript(CLUSTER_SCHEMA)
-
-
 def update_clusters(store: Store, article_ids: Iterable[str]) -> ClusterUpdate:
     """Index these articles, pair them with similar ones in the run and in history, and
     recompute the clusters."""
-    ensure_cluster_schema(store)
     ids = sorted(set(article_ids))
     vocabulary = _Vocabulary(store)
     with store.transaction():
         for article_id in ids:
-            store.db.execute("DELETE FROM cluster_band WHERE article_id = ?", (article_id,))
-            if len(vocabulary[article_id]) >= MIN_WORDS:
-                store.db.executemany(
-                    "INSERT INTO cluster_band (article_id, band, bucket) VALUES (?, ?, ?)",
-                    [(article_id, band, bucket) for band, bucket in band_buckets(sketch(vocabulary[article_id]))],
-                )
+            words = vocabulary[article_id]
+            store.replace_cluster_bands(article_id, band_buckets(sketch(words)) if len(words) >= MIN_WORDS else [])
         in_run = set(ids)
         compared = [_pair_with_candidates(store, article_id, in_run, vocabulary) for article_id in ids]
         _recompute_components(store)
@@ -215,8 +177,8 @@ class _Vocabulary:
     def __getitem__(self, article_id: str) -> frozenset[str]:
         words = self.words.pop(article_id, None)
         if words is None:
-            row = self.store.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
-            words = content_words(row["text"]) if row is not None else frozenset()
+            text = self.store.article_text(article_id)
+            words = content_words(text) if text is not None else frozenset()
             if len(self.words) >= self.capacity:
                 del self.words[next(iter(self.words))]
         self.words[article_id] = words
@@ -229,24 +191,15 @@ def _pair_with_candidates(
     """Compare one article with the articles sharing a band bucket with it; a pair inside
     the run is compared once, from its smaller id."""
     candidates = [
-        row["article_id"]
-        for row in store.db.execute(
-            """SELECT DISTINCT other.article_id FROM cluster_band mine
-               JOIN cluster_band other ON other.band = mine.band AND other.bucket = mine.bucket
-               WHERE mine.article_id = ? AND other.article_id != mine.article_id
-                 AND (SELECT COUNT(*) FROM cluster_band b WHERE b.band = mine.band AND b.bucket = mine.bucket) <= ?""",
-            (article_id, MAX_BUCKET),
-        )
-        if not (row["article_id"] in in_run and row["article_id"] < article_id)
+        other
+        for other in store.band_neighbours(article_id, MAX_BUCKET)
+        if not (other in in_run and other < article_id)
     ]
     kept = 0
     for candidate in candidates:
         similarity = jaccard(vocabulary[article_id], vocabulary[candidate])
         if similarity >= SIMILARITY_THRESHOLD:
-            store.db.execute(
-                "INSERT OR REPLACE INTO cluster_pair (article_a, article_b, jaccard) VALUES (?, ?, ?)",
-                (*sorted((article_id, candidate)), round(similarity, 4)),
-            )
+            store.save_cluster_pair(article_id, candidate, round(similarity, 4))
             kept += 1
     return len(candidates), kept
 
@@ -257,8 +210,8 @@ def _recompute_components(store: Store) -> None:
     Plain connected components chain same-topic coverage (a year of campaign stories)
     into one giant cluster; this keeps clusters close to cliques."""
     similarity: dict[frozenset[str], float] = {}
-    for row in store.db.execute("SELECT article_a, article_b, jaccard FROM cluster_pair"):
-        similarity[frozenset((row["article_a"], row["article_b"]))] = row["jaccard"]
+    for first, second, value in store.cluster_pairs():
+        similarity[frozenset((first, second))] = value
     group_of: dict[str, list[str]] = {}
     for pair, value in sorted(similarity.items(), key=lambda item: (-item[1], sorted(item[0]))):
         first, second = (group_of.setdefault(article_id, [article_id]) for article_id in sorted(pair))
@@ -270,9 +223,7 @@ def _recompute_components(store: Store) -> None:
             for article_id in second:
                 group_of[article_id] = first
     groups = {id(group): group for group in group_of.values() if len(group) > 1}.values()
-    store.db.execute("DELETE FROM template_cluster")
-    store.db.executemany(
-        "INSERT INTO template_cluster (article_id, cluster_id, size, best_jaccard) VALUES (?, ?, ?, ?)",
+    store.replace_template_clusters(
         [
             (member, f"tpl-{min(group)[:12]}", len(group),
              max(similarity.get(frozenset((member, other)), 0.0) for other in group if other != member))
@@ -284,8 +235,4 @@ def _recompute_components(store: Store) -> None:
 
 def cluster_members(store: Store) -> list[ClusterMember]:
     """Every clustered article, largest clusters first."""
-    ensure_cluster_schema(store)
-    rows = store.db.execute(
-        "SELECT article_id, cluster_id, size, best_jaccard FROM template_cluster ORDER BY size DESC, cluster_id, article_id"
-    )
-    return [ClusterMember(row["article_id"], row["cluster_id"], row["size"], row["best_jaccard"]) for row in rows]
+    return [ClusterMember(*row) for row in store.template_clusters()]

@@ -41,7 +41,7 @@ from typing import Any
 
 from pipeline.models import Article, ArticleVerdict, Label
 from pipeline.offline import analyse_offline
-from pipeline.runner import OfflineEngine, make_engine
+from pipeline.engines import OfflineEngine, make_engine
 from pipeline.settings import Settings
 from pipeline.sources import article_id
 from pipeline.verify import verify_quotes

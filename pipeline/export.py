@@ -37,7 +37,7 @@ CSV_FIELDS = [
     "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
     "speaker", "speaker_kind", "text", "cue", "channel", "start", "end", "posthumous",
     "event", "who", "when", "where", "attributed_to", "why", "check_with", "priority",
-    "engine", "model", "prompt_version",
+    "engine", "model", "prompt_version", "factcheck_matches", "review", "source",
 ]
 
 
@@ -66,6 +66,7 @@ def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings
         record = result.to_record()
         record["reasons"] = [reason.value for reason in merged_reasons(result.analysis, found)]
         record["batch"] = found.to_record()
+        record["factcheck_matches"] = [match.to_record() for match in found.factchecks]
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -90,6 +91,9 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
             "engine": result.identity.engine,
             "model": result.identity.model,
             "prompt_version": result.identity.prompt_version,
+            "factcheck_matches": json.dumps([m.to_record() for m in found.factchecks], ensure_ascii=False) if found.factchecks else "",
+            "review": found.review.describe() if found.review else "",
+            "source": f"{found.source.standing.value}: {found.source.domain}" if found.source else "",
         }
         for quote in result.analysis.quotes:
             row = quote.model_dump(mode="json", exclude={"spans", "verified"})
@@ -104,9 +108,11 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
     return rows
 
 
-def claimreview_items(results: Iterable[StoredResult], desk: Desk) -> list[dict[str, Any]]:
+def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Findings | None = None) -> list[dict[str, Any]]:
     """One schema.org ClaimReview per worklist claim. The rating says what the desk knows
-    at triage time: the claim is unconfirmed and names the source that would settle it."""
+    at triage time: the claim is unconfirmed and names the source that would settle it.
+    Known fact-checks the article matches are cited (``citation``, with ``factcheck_matches``)."""
+    findings = findings or {}
     reviews = []
     for item in claims_worklist(results):
         article, claim = item.result.article, item.claim
@@ -136,12 +142,16 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk) -> list[dict[
                 f"Reasons: {', '.join(reason.value for reason in claim.why) or 'none given'}.",
             },
         })
+        matched = findings.get(article.article_id, BatchFindings()).factchecks
+        if matched:
+            reviews[-1]["citation"] = [{"@type": "CreativeWork", "url": m.url} for m in matched]
+            reviews[-1]["factcheck_matches"] = [m.to_record() for m in matched]
     return reviews
 
 
 def write_claimreview(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
     """A JSON array of ClaimReview objects for the high-priority claims; returns how many."""
-    reviews = claimreview_items(results, Desk.from_env())
+    reviews = claimreview_items(results, Desk.from_env(), findings)
     json.dump(reviews, out, ensure_ascii=False, indent=2)
     out.write("\n")
     return len(reviews)

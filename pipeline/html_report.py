@@ -90,12 +90,22 @@ class MorningReport:
         return ", ".join(sorted({f"{run['engine']} / {run['model']}" for run in self.runs})) or "-"
 
     @property
+    def open_results(self) -> list[StoredResult]:
+        """The results the desk has not settled: a reviewed story leaves the worklist."""
+        return [r for r in self.results if not (found := self.findings.get(r.article.article_id)) or not found.settled]
+
+    @property
     def fabrications(self) -> list[StoredResult]:
-        return fabrications_first(self.results)
+        return fabrications_first(self.open_results)
 
     @property
     def worklist(self) -> list[WorkItem]:
-        return claims_worklist(self.results)
+        return claims_worklist(self.open_results)
+
+    def desk_notes(self, result: StoredResult) -> list[str]:
+        """Known fact-checks, the desk's review and the source's standing for one article."""
+        found = self.findings.get(result.article.article_id)
+        return found.desk_notes if found else []
 
     @property
     def clusters(self) -> dict[str, list[tuple[StoredResult, ClusterMember]]]:
@@ -214,10 +224,9 @@ def render_markdown(report: MorningReport) -> str:
     if report.fabrications:
         lines.append("")
         lines.append("**Likely fabrications**")
-        lines += [
-            f"- {_md(report.headline(result), 70)} ({result.analysis.confidence:.2f})"
-            for result in report.fabrications[:MARKDOWN_ITEMS]
-        ]
+        for result in report.fabrications[:MARKDOWN_ITEMS]:
+            lines.append(f"- {_md(report.headline(result), 70)} ({result.analysis.confidence:.2f})")
+            lines += [f"  - {_md(note, 160)}" for note in report.desk_notes(result)]
     if report.worklist:
         lines.append("")
         lines.append(f"**Check first** ({len(report.worklist)} high-priority claims)")
@@ -226,6 +235,12 @@ def render_markdown(report: MorningReport) -> str:
         sizes = ", ".join(str(len(members)) for members in report.clusters.values())
         lines.append("")
         lines.append(f"**Template clusters**: {len(report.clusters)} (sizes {sizes})")
+    settled = [r for r in report.results if r not in report.open_results]
+    if settled:
+        lines.append("")
+        lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
+        lines += [f"- {_md(report.headline(r), 70)}: {_md(report.findings[r.article.article_id].review.describe(), 120)}"
+                  for r in settled[:MARKDOWN_ITEMS]]
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")

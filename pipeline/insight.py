@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clusters import ClusterMember, cluster_members, update_clusters
+from .factchecks import FactCheckMatch, factcheck_evidence, factcheck_matches, is_debunk, match_results
 from .models import Analysis, ReasonCode, VerifiedQuote
 from .posthumous import PosthumousFlag, posthumous_flags, update_posthumous
+from .reviews import ReviewStatus, review_statuses
+from .source_lists import ListedSource, SourceStanding, source_standings
 from .store import Store
 
 __all__ = ["BatchFindings", "InsightSummary", "update_batch_insight", "batch_findings", "merged_reasons"]
@@ -28,6 +31,31 @@ class BatchFindings:
 
     cluster: ClusterMember | None = None
     posthumous: list[PosthumousFlag] = field(default_factory=list)
+    factchecks: list[FactCheckMatch] = field(default_factory=list)
+    review: ReviewStatus | None = None
+    source: ListedSource | None = None
+
+    @property
+    def settled(self) -> bool:
+        """The desk has reviewed it and nothing new joined its story: off the worklist."""
+        return self.review is not None and self.review.settled
+
+    @property
+    def desk_notes(self) -> list[str]:
+        """What the desk already knows, one line each: fact-checks, review, source standing."""
+        notes = factcheck_evidence(self.factchecks)
+        if self.review is not None:
+            notes.append(self.review.describe())
+        if self.source is not None:
+            notes.append(f"source {self.source.standing.value}: {self.source.domain}")
+        return notes
+
+    def evidence(self) -> list[str]:
+        """The desk's memory that speaks for a fabrication: debunking checks, an unreliable source."""
+        found = factcheck_evidence(m for m in self.factchecks if is_debunk(m.rating))
+        if self.source is not None and self.source.standing is SourceStanding.unreliable:
+            found.append(f"source listed unreliable: {self.source.domain}")
+        return found
 
     @property
     def reasons(self) -> list[ReasonCode]:
@@ -52,6 +80,8 @@ class BatchFindings:
                  "evidence_article_id": flag.evidence_article_id}
                 for flag in self.posthumous
             ],
+            "review": None if self.review is None else self.review.to_record(),
+            "source": None if self.source is None else self.source.to_record(),
         }
 
 
@@ -69,8 +99,7 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
     """Cluster the articles the run analysed with each other and with history, and flag
     posthumous quotes and acts against every death the store knows of."""
     # Cached articles were clustered and flagged in the run that analysed them.
-    ids = [row["article_id"] for row in store.db.execute(
-        "SELECT DISTINCT article_id FROM outcome WHERE run_id = ? AND status = 'ok'", (run_id,))]
+    ids = store.analysed_article_ids(run_id)
 
     def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
         for result in store.iter_results(run_id, analysed_only=True):
@@ -78,6 +107,7 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
 
     members = update_clusters(store, ids).members
     flags = update_posthumous(store, analysed)
+    match_results(store, store.iter_results(run_id))
     wanted = set(ids)
     touched = {member.cluster_id for member in members if member.article_id in wanted}
     clusters: dict[str, list[str]] = {}
@@ -94,9 +124,16 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
     flags: dict[str, list[PosthumousFlag]] = {}
     for flag in posthumous_flags(store, wanted):
         flags.setdefault(flag.article_id, []).append(flag)
+    checks = factcheck_matches(store, wanted)
+    statuses = review_statuses(store, wanted)
+    urls = {row["article_id"]: row["url"] for row in store.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")
+            if wanted is None or row["article_id"] in wanted}
+    sources = source_standings(store, urls)
     return {
-        article_id: BatchFindings(cluster=clusters.get(article_id), posthumous=flags.get(article_id, []))
-        for article_id in clusters.keys() | flags.keys()
+        article_id: BatchFindings(cluster=clusters.get(article_id), posthumous=flags.get(article_id, []),
+                                  factchecks=checks.get(article_id, []), review=statuses.get(article_id),
+                                  source=sources.get(article_id))
+        for article_id in clusters.keys() | flags.keys() | checks.keys() | statuses.keys() | sources.keys()
     }
 
 

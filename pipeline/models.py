@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +36,7 @@ __all__ = [
     "Analysis",
     "EngineAnswer",
     "schema_hash",
+    "CacheIdentity",
 ]
 
 
@@ -239,6 +243,9 @@ class Usage(BaseModel):
     input_tokens: int
     output_tokens: int
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
+
 
 class Analysis(BaseModel):
     """What the pipeline stores for one article under one cache key."""
@@ -266,3 +273,26 @@ def schema_hash() -> str:
     """Hash of the response schema: a schema change must miss the cache."""
     schema = json.dumps(ArticleVerdict.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CacheIdentity:
+    """Everything besides the article that decides an answer."""
+
+    engine: str
+    model: str
+    mode: str
+    prompt_version: str
+    prompt_hash: str
+    schema_hash: str
+    params: dict[str, Any]
+
+    def params_json(self) -> str:
+        return json.dumps(self.params, sort_keys=True)
+
+    @cached_property
+    def key_tail(self) -> str:
+        """The JSON array a cache key hashes, after its first element (the article id), encoded once."""
+        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash,
+                 self.params_json()]
+        return json.dumps(parts)[1:]

@@ -1,84 +1,198 @@
-"""Posthumous attribution across the batch: the dead who speak or act in other articles.
+"""The death register, and posthumous attribution: the dead who speak or act in other articles.
 
-An article that says a person has died (``deceased_people``) registers them in
-``deceased_person`` with that article as evidence. Every analysed article is then
-checked against the register: a stored quote whose speaker is a registered
-person, or a mention of them followed by a present-tense act ("Len leads"), is
-recorded in ``posthumous_flag``. A short form ("Len") only counts in an article
-that also gives the full name, so one Len's death doesn't flag every Len.
+An article that explicitly says a person died (``people.death_statements``) leaves evidence
+in ``death_evidence``: the name, the article, the name's and the sentence's offsets. A name
+is in the register when the desk added it (``add_death``) or when it has evidence from an
+article the pipeline does not itself label ``likely_fabrication``: a fabricated story alone
+never kills anyone. ``remove_death`` takes a name out and suppresses its evidence, so the
+same articles never put it back (a new article saying so again does); it also drops the
+posthumous flags that rested on it.
 
-Articles analysed before a death was registered are not re-flagged: the flag
-belongs to the run that could see both.
+Every analysed article is checked against the register: a stored quote whose speaker is a
+registered person, or a mention of them followed by a present-tense act ("Len leads"), is
+recorded in ``posthumous_flag`` with the entry it rests on. A short form ("Len") only counts
+in an article that also gives the full name, so one Len's death doesn't flag every Len.
+
+Articles analysed before a death was registered are not re-flagged: the flag belongs to the
+run that could see both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from .models import VerifiedQuote
-from .offline.signals import deceased_people, presented_acting
+from .errors import InputError
+from .models import Label, VerifiedQuote
+from .offline.signals import presented_acting
 from .offline.text import person_names
-from .store import Store
+from .people import death_statements, name_key
+from .store import Store, utc_now
 
-__all__ = ["PosthumousFlag", "ensure_posthumous_schema", "register_deceased", "find_posthumous", "update_posthumous", "posthumous_flags"]
+__all__ = [
+    "DeathEntry",
+    "DeathEvidence",
+    "PosthumousFlag",
+    "add_death",
+    "death_register",
+    "find_posthumous",
+    "posthumous_flags",
+    "register_deaths",
+    "remove_death",
+    "update_posthumous",
+]
 
-POSTHUMOUS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deceased_person (
-    name TEXT NOT NULL,
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    PRIMARY KEY (name, article_id)
-);
-CREATE TABLE IF NOT EXISTS posthumous_flag (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    person TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    evidence_article_id TEXT NOT NULL REFERENCES article(article_id),
-    PRIMARY KEY (article_id, kind, start)
-);
-CREATE VIEW IF NOT EXISTS posthumous AS
-    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
-           f.evidence_article_id
-    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
-"""
+DESK = "desk"
+
+
+
+@dataclass(frozen=True)
+class DeathEvidence:
+    """Where an article says the person died: the name's and its sentence's offsets."""
+
+    article_id: str
+    kind: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    sentence: str = ""
+
+
+@dataclass(frozen=True)
+class DeathEntry:
+    """A registered death: added by the desk, or backed by articles not labelled fabricated."""
+
+    name: str
+    evidence: list[DeathEvidence] = field(default_factory=list)
+    desk_date: str | None = None
+    desk_source: str | None = None
+    desk_added_at: str | None = None
+
+    @property
+    def by_desk(self) -> bool:
+        return self.desk_added_at is not None
+
+    @property
+    def evidence_article_id(self) -> str | None:
+        """The article a flag cites: the first evidence, or None for a desk entry without any."""
+        return self.evidence[0].article_id if self.evidence else None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "added_by_desk": self.by_desk,
+            "date": self.desk_date,
+            "source": self.desk_source,
+            "added_at": self.desk_added_at,
+            "evidence": [
+                {"article_id": e.article_id, "kind": e.kind, "start": e.start, "end": e.end,
+                 "sentence_start": e.sentence_start, "sentence_end": e.sentence_end, "sentence": e.sentence}
+                for e in self.evidence
+            ],
+        }
 
 
 @dataclass(frozen=True)
 class PosthumousFlag:
-    """A quote or act of a person another (or the same) article says has died."""
+    """A quote or act of a person in the register; ``evidence_article_id`` is the article the
+    entry rests on (None when the desk registered the death without one)."""
 
     article_id: str
     person: str
-    evidence_article_id: str
+    evidence_article_id: str | None
     kind: str
     start: int
     end: int
 
 
-def ensure_posthumous_schema(store: Store) -> None:
-    store.db.executescript(POSTHUMOUS_SCHEMA)
+def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
+    """Record the evidence of every death this article states; returns the names.
 
-
-def register_deceased(store: Store, article_id: str, text: str) -> list[str]:
-    """Record the full names this article says have died; returns them."""
-    names = sorted(name for name in deceased_people(text) if len(name.split()) >= 2)
+    Evidence already recorded keeps its state, so a removed name stays removed.
+    """
+    found = death_statements(text)
+    now = utc_now()
     store.db.executemany(
-        "INSERT OR IGNORE INTO deceased_person (name, article_id) VALUES (?, ?)",
-        [(name, article_id) for name in names],
+        """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
+           sentence_start, sentence_end, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [(name_key(d.name), d.name, article_id, d.kind, d.start, d.end, d.sentence_start, d.sentence_end, now)
+         for d in found],
     )
-    return names
+    return sorted({d.name for d in found})
+
+
+def death_register(store: Store) -> list[DeathEntry]:
+    """Every registered death, by name, each with its evidence."""
+    evidence: dict[str, list[DeathEvidence]] = {}
+    names: dict[str, str] = {}
+    rows = store.db.execute(
+        """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence
+           FROM death_evidence e JOIN article a ON a.article_id = e.article_id
+           JOIN latest_result l ON l.article_id = e.article_id
+           WHERE e.suppressed_at IS NULL AND l.label != ?
+           ORDER BY a.first_seen, e.article_id, e.start""",
+        (Label.likely_fabrication.value,),
+    )
+    for row in rows:
+        names.setdefault(row["name_key"], row["name"])
+        evidence.setdefault(row["name_key"], []).append(DeathEvidence(
+            row["article_id"], row["kind"], row["start"], row["end"], row["sentence_start"], row["sentence_end"],
+            row["sentence"]))
+    desk = {row["name_key"]: row for row in store.db.execute("SELECT * FROM death_desk_entry")}
+    entries = [
+        DeathEntry(
+            name=desk[key]["name"] if key in desk else names[key],
+            evidence=evidence.get(key, []),
+            desk_date=desk[key]["date"] if key in desk else None,
+            desk_source=desk[key]["source"] if key in desk else None,
+            desk_added_at=desk[key]["added_at"] if key in desk else None,
+        )
+        for key in names.keys() | desk.keys()
+    ]
+    return sorted(entries, key=lambda entry: name_key(entry.name))
+
+
+def add_death(store: Store, name: str, date: str | None = None, source: str | None = None) -> DeathEntry:
+    """Register a death on the desk's word (again, if it was removed)."""
+    name = " ".join(name.split())
+    if not name:
+        raise InputError("deaths add", "the name is empty")
+    store.db.execute(
+        "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
+        (name_key(name), name, date, source, utc_now()),
+    )
+    return next(entry for entry in death_register(store) if name_key(entry.name) == name_key(name))
+
+
+def remove_death(store: Store, name: str) -> DeathEntry:
+    """Take a name out of the register for good: its evidence is suppressed (the same
+    articles never re-add it) and the posthumous flags resting on it are dropped."""
+    key = name_key(name)
+    entry = next((entry for entry in death_register(store) if name_key(entry.name) == key), None)
+    if entry is None:
+        raise InputError("deaths remove", f"{name!r} is not in the death register")
+    with store.transaction():
+        store.db.execute("UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL",
+                         (utc_now(), key))
+        store.db.execute("DELETE FROM death_desk_entry WHERE name_key = ?", (key,))
+        store.db.execute("DELETE FROM posthumous_flag WHERE person = ?", (entry.name,))
+    return entry
 
 
 def find_posthumous(
-    article_id: str, text: str, quotes: Iterable[VerifiedQuote], deceased: dict[str, str]
+    article_id: str, text: str, quotes: Iterable[VerifiedQuote], register: dict[str, str | None]
 ) -> list[PosthumousFlag]:
-    """Flags for one article, given the register (full name -> evidence article)."""
-    people: dict[str, tuple[str, str]] = {}
-    for name in {name for _, _, name in person_names(text)} & deceased.keys():
-        for key in (name, name.split()[0], name.split()[-1]):
-            people[key] = (name, deceased[name])
+    """Flags for one article, given the register (full name -> the article its entry rests on)."""
+    by_key = {name_key(name): name for name in register}
+    people: dict[str, tuple[str, str | None]] = {}
+    for mention in {name for _, _, name in person_names(text)}:
+        name = by_key.get(name_key(mention))
+        if name is None:
+            continue
+        for key in (mention, mention.split()[0], mention.split()[-1]):
+            people[key] = (name, register[name])
     flags = [
         PosthumousFlag(article_id, *_person(people, quote.speaker), "quote", quote.start, quote.end)
         for quote in quotes
@@ -91,48 +205,33 @@ def find_posthumous(
     return flags
 
 
-def _person(people: dict[str, tuple[str, str]], mention: str) -> tuple[str, str]:
+def _person(people: dict[str, tuple[str, str | None]], mention: str) -> tuple[str, str | None]:
     return people.get(mention) or people[mention.split()[0]]
 
 
 def update_posthumous(
     store: Store, analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]]
 ) -> list[PosthumousFlag]:
-    """Register the deaths these articles report, then flag them.
+    """Record the deaths these articles state, then flag them against the register.
 
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
     night's articles are streamed rather than held in memory.
     """
-    ensure_posthumous_schema(store)
     with store.transaction():
         for article_id, text, _ in analyses():
-            register_deceased(store, article_id, text)
-        deceased = _register(store)
+            register_deaths(store, article_id, text)
+        register = {entry.name: entry.evidence_article_id for entry in death_register(store)}
         flags = []
         for article_id, text, quotes in analyses():
-            store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
-            found = find_posthumous(article_id, text, quotes, deceased)
-            store.db.executemany(
-                'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) VALUES (?, ?, ?, ?, ?, ?)',
-                [(f.article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found],
-            )
+            found = find_posthumous(article_id, text, quotes, register)
+            store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
             flags += found
     return flags
 
 
-def _register(store: Store) -> dict[str, str]:
-    """Full name -> the first article (by when it was first seen) that says they died."""
-    rows = store.db.execute(
-        """SELECT d.name, d.article_id FROM deceased_person d JOIN article a ON a.article_id = d.article_id
-           ORDER BY a.first_seen DESC, d.article_id DESC"""
-    )
-    return {row["name"]: row["article_id"] for row in rows}
-
-
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:
     """Stored flags, for some articles or all."""
-    ensure_posthumous_schema(store)
-    rows = store.db.execute('SELECT article_id, person, kind, start, "end", evidence_article_id FROM posthumous_flag ORDER BY article_id, start')
+    rows = store.posthumous_flags()
     wanted = None if article_ids is None else set(article_ids)
     return [
         PosthumousFlag(row["article_id"], row["person"], row["evidence_article_id"], row["kind"], row["start"], row["end"])

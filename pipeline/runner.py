@@ -11,97 +11,30 @@ requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
-from .llm import LLMEngine, generation_params
-from .models import Analysis, Article, EngineAnswer, QuoteDraft, RejectedQuote, SkippedInput, Usage, VerifiedQuote, schema_hash
-from .offline import OFFLINE_VERSION, analyse_offline, compute_signals
+from .engines import AnalysisEngine, make_engine
+from .models import Analysis, Article, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
+from .offline import compute_signals
 from .pricing import estimate_cost, price_for
-from .prompts import load_prompt
-from .settings import Engine, Settings
+from .settings import Settings
 from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
 from .store import ArticleRef, CacheIdentity, Store, cache_key
 from .verify import reject_quotes, verify_quotes
 
-__all__ = [
-    "AnalysisEngine", "OfflineEngine", "RunResult", "Budget", "RunLedger", "RunInputs", "Executor", "make_engine",
-    "analyse_article", "run_batch", "recorded_run", "run",
-]
+__all__ = ["RunResult", "Budget", "RunLedger", "RunInputs", "Executor", "analyse_article", "run_batch", "recorded_run",
+           "run"]
 
 NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
 _SETTLE_NS = 2_000_000_000
-
-
-class AnalysisEngine(Protocol):
-    name: str
-    identity: CacheIdentity
-    reasks: bool
-
-    async def analyse(self, article: Article) -> EngineAnswer: ...
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer: ...
-
-
-class OfflineEngine:
-    """The embedded default: deterministic rules and fitted weights, no network."""
-
-    name = "offline"
-    reasks = False
-
-    def __init__(self) -> None:
-        self.identity = CacheIdentity(
-            engine="offline",
-            model="offline",
-            mode="rules",
-            prompt_version=OFFLINE_VERSION,
-            prompt_hash=hashlib.sha256(OFFLINE_VERSION.encode()).hexdigest()[:16],
-            schema_hash=schema_hash(),
-            params={},
-        )
-
-    async def analyse(self, article: Article) -> EngineAnswer:
-        return EngineAnswer(
-            verdict=analyse_offline(article),
-            raw_responses=[],
-            usage=Usage(requests=0, input_tokens=0, output_tokens=0),
-        )
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        raise NotImplementedError("the offline engine quotes only what the text contains")
-
-
-class _ConfiguredLLMEngine(LLMEngine):
-    reasks = True
-
-    def __init__(self, settings: Settings, **kwargs):
-        prompt = load_prompt(settings.prompt_version, settings.prompts_dir)
-        super().__init__(settings, prompt, **kwargs)
-        self.identity = CacheIdentity(
-            engine="llm",
-            model=settings.model or "",
-            mode=settings.mode.value,
-            prompt_version=prompt.version,
-            prompt_hash=prompt.hash,
-            schema_hash=schema_hash(),
-            params=generation_params(settings),
-        )
-
-
-def make_engine(settings: Settings, **llm_kwargs) -> AnalysisEngine:
-    """The engine the settings ask for (``auto``: the LLM when an endpoint is configured)."""
-    if settings.resolved_engine is Engine.offline:
-        return OfflineEngine()
-    return _ConfiguredLLMEngine(settings, **llm_kwargs)
 
 
 def _dedupe(quotes: list[VerifiedQuote]) -> list[VerifiedQuote]:

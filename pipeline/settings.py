@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .prompts import PROMPTS_DIR
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
@@ -73,7 +72,7 @@ class Settings:
     presence_penalty: float = 0.0
     max_input_chars: int = 60_000
     prompt_version: str = DEFAULT_PROMPT_VERSION
-    prompts_dir: Path = PROMPTS_DIR
+    prompts_dir: Path | None = None  # None: the prompts shipped in the package
 
     @property
     def resolved_engine(self) -> Engine:
@@ -131,7 +130,7 @@ def _coerce(name: str, value: Any) -> Any:
             return LLMMode(str(value).lower())
         if kind == "Engine":
             return Engine(str(value).lower())
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(value)
         if kind == "int":
             return int(value)

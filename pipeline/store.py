@@ -4,6 +4,7 @@ WAL mode, each result in its own transaction, so a finished article survives a
 crash at any later point and readers (report, export) work while a run writes.
 The tables are plain and named, with a view per concept (``articles``,
 ``quotes``, ``claims``, ``runs``), so Datasette and sqlite-utils open it cleanly.
+They are defined in ``schema.py``; every query the pipeline makes is a method here.
 """
 
 from __future__ import annotations
@@ -12,138 +13,18 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import RunLockedError, StoreError
-from .models import Analysis, Article, EngineAnswer, Usage
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
+from .schema import MIGRATIONS, SCHEMA_VERSION
 from .sources import FileStamp
 
 __all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now"]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS article (
-    article_id TEXT PRIMARY KEY,
-    title TEXT,
-    url TEXT,
-    published TEXT,
-    text TEXT NOT NULL,
-    first_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS article_source (
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    source_path TEXT NOT NULL,
-    record_id TEXT NOT NULL DEFAULT '',
-    last_seen TEXT NOT NULL,
-    PRIMARY KEY (article_id, source_path, record_id)
-);
-CREATE TABLE IF NOT EXISTS result (
-    cache_key TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES article(article_id),
-    engine TEXT NOT NULL,
-    model TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    prompt_version TEXT NOT NULL,
-    prompt_hash TEXT NOT NULL,
-    schema_hash TEXT NOT NULL,
-    params TEXT NOT NULL,
-    label TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    analysis TEXT NOT NULL,
-    raw_responses TEXT NOT NULL,
-    requests INTEGER NOT NULL,
-    input_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    latency_ms INTEGER NOT NULL,
-    run_id INTEGER,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS result_article ON result(article_id, created_at);
-CREATE TABLE IF NOT EXISTS run (
-    run_id INTEGER PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    status TEXT NOT NULL,
-    engine TEXT NOT NULL,
-    model TEXT NOT NULL,
-    pid INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outcome (
-    run_id INTEGER NOT NULL REFERENCES run(run_id),
-    source_path TEXT NOT NULL,
-    record_id TEXT,
-    article_id TEXT,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'cached', 'failed', 'skipped')),
-    reason TEXT,
-    cache_key TEXT,
-    requests INTEGER NOT NULL DEFAULT 0,
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outcome_run ON outcome(run_id, status);
-CREATE TABLE IF NOT EXISTS source_file (
-    source_path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    inode INTEGER NOT NULL,
-    articles TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS lock (
-    name TEXT PRIMARY KEY,
-    pid INTEGER NOT NULL,
-    run_id INTEGER,
-    acquired_at TEXT NOT NULL
-);
-CREATE VIEW IF NOT EXISTS latest_result AS
-    SELECT * FROM result AS r
-    WHERE r.created_at = (SELECT MAX(created_at) FROM result WHERE article_id = r.article_id);
-CREATE VIEW IF NOT EXISTS articles AS
-    SELECT a.article_id, a.title, a.url, a.published, a.first_seen,
-           (SELECT source_path FROM article_source s WHERE s.article_id = a.article_id
-            ORDER BY last_seen DESC LIMIT 1) AS source_path,
-           l.label, l.confidence, l.engine, l.model, l.prompt_version, l.created_at AS analysed_at,
-           json_array_length(l.analysis, '$.quotes') AS quotes,
-           json_array_length(l.analysis, '$.rejected_quotes') AS rejected_quotes,
-           json_array_length(l.analysis, '$.claims') AS claims
-    FROM article a LEFT JOIN latest_result l ON l.article_id = a.article_id;
-CREATE VIEW IF NOT EXISTS quotes AS
-    SELECT l.article_id, l.cache_key,
-           json_extract(q.value, '$.speaker') AS speaker,
-           json_extract(q.value, '$.speaker_kind') AS speaker_kind,
-           json_extract(q.value, '$.text') AS text,
-           json_extract(q.value, '$.cue') AS cue,
-           json_extract(q.value, '$.channel') AS channel,
-           json_extract(q.value, '$.start') AS start,
-           json_extract(q.value, '$.end') AS "end"
-    FROM latest_result l, json_each(l.analysis, '$.quotes') q;
-CREATE VIEW IF NOT EXISTS claims AS
-    SELECT l.article_id, l.cache_key,
-           json_extract(c.value, '$.event') AS event,
-           json_extract(c.value, '$.who') AS who,
-           json_extract(c.value, '$.when') AS "when",
-           json_extract(c.value, '$.where') AS "where",
-           json_extract(c.value, '$.attributed_to') AS attributed_to,
-           json_extract(c.value, '$.why') AS why,
-           json_extract(c.value, '$.check_with') AS check_with,
-           json_extract(c.value, '$.priority') AS priority
-    FROM latest_result l, json_each(l.analysis, '$.claims') c;
-CREATE VIEW IF NOT EXISTS runs AS
-    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model,
-           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
-           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
-           COALESCE(SUM(o.requests), 0) AS requests,
-           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
-           COALESCE(SUM(o.output_tokens), 0) AS output_tokens
-    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
-    GROUP BY r.run_id;
-"""
-
 
 _KEYS_PER_QUERY = 500
 _OUTCOME_COLUMNS = (
@@ -155,29 +36,6 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
-class CacheIdentity:
-    """Everything besides the article that decides an answer."""
-
-    engine: str
-    model: str
-    mode: str
-    prompt_version: str
-    prompt_hash: str
-    schema_hash: str
-    params: dict[str, Any]
-
-    def params_json(self) -> str:
-        return json.dumps(self.params, sort_keys=True)
-
-    @cached_property
-    def _key_tail(self) -> str:
-        """The JSON array of ``cache_key`` after its first element, encoded once per identity."""
-        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash,
-                 self.params_json()]
-        return json.dumps(parts)[1:]
-
-
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
     """Hash of article, prompt, schema, model, mode and generation parameters.
 
@@ -186,7 +44,7 @@ def cache_key(article_id: str, identity: CacheIdentity) -> str:
     separator a model name could contain, and lone surrogates from undecodable
     command-line bytes are escaped, not a crash.
     """
-    return hashlib.sha256(f"[{json.dumps(article_id)}, {identity._key_tail}".encode()).hexdigest()
+    return hashlib.sha256(f"[{json.dumps(article_id)}, {identity.key_tail}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -246,7 +104,7 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
+            _migrate(self.db, self.path)
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot open the database ({error})") from None
 
@@ -477,8 +335,24 @@ class Store:
         for row in self.db.execute(query, params):
             yield self._stored(row)
 
+    def get_article(self, article_id: str, source_path: str = "", record_id: str | None = None) -> Article | None:
+        """The stored article, as read from ``source_path`` (its record ``record_id``)."""
+        row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
+                       published=row["published"], source_path=source_path, record_id=record_id)
+
+    def article_text(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
+        return None if row is None else row["text"]
+
+    def analysed_article_ids(self, run_id: int) -> list[str]:
+        """The articles this run analysed itself (not those it found cached)."""
+        rows = self.db.execute("SELECT DISTINCT article_id FROM outcome WHERE run_id = ? AND status = 'ok'", (run_id,))
+        return [row["article_id"] for row in rows]
+
     def _stored(self, row: sqlite3.Row) -> StoredResult:
-        article_row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (row["article_id"],)).fetchone()
         sources = [
             {"source_path": source["source_path"], "record_id": source["record_id"] or None}
             for source in self.db.execute(
@@ -486,15 +360,12 @@ class Store:
                 (row["article_id"],),
             )
         ]
-        article = Article(
-            article_id=article_row["article_id"],
-            text=article_row["text"],
-            title=article_row["title"],
-            url=article_row["url"],
-            published=article_row["published"],
+        article = self.get_article(
+            row["article_id"],
             source_path=sources[-1]["source_path"] if sources else "",
             record_id=sources[-1]["record_id"] if sources else None,
         )
+        assert article is not None, "a result's article is stored in the same transaction"
         return StoredResult(
             cache_key=row["cache_key"],
             analysis=Analysis.model_validate_json(row["analysis"]),
@@ -517,6 +388,124 @@ class Store:
             sources=sources,
         )
 
+    # Batch API jobs
+
+    def pending_batch_keys(self) -> set[str]:
+        """Cache keys of requests in a batch not yet collected."""
+        rows = self.db.execute(
+            "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
+        )
+        return {row[0] for row in rows}
+
+    def record_batch_job(self, batch_id: str, input_file_id: str, status: str, identity: str,
+                         items: list[tuple[Article, str]]) -> None:
+        """Record a submitted batch and its requests (article, cache key) in one transaction."""
+        now = utc_now()
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch_id, input_file_id, status, identity, len(items), now),
+            )
+            for article, key in items:
+                self.remember_article(article, now)
+                self.db.execute(
+                    "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
+                    (batch_id, key, article.article_id, article.source_path, article.record_id),
+                )
+
+    def open_batch_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
+
+    def update_batch_job(self, batch_id: str, status: str, output_file_id: str | None, error_file_id: str | None) -> None:
+        self.db.execute(
+            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
+            (status, output_file_id, error_file_id, utc_now(), batch_id),
+        )
+
+    def batch_jobs(self) -> list[dict[str, Any]]:
+        """Every batch, newest first."""
+        return [dict(row) for row in self.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")]
+
+    def batch_jobs_to_collect(self, final_statuses: Iterable[str]) -> list[dict[str, Any]]:
+        """Batches not yet collected whose status is one of ``final_statuses``, oldest first."""
+        statuses = tuple(final_statuses)
+        rows = self.db.execute(
+            f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY submitted_at",
+            statuses,
+        )
+        return [dict(row) for row in rows]
+
+    def batch_items(self, batch_id: str) -> dict[str, dict[str, Any]]:
+        """The requests of one batch by cache key (``custom_id``)."""
+        rows = self.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (batch_id,))
+        return {row["custom_id"]: dict(row) for row in rows}
+
+    def mark_batch_collected(self, batch_id: str) -> None:
+        self.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), batch_id))
+
+    # template clusters (callers hold a transaction)
+
+    def replace_cluster_bands(self, article_id: str, buckets: Iterable[tuple[int, int]]) -> None:
+        """The LSH (band, bucket) pairs of one article, replacing its old ones."""
+        self.db.execute("DELETE FROM cluster_band WHERE article_id = ?", (article_id,))
+        self.db.executemany(
+            "INSERT INTO cluster_band (article_id, band, bucket) VALUES (?, ?, ?)",
+            [(article_id, band, bucket) for band, bucket in buckets],
+        )
+
+    def band_neighbours(self, article_id: str, max_bucket: int) -> list[str]:
+        """Articles sharing a band bucket with this one, in buckets of at most ``max_bucket`` articles."""
+        rows = self.db.execute(
+            """SELECT DISTINCT other.article_id FROM cluster_band mine
+               JOIN cluster_band other ON other.band = mine.band AND other.bucket = mine.bucket
+               WHERE mine.article_id = ? AND other.article_id != mine.article_id
+                 AND (SELECT COUNT(*) FROM cluster_band b WHERE b.band = mine.band AND b.bucket = mine.bucket) <= ?""",
+            (article_id, max_bucket),
+        )
+        return [row["article_id"] for row in rows]
+
+    def save_cluster_pair(self, first: str, second: str, jaccard: float) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO cluster_pair (article_a, article_b, jaccard) VALUES (?, ?, ?)",
+            (*sorted((first, second)), jaccard),
+        )
+
+    def cluster_pairs(self) -> Iterator[tuple[str, str, float]]:
+        for row in self.db.execute("SELECT article_a, article_b, jaccard FROM cluster_pair"):
+            yield row["article_a"], row["article_b"], row["jaccard"]
+
+    def replace_template_clusters(self, members: Iterable[tuple[str, str, int, float]]) -> None:
+        """Every clustered article as (article id, cluster id, size, best Jaccard), replacing the old clusters."""
+        self.db.execute("DELETE FROM template_cluster")
+        self.db.executemany(
+            "INSERT INTO template_cluster (article_id, cluster_id, size, best_jaccard) VALUES (?, ?, ?, ?)", members
+        )
+
+    def template_clusters(self) -> list[tuple[str, str, int, float]]:
+        """Every clustered article as (article id, cluster id, size, best Jaccard), largest clusters first."""
+        rows = self.db.execute(
+            "SELECT article_id, cluster_id, size, best_jaccard FROM template_cluster ORDER BY size DESC, cluster_id, article_id"
+        )
+        return [(row["article_id"], row["cluster_id"], row["size"], row["best_jaccard"]) for row in rows]
+
+    # posthumous attribution (callers hold a transaction)
+
+    def replace_posthumous_flags(self, article_id: str, flags: Iterable[tuple[str, str, int, int, str | None]]) -> None:
+        """One article's flags as (person, kind, start, end, evidence article id), replacing its old ones."""
+        self.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
+        self.db.executemany(
+            'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) '
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(article_id, *flag) for flag in flags],
+        )
+
+    def posthumous_flags(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            'SELECT article_id, person, kind, start, "end", evidence_article_id FROM posthumous_flag ORDER BY article_id, start'
+        )
+        return [dict(row) for row in rows]
+
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
         return _Transaction(self.db, begin)
@@ -532,6 +521,31 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Run the schema steps this database lacks, each in its own transaction."""
+    while (version := db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{path}: schema version {version} is newer than this pipeline's ({SCHEMA_VERSION}): upgrade pipeline")
+        with _Transaction(db, "BEGIN IMMEDIATE"):
+            # Another process may have run the step while this one waited for the lock.
+            if db.execute("PRAGMA user_version").fetchone()[0] == version:
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, one at a time (``executescript`` would commit the transaction)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip():
+        yield statement
 
 
 def _process_alive(pid: int) -> bool:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.insight import update_batch_insight
+from pipeline.posthumous import add_death
 from pipeline.runner import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
@@ -29,6 +30,9 @@ def analysed_store(directory: Path) -> Path:
     shutil.copytree(SEEDS, inputs)
     (inputs / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
     db = directory / "report.db"
+    # The seeds are fabrications, which never register a death alone: the desk knows this one.
+    with Store(db) as store:
+        add_death(store, "Len Goodman", date="2023-04-22", source="https://www.bbc.co.uk/news/entertainment-arts-65357937")
     result = run([str(inputs)], load_settings({"engine": "offline", "db": db}))
     with Store(db) as store:
         update_batch_insight(store, result.run_id)

@@ -10,7 +10,8 @@ import pytest
 from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.batch import collect, split_request_lines, status, submit
-from pipeline.runner import make_engine, run
+from pipeline.engines import make_engine
+from pipeline.runner import run
 from pipeline.store import Store
 
 CASSETTE_SERVER_PORT = 8766

@@ -90,7 +90,8 @@ def test_len_goodman_is_flagged_in_the_article_that_does_not_say_he_died(seeds_s
     mark_ballas = by_path[SEEDS[2].name]  # says nothing of Len's death; seed 000 does
     flags = findings[mark_ballas.article.article_id].posthumous
     assert {flag.person for flag in flags} == {"Len Goodman"}
-    assert {flag.evidence_article_id for flag in flags} == {by_path[SEEDS[0].name].article.article_id}
+    # Seed 000 says he died, but it is labelled a fabrication: the flag rests on the desk's entry.
+    assert {flag.evidence_article_id for flag in flags} == {None}
     quoted = [q for q in mark_ballas.analysis.quotes if (q.start, q.end) in {(f.start, f.end) for f in flags}]
     assert [q.text for q in quoted] == ["Keep it simple, keep it pure, keep it about the dance."]
     assert ReasonCode.posthumous_attribution in findings[mark_ballas.article.article_id].reasons
@@ -110,7 +111,7 @@ def test_every_seed_gets_template_language_and_the_hostile_news_article_none(see
 
 
 def test_a_short_name_counts_only_where_the_full_name_appears():
-    deceased = {"Len Goodman": "evidence"}
+    deceased: dict[str, str | None] = {"Len Goodman": "evidence"}
     assert find_posthumous("a", "Len smiles at the crowd. Len Goodman was there.", [], deceased)
     assert not find_posthumous("b", "Len smiles at the crowd.", [], deceased)
 

@@ -15,7 +15,7 @@ import instructor
 import openai
 import pytest
 
-from pipeline.llm import INSTRUCTOR_MODES, LLMEngine
+from pipeline.engines.llm import INSTRUCTOR_MODES, LLMEngine
 from pipeline.models import Article, Label
 from pipeline.offline import analyse_offline
 from pipeline.prompts import load_prompt, truncate_for_prompt

@@ -10,7 +10,6 @@ shows ending as a recorded failure, not a crash).
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import httpx2
@@ -155,7 +154,8 @@ def test_a_new_prompt_version_or_model_misses_the_cache(tmp_path, http_requests)
     prompts = tmp_path / "prompts"
     prompts.mkdir()
     for part in ("system", "user", "reask"):
-        shutil.copy(PROMPTS_DIR / f"{DEFAULT_PROMPT_VERSION}.{part}.md", prompts / f"analyse-v2.{part}.md")
+        text = (PROMPTS_DIR / f"{DEFAULT_PROMPT_VERSION}.{part}.md").read_text(encoding="utf-8")
+        (prompts / f"analyse-v2.{part}.md").write_text(text, encoding="utf-8")
     with open(prompts / "analyse-v2.system.md", "a", encoding="utf-8") as system:
         system.write("\nKeep the rationale to one sentence.\n")
     for changed in (llm_settings(tmp_path, prompts_dir=prompts, prompt_version="analyse-v2"),

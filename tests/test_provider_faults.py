@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
-from pipeline.runner import make_engine, run
+from pipeline.engines import make_engine
+from pipeline.runner import run
 from pipeline.store import Store
 
 RETRIES = 2

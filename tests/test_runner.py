@@ -19,7 +19,8 @@ from pipeline.pricing import estimate_cost, price_for
 from pipeline.progress import RunProgress
 from pipeline.ratelimit import AdaptiveLimiter, parse_reset_seconds
 from pipeline.report import runs_table
-from pipeline.runner import Budget, RunResult, make_engine, run
+from pipeline.engines import make_engine
+from pipeline.runner import Budget, RunResult, run
 from pipeline.store import Store
 
 

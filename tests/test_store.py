@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from pipeline.errors import RunLockedError
-from pipeline.runner import OfflineEngine, analyse_article
+from pipeline.engines import OfflineEngine
+from pipeline.runner import analyse_article
 from pipeline.sources import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
 

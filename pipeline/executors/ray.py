@@ -32,7 +32,8 @@ from ..errors import ConfigError, FatalProviderError, ProviderError
 from ..insight import update_batch_insight
 from ..models import Analysis, Article, EngineAnswer, Usage
 from ..ratelimit import AdaptiveLimiter
-from ..runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, make_engine, recorded_run
+from ..engines import make_engine
+from ..runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, recorded_run
 from ..settings import Settings
 from ..store import CacheIdentity, Store
 

@@ -23,20 +23,25 @@ from typing import Any
 
 import instructor
 import openai
+from openai.types.chat import ChatCompletion
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
+from instructor.processing.response import handle_response_model, process_response
 from instructor.v2.core.function_calls import response_schema
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from .errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
-from .models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
-from .prompts import Prompt
-from .ratelimit import AdaptiveLimiter
-from .settings import LLMMode, Settings
+from ..errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
+from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
+from ..prompts import Prompt
+from ..ratelimit import AdaptiveLimiter
+from ..settings import LLMMode, Settings
 
-__all__ = ["INSTRUCTOR_MODES", "RESPONSE_MODEL", "make_openai_client", "make_client", "LLMEngine", "classify_error", "generation_params"]
+__all__ = [
+    "INSTRUCTOR_MODES", "RESPONSE_MODEL", "make_openai_client", "make_client", "LLMEngine", "classify_error",
+    "generation_params", "parse_completion",
+]
 
 INSTRUCTOR_MODES = {
     LLMMode.tools: instructor.Mode.TOOLS,
@@ -182,18 +187,35 @@ class _Attempts:
 
     def _record(self, response: Any) -> None:
         self.raw_responses.append(response.model_dump_json() if hasattr(response, "model_dump_json") else str(response))
-        usage = getattr(response, "usage", None)
-        self.usage = Usage(
-            requests=self.usage.requests + 1,
-            input_tokens=self.usage.input_tokens + (getattr(usage, "prompt_tokens", 0) or 0),
-            output_tokens=self.usage.output_tokens + (getattr(usage, "completion_tokens", 0) or 0),
-        )
+        self.usage = self.usage + _completion_usage(response)
+
+
+def _completion_usage(response: Any) -> Usage:
+    """What one chat completion cost, as its ``usage`` reports it."""
+    usage = getattr(response, "usage", None)
+    return Usage(
+        requests=1,
+        input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
+    )
+
+
+def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
+    """Parse a chat completion that arrived another way (a Batch API answer) as a live one is parsed."""
+    try:
+        completion = ChatCompletion.model_validate(body)
+        verdict = process_response(completion, response_model=RESPONSE_MODEL, stream=False, strict=False,
+                                   mode=INSTRUCTOR_MODES[mode])
+    except Exception as error:  # classified into the error tree right here
+        raise classify_error(error) from None
+    return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=_completion_usage(completion))
 
 
 class LLMEngine:
     """Asks an OpenAI-compatible endpoint for one ``ArticleVerdict`` per article."""
 
     name = "llm"
+    reasks = True
 
     def __init__(
         self,
@@ -208,6 +230,15 @@ class LLMEngine:
         self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
         self.client = client or make_client(settings, self._observe_response)
         self._sleep = sleep
+        self.identity = CacheIdentity(
+            engine="llm",
+            model=settings.model or "",
+            mode=settings.mode.value,
+            prompt_version=prompt.version,
+            prompt_hash=prompt.hash,
+            schema_hash=schema_hash(),
+            params=generation_params(settings),
+        )
 
     async def _observe_response(self, response: Any) -> None:
         self.limiter.observe_headers(response.headers)
@@ -256,6 +287,17 @@ class LLMEngine:
             error.raw_responses = tuple(attempts.raw_responses)
             raise
         return EngineAnswer(verdict=verdict, raw_responses=attempts.raw_responses, usage=attempts.usage)
+
+    def request_body(self, article: Article) -> dict[str, Any]:
+        """The body of the chat-completion request ``analyse`` sends first, for the Batch API."""
+        _model, body = handle_response_model(
+            RESPONSE_MODEL,
+            mode=INSTRUCTOR_MODES[self.settings.mode],
+            model=self.settings.model,
+            messages=self.prompt.messages(article, self.settings.max_input_chars),
+            **generation_params(self.settings),
+        )
+        return body
 
     async def analyse(self, article: Article) -> EngineAnswer:
         """One request (plus validation re-asks) covering label, quotes and claims."""

@@ -1,5 +1,7 @@
-"""Versioned prompts: files in ``prompts/`` named ``VERSION.system.md``,
-``VERSION.user.md`` and ``VERSION.reask.md``, hashed together.
+"""Versioned prompts: files in this package named ``VERSION.system.md``,
+``VERSION.user.md`` and ``VERSION.reask.md``, hashed together. They ship in the
+wheel and are read with ``importlib.resources``; ``PIPELINE_PROMPTS_DIR`` points
+at another folder of them.
 
 Prompts are rendered here with ``string.Template`` (never through instructor's
 Jinja2 ``context=``), so article text that contains ``{{ }}`` or ``$`` stays
@@ -12,15 +14,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
-from .errors import ConfigError
-from .models import Article, QuoteDraft
+from ..errors import ConfigError
+from ..models import Article, QuoteDraft
 
 __all__ = ["PROMPTS_DIR", "Prompt", "load_prompt", "truncate_for_prompt"]
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR: Traversable = resources.files(__name__)
 _PARTS = ("system", "user", "reask")
 
 
@@ -69,11 +73,12 @@ class Prompt:
         return {"role": "user", "content": self.reask.substitute(missing_quotes=listed)}
 
 
-def load_prompt(version: str, prompts_dir: Path = PROMPTS_DIR) -> Prompt:
-    """Read and hash one prompt version; ConfigError if any part is missing."""
+def load_prompt(version: str, prompts_dir: Path | None = None) -> Prompt:
+    """Read and hash one prompt version (from the package, or ``prompts_dir``); ConfigError if any part is missing."""
+    folder = PROMPTS_DIR if prompts_dir is None else prompts_dir
     texts = {}
     for part in _PARTS:
-        path = prompts_dir / f"{version}.{part}.md"
+        path = folder / f"{version}.{part}.md"
         try:
             texts[part] = path.read_text(encoding="utf-8")
         except OSError:

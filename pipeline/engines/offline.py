@@ -1,0 +1,38 @@
+"""The embedded default engine: deterministic rules and fitted weights, no network."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
+from ..offline import OFFLINE_VERSION, analyse_offline
+
+__all__ = ["OfflineEngine"]
+
+
+class OfflineEngine:
+    """Answers from ``pipeline.offline``: what it quotes is in the text, so it never re-asks."""
+
+    name = "offline"
+    reasks = False
+
+    def __init__(self) -> None:
+        self.identity = CacheIdentity(
+            engine="offline",
+            model="offline",
+            mode="rules",
+            prompt_version=OFFLINE_VERSION,
+            prompt_hash=hashlib.sha256(OFFLINE_VERSION.encode()).hexdigest()[:16],
+            schema_hash=schema_hash(),
+            params={},
+        )
+
+    async def analyse(self, article: Article) -> EngineAnswer:
+        return EngineAnswer(
+            verdict=analyse_offline(article),
+            raw_responses=[],
+            usage=Usage(requests=0, input_tokens=0, output_tokens=0),
+        )
+
+    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
+        raise NotImplementedError("the offline engine quotes only what the text contains")

@@ -1,0 +1,296 @@
+"""Every table and view of the store, and the ordered steps that build them.
+
+``MIGRATIONS[n]`` takes a database from schema version ``n`` to ``n + 1`` (the
+version lives in ``PRAGMA user_version``). ``Store`` runs the missing steps when
+it opens a database, each in its own transaction, so a database made by any
+earlier release is upgraded in place. To change the schema, append one step; never
+edit a step that has shipped. Step 1 is written with ``IF NOT EXISTS`` because
+databases made before versioning (version 0) already hold some of its tables.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_ARTICLES_RESULTS_RUNS = """
+CREATE TABLE IF NOT EXISTS article (
+    article_id TEXT PRIMARY KEY,
+    title TEXT,
+    url TEXT,
+    published TEXT,
+    text TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_source (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    source_path TEXT NOT NULL,
+    record_id TEXT NOT NULL DEFAULT '',
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (article_id, source_path, record_id)
+);
+CREATE TABLE IF NOT EXISTS result (
+    cache_key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    schema_hash TEXT NOT NULL,
+    params TEXT NOT NULL,
+    label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    analysis TEXT NOT NULL,
+    raw_responses TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    run_id INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS result_article ON result(article_id, created_at);
+CREATE TABLE IF NOT EXISTS run (
+    run_id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL,
+    pid INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outcome (
+    run_id INTEGER NOT NULL REFERENCES run(run_id),
+    source_path TEXT NOT NULL,
+    record_id TEXT,
+    article_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'cached', 'failed', 'skipped')),
+    reason TEXT,
+    cache_key TEXT,
+    requests INTEGER NOT NULL DEFAULT 0,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outcome_run ON outcome(run_id, status);
+CREATE TABLE IF NOT EXISTS lock (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    run_id INTEGER,
+    acquired_at TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS latest_result AS
+    SELECT * FROM result AS r
+    WHERE r.created_at = (SELECT MAX(created_at) FROM result WHERE article_id = r.article_id);
+CREATE VIEW IF NOT EXISTS articles AS
+    SELECT a.article_id, a.title, a.url, a.published, a.first_seen,
+           (SELECT source_path FROM article_source s WHERE s.article_id = a.article_id
+            ORDER BY last_seen DESC LIMIT 1) AS source_path,
+           l.label, l.confidence, l.engine, l.model, l.prompt_version, l.created_at AS analysed_at,
+           json_array_length(l.analysis, '$.quotes') AS quotes,
+           json_array_length(l.analysis, '$.rejected_quotes') AS rejected_quotes,
+           json_array_length(l.analysis, '$.claims') AS claims
+    FROM article a LEFT JOIN latest_result l ON l.article_id = a.article_id;
+CREATE VIEW IF NOT EXISTS quotes AS
+    SELECT l.article_id, l.cache_key,
+           json_extract(q.value, '$.speaker') AS speaker,
+           json_extract(q.value, '$.speaker_kind') AS speaker_kind,
+           json_extract(q.value, '$.text') AS text,
+           json_extract(q.value, '$.cue') AS cue,
+           json_extract(q.value, '$.channel') AS channel,
+           json_extract(q.value, '$.start') AS start,
+           json_extract(q.value, '$.end') AS "end"
+    FROM latest_result l, json_each(l.analysis, '$.quotes') q;
+CREATE VIEW IF NOT EXISTS claims AS
+    SELECT l.article_id, l.cache_key,
+           json_extract(c.value, '$.event') AS event,
+           json_extract(c.value, '$.who') AS who,
+           json_extract(c.value, '$.when') AS "when",
+           json_extract(c.value, '$.where') AS "where",
+           json_extract(c.value, '$.attributed_to') AS attributed_to,
+           json_extract(c.value, '$.why') AS why,
+           json_extract(c.value, '$.check_with') AS check_with,
+           json_extract(c.value, '$.priority') AS priority
+    FROM latest_result l, json_each(l.analysis, '$.claims') c;
+CREATE VIEW IF NOT EXISTS runs AS
+    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model,
+           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
+           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
+           COALESCE(SUM(o.requests), 0) AS requests,
+           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
+           COALESCE(SUM(o.output_tokens), 0) AS output_tokens
+    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
+    GROUP BY r.run_id;
+"""
+
+_BATCH_API = """
+CREATE TABLE IF NOT EXISTS batch_job (
+    batch_id TEXT PRIMARY KEY,
+    input_file_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    submitted_at TEXT NOT NULL,
+    output_file_id TEXT,
+    error_file_id TEXT,
+    checked_at TEXT,
+    collected_at TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_item (
+    batch_id TEXT NOT NULL REFERENCES batch_job(batch_id),
+    custom_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    record_id TEXT,
+    PRIMARY KEY (batch_id, custom_id)
+);
+CREATE INDEX IF NOT EXISTS batch_item_key ON batch_item(custom_id);
+"""
+
+_TEMPLATE_CLUSTERS = """
+CREATE TABLE IF NOT EXISTS cluster_band (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    band INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    PRIMARY KEY (article_id, band)
+);
+CREATE INDEX IF NOT EXISTS cluster_band_bucket ON cluster_band(band, bucket);
+CREATE TABLE IF NOT EXISTS cluster_pair (
+    article_a TEXT NOT NULL REFERENCES article(article_id),
+    article_b TEXT NOT NULL REFERENCES article(article_id),
+    jaccard REAL NOT NULL,
+    PRIMARY KEY (article_a, article_b),
+    CHECK (article_a < article_b)
+);
+CREATE TABLE IF NOT EXISTS template_cluster (
+    article_id TEXT PRIMARY KEY REFERENCES article(article_id),
+    cluster_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    best_jaccard REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS template_cluster_id ON template_cluster(cluster_id);
+CREATE VIEW IF NOT EXISTS clusters AS
+    SELECT c.cluster_id, c.size, c.article_id, c.best_jaccard, a.title, a.source_path, a.label, a.first_seen
+    FROM template_cluster c JOIN articles a ON a.article_id = c.article_id
+    ORDER BY c.size DESC, c.cluster_id, a.first_seen;
+"""
+
+_POSTHUMOUS = """
+CREATE TABLE IF NOT EXISTS deceased_person (
+    name TEXT NOT NULL,
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    PRIMARY KEY (name, article_id)
+);
+CREATE TABLE IF NOT EXISTS posthumous_flag (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    person TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    evidence_article_id TEXT NOT NULL REFERENCES article(article_id),
+    PRIMARY KEY (article_id, kind, start)
+);
+CREATE VIEW IF NOT EXISTS posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+"""
+
+# The desk's memory. The old register named whoever stood near a death word (living people,
+# a label, "the White House"): it and the flags resting on it are dropped, not carried over;
+# the desk restores known deaths with `pipeline deaths add`, new articles add evidence.
+_DESK_MEMORY = """
+DROP VIEW IF EXISTS posthumous;
+DROP TABLE IF EXISTS posthumous_flag;
+DROP TABLE IF EXISTS deceased_person;
+CREATE TABLE posthumous_flag (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    person TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('quote', 'act')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    evidence_article_id TEXT,
+    PRIMARY KEY (article_id, kind, start)
+);
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+CREATE TABLE death_evidence (
+    name_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    kind TEXT NOT NULL CHECK (kind IN ('subject', 'death_of', 'late', 'obituary')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    sentence_start INTEGER NOT NULL,
+    sentence_end INTEGER NOT NULL,
+    suppressed_at TEXT,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (name_key, article_id, start)
+);
+CREATE TABLE death_desk_entry (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    date TEXT,
+    source TEXT,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE factcheck (
+    factcheck_id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    publisher TEXT,
+    claim_reviewed TEXT NOT NULL,
+    rating TEXT,
+    claimant TEXT,
+    date_published TEXT,
+    appearances TEXT NOT NULL DEFAULT '[]',
+    source_file TEXT,
+    imported_at TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE factcheck_fts USING fts5(claim_reviewed, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TABLE factcheck_match (
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    target TEXT NOT NULL,
+    factcheck_id INTEGER NOT NULL REFERENCES factcheck(factcheck_id),
+    score REAL NOT NULL,
+    matched_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, target, factcheck_id)
+);
+CREATE TABLE review (
+    review_id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    story_id TEXT,
+    article_ids TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirmed_fabrication', 'false_positive', 'accurate', 'needs_work')),
+    note TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT NOT NULL
+);
+CREATE TABLE source_list (
+    domain TEXT PRIMARY KEY,
+    standing TEXT NOT NULL CHECK (standing IN ('trusted', 'unreliable')),
+    added_at TEXT NOT NULL
+);
+"""
+
+_INBOX_INDEX = """
+CREATE TABLE source_file (
+    source_path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    articles TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the schema as it stood before versioning.
+    _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
+    # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
+    _DESK_MEMORY,
+    # 3: the inbox index: a file's stat when last read whole, and its articles ([[article_id, record_id], ...]).
+    _INBOX_INDEX,
+]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,28 @@
+"""Stored articles with a chosen label, for the tests of the desk's memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.models import Analysis, Article, ClaimDraft, Label, Signals
+from pipeline.store import CacheIdentity, Store
+
+__all__ = ["SEED_TEXTS", "store_article"]
+
+SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))]
+_SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, viral_metrics=0, superlative_density=0,
+                   emoji_headings=0, has_dateline=False, posthumous_attributions=0, template_phrases=0, scores={})
+
+
+def store_article(store: Store, article_id: str, text: str, label: Label, *, url: str | None = None,
+                  claims: list[ClaimDraft] | None = None, title: str | None = None) -> int:
+    """Save one analysed article in its own run; returns the run id."""
+    article = Article(article_id=article_id, text=text, title=title, url=url, published=None,
+                      source_path=f"{article_id}.txt", record_id=None)
+    analysis = Analysis(article_id=article_id, label=label, confidence=0.8, reasons=[], rationale="",
+                        quotes=[], rejected_quotes=[], claims=claims or [], signals=_SIGNALS)
+    identity = CacheIdentity("offline", "offline", "offline", "v1", "p", "s", {})
+    run_id = store.start_run("offline", "offline")
+    store.save_result(run_id, article, f"key-{article_id}", identity, analysis, [], 0)
+    store.finish_run(run_id, "finished")
+    return run_id

@@ -1,0 +1,99 @@
+"""The store's schema version: old databases open and upgrade in place, new steps apply once."""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pipeline import schema
+from pipeline.errors import StoreError
+from pipeline.export import export_results
+from pipeline.runner import run
+from pipeline.settings import load_settings
+from pipeline.store import Store
+
+# Made by `pipeline run seeds/ --engine offline` on main at 13a67b0 (before schema versions),
+# with the batch tables created as `pipeline batch status` did: user_version 0.
+MAIN_13A67B0 = Path(__file__).parent / "fixtures" / "db" / "main-13a67b0.db"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _objects(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+    return dict(rows)
+
+
+def _version(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+
+
+@pytest.fixture
+def old_db(tmp_path):
+    db = tmp_path / "old.db"
+    shutil.copy(MAIN_13A67B0, db)
+    return db
+
+
+def test_a_database_made_before_schema_versions_is_upgraded_in_place(old_db, tmp_path):
+    assert _version(old_db) == 0
+    with Store(old_db) as store:
+        old_records = list(store.iter_results())
+    assert _version(old_db) == schema.SCHEMA_VERSION
+    assert len(old_records) == 3
+    fresh = tmp_path / "fresh.db"
+    Store(fresh).close()
+    assert _objects(old_db) == _objects(fresh)
+
+
+def test_an_upgraded_database_keeps_its_results_and_caches_them(old_db, tmp_path):
+    inputs = tmp_path / "seeds"
+    shutil.copytree(SEEDS, inputs)
+    result = run([str(inputs)], load_settings({"engine": "offline", "db": old_db}))
+    assert result.counts["cached"] == 3 and result.counts["ok"] == 0
+    with Store(old_db) as store:
+        assert len(store.runs()) == 2
+        assert export_results(store, "jsonl", open(tmp_path / "out.jsonl", "w")) == 3
+
+
+def test_each_new_step_runs_once_and_in_order(tmp_path, monkeypatch):
+    db = tmp_path / "pipeline.db"
+    Store(db).close()
+    steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT", "UPDATE run SET note = 'second step'"]
+    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    for _ in range(2):
+        Store(db).close()
+    assert _version(db) == len(steps)
+    with sqlite3.connect(db) as connection:
+        assert "note" in [row[1] for row in connection.execute("PRAGMA table_info(run)")]
+
+
+def test_a_failing_step_leaves_the_database_at_the_last_good_version(tmp_path, monkeypatch):
+    db = tmp_path / "pipeline.db"
+    Store(db).close()
+    steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT;\nALTER TABLE no_such_table ADD COLUMN x TEXT;"]
+    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(db)
+    assert _version(db) == schema.SCHEMA_VERSION
+    with sqlite3.connect(db) as connection:
+        assert "note" not in [row[1] for row in connection.execute("PRAGMA table_info(run)")]
+
+
+def test_a_database_from_a_newer_pipeline_is_refused_with_one_line(tmp_path):
+    db = tmp_path / "pipeline.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer than this pipeline"):
+        Store(db)
+
+
+def test_every_table_and_view_is_defined_in_the_schema_module():
+    package = Path(schema.__file__).parent
+    for module in package.rglob("*.py"):
+        if module.name != "schema.py":
+            assert "CREATE TABLE" not in module.read_text(encoding="utf-8"), module
