@@ -56,7 +56,8 @@ def _fail(error: PipelineError, code: int = 2) -> typer.Exit:
 def run(
     paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
     model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    base_url: Annotated[Optional[list[str]], typer.Option(
+        help="OpenAI-compatible base URL; repeat it for replicas of one model, which share the requests.")] = None,
     mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
     engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
     db: DbOption = None,
@@ -81,7 +82,7 @@ def run(
     reached with no failure; 1: some failed; 2: usage, configuration or
     provider-account error.
     """
-    settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
+    settings = _settings(model=model, base_url=base_url or None, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
                          prompt_version=prompt_version)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:

@@ -21,7 +21,9 @@
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
 
 The key is read from the environment only, so it never sits in a file that
-gets committed or copied.
+gets committed or copied. Several identical servers (replicas of one model):
+``--base-url`` repeated, or ``base_url = ["http://a/v1", "http://b/v1"]`` in the
+file; the first is ``base_url``, the rest ``replica_urls``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class Settings:
     max_input_chars: int = 60_000
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
+    replica_urls: tuple[str, ...] = ()
+
+    @property
+    def endpoints(self) -> list[str | None]:
+        """Every base URL requests are spread over (None: the SDK's default, OpenAI's)."""
+        return [self.base_url, *self.replica_urls]
 
     @property
     def resolved_engine(self) -> Engine:
@@ -119,7 +127,7 @@ _ENV_NAMES = {
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
 }
-_FILE_FORBIDDEN = {"api_key"}
+_FILE_FORBIDDEN = {"api_key", "replica_urls"}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -168,5 +176,10 @@ def load_settings(
         if environ.get(variable):
             values[name] = environ[variable]
     values.update({name: value for name, value in (flags or {}).items() if value is not None})
-    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
+    replicas: tuple[str, ...] = ()
+    if isinstance(values.get("base_url"), list | tuple):
+        urls = [str(url) for url in values.pop("base_url")]
+        if urls:
+            values["base_url"], replicas = urls[0], tuple(urls[1:])
+    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()}, replica_urls=replicas)
     return settings.validated()

@@ -108,10 +108,17 @@ def test_a_killed_worker_loses_no_finished_article_and_pays_for_none_twice(local
     count = 300
     inbox = write_jsonl(tmp_path / "inbox.jsonl", count)
     with FakeServer(ServerConfig(latency=0.05)) as server:
-        settings = server_settings(server, tmp_path / "p.db", concurrency=8)
+        # A short timeout: the dead worker's limiter slots come back after it (plus a margin).
+        settings = server_settings(server, tmp_path / "p.db", concurrency=8, timeout=3.0)
         outcome = {}
-        runner = threading.Thread(target=lambda: outcome.update(result=run(
-            [str(inbox)], settings, executor=Executor.ray, batch_size=10)))
+
+        def run_on_ray():
+            try:
+                outcome["result"] = run([str(inbox)], settings, executor=Executor.ray, batch_size=10)
+            except Exception as error:  # reported by the assertion below
+                outcome["error"] = error
+
+        runner = threading.Thread(target=run_on_ray)
         runner.start()
         deadline = time.monotonic() + 120
         while server.stats()["paid_total"] < count // 3 and time.monotonic() < deadline:
@@ -123,8 +130,10 @@ def test_a_killed_worker_loses_no_finished_article_and_pays_for_none_twice(local
             os.kill(pid, signal.SIGKILL)
         runner.join(300)
         stats = server.stats()
+    assert not runner.is_alive(), "the run did not finish after a worker was killed"
     assert victims, "no Ray worker was running a batch to kill"
     assert finished_at_kill, "the kill came before any article was finished"
+    assert "result" in outcome, f"the run failed: {outcome.get('error')!r}"
     result = outcome["result"]
     assert result.counts["ok"] + result.counts["failed"] == count
     assert len(_stored_fences(settings.db)) == result.counts["ok"]

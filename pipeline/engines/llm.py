@@ -11,6 +11,9 @@ one of its slots, 429s shrink the limit, successes grow it, and every response's
 ``x-ratelimit-*`` headers reach it through an httpx response hook. Rate-limit
 retries have their own, larger budget: pushing back is the provider's normal way
 of pacing a nightly batch, not a sign the article is broken.
+
+With several base URLs (replicas of one model) each endpoint has its own client,
+limiter and health, and each attempt goes where ``engines.fleet`` says.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import instructor
@@ -37,6 +41,7 @@ from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, Quote
 from ..prompts import Prompt
 from ..ratelimit import AdaptiveLimiter
 from ..settings import LLMMode, Settings
+from .fleet import Endpoint, Fleet
 
 __all__ = [
     "INSTRUCTOR_MODES", "RESPONSE_MODEL", "make_openai_client", "make_client", "LLMEngine", "classify_error",
@@ -84,6 +89,15 @@ def make_client(
 ) -> instructor.AsyncInstructor:
     """An instructor client over ``openai.AsyncOpenAI`` for any compatible endpoint."""
     return instructor.from_openai(make_openai_client(settings, on_response), mode=INSTRUCTOR_MODES[settings.mode])
+
+
+def _header_observer(limiter: AdaptiveLimiter) -> Callable[[Any], Awaitable[None]]:
+    """An httpx response hook handing every response's rate-limit headers to ``limiter``."""
+
+    async def observe(response: Any) -> None:
+        limiter.observe_headers(response.headers)
+
+    return observe
 
 
 def generation_params(settings: Settings) -> dict[str, Any]:
@@ -212,7 +226,7 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
 
 
 class LLMEngine:
-    """Asks an OpenAI-compatible endpoint for one ``ArticleVerdict`` per article."""
+    """Asks an OpenAI-compatible endpoint (or a fleet of replicas) for one ``ArticleVerdict`` per article."""
 
     name = "llm"
     reasks = True
@@ -223,12 +237,19 @@ class LLMEngine:
         prompt: Prompt,
         client: instructor.AsyncInstructor | None = None,
         sleep: Callable[[float], Any] | None = None,
-        limiter: AdaptiveLimiter | None = None,
+        limiter_for: Callable[[str | None], AdaptiveLimiter] | None = None,
     ):
+        """``client``: one injected client instead of one per endpoint; ``limiter_for``: each
+        endpoint's limiter by its URL (default: a new ``AdaptiveLimiter`` of ``concurrency`` each)."""
         self.settings = settings
         self.prompt = prompt
-        self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
-        self.client = client or make_client(settings, self._observe_response)
+        limiter_for = limiter_for or (lambda _url: AdaptiveLimiter(settings.concurrency))
+        endpoints = []
+        for url in [settings.base_url] if client else settings.endpoints:
+            limiter = limiter_for(url)
+            endpoints.append(Endpoint(url, client or make_client(replace(settings, base_url=url),
+                                                                 _header_observer(limiter)), limiter))
+        self.fleet = Fleet(endpoints)
         self._sleep = sleep
         self.identity = CacheIdentity(
             engine="llm",
@@ -239,9 +260,6 @@ class LLMEngine:
             schema_hash=schema_hash(),
             params=generation_params(settings),
         )
-
-    async def _observe_response(self, response: Any) -> None:
-        self.limiter.observe_headers(response.headers)
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> ArticleVerdict:
         retrying_kwargs: dict[str, Any] = dict(
@@ -254,9 +272,10 @@ class LLMEngine:
             retrying_kwargs["sleep"] = self._sleep
         async for attempt in AsyncRetrying(**retrying_kwargs):
             with attempt:
-                ticket = await self.limiter.acquire()
+                endpoint = self.fleet.pick()
+                ticket = await endpoint.limiter.acquire()
                 try:
-                    verdict, _completion = await self.client.chat.completions.create_with_completion(
+                    verdict, _completion = await endpoint.client.chat.completions.create_with_completion(
                         model=self.settings.model,
                         messages=messages,
                         response_model=RESPONSE_MODEL,
@@ -270,11 +289,14 @@ class LLMEngine:
                 except Exception as error:  # classified into the error tree right here
                     classified = classify_error(error, self.settings.api_key)
                     if isinstance(classified, RateLimitError):
-                        self.limiter.rate_limited(ticket, classified.retry_after)
+                        endpoint.limiter.rate_limited(ticket, classified.retry_after)
+                    elif isinstance(classified, TransientProviderError):
+                        self.fleet.failed(endpoint)
                     raise classified from None
                 finally:
-                    self.limiter.release()
-                self.limiter.succeeded()
+                    endpoint.limiter.release()
+                endpoint.limiter.succeeded()
+                self.fleet.succeeded(endpoint)
         return verdict
 
     async def _answer(self, messages: list[dict[str, str]]) -> EngineAnswer:

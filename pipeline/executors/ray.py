@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,12 +35,13 @@ from ..models import Analysis, Article, EngineAnswer, Usage
 from ..ratelimit import AdaptiveLimiter
 from ..engines import make_engine
 from ..runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, recorded_run
-from ..settings import Settings
+from ..settings import Engine, Settings
 from ..store import CacheIdentity, Store
 
 __all__ = ["EndpointLimiter", "analyse_batch", "run_with_ray"]
 
 _WINDOW = 20_000
+_LEASE_MARGIN_SECONDS = 10.0
 _ANSWERS = TypeAdapter(list[EngineAnswer])
 _RATE_LIMIT_HEADERS = ("x-ratelimit-remaining-", "x-ratelimit-reset-", "x-ratelimit-limit-")
 
@@ -53,16 +55,28 @@ def _ray() -> Any:
 
 
 class EndpointLimiter:
-    """One ``AdaptiveLimiter`` for one endpoint, held in a Ray actor that every worker asks."""
+    """One ``AdaptiveLimiter`` for one endpoint, held in a Ray actor that every worker asks.
 
-    def __init__(self, maximum: int):
+    Each slot is a lease: a worker killed while holding slots never releases them, so a
+    slot held longer than ``lease_seconds`` (longer than any request may take) is taken back.
+    """
+
+    def __init__(self, maximum: int, lease_seconds: float):
         self.limiter = AdaptiveLimiter(maximum)
+        self.lease_seconds = lease_seconds
+        self.leases: dict[int, float] = {}
+        self._reclaiming: asyncio.Task | None = None
 
     async def acquire(self) -> int:
-        return await self.limiter.acquire()
+        if self._reclaiming is None:
+            self._reclaiming = asyncio.create_task(self._reclaim_forever())
+        ticket = await self.limiter.acquire()
+        self.leases[ticket] = time.monotonic()
+        return ticket
 
-    async def release(self) -> None:
-        self.limiter.release()
+    async def release(self, ticket: int) -> None:
+        if self.leases.pop(ticket, None) is not None:
+            self.limiter.release()
 
     async def succeeded(self) -> None:
         self.limiter.succeeded()
@@ -73,22 +87,42 @@ class EndpointLimiter:
     async def observe_headers(self, headers: dict[str, str]) -> None:
         self.limiter.observe_headers(headers)
 
+    async def _reclaim_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 4)
+            expired = time.monotonic() - self.lease_seconds
+            for ticket in [ticket for ticket, since in self.leases.items() if since < expired]:
+                await self.release(ticket)
+
 
 class _SharedLimiter:
     """The limiter interface the engine uses, forwarded to an ``EndpointLimiter`` actor.
 
     Only ``acquire`` waits; the rest are sent without waiting, in order (Ray runs one
-    caller's calls to an actor in the order they were made).
+    caller's calls to an actor in the order they were made). ``limit`` and ``in_flight``
+    are this worker's view, for choosing among a fleet's endpoints.
     """
 
-    def __init__(self, actor: Any):
+    def __init__(self, actor: Any, maximum: int):
         self.actor = actor
+        self.limit = float(maximum)
+        self.in_flight = 0
+        self._tickets: deque[int] = deque()
 
     async def acquire(self) -> int:
-        return await self.actor.acquire.remote()
+        self.in_flight += 1
+        try:
+            ticket = await self.actor.acquire.remote()
+        except BaseException:
+            self.in_flight -= 1
+            raise
+        self._tickets.append(ticket)
+        return ticket
 
     def release(self) -> None:
-        self.actor.release.remote()
+        # The oldest of this worker's leases: the one held longest by whichever request.
+        self.in_flight -= 1
+        self.actor.release.remote(self._tickets.popleft())
 
     def succeeded(self) -> None:
         self.actor.succeeded.remote()
@@ -102,19 +136,22 @@ class _SharedLimiter:
             self.actor.observe_headers.remote(quota)
 
 
+# Per endpoint URL: the name of its limiter actor for this run, and the actor.
+Limiters = dict[str | None, tuple[str, Any]]
+
 # In each worker process: one event loop and one engine for the current run, reused across
 # its batches (the HTTP client's connections belong to the loop they were opened on).
-_WORKER_STATE: dict[tuple[Settings, str | None], tuple[asyncio.AbstractEventLoop, Any]] = {}
+_WORKER_STATE: dict[tuple[Settings, tuple[str, ...]], tuple[asyncio.AbstractEventLoop, Any]] = {}
 
 
-def _worker_engine(settings: Settings, limiter: tuple[str, Any] | None) -> tuple[asyncio.AbstractEventLoop, Any]:
-    state = (settings, limiter[0] if limiter else None)
+def _worker_engine(settings: Settings, limiters: Limiters) -> tuple[asyncio.AbstractEventLoop, Any]:
+    state = (settings, tuple(name for name, _actor in limiters.values()))
     if state not in _WORKER_STATE:
         for loop, _engine in _WORKER_STATE.values():
             loop.close()
         _WORKER_STATE.clear()
-        kwargs = {"limiter": _SharedLimiter(limiter[1])} if limiter else {}
-        _WORKER_STATE[state] = (asyncio.new_event_loop(), make_engine(settings, **kwargs))
+        engine = make_engine(settings, limiter_for=lambda url: _SharedLimiter(limiters[url][1], settings.concurrency))
+        _WORKER_STATE[state] = (asyncio.new_event_loop(), engine)
     return _WORKER_STATE[state]
 
 
@@ -131,11 +168,11 @@ async def _analyse_one(article: Article, engine: Any) -> dict[str, Any]:
             "answers": _ANSWERS.dump_json(answers).decode(), "latency_ms": int((time.perf_counter() - started) * 1000)}
 
 
-def analyse_batch(batch: dict[str, Any], settings: Settings, limiter: tuple[str, Any] | None) -> dict[str, list[Any]]:
+def analyse_batch(batch: dict[str, Any], settings: Settings, limiters: Limiters) -> dict[str, list[Any]]:
     """The ``map_batches`` function: analyse and verify a batch of articles concurrently.
 
-    ``limiter``: the endpoint's ``EndpointLimiter`` actor (its name and handle), None offline."""
-    loop, engine = _worker_engine(settings, limiter)
+    ``limiters``: each endpoint's ``EndpointLimiter`` actor (none for the offline engine)."""
+    loop, engine = _worker_engine(settings, limiters)
     articles = [Article.model_validate_json(text) for text in batch["article"]]
 
     async def analyse_all() -> list[dict[str, Any]]:
@@ -148,7 +185,7 @@ def analyse_batch(batch: dict[str, Any], settings: Settings, limiter: tuple[str,
     return columns
 
 
-def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, limiter: tuple[str, Any] | None,
+def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, limiters: Limiters,
                     batch_size: int, ledger: RunLedger, identity: CacheIdentity) -> None:
     """Send one window of uncached articles through the workers; store each result as it returns.
 
@@ -156,7 +193,7 @@ def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, lim
     items = [{"key": key, "article": article.model_dump_json()} for key, article in first.items()]
     blocks = -(-len(items) // batch_size)
     dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
-        analyse_batch, batch_size=batch_size, fn_kwargs={"settings": settings, "limiter": limiter})
+        analyse_batch, batch_size=batch_size, fn_kwargs={"settings": settings, "limiters": limiters})
     unreturned = dict(first)
     result = ledger.result
     for row in dataset.iter_rows():
@@ -179,13 +216,17 @@ def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, lim
 _NAMESPACE = "pipeline"
 
 
-def _limiter_actor(ray: Any, settings: Settings, run_id: int) -> tuple[str, Any] | None:
-    """Start the endpoint's limiter actor for this run (name, handle), or None for the offline engine."""
-    if not settings.base_url and not settings.api_key:
-        return None
-    name = f"limiter:{run_id}:{settings.base_url or 'default'}"
-    actor = ray.remote(EndpointLimiter).options(name=name, namespace=_NAMESPACE, max_concurrency=10_000)
-    return name, actor.remote(settings.concurrency)
+def _limiter_actors(ray: Any, settings: Settings, run_id: int) -> Limiters:
+    """Start one limiter actor per endpoint for this run (none for the offline engine)."""
+    if settings.resolved_engine is not Engine.llm:
+        return {}
+    actor = ray.remote(EndpointLimiter)
+    limiters: Limiters = {}
+    for url in settings.endpoints:
+        name = f"limiter:{run_id}:{url or 'default'}"
+        limiters[url] = (name, actor.options(name=name, namespace=_NAMESPACE, max_concurrency=10_000)
+                         .remote(settings.concurrency, settings.timeout + _LEASE_MARGIN_SECONDS))
+    return limiters
 
 
 def run_with_ray(
@@ -223,7 +264,7 @@ def run_with_ray(
     try:
         with recorded_run(store, engine, on_outcome) as ledger:
             result = ledger.result
-            limiter = _limiter_actor(ray, settings, result.run_id)
+            limiters = _limiter_actors(ray, settings, result.run_id)
             run_inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan)
             inputs = iter(run_inputs)
             sent = 0
@@ -242,7 +283,7 @@ def run_with_ray(
                     else:
                         first[key] = article
                 sent += len(first)
-                _analyse_window(ray, first, settings, limiter, batch_size or settings.concurrency, ledger,
+                _analyse_window(ray, first, settings, limiters, batch_size or settings.concurrency, ledger,
                                 engine.identity)
                 for article, key in copies:
                     ledger.cached_if_stored(article, key)
