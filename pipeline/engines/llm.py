@@ -23,6 +23,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 
 import instructor
@@ -243,13 +244,8 @@ class LLMEngine:
         endpoint's limiter by its URL (default: a new ``AdaptiveLimiter`` of ``concurrency`` each)."""
         self.settings = settings
         self.prompt = prompt
-        limiter_for = limiter_for or (lambda _url: AdaptiveLimiter(settings.concurrency))
-        endpoints = []
-        for url in [settings.base_url] if client else settings.endpoints:
-            limiter = limiter_for(url)
-            endpoints.append(Endpoint(url, client or make_client(replace(settings, base_url=url),
-                                                                 _header_observer(limiter)), limiter))
-        self.fleet = Fleet(endpoints)
+        self._client = client
+        self._limiter_for = limiter_for or (lambda _url: AdaptiveLimiter(settings.concurrency))
         self._sleep = sleep
         self.identity = CacheIdentity(
             engine="llm",
@@ -260,6 +256,17 @@ class LLMEngine:
             schema_hash=schema_hash(),
             params=generation_params(settings),
         )
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        """Every endpoint's client and limiter, made at the first request: a run the cache
+        answers whole never loads the SDK's resources (seconds of imports)."""
+        endpoints = []
+        for url in [self.settings.base_url] if self._client else self.settings.endpoints:
+            limiter = self._limiter_for(url)
+            client = self._client or make_client(replace(self.settings, base_url=url), _header_observer(limiter))
+            endpoints.append(Endpoint(url, client, limiter))
+        return Fleet(endpoints)
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> ArticleVerdict:
         retrying_kwargs: dict[str, Any] = dict(
