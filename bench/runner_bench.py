@@ -151,7 +151,7 @@ def _child_naive(params: dict[str, Any]) -> dict[str, Any]:
     prompt = load_prompt("analyse-v1")
     client = instructor.from_openai(openai.OpenAI(base_url=params["base_url"], api_key="sk-bench"))
     with open(params["articles"], encoding="utf-8") as lines:
-        texts = [json.loads(line)["text"] for _number, line in zip(range(params["count"]), lines)]
+        texts = [json.loads(line)["text"] for _number, line in zip(range(params["count"]), lines, strict=False)]
     wall = time.perf_counter()
     for text in texts:
         article = Article(article_id=hashlib.sha256(text.encode()).hexdigest(), text=text, title=None, url=None,

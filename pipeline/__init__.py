@@ -8,6 +8,20 @@ The library is the product; the ``pipeline`` command is a thin layer over it::
     result = run(["seeds/"], load_settings({}))
     with Store("pipeline.db") as store:
         export_results(store, "jsonl", sys.stdout)
+
+Public names, by stage (``tests/test_public_api.py`` pins ``__all__`` to this list):
+
+- errors: ``PipelineError``, ``UsageError``, ``ConfigError``, ``InputError``, ``ProviderError``,
+  ``TransientProviderError``, ``RateLimitError``, ``FatalProviderError``, ``AnswerError``,
+  ``StoreError``, ``RunLockedError``, ``OutputError``
+- settings: ``Settings``, ``Engine``, ``LLMMode``, ``load_settings``
+- schema: ``Article``, ``ArticleVerdict``, ``Analysis``, ``Label``, ``ReasonCode``
+- sources and verification: ``iter_articles``, ``locate_quote``, ``verify_quotes``
+- engines: ``make_engine``, ``analyse_offline``
+- runs: ``analyse_article``, ``run``, ``run_batch``, ``Budget``, ``RunResult``
+- store: ``Store``, ``StoredResult``, ``parse_since``
+- insight and views: ``update_batch_insight``, ``article_record``, ``export_results``, ``write_report``
+- measurement: ``evaluate_file``, ``render_eval``
 """
 
 from .errors import (
@@ -15,33 +29,38 @@ from .errors import (
     ConfigError,
     FatalProviderError,
     InputError,
+    OutputError,
     PipelineError,
     ProviderError,
     RateLimitError,
     RunLockedError,
     StoreError,
     TransientProviderError,
+    UsageError,
 )
 from .evaluate import evaluate_file, render_eval
 from .export import export_results
 from .html_report import write_report
 from .insight import update_batch_insight
 from .models import Analysis, Article, ArticleVerdict, Label, ReasonCode
-from .offline import analyse_offline
 from .engines import make_engine
+from .offline import analyse_offline
+from .records import article_record
 from .runner import Budget, RunResult, analyse_article, run, run_batch
 from .settings import Engine, LLMMode, Settings, load_settings
 from .sources import iter_articles
-from .store import Store, StoredResult
+from .store import Store, StoredResult, parse_since
 from .verify import locate_quote, verify_quotes
 
 __all__ = [
-    "PipelineError", "ConfigError", "InputError", "ProviderError", "TransientProviderError", "RateLimitError",
-    "FatalProviderError", "AnswerError", "StoreError", "RunLockedError",
+    "PipelineError", "UsageError", "ConfigError", "InputError", "ProviderError", "TransientProviderError",
+    "RateLimitError", "FatalProviderError", "AnswerError", "StoreError", "RunLockedError", "OutputError",
     "Settings", "Engine", "LLMMode", "load_settings",
     "Article", "ArticleVerdict", "Analysis", "Label", "ReasonCode",
-    "iter_articles", "locate_quote", "verify_quotes", "analyse_offline",
-    "make_engine", "analyse_article", "run", "run_batch", "Budget", "RunResult",
-    "Store", "StoredResult", "update_batch_insight", "export_results", "write_report",
+    "iter_articles", "locate_quote", "verify_quotes",
+    "make_engine", "analyse_offline",
+    "analyse_article", "run", "run_batch", "Budget", "RunResult",
+    "Store", "StoredResult", "parse_since",
+    "update_batch_insight", "article_record", "export_results", "write_report",
     "evaluate_file", "render_eval",
 ]

@@ -21,7 +21,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Final
 
 import openai
 
@@ -29,7 +29,8 @@ from .errors import ConfigError, FatalProviderError, ProviderError
 from .engines import CannedEngine, LLMEngine, make_engine
 from .engines.llm import classify_error, make_openai_client, parse_completion
 from .models import Article, CacheIdentity, SkippedInput
-from .runner import RunResult, analyse_article
+from .pricing import BATCH_ENGINE
+from .runner import RunResult, analyse_article, finish_run, save_analysis
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
@@ -45,10 +46,9 @@ __all__ = [
     "collect",
 ]
 
-BATCH_ENGINE = "llm-batch"
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
-_ENDPOINT = "/v1/chat/completions"
+_ENDPOINT: Final = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
 def _llm_engine(settings: Settings) -> LLMEngine:
@@ -187,9 +187,7 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
                 raise
             reasons[key] = str(error)
             continue
-        store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms=0)
-        result.counts["ok"] += 1
-        result.spend((answer.usage for answer in answers), batch=True)
+        save_analysis(store, result, article, key, identity, analysis, answers, latency_ms=0)
         del items[key]
     for key, item in items.items():
         if not store.has_result(key):
@@ -212,7 +210,6 @@ def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | No
     client = client or make_openai_client(settings)
     run_id = store.start_run(BATCH_ENGINE, live.identity.model)
     result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
-    result.spend([], batch=True)
     run_status = "finished"
     try:
         asyncio.run(_collect_finished(store, client, live, result))
@@ -223,5 +220,5 @@ def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | No
         run_status = "interrupted"
         raise
     finally:
-        store.finish_run(run_id, run_status)
+        finish_run(store, result, run_status)
     return result

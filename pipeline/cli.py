@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.models import CommandFunctionType
 
 from . import batch as batch_mode
-from .errors import ConfigError, InputError, PipelineError
+from .errors import InputError, PipelineError, UsageError
 from .factchecks import import_factchecks, list_factchecks
 from .posthumous import add_death, death_register, remove_death
 from .reviews import Verdict, add_review, import_reviews, render_review_figures, review_figures
@@ -22,6 +26,7 @@ from .html_report import render_markdown, write_report
 from .insight import BatchFindings, batch_findings
 from .report import analysis_view, runs_table, summary_table
 from .progress import RunProgress
+from .records import article_record
 from .sources import estimate_inputs
 from .runner import Budget, Executor, RunResult
 from .runner import run as run_pipeline
@@ -30,36 +35,69 @@ from .store import Store
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
 # A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
 console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 stdout = Console(width=None if sys.stdout.isatty() else 160)
 
+
+def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The one error handler: a ``PipelineError`` becomes one line and its class's exit code."""
+
+    @functools.wraps(command)
+    def handled(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PipelineError as error:
+            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()))
+            raise typer.Exit(error.exit_code) from None
+
+    return handled
+
+
+class _Commands(typer.Typer):
+    """A typer app whose every command (and group callback) goes through ``_reporting_errors``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        return _registering(super().command(*args, **kwargs))
+
+    def callback(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        return _registering(super().callback(*args, **kwargs))
+
+
+def _registering(register: Callable[[Callable[..., Any]], Any]) -> Callable[[CommandFunctionType], CommandFunctionType]:
+    def decorator(function: CommandFunctionType) -> CommandFunctionType:
+        register(_reporting_errors(function))
+        return function
+
+    return decorator
+
+
+app = _Commands(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
+
+# Options several commands share.
+PathsArgument = Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="SQLite database (default ./pipeline.db).")]
+ModelOption = Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")]
+BaseUrlOption = Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")]
+ModeOption = Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")]
+EngineOption = Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")]
+RunOption = Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _SUMMARY_ROWS = 50
 
 
-def _settings(**flags) -> Settings:
-    try:
-        return load_settings(flags)
-    except ConfigError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
-        raise typer.Exit(2) from None
-
-
-def _fail(error: PipelineError, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
-    return typer.Exit(code)
+def _settings(**flags: Any) -> Settings:
+    return load_settings(flags)
 
 
 @app.command()
 def run(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
+    paths: PathsArgument,
+    model: ModelOption = None,
     base_url: Annotated[Optional[list[str]], typer.Option(
         help="OpenAI-compatible base URL; repeat it for replicas of one model, which share the requests.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
-    engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
+    mode: ModeOption = None,
+    engine: EngineOption = None,
     db: DbOption = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
@@ -87,19 +125,18 @@ def run(
                          prompt_version=prompt_version)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
-    try:
-        # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
-        total = estimate_inputs(paths) if console.is_terminal else None
-        with RunProgress(console, total=total, every=log_every) as progress:
-            result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
-                                  ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
-                                  on_outcome=progress)
-    except PipelineError as error:
-        raise _fail(error) from None
+    # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
+    total = estimate_inputs(paths) if console.is_terminal else None
+    with RunProgress(console, total=total, every=log_every) as progress:
+        result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
+                              ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
+                              on_outcome=progress)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
-            stdout.print(summary_table(list(store.iter_results(result.run_id)), outcomes))
+            results = list(store.iter_results(result.run_id))
+            findings = batch_findings(store, [stored.article.article_id for stored in results])
+            stdout.print(summary_table(results, outcomes, findings))
         else:
             _print_problems(outcomes)
     _print_result(result)
@@ -131,9 +168,9 @@ def _print_result(result: RunResult) -> None:
 def show(
     ref: Annotated[str, typer.Argument(help="Article id (or prefix), cache key, or source path.")],
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the stored record as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show the stored analysis of one article."""
+    """Show the stored analysis of one article (--json: the record of `export --format jsonl`)."""
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         results = store.find_results(ref)
@@ -144,12 +181,9 @@ def show(
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
         if as_json:
-            record = result.to_record()
-            record["batch"] = found.to_record()
-            record["factcheck_matches"] = [match.to_record() for match in found.factchecks]
-            stdout.print_json(json.dumps(record, ensure_ascii=False))
+            print(json.dumps(article_record(result, found), ensure_ascii=False))
         else:
-            stdout.print(analysis_view(result))
+            stdout.print(analysis_view(result, found))
             for note in found.desk_notes:
                 stdout.print(note, markup=False)
 
@@ -157,13 +191,10 @@ def show(
 @app.command()
 def export(
     format: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "jsonl",
-    run_id: Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")] = None,
+    run_id: RunOption = None,
     db: DbOption = None,
 ) -> None:
     """Write stored analyses to standard output (latest result per article)."""
-    if format not in EXPORT_FORMATS:
-        console.print(f"unknown format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
-        raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         written = export_results(store, format, sys.stdout, run_id)
@@ -173,7 +204,7 @@ def export(
 @app.command()
 def report(
     run_id: Annotated[Optional[int], typer.Option("--run", help="The run to report (default: the latest).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Every run started since this ISO date, e.g. 2026-11-23.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
     db: DbOption = None,
@@ -182,9 +213,6 @@ def report(
 
     Without --html or --md the summary is printed.
     """
-    if run_id is not None and since is not None:
-        console.print("give --run or --since, not both")
-        raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         written = write_report(store, html, md, run_id=run_id, since=since)
@@ -207,10 +235,10 @@ def evaluate(
     reviews: Annotated[bool, typer.Option("--reviews", help="Measure the stored labels against the desk's verdicts, by week.")] = False,
     db: DbOption = None,
     task: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(TASKS)} (default: detected from the records).")] = None,
-    engine: Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures; or, with
     --reviews, the stored labels' precision and recall against the desk's verdicts by week."""
@@ -220,42 +248,32 @@ def evaluate(
         _emit(as_json, figures, render_review_figures(figures))
         return
     if dataset is None:
-        console.print("give a labelled DATASET, or --reviews")
-        raise typer.Exit(2)
-    if task is not None and task not in TASKS:
-        console.print(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-        raise typer.Exit(2)
+        raise UsageError("give a labelled DATASET, or --reviews")
     settings = _settings(engine=engine, model=model, base_url=base_url)
-    try:
-        figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
-    except PipelineError as error:
-        raise _fail(error) from None
+    figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
     if as_json:
         stdout.print_json(json.dumps(figures))
     else:
         print(render_eval(figures))
 
 
-batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
+batch_app = _Commands(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
 app.add_typer(batch_app, name="batch")
 
 
 @batch_app.command("submit")
 def batch_submit(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")],
-    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    paths: PathsArgument,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
     db: DbOption = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Submit again even when cached.")] = False,
 ) -> None:
     """Submit every article under PATHS with no stored result as Batch API requests."""
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
-    try:
-        with Store(settings.db) as store:
-            submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
     for job in submitted:
         stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests")
     console.print(f"{len(submitted)} batches submitted ({sum(job['requests'] for job in submitted)} requests)")
@@ -263,16 +281,13 @@ def batch_submit(
 
 @batch_app.command("status")
 def batch_status(
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
     """Show every submitted batch, asking the provider about those not yet collected."""
     settings = _settings(base_url=base_url, db=db, engine=Engine.offline)
-    try:
-        with Store(settings.db) as store:
-            jobs = batch_mode.status(settings, store)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        jobs = batch_mode.status(settings, store)
     for job in jobs:
         collected = f"collected {job['collected_at']}" if job["collected_at"] else "not collected"
         stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests  "
@@ -282,8 +297,8 @@ def batch_status(
 @batch_app.command("collect")
 def batch_collect(
     model: Annotated[Optional[str], typer.Option(help="Model for live re-asks of unverified quotes.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,
-    mode: Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")] = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
     db: DbOption = None,
 ) -> None:
     """Store the verified answers of every finished batch; failed requests are left for `pipeline run`.
@@ -292,11 +307,8 @@ def batch_collect(
     same inputs to analyse them live); 2: configuration or provider-account error.
     """
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
-    try:
-        with Store(settings.db) as store:
-            result = batch_mode.collect(settings, store)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with Store(settings.db) as store:
+        result = batch_mode.collect(settings, store)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -313,9 +325,8 @@ def _emit(as_json: bool, record: object, text: str) -> None:
         print(text, end="" if text.endswith("\n") or not text else "\n")
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
-deaths_app = typer.Typer(help="The death register: who the store holds as dead, and on what evidence.")
+deaths_app = _Commands(help="The death register: who the store holds as dead, and on what evidence.")
 app.add_typer(deaths_app, name="deaths")
 
 
@@ -343,11 +354,8 @@ def deaths_add(
     db: DbOption = None,
 ) -> None:
     """Register a death on the desk's word."""
-    try:
-        with _memory(db) as store:
-            entry = add_death(store, name, date=date, source=source)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with _memory(db) as store:
+        entry = add_death(store, name, date=date, source=source)
     _emit(as_json, entry.to_record(), f"registered {entry.name}")
 
 
@@ -359,15 +367,12 @@ def deaths_remove(
 ) -> None:
     """Take a name out of the register; the same evidence never puts it back, and the
     posthumous flags resting on it are dropped."""
-    try:
-        with _memory(db) as store:
-            entry = remove_death(store, name)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with _memory(db) as store:
+        entry = remove_death(store, name)
     _emit(as_json, entry.to_record(), f"removed {entry.name} ({len(entry.evidence)} evidence suppressed)")
 
 
-factchecks_app = typer.Typer(help="Known fact-checks (ClaimReview), matched against every article and claim.")
+factchecks_app = _Commands(help="Known fact-checks (ClaimReview), matched against every article and claim.")
 app.add_typer(factchecks_app, name="factchecks")
 
 
@@ -389,11 +394,8 @@ def factchecks_import(
     db: DbOption = None,
 ) -> None:
     """Import ClaimReview files (a re-import updates by URL) and match every stored article."""
-    try:
-        with _memory(db) as store:
-            counts = import_factchecks(store, files)
-    except PipelineError as error:
-        raise _fail(error) from None
+    with _memory(db) as store:
+        counts = import_factchecks(store, files)
     _emit(as_json, counts, f"{counts['read']} fact-checks read: {counts['added']} added, {counts['updated']} updated; "
                            f"{counts['matches']} matches with stored articles and claims")
 
@@ -412,23 +414,20 @@ def review(
 
     A reviewed story leaves the worklist until a new article joins it.
     """
-    try:
-        with _memory(db) as store:
-            if target[0] == "import":
-                if len(target) != 2 or verdict is not None:
-                    raise InputError("review import", "give one CSV file and no --verdict")
-                done = import_reviews(store, Path(target[1]), by=by)
-            elif len(target) != 1 or verdict is None:
-                raise InputError("review", "give one ARTICLE_OR_STORY and --verdict")
-            else:
-                done = [add_review(store, target[0], verdict, note=note, by=by)]
-    except PipelineError as error:
-        raise _fail(error) from None
+    with _memory(db) as store:
+        if target[0] == "import":
+            if len(target) != 2 or verdict is not None:
+                raise InputError("review import", "give one CSV file and no --verdict")
+            done = import_reviews(store, Path(target[1]), by=by)
+        elif len(target) != 1 or verdict is None:
+            raise InputError("review", "give one ARTICLE_OR_STORY and --verdict")
+        else:
+            done = [add_review(store, target[0], verdict, note=note, by=by)]
     _emit(as_json, [r.to_record() for r in done],
           "\n".join(f"{r.verdict.value}: {r.target} ({len(r.article_ids)} articles)" for r in done) or "no verdicts in the file")
 
 
-sources_app = typer.Typer(help="Trusted and unreliable source domains, read against article URLs.")
+sources_app = _Commands(help="Trusted and unreliable source domains, read against article URLs.")
 app.add_typer(sources_app, name="sources")
 
 
@@ -452,18 +451,15 @@ def sources_add(
     db: DbOption = None,
 ) -> None:
     """List domains as trusted (lowers priority) or unreliable (evidence of fabrication)."""
-    try:
-        if file is not None and standing is None:
-            raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
-        plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
-        if file is not None and standing is not None:
-            plan.append((read_domain_file(file), standing))
-        if not any(domains for domains, _ in plan):
-            raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
-        with _memory(db) as store:
-            listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
-    except PipelineError as error:
-        raise _fail(error) from None
+    if file is not None and standing is None:
+        raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
+    plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
+    if file is not None and standing is not None:
+        plan.append((read_domain_file(file), standing))
+    if not any(domains for domains, _ in plan):
+        raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+    with _memory(db) as store:
+        listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
     _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
 
 

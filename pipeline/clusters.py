@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .offline.text import person_names
+from .text import person_names
 from .store import Store
 
 __all__ = [
@@ -132,7 +132,9 @@ def sketch(words: Iterable[str]) -> list[int]:
         distance = 0
         while bins[(index + distance) % SKETCH_BINS] is None:
             distance += 1
-        dense.append(bins[(index + distance) % SKETCH_BINS] + distance * _DENSIFY_OFFSET)
+        filled = bins[(index + distance) % SKETCH_BINS]
+        assert filled is not None, "some bin is filled"
+        dense.append(filled + distance * _DENSIFY_OFFSET)
     return dense
 
 
@@ -210,10 +212,10 @@ def _recompute_components(store: Store) -> None:
     Plain connected components chain same-topic coverage (a year of campaign stories)
     into one giant cluster; this keeps clusters close to cliques."""
     similarity: dict[frozenset[str], float] = {}
-    for first, second, value in store.cluster_pairs():
-        similarity[frozenset((first, second))] = value
+    for article_a, article_b, jaccard_value in store.cluster_pairs():
+        similarity[frozenset((article_a, article_b))] = jaccard_value
     group_of: dict[str, list[str]] = {}
-    for pair, value in sorted(similarity.items(), key=lambda item: (-item[1], sorted(item[0]))):
+    for pair, _value in sorted(similarity.items(), key=lambda item: (-item[1], sorted(item[0]))):
         first, second = (group_of.setdefault(article_id, [article_id]) for article_id in sorted(pair))
         if first is second:
             continue

@@ -1,11 +1,22 @@
 """Every error the pipeline raises on purpose, in one tree.
 
 Callers catch ``PipelineError`` for anything the pipeline itself reports; the
-subclasses say which stage failed and whether retrying can help.
+subclasses say which stage failed and whether retrying can help. Each class
+carries what the command line does with it: ``kind`` prefixes the one line it
+prints (``error.one_line()``) and ``exit_code`` is the status it exits with
+(2: the command could not do its job; README lists the codes).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Usage
 
 __all__ = [
     "PipelineError",
+    "UsageError",
     "ConfigError",
     "InputError",
     "ProviderError",
@@ -15,19 +26,38 @@ __all__ = [
     "AnswerError",
     "StoreError",
     "RunLockedError",
+    "OutputError",
 ]
 
 
 class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose."""
 
+    kind = "error"
+    exit_code = 2
+
+    def one_line(self) -> str:
+        """The message on one line, as the command line prints it."""
+        return " ".join(str(self).split())
+
+
+class UsageError(PipelineError):
+    """A value given to a command is not one it takes (a format, a task, a run, a date)."""
+
+    kind = "usage error"
+
 
 class ConfigError(PipelineError):
-    """Settings are missing or contradictory; the run cannot start (exit code 2)."""
+    """Settings are missing or contradictory; the run cannot start."""
+
+    kind = "configuration error"
 
 
 class InputError(PipelineError):
-    """One input cannot be read as an article; it is skipped, the batch goes on."""
+    """An input cannot be read: in a run it is skipped and the batch goes on; a command
+    that reads one file (``eval``) stops."""
+
+    kind = "input error"
 
     def __init__(self, source: str, reason: str):
         super().__init__(f"{source}: {reason}")
@@ -42,7 +72,8 @@ class ProviderError(PipelineError):
     requests are paid for too.
     """
 
-    usage = None
+    kind = "provider error"
+    usage: Usage | None = None
     raw_responses: tuple[str, ...] = ()
 
 
@@ -67,6 +98,14 @@ class AnswerError(ProviderError):
 class StoreError(PipelineError):
     """The SQLite store cannot be opened or written."""
 
+    kind = "store error"
+
 
 class RunLockedError(StoreError):
     """Another live run holds the database's lock."""
+
+
+class OutputError(PipelineError):
+    """A report or export cannot be written where it was asked to go."""
+
+    kind = "output error"

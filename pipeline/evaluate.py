@@ -42,6 +42,7 @@ from typing import Any
 from pipeline.models import Article, ArticleVerdict, Label
 from pipeline.offline import analyse_offline
 from pipeline.engines import OfflineEngine, make_engine
+from pipeline.errors import InputError, UsageError
 from pipeline.settings import Settings
 from pipeline.sources import article_id
 from pipeline.verify import verify_quotes
@@ -62,12 +63,24 @@ _PRONOUNS = frozenset({"he", "she", "they", "we", "i", "it", "who", "you"})
 
 
 def _read_records(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    records = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise InputError(str(path), f"line {number}: a record is a JSON object")
+                    records.append(record)
+    except json.JSONDecodeError as error:
+        raise InputError(str(path), f"line {number}: not JSON ({error.msg})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), f"cannot read it ({error})") from None
+    return records
 
 
 def detect_task(records: Iterable[dict[str, Any]]) -> str:
-    """The task the records are labelled for; ValueError when none fits."""
+    """The task the records are labelled for; UsageError when none fits."""
     for record in records:
         if "quotes" in record:
             return "quotes"
@@ -76,11 +89,13 @@ def detect_task(records: Iterable[dict[str, Any]]) -> str:
             return "claims"
         if label in (Label.news, Label.likely_fabrication, Label.tribute):
             return "label"
-    raise ValueError("cannot tell the task from these records: no `quotes` and no known `label`")
+    raise UsageError("cannot tell the task from these records: no `quotes` and no known `label`; give --task")
 
 
 def _article(record: dict[str, Any], path: Path) -> Article:
-    text = record["text"]
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise InputError(str(path), f"record {record.get('id', '(no id)')!r} has no `text`")
     return Article(
         article_id=article_id(text),
         text=text,
@@ -130,10 +145,10 @@ def evaluate_file(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Run `analyse` over every record of a labelled JSONL file and return the figures."""
+    if task is not None and task not in TASKS:
+        raise UsageError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
     records = _read_records(path)
     task = task or detect_task(records)
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     rows = _with_progress(records, progress, f"{task} · {path.name}")
     if task == "label":
         figures = _label_figures(rows, path, analyse)
@@ -270,7 +285,7 @@ def _gold_referents(quotes: list[dict[str, Any]]) -> list[str | None]:
 
 
 def _quote_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable[[Article], ArticleVerdict]) -> dict[str, Any]:
-    counts = {t: Counter() for t in _QUOTE_TYPES}
+    counts: dict[str, Counter[str]] = {t: Counter() for t in _QUOTE_TYPES}
     predicted_total = unmatched_predictions = unlocated = 0
     for record in rows:
         text = record["text"]
@@ -316,7 +331,7 @@ def _quote_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
             "overlap": _prf(tally["overlap"], judged, tally["gold"]),
             "speaker_accuracy": tally["speaker_right"] / tally["speaker_scored"] if tally["speaker_scored"] else 0.0,
         }
-    quoted = Counter()
+    quoted: Counter[str] = Counter()
     for quote_type in ("direct", "mixed"):
         quoted.update(counts[quote_type])
     return {
@@ -350,8 +365,8 @@ def _claim_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

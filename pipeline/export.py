@@ -15,8 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .insight import BatchFindings, batch_findings, merged_reasons
+from .errors import UsageError
+from .insight import BatchFindings, batch_findings
 from .models import Label
+from .records import article_record
 from .store import Store, StoredResult
 from .worklist import claims_worklist
 
@@ -35,7 +37,7 @@ Findings = Mapping[str, BatchFindings]
 
 CSV_FIELDS = [
     "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
-    "speaker", "speaker_kind", "text", "cue", "channel", "start", "end", "posthumous",
+    "speaker", "speaker_kind", "speaker_check", "text", "cue", "channel", "start", "end", "posthumous",
     "event", "who", "when", "where", "attributed_to", "why", "check_with", "priority",
     "engine", "model", "prompt_version", "factcheck_matches", "review", "source",
 ]
@@ -62,12 +64,7 @@ def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings
     findings = findings or {}
     count = 0
     for result in results:
-        found = findings.get(result.article.article_id, BatchFindings())
-        record = result.to_record()
-        record["reasons"] = [reason.value for reason in merged_reasons(result.analysis, found)]
-        record["batch"] = found.to_record()
-        record["factcheck_matches"] = [match.to_record() for match in found.factchecks]
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json.dumps(article_record(result, findings.get(result.article.article_id)), ensure_ascii=False) + "\n")
         count += 1
     return count
 
@@ -81,22 +78,19 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
         posthumous_quotes = {(flag.start, flag.end) for flag in found.posthumous if flag.kind == "quote"}
+        record = article_record(result, found)
         common = {
-            "article_id": result.article.article_id,
-            "title": result.article.title,
+            **{name: record[name] for name in ("article_id", "title", "label", "engine", "model", "prompt_version")},
             "source_path": result.article.source_path,
-            "label": result.analysis.label.value,
-            "confidence": f"{result.analysis.confidence:.3f}",
-            "reasons": ";".join(reason.value for reason in merged_reasons(result.analysis, found)),
-            "engine": result.identity.engine,
-            "model": result.identity.model,
-            "prompt_version": result.identity.prompt_version,
-            "factcheck_matches": json.dumps([m.to_record() for m in found.factchecks], ensure_ascii=False) if found.factchecks else "",
+            "confidence": f"{record['confidence']:.3f}",
+            "reasons": ";".join(record["reasons"]),
+            "factcheck_matches": json.dumps(record["factcheck_matches"], ensure_ascii=False) if found.factchecks else "",
             "review": found.review.describe() if found.review else "",
             "source": f"{found.source.standing.value}: {found.source.domain}" if found.source else "",
         }
         for quote in result.analysis.quotes:
-            row = quote.model_dump(mode="json", exclude={"spans", "verified"})
+            row = quote.model_dump(mode="json", exclude={"spans", "verified", "speaker_verified"})
+            row["speaker_check"] = quote.speaker_check
             row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous_quotes else ""
             writer.writerow({**common, "row_kind": "quote", **row})
             rows += 1
@@ -113,7 +107,7 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Fin
     at triage time: the claim is unconfirmed and names the source that would settle it.
     Known fact-checks the article matches are cited (``citation``, with ``factcheck_matches``)."""
     findings = findings or {}
-    reviews = []
+    reviews: list[dict[str, Any]] = []
     for item in claims_worklist(results):
         article, claim = item.result.article, item.claim
         appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": article.title or article.source_path}
@@ -162,6 +156,10 @@ EXPORT_FORMATS = {"jsonl": write_jsonl, "csv": write_csv, "claimreview": write_c
 
 def export_results(store: Store, format: str, out: TextIO, run_id: int | None = None) -> int:
     """Write the run's (or every article's latest) analyses in a format of ``EXPORT_FORMATS``."""
+    if format not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    if run_id is not None:
+        store.run_summary(run_id)
     results = list(store.iter_results(run_id))
     findings = batch_findings(store, [result.article.article_id for result in results])
     return EXPORT_FORMATS[format](results, out, findings)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .offline.text import person_names
+from .text import person_names
 from .people import name_key
 from .store import Store, StoredResult, utc_now
 
@@ -180,10 +180,12 @@ def _fact_check(item: dict[str, Any], source: str, where: str) -> FactCheck:
         text, url = item.get("claimReviewed"), item.get("url")
         publisher = _name(item.get("author")) or _name(item.get("publisher"))
         rating = _rating(item.get("reviewRating"))
-        reviewed = item.get("itemReviewed") if isinstance(item.get("itemReviewed"), dict) else {}
+        reviewed = item.get("itemReviewed")
+        if not isinstance(reviewed, dict):
+            reviewed = {}
         claimant = _name(reviewed.get("author"))
         date = item.get("datePublished")
-        appearances = [a.get("url") for a in _as_list(reviewed.get("appearance")) if isinstance(a, dict) and a.get("url")]
+        appearances = [a["url"] for a in _as_list(reviewed.get("appearance")) if isinstance(a, dict) and a.get("url")]
     if not isinstance(text, str) or not text.strip():
         raise InputError(source, f"{where}: ClaimReview without claimReviewed")
     if url is not None and not isinstance(url, str):
@@ -284,7 +286,7 @@ def _fts_query(terms: list[str]) -> str:
 def _names(text: str) -> set[str]:
     """Words of the text's capitalised names, less a lone capitalised word opening a sentence
     ("Drinking bleach ...")."""
-    found = set()
+    found: set[str] = set()
     for start, _, name in person_names(text):
         words = name.split()
         if len(words) == 1 and (start == 0 or text[:start].rstrip()[-1:] in ".!?:\"“"):

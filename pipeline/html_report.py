@@ -14,17 +14,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .clusters import ClusterMember
+from .errors import OutputError, UsageError
 from .insight import BatchFindings, batch_findings, merged_reasons
 from .posthumous import PosthumousFlag
 from .models import Label, SpeakerKind
-from .pricing import estimate_cost
-from .store import Store, StoredResult
+from .pricing import ledger_cost
+from .store import Store, StoredResult, parse_since
 from .worklist import WorkItem, claims_worklist, fabrications_first
 
 __all__ = [
@@ -79,11 +81,9 @@ class MorningReport:
     @property
     def cost(self) -> float | None:
         """Estimated USD; None when a model's price is unknown (the page then shows tokens)."""
-        costs = [
-            0.0 if run["engine"] == "offline" else estimate_cost(run["model"], run["input_tokens"] or 0, run["output_tokens"] or 0)
-            for run in self.runs
-        ]
-        return None if not costs or None in costs else sum(costs)
+        costs = [ledger_cost(run) for run in self.runs]
+        known = [cost for cost in costs if cost is not None]
+        return sum(known) if costs and len(known) == len(costs) else None
 
     @property
     def engines(self) -> str:
@@ -137,10 +137,14 @@ class MorningReport:
 
 
 def collect_report(store: Store, run_id: int | None = None, since: str | None = None) -> MorningReport:
-    """The report of one run, of every run started since an ISO date, or of the latest run."""
+    """The report of one run, of every run started since a date or time (``parse_since``),
+    or of the latest run."""
+    if run_id is not None and since is not None:
+        raise UsageError("give a run or a time to report since, not both")
     if since is not None:
-        runs = [run for run in store.runs(limit=-1) if run["started_at"] >= since]
-        results = [result for result in store.iter_results() if result.created_at >= since]
+        moment = parse_since(since)
+        runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
+        results = [result for result in store.iter_results() if datetime.fromisoformat(result.created_at) >= moment]
         title = f"since {since}"
     else:
         if run_id is None:
@@ -168,9 +172,9 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
     posthumous_quotes = {(flag.start, flag.end) for flag in flags if flag.kind == "quote"}
     spans = sorted(
         [
-            (span.start, span.end, index, (quote.start, quote.end) in posthumous_quotes)
+            (start, end, index, (quote.start, quote.end) in posthumous_quotes)
             for index, quote in enumerate(result.analysis.quotes)
-            for span in (quote.spans or [quote])
+            for start, end in ([(span.start, span.end) for span in quote.spans] or [(quote.start, quote.end)])
         ]
         + [(flag.start, flag.end, None, True) for flag in flags if flag.kind == "act"],
         key=lambda span: span[:2],
@@ -239,8 +243,9 @@ def render_markdown(report: MorningReport) -> str:
     if settled:
         lines.append("")
         lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
-        lines += [f"- {_md(report.headline(r), 70)}: {_md(report.findings[r.article.article_id].review.describe(), 120)}"
-                  for r in settled[:MARKDOWN_ITEMS]]
+        for r in settled[:MARKDOWN_ITEMS]:
+            review = report.findings[r.article.article_id].review
+            lines.append(f"- {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")
@@ -256,8 +261,10 @@ def write_report(
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
     report = collect_report(store, run_id=run_id, since=since)
-    if html_path is not None:
-        html_path.write_text(render_html(report), encoding="utf-8")
-    if markdown_path is not None:
-        markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
+        if path is not None:
+            try:
+                path.write_text(render(report), encoding="utf-8")
+            except OSError as error:
+                raise OutputError(f"{path}: cannot write the report ({error.strerror or error})") from None
     return report

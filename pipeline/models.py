@@ -31,6 +31,7 @@ __all__ = [
     "Span",
     "VerifiedQuote",
     "RejectedQuote",
+    "SPEAKER_UNCONFIRMED",
     "Signals",
     "Usage",
     "Analysis",
@@ -205,19 +206,34 @@ class Span(BaseModel):
 
 
 class VerifiedQuote(QuoteDraft):
-    """A quote found in the article: its text is exactly ``article.text[start:end]``
-    for single-span quotes; split quotes list every piece in ``spans``."""
+    """A quote found inside the article's quotation marks: its text is exactly
+    ``article.text[start:end]`` for single-span quotes; split quotes list every piece in
+    ``spans``."""
 
     start: int
     end: int
     spans: list[Span]
     verified: bool
+    speaker_verified: bool = Field(
+        default=False,
+        description="Whether the attribution next to the quotation names the speaker; "
+        "false is shown as 'speaker unconfirmed' and never counts as named sourcing.",
+    )
+
+    @property
+    def speaker_check(self) -> str:
+        """What every view shows beside the speaker: "" or ``SPEAKER_UNCONFIRMED``."""
+        return "" if self.speaker_verified else SPEAKER_UNCONFIRMED
+
+
+SPEAKER_UNCONFIRMED = "speaker unconfirmed"
+"""Shown for a verified quote whose attribution does not name the speaker the engine gave."""
 
 
 class RejectedQuote(QuoteDraft):
-    """A quote an engine reported that the article does not contain."""
+    """A quote an engine reported that does not verify in the article."""
 
-    reason: str
+    reason: str = Field(description="One of pipeline.verify.REJECTION_REASONS.")
 
 
 class Signals(BaseModel):

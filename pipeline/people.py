@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .offline.text import sentences
+from .text import sentences
 
 if TYPE_CHECKING:
     from spacy.language import Language

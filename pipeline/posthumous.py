@@ -26,7 +26,7 @@ from typing import Any
 from .errors import InputError
 from .models import Label, VerifiedQuote
 from .offline.signals import presented_acting
-from .offline.text import person_names
+from .text import person_names
 from .people import death_statements, name_key
 from .store import Store, utc_now
 

@@ -24,8 +24,11 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["QuotationSpan", "paragraph_spans", "quotation_spans", "span_at"]
+from pipeline.text import paragraphs
+
+__all__ = ["QuotationSpan", "quotation_spans", "span_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,6 @@ class QuotationSpan:
     """The index of the quotation this one carries on from the previous paragraph, if any."""
 
 
-_PARAGRAPH = re.compile(r"[^\n]+")
 # Straight single marks and apostrophes inside words are never marks; a typographic single
 # mark only where it cannot be an apostrophe (‘ not after a letter, ’ not before one).
 _MARK = re.compile(r"''|``|[\"“”„«»]|(?<![\w’'])‘(?!\d\ds?\b)|’(?![\w’'])")
@@ -63,33 +65,20 @@ _SINGLE_CLOSER = re.compile(r"’(?!\w)")
 _SPACE = re.compile(r"\s")
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every non-blank line: the seeds and most feeds put one paragraph a line."""
-    return [
-        match.span()
-        for match in _PARAGRAPH.finditer(text)
-        if not match.group().isspace()
-    ]
-
-
+@lru_cache(maxsize=32)
 def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
-    """Every quotation in ``text``, in document order (see the module's docstring)."""
+    """Every quotation in ``text``, in document order (see the module's docstring); cached,
+    as the extractor, the verifier and the views ask for the same article's."""
     found: list[QuotationSpan] = []
     carried: QuotationSpan | None = None
-    for number, (p_start, p_end) in enumerate(paragraph_spans(text)):
+    for number, (p_start, p_end) in enumerate(paragraphs(text)):
         raw = list(_paragraph_quotations(text, p_start, p_end))
         first_opens_paragraph = bool(raw) and _first_visible(text, p_start) == raw[0][0]
-        for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(
-            raw
-        ):
+        for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(raw):
             start, end = _trimmed(text, mark_end, close_at)
             if start >= end:
                 continue
-            continues = (
-                carried.index
-                if carried is not None and position == 0 and first_opens_paragraph
-                else None
-            )
+            continues = carried.index if carried is not None and position == 0 and first_opens_paragraph else None
             span = QuotationSpan(
                 len(found) + 1,
                 start,
@@ -103,11 +92,7 @@ def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
             found.append(span)
         carried = (
             found[-1]
-            if raw
-            and found
-            and found[-1].paragraph == number
-            and not found[-1].closed
-            and found[-1].close_end == p_end
+            if raw and found and found[-1].paragraph == number and not found[-1].closed and found[-1].close_end == p_end
             else None
         )
     return tuple(found)
@@ -121,9 +106,7 @@ def span_at(spans: tuple[QuotationSpan, ...], position: int) -> QuotationSpan | 
     return None
 
 
-def _paragraph_quotations(
-    text: str, p_start: int, p_end: int
-) -> Iterator[tuple[int, int, int, int, bool]]:
+def _paragraph_quotations(text: str, p_start: int, p_end: int) -> Iterator[tuple[int, int, int, int, bool]]:
     """(open_at, mark_end, close_at, close_end, closed) of each quotation in one paragraph."""
     single_closers = [m.start() for m in _SINGLE_CLOSER.finditer(text, p_start, p_end)]
     last_typographic_close = max(text.rfind(mark, p_start, p_end) for mark in "”»“")
@@ -135,20 +118,13 @@ def _paragraph_quotations(
         if open_at < 0:
             if mark == "‘" and next_space < after:
                 next_space = _next_space(text, after, p_end)
-            if _may_open(text, mark, at, after, p_end) and (
-                mark != "‘" or _closer_after(single_closers, next_space)
-            ):
+            if _may_open(text, mark, at, after, p_end) and (mark != "‘" or _closer_after(single_closers, next_space)):
                 open_at, mark_end, opened = at, after, mark
         elif opened == "‘":
             if mark == "’":
                 yield open_at, mark_end, at, after, True
                 open_at = -1
-        elif (
-            mark in ("‘", "’")
-            or mark in _STRAIGHT
-            and opened in _OPENERS
-            and at < last_typographic_close
-        ):
+        elif mark in ("‘", "’") or mark in _STRAIGHT and opened in _OPENERS and at < last_typographic_close:
             continue
         elif _closes(text, opened, mark, at, after, p_end):
             yield open_at, mark_end, at, after, True
@@ -170,9 +146,7 @@ def _may_open(text: str, mark: str, at: int, after: int, p_end: int) -> bool:
         return True
     if text[after].isspace():
         return False
-    return (
-        mark == "‘" or at == 0 or text[at - 1].isspace() or text[at - 1] in _OPEN_BEFORE
-    )
+    return mark == "‘" or at == 0 or text[at - 1].isspace() or text[at - 1] in _OPEN_BEFORE
 
 
 def _closes(text: str, opened: str, mark: str, at: int, after: int, p_end: int) -> bool:

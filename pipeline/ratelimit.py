@@ -17,7 +17,7 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["AdaptiveLimiter", "parse_reset_seconds"]
 
@@ -47,7 +47,7 @@ class AdaptiveLimiter:
         maximum: int,
         minimum: int = 1,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ):
         self.maximum = maximum
         self.minimum = min(minimum, maximum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .batch import BATCH_ENGINE
-from .pricing import estimate_cost
+from .insight import BatchFindings, merged_reasons
+from .pricing import ledger_cost
 from .store import StoredResult
 
 __all__ = ["summary_table", "analysis_view", "runs_table"]
@@ -24,8 +25,10 @@ def _first_reasons(reasons: list, shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]]) -> Table:
-    """One row per input of a run: status, label, confidence, quotes, claims."""
+def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]],
+                  findings: Mapping[str, BatchFindings] | None = None) -> Table:
+    """One row per input of a run: status, label, confidence, quotes, claims, reasons (the batch's too)."""
+    findings = findings or {}
     by_key = {result.cache_key: result for result in results}
     table = Table(title="pipeline run", show_lines=False)
     table.add_column("source", overflow="fold", ratio=2)
@@ -46,20 +49,20 @@ def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]]) -
             f"{analysis.confidence:.2f}",
             f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
             str(len(analysis.claims)),
-            _first_reasons(analysis.reasons),
+            _first_reasons(merged_reasons(analysis, findings.get(result.article.article_id))),
         )
     return table
 
 
-def analysis_view(result: StoredResult) -> Group:
-    """One stored analysis, readable in a terminal."""
+def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -> Group:
+    """One stored analysis, readable in a terminal, with the batch's reasons."""
     analysis = result.analysis
     header = Text()
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
     header.append(f"article {result.article.article_id[:16]}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
     header.append(f"  confidence {analysis.confidence:.2f}\n")
-    header.append(f"reasons: {', '.join(reason.value for reason in analysis.reasons) or '-'}\n")
+    header.append(f"reasons: {', '.join(reason.value for reason in merged_reasons(analysis, findings)) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
         f"engine {result.identity.engine}  model {result.identity.model}  prompt {result.identity.prompt_version} ({result.identity.prompt_hash})  "
@@ -69,15 +72,15 @@ def analysis_view(result: StoredResult) -> Group:
     for column in ("speaker", "kind", "quote", "cue / channel", "offsets"):
         quotes.add_column(column, overflow="fold")
     for quote in analysis.quotes:
-        quotes.add_row(quote.speaker, quote.speaker_kind.value, quote.text,
+        quotes.add_row("\n".join(filter(None, [quote.speaker, quote.speaker_check])), quote.speaker_kind.value, quote.text,
                        " / ".join(filter(None, [quote.cue, quote.channel])), f"{quote.start}-{quote.end}")
     parts: list[Any] = [header, quotes]
     if analysis.rejected_quotes:
-        rejected = Table(title="rejected quotes (not in the article)", show_lines=True)
+        rejected = Table(title="rejected quotes", show_lines=True)
         for column in ("speaker", "quote", "reason"):
             rejected.add_column(column, overflow="fold")
-        for quote in analysis.rejected_quotes:
-            rejected.add_row(quote.speaker, quote.text, quote.reason)
+        for rejected_quote in analysis.rejected_quotes:
+            rejected.add_row(rejected_quote.speaker, rejected_quote.text, rejected_quote.reason)
         parts.append(rejected)
     claims = Table(title="claims to confirm", show_lines=True)
     for column in ("priority", "event", "who / when / where", "why", "check with"):
@@ -98,18 +101,26 @@ def _wall_time(run: dict[str, Any]) -> str:
 
 
 def _cost(run: dict[str, Any]) -> str:
-    cost = estimate_cost(run["model"], run["input_tokens"], run["output_tokens"], batch=run["engine"] == BATCH_ENGINE)
+    cost = ledger_cost(run)
     return "unknown" if cost is None else f"${cost:.4f}"
 
 
 def runs_table(runs: list[dict[str, Any]]) -> Table:
-    """The run ledger: counts, tokens across retries, wall time and estimated cost (pipeline/pricing.py)."""
+    """The run ledger: counts, tokens across retries, wall time, estimated cost (pipeline/pricing.py)
+    and the quotes rejected, by reason."""
     table = Table(title="runs")
     columns = ("run_id", "started_at", "ended_at", "status", "engine", "model", "ok", "cached",
                "failed", "skipped", "requests", "input_tokens", "output_tokens")
-    for column in (*columns, "wall", "est. cost"):
+    for column in (*columns, "wall", "est. cost", "rejected quotes"):
         table.add_column(column)
     for run in runs:
         cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
-        table.add_row(*cells, _wall_time(run), _cost(run))
+        table.add_row(*cells, _wall_time(run), _cost(run), _rejections(run.get("rejected_quotes") or {}))
     return table
+
+
+def _rejections(counts: dict[str, int]) -> str:
+    """"3: not inside quotation marks 2, stitched from separate quotations 1"."""
+    if not counts:
+        return "0"
+    return f"{sum(counts.values())}: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())

@@ -120,7 +120,8 @@ def _insert(store: Store, ref: str, story_id: str | None, article_ids: tuple[str
     review_id = store.db.execute(
         "INSERT INTO review (target, story_id, article_ids, verdict, note, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (ref, story_id, json.dumps(list(article_ids)), verdict.value, note or None, by or None, now)).lastrowid
-    return Review(int(review_id), ref, story_id, article_ids, verdict, note or None, by or None, now)
+    assert review_id is not None, "an INSERT has a row id"
+    return Review(review_id, ref, story_id, article_ids, verdict, note or None, by or None, now)
 
 
 _REF_COLUMNS = ("story_id", "cluster_id", "article_id")
@@ -200,9 +201,9 @@ def review_figures(store: Store) -> dict[str, Any]:
     for review in reviews(store):
         if review.verdict is Verdict.needs_work:
             continue
-        year, week, _ = datetime.fromisoformat(review.reviewed_at).isocalendar()
+        year, week_number, _ = datetime.fromisoformat(review.reviewed_at).isocalendar()
         for article_id in review.article_ids:
-            truth[article_id] = (review.verdict is Verdict.confirmed_fabrication, f"{year}-W{week:02d}")
+            truth[article_id] = (review.verdict is Verdict.confirmed_fabrication, f"{year}-W{week_number:02d}")
     weeks: dict[str, dict[str, int]] = {}
     for article_id, (positive, week) in truth.items():
         flagged = labels.get(article_id) == Label.likely_fabrication.value

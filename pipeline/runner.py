@@ -21,18 +21,17 @@ from enum import StrEnum
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from .insight import update_batch_insight
 from .engines import AnalysisEngine, make_engine
-from .models import Analysis, Article, EngineAnswer, RejectedQuote, SkippedInput, Usage, VerifiedQuote
+from .models import Analysis, Article, CacheIdentity, EngineAnswer, QuoteDraft, SkippedInput, Usage, VerifiedQuote
 from .offline import compute_signals
-from .pricing import estimate_cost, price_for
+from .pricing import run_cost
 from .settings import Settings
 from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
-from .store import ArticleRef, CacheIdentity, Store, cache_key
-from .verify import reject_quotes, verify_quotes
+from .store import ArticleRef, Store, cache_key
+from .verify import verify_quotes
 
-__all__ = ["RunResult", "Budget", "RunLedger", "RunInputs", "Executor", "analyse_article", "run_batch", "recorded_run",
-           "run"]
+__all__ = ["RunResult", "Budget", "RunLedger", "RunInputs", "Executor", "analyse_article", "save_analysis",
+           "finish_run", "run_batch", "recorded_run", "run"]
 
-NOT_FOUND = "not in the article word for word"
 _CACHED_BLOCK = 500
 _SETTLE_NS = 2_000_000_000
 
@@ -55,25 +54,20 @@ async def analyse_article(article: Article, engine: AnalysisEngine) -> tuple[Ana
     verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
     """
     answers = [await engine.analyse(article)]
-    verified, missing = verify_quotes(article.text, answers[0].verdict.quotes)
-    rejected: list[RejectedQuote] = []
-    if missing and engine.reasks:
+    verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
+    if rejected and engine.reasks:
+        missing: list[QuoteDraft] = [*rejected]
         try:
             answers.append(await engine.reask_quotes(article, answers[0], missing))
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=error.raw_responses,
+            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
                                         usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (the re-ask gave no usable answer: {error})")
         else:
-            verified_again, still_missing = verify_quotes(article.text, answers[1].verdict.quotes)
+            verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
             verified = _dedupe(verified + verified_again)
-            rejected = reject_quotes(missing, f"{NOT_FOUND} (first answer)") + reject_quotes(
-                still_missing, f"{NOT_FOUND} (after one re-ask)"
-            )
-    elif missing:
-        rejected = reject_quotes(missing, NOT_FOUND)
+            rejected = rejected + rejected_again
     verdict = answers[-1].verdict
     analysis = Analysis(
         article_id=article.article_id,
@@ -97,16 +91,25 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "cached": 0, "failed": 0, "skipped": 0})
     fatal: str | None = None
     stopped: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
+    usage: Usage = field(default_factory=lambda: Usage(requests=0, input_tokens=0, output_tokens=0))
     cost: float | None = None
 
-    def spend(self, usages: Iterable[Usage], *, batch: bool = False) -> None:
+    def __post_init__(self) -> None:
+        self.spend([])
+
+    @property
+    def input_tokens(self) -> int:
+        return self.usage.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.usage.output_tokens
+
+    def spend(self, usages: Iterable[Usage]) -> None:
         """Add the tokens of one article's attempts and update the estimated cost."""
         for usage in usages:
-            self.input_tokens += usage.input_tokens
-            self.output_tokens += usage.output_tokens
-        self.cost = estimate_cost(self.model, self.input_tokens, self.output_tokens, batch=batch)
+            self.usage = self.usage + usage
+        self.cost = run_cost(self.engine, self.model, self.usage)
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +119,25 @@ class RunResult:
         return 1 if self.counts["failed"] else 0
 
 
+def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
+                  analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
+    """Store one finished article and count it in its run, whichever way its answer arrived."""
+    store.save_result(result.run_id, article, key, identity, analysis, answers, latency_ms)
+    result.spend(answer.usage for answer in answers)
+    result.counts["ok"] += 1
+
+
+def finish_run(store: Store, result: RunResult, status: str) -> None:
+    """Close a run, whichever way its results arrived (``run``, ``batch collect``): the batch
+    insight (template clusters, posthumous flags) over what it analysed, then its ledger line.
+    An interrupted run skips the insight: it may stop mid-way, and the ledger must close."""
+    try:
+        if status != "interrupted":
+            update_batch_insight(store, result.run_id)
+    finally:
+        store.finish_run(result.run_id, status)
+
+
 @dataclass(frozen=True)
 class Budget:
     """Where a run stops cleanly: after ``limit`` articles sent to the engine, or at ``max_cost`` USD."""
@@ -123,11 +145,11 @@ class Budget:
     limit: int | None = None
     max_cost: float | None = None
 
-    def check(self, model: str) -> Budget:
-        """Raise ConfigError when the budget cannot be enforced for this model."""
+    def check(self, engine: str, model: str) -> Budget:
+        """Raise ConfigError when the budget cannot be enforced for this engine and model."""
         if self.limit is not None and self.limit < 0:
             raise ConfigError("--limit must be 0 or more")
-        if self.max_cost is not None and price_for(model) is None:
+        if self.max_cost is not None and run_cost(engine, model, Usage(requests=0, input_tokens=0, output_tokens=0)) is None:
             raise ConfigError(f"--max-cost needs a known price for model {model!r}: add it to pipeline/pricing.py")
         return self
 
@@ -192,9 +214,9 @@ class RunLedger:
 
     def finished(self, article: Article, key: str, identity: CacheIdentity, analysis: Analysis,
                  answers: list[EngineAnswer], latency_ms: int) -> None:
-        self.result.spend(answer.usage for answer in answers)
-        self.store.save_result(self.result.run_id, article, key, identity, analysis, answers, latency_ms)
-        self.note("ok", article.source_path)
+        save_analysis(self.store, self.result, article, key, identity, analysis, answers, latency_ms)
+        if self.on_outcome:
+            self.on_outcome("ok", article.source_path, None)
 
 
 class RunInputs:
@@ -273,7 +295,7 @@ async def run_batch(
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``)."""
     engine = engine or make_engine(settings)
-    budget.check(engine.identity.model)
+    budget.check(engine.name, engine.identity.model)
     with recorded_run(store, engine, on_outcome) as ledger:
         result = ledger.result
         inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan)
@@ -331,7 +353,6 @@ async def run_batch(
                 in_flight[key] = asyncio.create_task(analyse_and_store(article, key))
             await _finish_or_abort(pending(), fatal_seen)
             inputs.index_read_files()
-            update_batch_insight(store, result.run_id)
         finally:
             for task in pending():
                 task.cancel()
@@ -345,7 +366,6 @@ def recorded_run(store: Store, engine: AnalysisEngine,
     (finished, stopped, aborted or interrupted) however the block ends."""
     run_id = store.start_run(engine.name, engine.identity.model)
     result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
-    result.spend([])
     ledger = RunLedger(store, result, on_outcome)
     status = "finished"
     try:
@@ -359,7 +379,7 @@ def recorded_run(store: Store, engine: AnalysisEngine,
             status = "aborted"
         elif result.stopped and status == "finished":
             status = "stopped"
-        store.finish_run(run_id, status)
+        finish_run(store, result, status)
 
 
 def _settled(stamp: FileStamp) -> bool:

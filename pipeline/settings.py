@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -166,7 +167,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def load_settings(
     flags: dict[str, Any] | None = None,
     *,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     config_file: Path = Path("pipeline.toml"),
 ) -> Settings:
     """Resolve settings from flags (None means not given), environment and file."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -282,7 +283,7 @@ def _read_file(path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
         yield _article_from_text(_decode(data, path), path)
 
 
-def _open(path: str) -> BinaryIO:
+def _open(path: str) -> io.BufferedReader:
     """Open a regular file for reading, turning every OS failure into a reason."""
     try:
         # O_NONBLOCK: opening a FIFO someone named must not hang the batch.
@@ -418,7 +419,7 @@ def _article_from_html(html: str, source_path: str) -> Article | SkippedInput:
         )
     except Exception:  # a parser crash on hostile HTML must cost one page, not the batch
         document = None
-    if document is not None:
+    if document is not None and not isinstance(document, dict):
         text = normalise_text(document.text or "")
         title, url, published = (_optional(value) for value in (document.title, document.url, document.date))
     if not text:
@@ -605,6 +606,7 @@ def _article_from_record(record: Any, source_path: str, where: str) -> Article |
             problems.insert(0, "JSON record with empty `text`")
     if problems:
         return SkippedInput(source_path=source_path, record_id=record_id, reason="; ".join(problems) + located)
+    assert isinstance(text, str), "a record without a usable text has problems"
     return _article(
         text,
         source_path,

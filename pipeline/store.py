@@ -14,17 +14,17 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import RunLockedError, StoreError
+from .errors import RunLockedError, StoreError, UsageError
 from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .sources import FileStamp
 
-__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now"]
+__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now", "parse_since"]
 
 _KEYS_PER_QUERY = 500
 _OUTCOME_COLUMNS = (
@@ -34,6 +34,19 @@ _OUTCOME_COLUMNS = (
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_since(value: str) -> datetime:
+    """A moment given on the command line: a date (2026-12-1, 2026-12-01: its midnight)
+    or an ISO datetime; without a zone it is UTC, as the store's timestamps are."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            moment = datetime.strptime(value.strip(), "%Y-%m-%d")
+        except ValueError:
+            raise UsageError(f"{value!r} is not a date or time: give e.g. 2026-12-01 or 2026-12-01T06:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
@@ -58,7 +71,7 @@ class ArticleRef:
 
 @dataclass(frozen=True)
 class StoredResult:
-    """One stored analysis with its provenance, as ``show`` and ``export`` give it."""
+    """One stored analysis with its provenance (``records.article_record`` is its JSON shape)."""
 
     cache_key: str
     analysis: Analysis
@@ -71,27 +84,6 @@ class StoredResult:
     run_id: int | None
     created_at: str
     sources: list[dict[str, str | None]]
-
-    def to_record(self) -> dict[str, Any]:
-        """The stable export shape (documented in README)."""
-        return {
-            "article_id": self.article.article_id,
-            "title": self.article.title,
-            "url": self.article.url,
-            "published": self.article.published,
-            "sources": self.sources,
-            **self.analysis.model_dump(mode="json", exclude={"article_id"}),
-            **asdict(self.identity),
-            "usage": {
-                "requests": self.requests,
-                "input_tokens": self.input_tokens,
-                "output_tokens": self.output_tokens,
-            },
-            "latency_ms": self.latency_ms,
-            "run_id": self.run_id,
-            "created_at": self.created_at,
-            "cache_key": self.cache_key,
-        }
 
 
 class Store:
@@ -140,7 +132,8 @@ class Store:
                 "INSERT OR REPLACE INTO lock (name, pid, run_id, acquired_at) VALUES ('run', ?, ?, ?)",
                 (os.getpid(), run_id, utc_now()),
             )
-        return int(run_id)
+        assert run_id is not None, "an INSERT has a row id"
+        return run_id
 
     def finish_run(self, run_id: int, status: str) -> None:
         with self.transaction():
@@ -148,12 +141,27 @@ class Store:
             self.db.execute("DELETE FROM lock WHERE name = 'run' AND run_id = ?", (run_id,))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
-        return [dict(row) for row in rows]
+        """The ledger's latest runs, each with ``rejected_quotes``: reason -> count over the
+        answers the run made."""
+        runs = [dict(row) for row in self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))]
+        for run in runs:
+            run["rejected_quotes"] = dict(
+                self.db.execute(
+                    """SELECT json_extract(q.value, '$.reason'), COUNT(*)
+                       FROM outcome o JOIN result r ON r.cache_key = o.cache_key,
+                            json_each(r.analysis, '$.rejected_quotes') q
+                       WHERE o.run_id = ? AND o.status = 'ok' GROUP BY 1 ORDER BY 2 DESC, 1""",
+                    (run["run_id"],),
+                ).fetchall()
+            )
+        return runs
 
     def run_summary(self, run_id: int) -> dict[str, Any]:
+        """The run's line of the ledger; UsageError when there is no such run."""
         row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return dict(row) if row else {}
+        if row is None:
+            raise UsageError(f"{self.path}: no run {run_id}")
+        return dict(row)
 
     # articles, results, outcomes
 
@@ -325,7 +333,7 @@ class Store:
         """Latest result per article, or the results a run touched: analysed or cached,
         or with ``analysed_only`` just those the run itself produced."""
         if run_id is None:
-            query, params = "SELECT * FROM latest_result ORDER BY created_at", ()
+            query, params = "SELECT * FROM latest_result ORDER BY created_at", tuple[Any, ...]()
         else:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome

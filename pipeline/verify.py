@@ -1,41 +1,73 @@
 """Quote verification: the model is never trusted on quotes.
 
-Every quote an engine reports is looked up in the article's own text. Matching
-ignores what models routinely change when they copy: typographic quotation
-marks and apostrophes, dash styles, the ellipsis character and whitespace
-(line breaks included). Everything else, case included, must be the article's.
-Spans always index the article text as given, never the matching form.
+A quote verifies only where the article quotes it: inside one of its quotation spans
+(:mod:`pipeline.quotations`), starting and ending on word boundaries. Matching ignores what
+models routinely change when they copy: typographic quotation marks and apostrophes, dash
+styles, the ellipsis character, whitespace (line breaks included) and Unicode composition.
+Everything else, case included, must be the article's. Spans always index the article text
+as given, never the matching form.
 
-A quote the article splits around its attribution::
+A quote may be shorter than the quotation it sits in (partial quotes are normal), but not a
+lone common or short word cut out of a longer one. A quotation the article splits around its
+attribution::
 
     “He was tough,” Derek once said, “but that’s what made his approval mean everything.”
 
-often comes back joined ("He was tough, but that's what made ..."). It then
-verifies piecewise: consecutive pieces of at least two words each, in order,
-each ending at a closing quotation mark and the next starting at an opening
-one no more than ``MAX_SPLIT_GAP`` characters later. A comma or period at a
-join may differ. Requiring quotation marks at every join keeps two unrelated
-real phrases from being stitched into a quote nobody said.
+often comes back joined ("He was tough, but that's what made ..."). It verifies piece by
+piece only across quotations of one attribution: consecutive ones in a paragraph with
+nothing but an attribution clause between them, or the paragraphs of one quotation. A comma
+or period at a join may differ. Anything else joined is "stitched from separate quotations".
+
+Every verified quote also says whether the attribution next to it names its speaker
+(:mod:`pipeline.attribution`); every rejected one carries one of ``REJECTION_REASONS``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
+from .attribution import MAX_SPLIT_GAP, SpeakerCheck, attribution_links
 from .models import QuoteDraft, RejectedQuote, Span, VerifiedQuote
+from .quotations import QuotationSpan, quotation_spans, span_at
 
-__all__ = ["MAX_SPLIT_GAP", "MIN_PIECE_WORDS", "locate_quote", "verify_quotes", "reject_quotes"]
+__all__ = [
+    "MAX_SPLIT_GAP",
+    "NOT_FOUND",
+    "NOT_QUOTED",
+    "STITCHED",
+    "NARRATION",
+    "CUTS_WORD",
+    "LONE_WORD",
+    "REJECTION_REASONS",
+    "locate_quote",
+    "verify_quotes",
+]
 
-MAX_SPLIT_GAP = 250
-"""Most characters of attribution between two pieces of a split quote."""
-MIN_PIECE_WORDS = 2
-"""Fewest words in each piece of a split quote: single words would match almost anywhere."""
+NOT_FOUND = "not in the article word for word"
+NOT_QUOTED = "not inside quotation marks"
+STITCHED = "stitched from separate quotations"
+NARRATION = "runs on into narration"
+CUTS_WORD = "cuts a word in two"
+LONE_WORD = "a lone word of a longer quotation"
+REJECTION_REASONS = (NOT_FOUND, NOT_QUOTED, STITCHED, NARRATION, CUTS_WORD, LONE_WORD)
+"""Every reason a quote is rejected for: short fixed phrases, counted by ``pipeline runs``."""
 
 _SEARCH_BUDGET = 20_000
-"""Substring searches one split quote may cost; past it the quote does not verify."""
+"""Substring searches one quote may cost; past it the quote does not verify."""
+_MAX_CUTS = 40
+"""Joins tried when telling why a quote did not verify (stitched, narration or absent)."""
+_SHORT_WORD = 3
+_COMMON_WORDS = frozenset(
+    """a an the and or but nor so yet for of to in on at by with from as into onto over under
+    about after before than then that this these those there here it its is are was were be been
+    am do does did has have had not no yes i me my we us our you your he him his she her they them
+    their who whom what which when where why how if all any some very just also too only""".split()
+)
 
 _MATCH_FORM = str.maketrans(
     {
@@ -52,8 +84,7 @@ _MATCH_FORM = str.maketrans(
             '"',
         ),
         **dict.fromkeys(
-            "\N{HYPHEN}\N{NON-BREAKING HYPHEN}\N{FIGURE DASH}\N{EN DASH}\N{EM DASH}"
-            "\N{HORIZONTAL BAR}\N{MINUS SIGN}",
+            "\N{HYPHEN}\N{NON-BREAKING HYPHEN}\N{FIGURE DASH}\N{EN DASH}\N{EM DASH}\N{HORIZONTAL BAR}\N{MINUS SIGN}",
             "-",
         ),
     }
@@ -62,8 +93,9 @@ _MATCH_FORM = str.maketrans(
 _RESHAPED = re.compile("\\s{2,}|[^\\S ]|\N{HORIZONTAL ELLIPSIS}")
 _QUOTE_MARKS = "\"'"
 _JOIN_PUNCTUATION = ",."
-_BEFORE_CLOSING_MARK = ",.;:!?-"
-_MAX_SKIPPED_AT_JOIN = 3
+_INNER_WORD = "'’-\N{HYPHEN}"
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_ELLIPSIS = re.compile(r"\s*\.\.\.\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +113,6 @@ class _MatchForm:
 
     def is_boundary(self, index: int) -> bool:
         return index == 0 or self.origin[index] != self.origin[index - 1]
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(start=self.origin[start], end=self.origin[end])
 
 
 def _match_form(text: str) -> _MatchForm:
@@ -107,153 +136,264 @@ def _match_form(text: str) -> _MatchForm:
     return _MatchForm("".join(parts), origin)
 
 
+def _wanted(quote: str) -> str:
+    """The quote in matching form without its surrounding marks and spaces. A single mark is
+    kept at one end alone: it closes or opens a quotation nested in the quote."""
+    wanted = _match_form(unicodedata.normalize("NFC", quote)).text.strip(' "')
+    while len(wanted) > 1 and wanted[0] == wanted[-1] == "'":
+        wanted = wanted[1:-1].strip(' "')
+    return wanted
+
+
+@dataclass
+class _Found:
+    """Where a quote verified, or why it did not."""
+
+    pieces: list[tuple[int, int]] = field(default_factory=list)
+    reason: str = NOT_FOUND
+
+
+class _Article:
+    """An article's text, matching form and quotation spans, read once for all its quotes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.form = _match_form(text)
+        self.spans = quotation_spans(text)
+        self.cursor = 0
+
+    @cached_property
+    def links(self) -> tuple[bool, ...]:
+        """``links[i]``: the quotation after ``spans[i]`` goes on with it (one speaker)."""
+        return attribution_links(self.text, self.spans)
+
+    @cached_property
+    def speakers(self) -> SpeakerCheck:
+        return SpeakerCheck(self.text, self.spans, self.links)
+
+    @cached_property
+    def _form_starts(self) -> list[int]:
+        return [self.form_index(span.start) for span in self.spans]
+
+    def span_form(self, index: int) -> tuple[int, int]:
+        """The matching-form range of ``spans[index]``'s quoted words."""
+        return self._form_starts[index], self.form_index(self.spans[index].end)
+
+    def form_index(self, position: int) -> int:
+        """Where the original ``position`` falls in the matching form."""
+        return bisect_left(self.form.origin, position)
+
+    def first_span_from(self, form_position: int) -> int:
+        """The index of the first quotation starting at or after ``form_position``."""
+        return min(bisect_left(self._form_starts, form_position), max(len(self.spans) - 1, 0))
+
+    def is_word_edge(self, position: int) -> bool:
+        """Whether ``position`` (original text) does not fall inside a word."""
+        return not (_in_word(self.text, position - 1) and _in_word(self.text, position))
+
+    def occurrences(self, wanted: str, budget: list[int]) -> Iterator[tuple[int, int]]:
+        """Original (start, end) of each aligned occurrence, from the last hit onwards first."""
+        text, cursor = self.form.text, self.cursor
+        for lo, hi in ((cursor, len(text)), (0, cursor + len(wanted) - 1)):
+            while budget[0] > 0:
+                budget[0] -= 1
+                at = text.find(wanted, lo, hi)
+                if at < 0:
+                    break
+                lo = at + 1
+                end = at + len(wanted)
+                if self.form.is_boundary(at) and self.form.is_boundary(end):
+                    yield self.form.origin[at], self.form.origin[end]
+
+
+def _in_word(text: str, index: int) -> bool:
+    if index < 0 or index >= len(text):
+        return False
+    char = text[index]
+    if char.isalnum():
+        return True
+    return char in _INNER_WORD and 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
+
+
 def locate_quote(text: str, quote: str) -> list[Span] | None:
-    """Where ``quote`` is in ``text``: one span, one per piece of a split quote, or None.
+    """Where ``quote`` verifies in ``text``: one span, one per piece of a split quote, or None.
 
     Surrounding quotation marks and whitespace on ``quote`` are ignored; the first
     occurrence wins. Spans index ``text`` itself.
     """
-    return _locate(_match_form(text), quote)
+    found = _locate(_Article(text), quote)
+    return [Span(start=start, end=end) for start, end in found.pieces] or None
 
 
-def verify_quotes(
-    text: str, drafts: Sequence[QuoteDraft]
-) -> tuple[list[VerifiedQuote], list[QuoteDraft]]:
-    """Split the drafts into quotes found in ``text`` and drafts that are not there.
+def verify_quotes(text: str, drafts: Sequence[QuoteDraft]) -> tuple[list[VerifiedQuote], list[RejectedQuote]]:
+    """Split the drafts into quotes verified in ``text`` and rejected ones, each with its reason.
 
     A verified quote's ``text`` is the article's own characters (split pieces joined
-    by one space), not the engine's copy. Quotes found at the same spans as an
+    by one space), not the engine's copy, and ``speaker_verified`` says whether the
+    attribution next to it names its speaker. Quotes found at the same spans as an
     earlier one are dropped.
     """
-    article = _match_form(text)
+    article = _Article(text)
     verified: list[VerifiedQuote] = []
-    missing: list[QuoteDraft] = []
+    rejected: list[RejectedQuote] = []
     seen: set[tuple[tuple[int, int], ...]] = set()
     for draft in drafts:
-        spans = _locate(article, draft.text)
-        if spans is None:
-            missing.append(draft)
+        found = _locate(article, draft.text)
+        if not found.pieces:
+            rejected.append(RejectedQuote(**_draft_fields(draft), reason=found.reason))
             continue
-        key = tuple((span.start, span.end) for span in spans)
+        key = tuple(found.pieces)
         if key in seen:
             continue
         seen.add(key)
+        holders = [_holder(article, start).index - 1 for start, _ in found.pieces]
         verified.append(
             VerifiedQuote(
                 **_draft_fields(draft, exclude="text"),
-                text=" ".join(text[span.start : span.end] for span in spans),
-                start=spans[0].start,
-                end=spans[-1].end,
-                spans=spans,
+                text=" ".join(text[start:end] for start, end in found.pieces),
+                start=found.pieces[0][0],
+                end=found.pieces[-1][1],
+                spans=[Span(start=start, end=end) for start, end in found.pieces],
                 verified=True,
+                speaker_verified=article.speakers.names(holders, draft.speaker),
             )
         )
-    return verified, missing
+    return verified, rejected
 
 
-def reject_quotes(drafts: Sequence[QuoteDraft], reason: str) -> list[RejectedQuote]:
-    """The drafts as rejected quotes, each carrying ``reason``."""
-    return [RejectedQuote(**_draft_fields(draft), reason=reason) for draft in drafts]
-
-
-def _draft_fields(draft: QuoteDraft, exclude: str | None = None) -> dict[str, object]:
+def _draft_fields(draft: QuoteDraft, exclude: str | None = None) -> dict:
     # Only QuoteDraft's own fields: a draft may be a VerifiedQuote being checked again.
     return draft.model_dump(include=set(QuoteDraft.model_fields) - {exclude})
 
 
-def _locate(article: _MatchForm, quote: str) -> list[Span] | None:
-    wanted = _match_form(quote).text.strip(" " + _QUOTE_MARKS)
+def _holder(article: _Article, position: int) -> QuotationSpan:
+    span = span_at(article.spans, position)
+    assert span is not None
+    return span
+
+
+def _locate(article: _Article, quote: str) -> _Found:
+    wanted = _wanted(quote)
     if not wanted:
-        return None
-    start = next(_occurrences(article, wanted, 0, len(article.text), [_SEARCH_BUDGET]), None)
-    if start is not None:
-        return [article.span(start, start + len(wanted))]
-    pieces = _split_match(article, wanted.split(" "))
-    if pieces is not None:
-        return [article.span(start, end) for start, end in pieces]
-    nfc = unicodedata.normalize("NFC", quote)
-    # Articles are NFC (sources.normalise_text); a decomposed copy of one is still a copy.
-    return None if nfc == quote else _locate(article, nfc)
-
-
-def _occurrences(article: _MatchForm, needle: str, lo: int, hi: int, budget: list[int]) -> Iterator[int]:
-    """Starts in ``[lo, hi]`` where ``needle`` occurs aligned to original characters."""
-    text = article.text
-    while budget[0] > 0:
-        budget[0] -= 1
-        start = text.find(needle, lo, hi + len(needle))
-        if start < 0:
-            return
-        if article.is_boundary(start) and article.is_boundary(start + len(needle)):
-            yield start
-        lo = start + 1
-
-
-def _split_match(article: _MatchForm, words: list[str]) -> list[tuple[int, int]] | None:
-    """Spans in matching form for ``words`` as a quote split around attributions, or None."""
-    count = len(words)
-    if count < 2 * MIN_PIECE_WORDS:
-        return None
-    text = article.text
+        return _Found()
     budget = [_SEARCH_BUDGET]
-    dead_ends: set[tuple[int, int]] = set()
+    found = _within_one(article, wanted, budget)
+    if not found.pieces and found.reason == NOT_FOUND:
+        pieces = _split_match(article, wanted, budget)
+        found = _Found(pieces) if pieces else _why_not(article, wanted, budget)
+    if found.pieces:
+        # Engines list quotes in article order: the next search starts here.
+        article.cursor = article.form_index(found.pieces[0][0])
+    return found
 
-    def pieces_from(first_word: int, lo: int, hi: int) -> list[tuple[int, int]] | None:
-        if (first_word, lo) in dead_ends:
+
+def _within_one(article: _Article, wanted: str, budget: list[int]) -> _Found:
+    """The first occurrence inside one quotation, or the most telling reason there is none."""
+    reason = NOT_FOUND
+    for start, end in article.occurrences(wanted, budget):
+        if not (article.is_word_edge(start) and article.is_word_edge(end)):
+            reason = CUTS_WORD if reason == NOT_FOUND else reason
+            continue
+        holder = span_at(article.spans, start)
+        if holder is None:
+            inside_end = span_at(article.spans, max(end - 1, start))
+            reason = NARRATION if inside_end is not None else NOT_QUOTED
+        elif end > holder.end:
+            reason = NARRATION
+        elif _lone_word(article.text, start, end, holder):
+            reason = LONE_WORD
+        else:
+            return _Found([(start, end)])
+    return _Found(reason=reason)
+
+
+def _lone_word(text: str, start: int, end: int, holder: QuotationSpan) -> bool:
+    """A single common or short word that is not the whole quotation ("No," she said)."""
+    words = _WORD.findall(text, start, end)
+    if len(words) > 1 and any(word.lower() not in _COMMON_WORDS for word in words):
+        return False
+    whole = _WORD.findall(text, holder.start, holder.end)
+    if words == whole:
+        return False
+    return not words or len(words) > 1 or words[0].lower() in _COMMON_WORDS or len(words[0]) <= _SHORT_WORD
+
+
+def _split_match(article: _Article, wanted: str, budget: list[int]) -> list[tuple[int, int]] | None:
+    """Pieces of ``wanted`` over consecutive quotations of one attribution, or None."""
+    first_word = wanted.split(" ", 1)[0].rstrip(_JOIN_PUNCTUATION + _QUOTE_MARKS) or wanted[:1]
+    count = len(article.spans)
+    start_index = article.first_span_from(article.cursor)
+    for index in [*range(start_index, count), *range(start_index)]:
+        if not article.links[index]:
+            continue
+        lo, hi = article.span_form(index)
+        at = article.form.text.find(first_word, lo, hi)
+        while at >= 0 and budget[0] > 0:
+            budget[0] -= 1
+            if article.is_word_edge(article.form.origin[at]):
+                pieces = _pieces_from(article, index, at, wanted)
+                if pieces:
+                    return pieces
+            at = article.form.text.find(first_word, at + 1, hi)
+    return None
+
+
+def _pieces_from(article: _Article, index: int, at: int, wanted: str) -> list[tuple[int, int]] | None:
+    """Pieces when ``wanted`` starts at ``at`` inside ``spans[index]`` and runs on, past one
+    join at least, through the quotations linked after it."""
+    form, rest = article.form, wanted
+    pieces: list[tuple[int, int]] = []
+    while True:
+        _, hi = article.span_form(index)
+        piece = form.text[at:hi]
+        if len(rest) <= len(piece) and pieces:
+            end = at + len(rest)
+            if piece.startswith(rest) and form.is_boundary(end) and article.is_word_edge(form.origin[end]):
+                return [*pieces, (form.origin[at], form.origin[end])]
             return None
-        last_cut = count if first_word else count - MIN_PIECE_WORDS
-        for cut in range(last_cut, first_word + MIN_PIECE_WORDS - 1, -1):
-            if 0 < count - cut < MIN_PIECE_WORDS:
-                continue
-            is_last = cut == count
-            piece = " ".join(words[first_word:cut])
-            if first_word:
-                piece = piece.lstrip(_QUOTE_MARKS + " ")
-            for variant in (piece,) if is_last else _join_variants(piece):
-                # A lone quotation mark is not a word: "' a" is one word, too short a piece.
-                if len(variant.split()) < MIN_PIECE_WORDS:
-                    continue
-                for start in _occurrences(article, variant, lo, hi, budget):
-                    end = start + len(variant)
-                    if first_word and not _opens_quote(text, start):
-                        continue
-                    if is_last:
-                        return [(start, end)]
-                    if not _closes_quote(text, end):
-                        continue
-                    rest = pieces_from(cut, end, end + MAX_SPLIT_GAP)
-                    if rest is not None:
-                        return [(start, end), *rest]
-        dead_ends.add((first_word, lo))
+        after = _after_join(rest, piece)
+        if after is None or not article.links[index]:
+            return None
+        pieces.append((form.origin[at], form.origin[hi]))
+        index += 1
+        at, _ = article.span_form(index)
+        rest = after
+
+
+def _after_join(rest: str, piece: str) -> str | None:
+    """What of ``rest`` follows ``piece`` and a join (a space; a comma or period may differ)."""
+    bare = piece.rstrip(_JOIN_PUNCTUATION + _QUOTE_MARKS)
+    if not bare or not rest.startswith(bare):
         return None
-
-    return pieces_from(0, 0, len(text))
-
-
-def _join_variants(piece: str) -> tuple[str, ...]:
-    """The piece as the article may end it before a join: with or without the model's
-    closing mark, and with or without a comma or period the model put or left out."""
-    bare = piece.rstrip(_QUOTE_MARKS + " ")
-    if bare and bare[-1] in _JOIN_PUNCTUATION:
-        return (bare, bare[:-1])
-    return (bare,)
+    after = rest[len(bare) :].lstrip(_JOIN_PUNCTUATION + _QUOTE_MARKS)
+    if not after.startswith(" "):
+        return None
+    after = after.lstrip(" " + _QUOTE_MARKS)
+    return after or None
 
 
-def _closes_quote(text: str, end: int) -> bool:
-    """Whether a closing quotation mark follows ``end``, past a little punctuation."""
-    for index in range(end, min(end + _MAX_SKIPPED_AT_JOIN + 1, len(text))):
-        if text[index] in _QUOTE_MARKS:
-            return True
-        if text[index] not in _BEFORE_CLOSING_MARK and text[index] != " ":
-            return False
-    return False
+def _why_not(article: _Article, wanted: str, budget: list[int]) -> _Found:
+    """Why a quote that is not one quotation did not verify: two quoted parts from quotations
+    of different attributions are stitched; a quoted part joined to text outside the marks
+    runs on into narration."""
+    cuts = [m.span() for m in _ELLIPSIS.finditer(wanted)] + [(m.start(), m.end()) for m in re.finditer(" ", wanted)]
+    for cut_start, cut_end in cuts[:_MAX_CUTS]:
+        left = wanted[:cut_start].rstrip(_JOIN_PUNCTUATION + " ")
+        right = wanted[cut_end:].lstrip(_JOIN_PUNCTUATION + " ")
+        if not left or not right:
+            continue
+        left_found = _placed(article, left, budget)
+        right_found = _placed(article, right, budget)
+        if {left_found, right_found} == {"quoted"}:
+            return _Found(reason=STITCHED)
+        if "quoted" in (left_found, right_found) and "narration" in (left_found, right_found):
+            return _Found(reason=NARRATION)
+    return _Found()
 
 
-def _opens_quote(text: str, start: int) -> bool:
-    """Whether an opening quotation mark precedes ``start``, past a little punctuation."""
-    for index in range(start - 1, max(start - _MAX_SKIPPED_AT_JOIN - 1, -1), -1):
-        if text[index] in _QUOTE_MARKS:
-            return True
-        if text[index] not in ".- ":
-            return False
-    return False
+def _placed(article: _Article, part: str, budget: list[int]) -> str | None:
+    """ "quoted" when ``part`` verifies, "narration" when it is in the text outside the marks."""
+    found = _within_one(article, part, budget)
+    if found.pieces or _split_match(article, part, budget):
+        return "quoted"
+    return "narration" if found.reason in (NOT_QUOTED, NARRATION) else None

@@ -199,8 +199,8 @@ def _held_out_threshold(
     a fit on the rest: on its own training data a model is too sure of itself. Whole groups are
     held out, as a story's fake and real versions share most of their words."""
     held = [_group_hash(g) % INNER_SHARE == 0 for g in groups]
-    inner_train = [e for e, h in zip(examples, held) if not h]
-    inner_held = [e for e, h in zip(examples, held) if h]
+    inner_train = [e for e, h in zip(examples, held, strict=True) if not h]
+    inner_held = [e for e, h in zip(examples, held, strict=True) if h]
     model = fit(inner_train)
     return max(candidates, key=lambda t: (_figures(model, inner_held, t)[metric], -abs(t - 0.5)))
 

@@ -5,12 +5,15 @@ The cassette test's recording comes from the in-process fake server; re-record i
 """
 
 import json
+from pathlib import Path
 
 import pytest
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.batch import collect, split_request_lines, status, submit
+from pipeline.clusters import cluster_members
 from pipeline.engines import make_engine
+from pipeline.posthumous import posthumous_flags
 from pipeline.runner import run
 from pipeline.store import Store
 
@@ -104,3 +107,21 @@ class _NoServer:
 
     def __exit__(self, *exc_info):
         return None
+
+
+def test_batch_collected_seeds_form_their_cluster_as_a_live_run_does(server, tmp_path):
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    settings = server_settings(server, tmp_path / "batch.db")
+    with Store(settings.db) as store:
+        submit([str(seeds)], settings, store)
+        result = collect(settings, store)
+        batch_clusters = {member.article_id: member.cluster_id for member in cluster_members(store)}
+        flagged = {flag.article_id for flag in posthumous_flags(store)}
+    live_settings = server_settings(server, tmp_path / "live.db")
+    run([str(seeds)], live_settings, engine=make_engine(live_settings, sleep=no_sleep))
+    with Store(live_settings.db) as store:
+        live_clusters = {member.article_id: member.cluster_id for member in cluster_members(store)}
+        live_flagged = {flag.article_id for flag in posthumous_flags(store)}
+    assert result.counts["ok"] == 3
+    assert len(batch_clusters) == 3 and len(set(batch_clusters.values())) == 1
+    assert batch_clusters == live_clusters and flagged == live_flagged

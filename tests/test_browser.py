@@ -17,7 +17,7 @@ import pytest
 from pipeline.html_report import write_report
 from pipeline.store import Store
 
-from batch_fixtures import analysed_store
+from support.batch_fixtures import analysed_store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")

@@ -78,7 +78,7 @@ def test_a_new_article_joins_the_cluster_of_history(tmp_path):
 
 @pytest.fixture(scope="module")
 def seeds_store(tmp_path_factory):
-    from batch_fixtures import analysed_store
+    from support.batch_fixtures import analysed_store
 
     return analysed_store(tmp_path_factory.mktemp("insight"))
 

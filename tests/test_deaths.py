@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from memory_fixtures import SEED_TEXTS, store_article
+from support.memory_fixtures import SEED_TEXTS, store_article
 
 from pipeline.errors import InputError
 from pipeline.models import Label

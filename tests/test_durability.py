@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import io
 import random
-import sys
 from pathlib import Path
 
 from pipeline.export import export_results
 from pipeline.store import Store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
-from sigkill_runs import final_check, kill_rounds, start_run, write_articles  # noqa: E402
+from support.crashes import final_check, kill_rounds, start_run, write_articles
 
 ARTICLES = 200
 

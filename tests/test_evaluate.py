@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.errors import UsageError
 from pipeline.evaluate import detect_task, evaluate_file, render_eval, speaker_matches
 from pipeline.models import Article, ArticleVerdict, ClaimDraft, Label, Priority, QuoteDraft, SpeakerKind
 
@@ -27,7 +28,7 @@ def test_detect_task() -> None:
     assert detect_task([{"label": "news"}]) == "label"
     assert detect_task([{"label": "check_worthy"}]) == "claims"
     assert detect_task([{"quotes": []}]) == "quotes"
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         detect_task([{"label": "other"}])
 
 
@@ -178,5 +179,5 @@ def test_progress_bar_does_not_change_figures(tmp_path: Path) -> None:
 
 
 def test_unknown_task_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         evaluate_file(FIXTURES, task="sentiment")

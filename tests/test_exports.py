@@ -7,11 +7,16 @@ import io
 import json
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli import app
 from pipeline.export import CSV_FIELDS, Desk, export_results
+from pipeline.html_report import collect_report
+from pipeline.models import Usage
+from pipeline.pricing import ledger_cost, run_cost
 from pipeline.store import Store
 
-from batch_fixtures import analysed_store
+from support.batch_fixtures import analysed_store
 
 # The JSONL fields documented in README; consumers depend on every one of them.
 JSONL_FIELDS = {
@@ -89,3 +94,35 @@ def test_the_cli_exports_claimreview(store_path):
     result = CliRunner().invoke(app, ["export", "--format", "claimreview", "--db", str(store_path)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["@type"] == "ClaimReview"
+
+
+def test_show_json_is_the_jsonl_export_line(store_path):
+    text, _count = exported(store_path, "jsonl")
+    lines = text.splitlines()
+    with_batch_reasons = 0
+    for line in lines:
+        record = json.loads(line)
+        shown = CliRunner().invoke(app, ["show", record["cache_key"], "--json", "--db", str(store_path)])
+        assert shown.exit_code == 0, shown.output
+        assert shown.stdout.strip() == line
+        with_batch_reasons += bool(record["batch"]["reasons"])
+    assert with_batch_reasons == 3, "the seeds' cluster reasons are part of the compared records"
+
+
+def test_runs_and_the_report_show_one_cost(store_path, tmp_path):
+    runs = CliRunner().invoke(app, ["runs", "--db", str(store_path)], env={"COLUMNS": "400"})
+    assert runs.exit_code == 0, runs.output
+    with Store(store_path) as store:
+        report = collect_report(store)
+    assert report.cost == 0.0
+    assert "$0.0000" in runs.stdout and "unknown" not in runs.stdout
+
+
+@pytest.mark.parametrize(("engine", "expected"), [("offline", 0.0), ("llm", 0.75), ("llm-batch", 0.375), ("llm?", None)])
+def test_one_cost_function_prices_every_kind_of_run(engine, expected):
+    usage = Usage(requests=1, input_tokens=1_000_000, output_tokens=1_000_000)
+    model = "gpt-4o-mini" if engine != "llm?" else "my-local-model"
+    cost = run_cost(engine.rstrip("?"), model, usage)
+    assert cost == (pytest.approx(expected) if expected is not None else None)
+    assert ledger_cost({"engine": engine.rstrip("?"), "model": model, "requests": 1,
+                        "input_tokens": 1_000_000, "output_tokens": 1_000_000}) == cost

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from memory_fixtures import SEED_TEXTS, store_article
+from support.memory_fixtures import SEED_TEXTS, store_article
 
 from pipeline.errors import InputError
 from pipeline.factchecks import (

@@ -2,7 +2,7 @@
 
 import socket
 
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.engines import make_engine
 from pipeline.engines.fleet import Endpoint, Fleet

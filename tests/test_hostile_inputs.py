@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +24,7 @@ from pipeline.sources import article_id, iter_articles, normalise_text
 from pipeline.store import StoredResult, Store
 from pipeline.verify import locate_quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
-from make_hostile_corpus import (  # noqa: E402
+from support.hostile import (
     CASES,
     HTML_PAYLOADS,
     INJECTION_PARAGRAPHS,

@@ -5,7 +5,7 @@ import os
 import time
 
 import pytest
-from fakes import write_articles
+from support.fakes import write_articles
 
 import pipeline.sources as sources
 from pipeline.runner import run

@@ -14,17 +14,25 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import yaml
+from support import SEEDS
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.engines.llm import parse_completion
+from pipeline.errors import AnswerError
+from pipeline.models import Article
+from pipeline.records import article_record
+from pipeline.sources import iter_articles
 from pipeline.prompts import PROMPTS_DIR
 from pipeline.runner import run
-from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, Settings
+from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
 from pipeline.store import Store
-from pipeline.verify import locate_quote
+from pipeline.verify import REJECTION_REASONS, locate_quote
 
 SERVER = os.environ.get("PIPELINE_RECORD_BASE_URL", "http://127.0.0.1:8765/v1")
 FIXTURES = Path(__file__).parent / "fixtures" / "llm"
+CASSETTES = Path(__file__).parent / "cassettes" / "test_llm_replay"
 SHORT_ARTICLES = sorted(str(path) for path in FIXTURES.glob("*.txt"))
 # Lets the small model finish an answer instead of repeating one item until max_tokens.
 PENALTY = 1.0
@@ -81,7 +89,7 @@ def assert_only_verified_quotes_stored(result) -> None:
         assert all(0 <= span.start < span.end <= len(text) for span in quote.spans)
     for rejected in result.analysis.rejected_quotes:
         assert locate_quote(text, rejected.text) is None and rejected.reason
-    record = result.to_record()  # what export gives
+    record = article_record(result)  # what export gives
     assert {quote["text"] for quote in record["quotes"]}.isdisjoint(q["text"] for q in record["rejected_quotes"])
 
 
@@ -89,24 +97,65 @@ def analysed(outcomes: list[dict]) -> list[dict]:
     return [outcome for outcome in outcomes if outcome["status"] == "ok"]
 
 
+def recorded_attempts(cassette: Path, article: Article) -> list[dict]:
+    """The chat completions the cassette holds for one article, in the order they were asked."""
+    fence = f"<<<ARTICLE {article.article_id[:16]}>>>"
+    interactions = yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]
+    return [json.loads(interaction["response"]["body"]["string"]) for interaction in interactions
+            if fence in json.loads(interaction["request"]["body"])["messages"][1]["content"]]
+
+
+def parses(completion: dict) -> bool:
+    """Whether the pipeline's parser takes this recorded answer (instructor, as the live path)."""
+    try:
+        parse_completion(completion, LLMMode.tools)
+    except AnswerError:
+        return False
+    return True
+
+
+def seed_expectations() -> list[tuple[Article, list[dict]]]:
+    cassette = CASSETTES / "test_seed_articles_go_through_the_whole_llm_path.yaml"
+    seeds = [item for item in iter_articles([str(SEEDS)]) if isinstance(item, Article)]
+    return [(article, recorded_attempts(cassette, article)) for article in seeds]
+
+
 @pytest.mark.vcr
 def test_seed_articles_go_through_the_whole_llm_path(tmp_path):
+    """Each seed's outcome is what its recorded answers imply: stored and verified when one
+    parses, else one failure whose ledger line holds every attempt's tokens."""
     settings = llm_settings(tmp_path)
-    result = run(["seeds/"], settings)
+    result = run([str(SEEDS)], settings)
     outcomes, results = run_records(settings, result.run_id)
-    assert len(outcomes) == 3 and sum(result.counts.values()) == 3
-    assert result.exit_code == (1 if result.counts["failed"] else 0)
-    for outcome in outcomes:
-        assert outcome["status"] in {"ok", "failed"}
-        if outcome["status"] == "failed":
-            assert outcome["reason"], "a failed article must say why"
+    by_article = {outcome["article_id"]: outcome for outcome in outcomes}
+    expectations = seed_expectations()
+    assert len(outcomes) == len(expectations) == 3 and sum(result.counts.values()) == 3
+    for article, attempts in expectations:
+        outcome = by_article[article.article_id]
+        assert attempts, f"the cassette holds no answer for {article.source_path}: re-record it"
+        if any(parses(attempt) for attempt in attempts):
+            assert outcome["status"] == "ok", (article.source_path, outcome["reason"])
+            stored = results[outcome["cache_key"]]
+            assert (stored.identity.engine, stored.identity.model, stored.identity.mode, stored.identity.prompt_version) == (
+                "llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
+            assert stored.requests >= 1 and stored.input_tokens > 0
+            assert_only_verified_quotes_stored(stored)
+        else:
+            assert outcome["status"] == "failed", article.source_path
+            assert outcome["reason"].startswith("answer does not fit the schema"), outcome["reason"]
             assert outcome["cache_key"] not in results
-    for outcome in analysed(outcomes):
-        record = results[outcome["cache_key"]]
-        assert (record.identity.engine, record.identity.model, record.identity.mode, record.identity.prompt_version) == ("llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
-        assert record.requests >= 1 and record.input_tokens > 0
-        assert_only_verified_quotes_stored(record)
+            # Failed attempts are paid for: the ledger holds each one's tokens.
+            assert outcome["requests"] == len(attempts)
+            assert outcome["input_tokens"] == sum(attempt["usage"]["prompt_tokens"] for attempt in attempts)
+            assert outcome["output_tokens"] == sum(attempt["usage"]["completion_tokens"] for attempt in attempts)
+    assert result.exit_code == (1 if result.counts["failed"] else 0)
     print(f"\nseeds via the LLM path: {result.counts}; reasons: {[o['reason'][:80] for o in outcomes if o['reason']]}")
+
+
+@pytest.mark.xfail(strict=True, reason="the SmolLM2-135M cassettes hold no seed answer that fits the schema; "
+                   "re-recorded cassettes with one that parses turn this into a failure: then drop this mark")
+def test_a_recorded_seed_answer_parses():
+    assert any(parses(attempt) for _article, attempts in seed_expectations() for attempt in attempts)
 
 
 @pytest.mark.vcr
@@ -125,7 +174,7 @@ def test_quotes_the_article_lacks_are_reasked_then_rejected_and_a_rerun_is_free(
         if record.analysis.rejected_quotes:
             rejected += 1
             assert record.requests >= 2, "a missing quote earns one re-ask"
-            assert any("re-ask" in q.reason or "first answer" in q.reason for q in record.analysis.rejected_quotes)
+            assert all(q.reason in REJECTION_REASONS for q in record.analysis.rejected_quotes)
     assert rejected, "no answer in the cassette quoted words the article lacks"
     ok = [results[outcome["cache_key"]] for outcome in analysed(outcomes)]
     print(f"\nshort articles: {first.counts}; quotes verified {sum(len(r.analysis.quotes) for r in ok)}, "

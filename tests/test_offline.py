@@ -103,7 +103,7 @@ def test_seed_is_likely_fabrication(name: str) -> None:
 def test_seed_quotes_and_speakers(name: str) -> None:
     found = [(q.text, q.speaker, q.speaker_kind) for q in find_quotes(_seed(name))]
     assert len(found) == len(SEED_QUOTES[name]), [t[:40] for t, _, _ in found]
-    for (text, speaker, kind), (prefix, expected_speaker, expected_kind) in zip(found, SEED_QUOTES[name]):
+    for (text, speaker, kind), (prefix, expected_speaker, expected_kind) in zip(found, SEED_QUOTES[name], strict=True):
         assert text.startswith(prefix), (text[:60], prefix)
         assert (speaker, kind) == (expected_speaker, expected_kind), text[:60]
 

@@ -51,7 +51,7 @@ def test_verified_offsets_index_exactly_the_stored_quote_text(case: tuple[str, l
     for quote in verified:
         bounds = [(span.start, span.end) for span in quote.spans]
         assert all(0 <= start < end <= len(text) for start, end in bounds)
-        assert all(left_end <= right_start for (_, left_end), (right_start, _) in zip(bounds, bounds[1:]))
+        assert all(left_end <= right_start for (_, left_end), (right_start, _) in zip(bounds, bounds[1:], strict=False))
         assert (quote.start, quote.end) == (bounds[0][0], bounds[-1][1])
         assert quote.text == " ".join(text[start:end] for start, end in bounds)
         again, _ = verify_quotes(text, [quote])

@@ -5,7 +5,7 @@ on, and a re-run heals what failed. (Bad key, quota and model: tests/test_runner
 import asyncio
 
 import pytest
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.engines import make_engine
 from pipeline.runner import run

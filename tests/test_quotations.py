@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.quotations import QuotationSpan, paragraph_spans, quotation_spans, span_at
+from pipeline.quotations import QuotationSpan, quotation_spans, span_at
+from pipeline.text import paragraphs
 
 
 def quoted(text: str) -> list[str]:
@@ -59,9 +60,7 @@ def test_the_narration_between_two_quotations_is_not_quoted() -> None:
 def test_offsets_with_and_without_marks() -> None:
     text = "She said: “ Yes. ”"
     (span,) = quotation_spans(text)
-    assert span == QuotationSpan(
-        index=1, start=12, end=16, open_at=10, close_end=18, paragraph=0, closed=True
-    )
+    assert span == QuotationSpan(index=1, start=12, end=16, open_at=10, close_end=18, paragraph=0, closed=True)
     assert text[span.open_at : span.close_end] == "“ Yes. ”"
 
 
@@ -99,7 +98,7 @@ def test_stray_closing_marks_and_inch_marks_open_nothing() -> None:
 
 
 def test_paragraphs_are_the_non_blank_lines() -> None:
-    assert paragraph_spans("one\n\n  \ntwo\n") == [(0, 3), (8, 11)]
+    assert paragraphs("one\n\n  \ntwo\n") == [(0, 3), (8, 11)]
 
 
 def test_the_scan_is_linear_on_adversarial_text() -> None:
@@ -131,9 +130,9 @@ def article_with_quotations(draw: st.DrawFn) -> tuple[str, list[str]]:
             if position:
                 parts.append(" ")
             if draw(st.booleans()):
-                words = draw(
-                    st.lists(WORD, min_size=1, max_size=6).map(" ".join)
-                ) + draw(st.sampled_from(["", ",", ".", "!"]))
+                words = draw(st.lists(WORD, min_size=1, max_size=6).map(" ".join)) + draw(
+                    st.sampled_from(["", ",", ".", "!"])
+                )
                 opening, closing = draw(OPEN_CLOSE)
                 parts.append(f"{opening}{words}{closing}")
                 expected.append(words)

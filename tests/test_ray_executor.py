@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import FakeServer, ServerConfig, server_settings
+from support.fakes import FakeServer, ServerConfig, server_settings
 
 from pipeline.runner import Executor, run
 from pipeline.store import Store

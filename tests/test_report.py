@@ -10,7 +10,7 @@ import pytest
 from pipeline.html_report import collect_report, highlight_segments, render_html, render_markdown
 from pipeline.store import Store
 
-from batch_fixtures import analysed_store
+from support.batch_fixtures import analysed_store
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 from rich.console import Console
 from typer.testing import CliRunner
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from pipeline.records import article_record
 from pipeline.errors import RunLockedError
 from pipeline.engines import OfflineEngine
 from pipeline.runner import analyse_article
@@ -60,7 +61,7 @@ def test_a_saved_result_reads_back_whole_and_in_the_views(tmp_path, seed_analysi
         assert stored.analysis == analysis and stored.article.text == article.text
         assert [r.cache_key for r in store.find_results(article.article_id[:8])] == [key]
         assert [r.cache_key for r in store.find_results(article.source_path)] == [key]
-        record = stored.to_record()
+        record = article_record(stored)
         assert record["sources"] == [{"source_path": article.source_path, "record_id": None}]
         assert record["prompt_version"] == identity.prompt_version and record["usage"]["requests"] == 0
     db = sqlite3.connect(tmp_path / "p.db")

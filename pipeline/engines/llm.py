@@ -184,7 +184,7 @@ class _StopAfter:
         self.rate_limits = 0
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        if isinstance(retry_state.outcome.exception(), RateLimitError):
+        if retry_state.outcome is not None and isinstance(retry_state.outcome.exception(), RateLimitError):
             self.rate_limits += 1
         else:
             self.failures += 1
@@ -284,7 +284,7 @@ class LLMEngine:
                 try:
                     verdict, _completion = await endpoint.client.chat.completions.create_with_completion(
                         model=self.settings.model,
-                        messages=messages,
+                        messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
                         response_model=RESPONSE_MODEL,
                         max_retries=_VALIDATION_ATTEMPTS,
                         # Lax validation: a model that writes 0.9 as "0.9" is still understood;

@@ -30,7 +30,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from ..errors import ConfigError, FatalProviderError, ProviderError
-from ..insight import update_batch_insight
 from ..models import Analysis, Article, EngineAnswer, Usage
 from ..ratelimit import AdaptiveLimiter
 from ..engines import make_engine
@@ -252,7 +251,7 @@ def run_with_ray(
                           "batches already sent to workers")
     ray = _ray()
     engine = make_engine(settings)
-    budget.check(engine.identity.model)
+    budget.check(engine.name, engine.identity.model)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
@@ -288,7 +287,6 @@ def run_with_ray(
                 for article, key in copies:
                     ledger.cached_if_stored(article, key)
             run_inputs.index_read_files()
-            update_batch_insight(store, result.run_id)
     finally:
         if started_ray:
             ray.shutdown()

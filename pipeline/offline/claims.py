@@ -13,7 +13,7 @@ from bisect import bisect_left
 from pipeline.models import ClaimDraft, Priority, ReasonCode
 from pipeline.offline.model import load_models, word_features
 from pipeline.offline.signals import deceased_people, unverifiable_media
-from pipeline.offline.text import person_names, sentences
+from pipeline.text import person_names, sentences
 
 __all__ = ["sentence_features", "is_check_worthy", "find_claims", "EVENT_TERMS"]
 
@@ -108,7 +108,7 @@ _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|across|to|outside|inside)
 
 def _full_names(names: tuple[tuple[int, int, str], ...]) -> dict[str, str]:
     """Each first or last name of a multi-word name in the article -> that full name."""
-    full = {}
+    full: dict[str, str] = {}
     for _, _, name in names:
         tokens = name.split()
         if len(tokens) > 1:

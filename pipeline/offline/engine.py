@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pipeline.models import Article, ArticleVerdict, Label, QuoteDraft, ReasonCode, SpeakerKind
+from pipeline.models import (
+    Article,
+    ArticleVerdict,
+    Label,
+    QuoteDraft,
+    ReasonCode,
+    SpeakerKind,
+)
 from pipeline.offline.claims import find_claims
 from pipeline.offline.label import tribute_strength
 from pipeline.offline.model import weights_digest

@@ -11,8 +11,8 @@ import hashlib
 import json
 import math
 import re
-from itertools import islice
 from functools import cache, lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 

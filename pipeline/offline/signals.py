@@ -10,7 +10,7 @@ from pipeline.models import Signals, SpeakerKind, VerifiedQuote
 from pipeline.offline.label import label_scores
 from pipeline.offline.model import word_features
 from pipeline.offline.quotes import find_quotes
-from pipeline.offline.text import person_names, sentences, words
+from pipeline.text import person_names, sentences, words
 
 __all__ = [
     "SignalCounts",
@@ -172,7 +172,8 @@ def measure_signals(text: str) -> SignalCounts:
     """The raw signals of an article; cached, as the engine and the runner both ask for them."""
     quotes = find_quotes(text)
     word_count = len(words(text))
-    unnamed = sum(1 for q in quotes if q.speaker_kind != SpeakerKind.named)
+    # A quote whose attribution does not name its speaker is never named sourcing.
+    unnamed = sum(1 for q in quotes if q.speaker_kind != SpeakerKind.named or not q.speaker_verified)
     opening = text[:400]
     has_dateline = bool(_DATELINE.search(opening) or _DATE.search(opening))
     unverifiable = sum(1 for s, e in sentences(text) if unverifiable_media(word_features(text[s:e])))

@@ -12,9 +12,10 @@ from pipeline.runner import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
+from . import SEEDS
+
 __all__ = ["SEEDS", "HOSTILE_TEXT", "analysed_store"]
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 # Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
 HOSTILE_TEXT = """LONDON (Reuters) - A council spokesperson said on Monday that the <script>document.title='PWNED';document.body.insertAdjacentHTML('beforeend','<div id=pwned></div>')</script> budget vote was delayed.

@@ -1,13 +1,10 @@
 """Shared helpers for tests that talk to bench/fake_server.py in-process."""
 
-import sys
 from pathlib import Path
 
+from fake_server import FakeServer, ServerConfig
+
 from pipeline.settings import Engine, Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-
-from fake_server import FakeServer, ServerConfig  # noqa: E402
 
 __all__ = ["FakeServer", "ServerConfig", "no_sleep", "write_articles", "server_settings"]
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from pipeline.models import Analysis, Article, ClaimDraft, Label, Signals
 from pipeline.store import CacheIdentity, Store
 
+from . import SEEDS
+
 __all__ = ["SEED_TEXTS", "store_article"]
 
-SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))]
+SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
 _SIGNALS = Signals(quote_count=0, unnamed_quote_share=0, unverifiable_media=0, viral_metrics=0, superlative_density=0,
                    emoji_headings=0, has_dateline=False, posthumous_attributions=0, template_phrases=0, scores={})
 
