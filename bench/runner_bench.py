@@ -220,14 +220,20 @@ def _stored(db: Path) -> dict[str, int]:
     return {"results": results, "unexplained_failures": unexplained, **statuses}
 
 
+def _at_a_rate(server: BenchServer, work: Path, name: str, articles: int, seed: int, latency: float, rpm: int,
+               concurrency: int) -> tuple[Path, dict[str, Any], dict[str, Any], float]:
+    """One run against a server with ``latency`` and an ``rpm`` cap: its input, figures, the
+    server's counters, and the limit max(N/RPM, N·latency/concurrency)."""
+    path = write_articles(work / f"{name}.jsonl", articles, seed=seed)
+    server.configure(latency=latency, rpm=rpm)
+    ours = measure("pipeline", base_url=server.base_url, db=str(work / f"{name}.db"), articles=str(path),
+                   concurrency=concurrency)
+    return path, ours, server.stats(), max(articles / (rpm / 60), articles * latency / concurrency)
+
+
 def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
     latency, rpm = 0.2, 3000
-    path = write_articles(work / "p1.jsonl", articles, seed=1)
-    limit = max(articles / (rpm / 60), articles * latency / concurrency)
-    server.configure(latency=latency, rpm=rpm)
-    ours = measure("pipeline", base_url=server.base_url, db=str(work / "p1.db"), articles=str(path),
-                   concurrency=concurrency)
-    stats = server.stats()
+    path, ours, stats, limit = _at_a_rate(server, work, "p1", articles, 1, latency, rpm, concurrency)
     print(f"P1  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}")
     print(f"    ours: {ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
           f"server answered {stats['requests'].get('429', 0)} × 429, {len(stats['duplicates'])} articles paid twice; "
@@ -248,12 +254,7 @@ def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None
 
 def p1_high(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
     latency, rpm = 0.2, 30_000
-    path = write_articles(work / "p1-high.jsonl", articles, seed=6)
-    limit = max(articles / (rpm / 60), articles * latency / concurrency)
-    server.configure(latency=latency, rpm=rpm)
-    ours = measure("pipeline", base_url=server.base_url, db=str(work / "p1-high.db"), articles=str(path),
-                   concurrency=concurrency)
-    stats = server.stats()
+    _path, ours, stats, limit = _at_a_rate(server, work, "p1-high", articles, 6, latency, rpm, concurrency)
     ratio = ours["wall_s"] / limit
     print(f"P1-high  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}: "
           f"{ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
@@ -297,21 +298,15 @@ def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrenc
                        concurrency=concurrency)
     rerun = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path),
                     concurrency=concurrency)
-    floor = measure("rehash", articles=str(large_path))
-    ratio = rerun["wall_s"] / floor["wall_s"]
-    print(f"P2  re-run over a {large}-line JSONL, all cached: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} "
-          f"cached) vs read+hash of the same file {floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ 3×) "
-          f"{_verdict(ratio, 3)}")
+    _print_rerun(f"P2  re-run over a {large}-line JSONL, all cached", rerun, "read+hash of the same file",
+                 measure("rehash", articles=str(large_path)), 3)
     folder = _as_files(large_path, work / "inbox")
     measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder),
             concurrency=concurrency)  # reads every file once (all cached) and indexes them
     files_rerun = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder),
                           concurrency=concurrency)
-    listed = measure("list_stat", articles=str(folder))
-    ratio = files_rerun["wall_s"] / listed["wall_s"]
-    print(f"    re-run over {large} unchanged files: {files_rerun['wall_s']:.2f} s ({files_rerun['counts']['cached']} "
-          f"cached) vs list+stat of the folder {listed['wall_s']:.2f} s: {ratio:.1f}× (target ≤ 2×) "
-          f"{_verdict(ratio, 2)}")
+    _print_rerun(f"    re-run over {large} unchanged files", files_rerun, "list+stat of the folder",
+                 measure("list_stat", articles=str(folder)), 2)
     per_article_ms = at_large["cpu_s"] / large * 1000
     print(f"P3  client CPU per article at zero latency: {per_article_ms:.2f} ms "
           f"({at_large['cpu_s']:.1f} s CPU for {large}, wall {at_large['wall_s']:.1f} s; target ≤ 2 ms) "
@@ -320,6 +315,12 @@ def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrenc
     print(f"P4  peak RSS: {at_large['rss_mb']:.0f} MB at {large} articles (target ≤ 200 MB) "
           f"{_verdict(at_large['rss_mb'], 200)}; {at_small['rss_mb']:.0f} MB at {small}: {growth:.2f}× "
           f"(target ≤ 1.2×) {_verdict(growth, 1.2)}")
+
+
+def _print_rerun(what: str, rerun: dict[str, Any], floor_name: str, floor: dict[str, Any], target: float) -> None:
+    ratio = rerun["wall_s"] / floor["wall_s"]
+    print(f"{what}: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} cached) vs {floor_name} "
+          f"{floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ {target:g}×) {_verdict(ratio, target)}")
 
 
 def _as_files(jsonl: Path, folder: Path) -> Path:

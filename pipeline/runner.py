@@ -267,7 +267,7 @@ class RunInputs:
                 for article_id, record_id in json.loads(self._indexed[file.source_path][1])]
         keys = [cache_key(ref.article_id, self.identity) for ref in refs]
         stored = set() if self.refresh else self.store.results_among(keys)
-        for ref, key in zip(refs, keys):
+        for ref, key in zip(refs, keys, strict=True):
             if key in stored:
                 self.ledger.cached(ref, key)
                 continue

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from glob import glob
 from html.parser import HTMLParser
-from typing import Any, AnyStr, BinaryIO, NamedTuple, TextIO
+from typing import Any, AnyStr, BinaryIO, NamedTuple, TextIO, overload
 
 import trafilatura
 
@@ -135,6 +135,19 @@ class FileRead:
     source_path: str
     stamp: FileStamp
     complete: bool
+
+
+@overload
+def iter_articles(
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., unchanged: None = ...,
+) -> Iterator[Article | SkippedInput]: ...
+
+
+@overload
+def iter_articles(
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ...,
+    unchanged: Callable[[str, FileStamp], bool],
+) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]: ...
 
 
 def iter_articles(

@@ -236,7 +236,7 @@ def run_with_ray(
     address: str | None = None,
     refresh: bool = False,
     rescan: bool = False,
-    budget: Budget = Budget(),
+    budget: Budget | None = None,
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     batch_size: int | None = None,
 ) -> RunResult:
@@ -246,6 +246,7 @@ def run_with_ray(
     Ray (or uses the one this process already started). ``batch_size`` articles go to a
     worker at a time (default: ``settings.concurrency``, enough to keep the shared limiter busy).
     """
+    budget = budget or Budget()
     if budget.max_cost is not None:
         raise ConfigError("--max-cost needs the in-process executor: the Ray executor cannot stop "
                           "batches already sent to workers")
