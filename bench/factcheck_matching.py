@@ -103,9 +103,7 @@ CASES = [
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory, Store(Path(directory) / "bench.db") as store:
         for index, (check, _, _) in enumerate(CASES):
-            store.db.execute("INSERT INTO factcheck (factcheck_id, url, claim_reviewed, imported_at) VALUES (?, ?, ?, '')",
-                             (index + 1, f"https://example.org/check/{index}", check))
-            store.db.execute("INSERT INTO factcheck_fts (rowid, claim_reviewed) VALUES (?, ?)", (index + 1, check))
+            store.save_factcheck(f"https://example.org/check/{index}", None, check, None, None, None, [])
         factchecks.MATCH_THRESHOLD = 0.0  # score everything FTS5 retrieves; thresholds applied below
         matcher = _Matcher(store)
         pairs: list[tuple[float, bool, str]] = []  # (score, should match, kind)

@@ -1,9 +1,12 @@
 """A local OpenAI-compatible server for benchmarks and fault tests (127.0.0.1 only).
 
-It answers ``/v1/chat/completions`` the way instructor expects in TOOLS mode
-(``tool_calls``) and in JSON / JSON_SCHEMA modes (``content``), with an
-``ArticleVerdict`` built from the article between the prompt's markers, so every
-quote it reports is in the text and verifies. It can add latency and jitter,
+It answers ``/v1/chat/completions`` with ``tool_calls`` when the request has tools and
+with ``content`` otherwise. For an evidence-first prompt (the article carries ``⟦Qn⟧``
+and ``[Sn]`` marks) the answer is an evidence-first one: quotes by id, one extra quote
+copied verbatim from the text, a claim by sentence id, cut down to the fields the
+request's schema asks for (a re-ask asks for fewer). For an older prompt it is an
+``ArticleVerdict`` whose quotes are copied from the text. Every quote it reports is in
+the article and verifies. It can add latency and jitter,
 enforce RPM/TPM caps (429 with ``Retry-After`` / ``retry-after-ms`` unless told
 not to send them, and ``x-ratelimit-*`` headers on every answer), inject faults
 at a rate (or always, for an article containing ``[[fault:NAME]]``), refuse a wrong model (404), a wrong key (401) or an exhausted quota
@@ -35,15 +38,18 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FAULTS", "STATE", "ServerConfig", "FakeServer", "build_app", "verdict_for", "example_for_schema", "main"]
+__all__ = ["FAULTS", "STATE", "ServerConfig", "FakeServer", "build_app", "verdict_for", "evidence_answer_for",
+           "example_for_schema", "chat_completion", "main"]
 
 FAULTS = (
     "http_500", "http_502", "http_503", "connection_reset", "read_timeout",
-    "malformed_json", "schema_invalid", "length", "refusal", "content_filter",
+    "malformed_json", "schema_invalid", "length", "cut_json", "invented_id", "refusal", "content_filter", "context_overflow",
 )
 _ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*?)\n<<<END ARTICLE \1>>>", re.DOTALL)
 _FAULT_MARKER = re.compile(r"\[\[fault:(\w+)\]\]")
 _QUOTED = re.compile(r"[“\"]([^”\"\n]{8,200})[”\"]")
+_MARKED = re.compile(r"⟦Q(\d+)⟧[“\"]([^”\"\n]{8,200})[”\"]")
+_MARKS = re.compile(r"⟦Q\d+⟧|\[S\d+\] ")
 _MAX_QUOTES = 3
 
 
@@ -116,6 +122,32 @@ def verdict_for(article_text: str, fence: str) -> dict[str, Any]:
     }
 
 
+def evidence_answer_for(marked_text: str, fence: str) -> dict[str, Any]:
+    """An evidence-first answer: marked quotations by id, the last quote copied verbatim as
+    an extra one, the first sentence as a claim."""
+    plain = _MARKS.sub("", marked_text)
+    marked = list(_MARKED.finditer(marked_text))[:_MAX_QUOTES]
+    copied = [match.group(1).strip() for match in _QUOTED.finditer(plain)][-1:]
+    speaker = {"speaker": "a speaker", "speaker_kind": "anonymous", "cue": "said", "channel": None}
+    return {
+        "quotes": [{"ids": [int(match.group(1)) for match in marked], **speaker}] if marked else [],
+        "extra_quotes": [{"text": text, **speaker} for text in copied],
+        "claims": [{"sentences": [1], "summary": " ".join(plain.split()[:12]), "who": None, "when": None,
+                    "where": None, "attributed_to": None, "why": ["uncorroborated_event"],
+                    "check_with": "the official record", "priority": "low"}],
+        "reasons": ["named_sourcing"],
+        "rationale": f"Synthetic verdict for article {fence}.",
+        "label": "news",
+        "confidence": 0.7,
+    }
+
+
+def _asked_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    if body.get("tools"):
+        return body["tools"][0]["function"].get("parameters")
+    return ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+
+
 def example_for_schema(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> Any:
     """A value that fits a JSON schema, for requests that carry no article (capability probes)."""
     defs = defs if defs is not None else schema.get("$defs", {})
@@ -148,6 +180,7 @@ class _State:
         self.abandoned = 0
         self.buckets: dict[str, _Bucket] = {}
         self.files: dict[str, bytes] = {}
+        self.cached_prompts: set[str] = set()
         self.batches: dict[str, dict[str, Any]] = {}
 
     def bucket(self, kind: str, per_minute: int | None) -> _Bucket | None:
@@ -191,23 +224,35 @@ def _estimate_tokens(body: dict[str, Any]) -> int:
     return characters // 4 + 1
 
 
-def _completion(body: dict[str, Any], fault: str | None) -> tuple[dict[str, Any], str]:
+def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | None = None) -> tuple[dict[str, Any], str]:
     """The chat completion for one request body, shaped by the fault to inject; and its fence."""
     text = "\n".join(str(message.get("content") or "") for message in body.get("messages", []))
     found = _ARTICLE.search(text)
-    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
-    if found or schema is None:
+    schema = _asked_schema(body)
+    if found and "⟦Q" in found.group(2) or found and "[S1]" in found.group(2):
+        answer = evidence_answer_for(found.group(2), found.group(1))
+        asked = set((schema or {}).get("properties") or answer)
+        fence, arguments = found.group(1), json.dumps({name: value for name, value in answer.items() if name in asked})
+    elif found or schema is None:
         fence, article = (found.group(1), found.group(2)) if found else ("none", text)
         arguments = json.dumps(verdict_for(article, fence))
     else:
         fence, arguments = "none", json.dumps(example_for_schema(schema))
     finish_reason = "stop"
     if fault == "malformed_json":
-        arguments = arguments[: len(arguments) // 2] + "}}{"
+        arguments = arguments.replace(":", "", 1)  # well bracketed, not JSON: no truncation
+    elif fault == "invented_id":  # a quotation number the article does not have
+        answer = json.loads(arguments)
+        for group in answer.get("quotes") or []:
+            group["ids"] = [99]
+        answer.setdefault("quotes", [{"ids": [99], "speaker": "x", "speaker_kind": "named", "cue": None, "channel": None}])
+        arguments = json.dumps(answer)
     elif fault == "schema_invalid":
         arguments = json.dumps({"label": "maybe", "confidence": "high"})
     elif fault == "length":
         arguments, finish_reason = arguments[: len(arguments) // 3], "length"
+    elif fault == "cut_json":  # cut, yet reported as finished (llama.cpp does this at max_tokens)
+        arguments = arguments[: len(arguments) // 3]
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
     if fault == "refusal":
         message["refusal"] = "I can't help with that."
@@ -222,6 +267,11 @@ def _completion(body: dict[str, Any], fault: str | None) -> tuple[dict[str, Any]
     else:
         message["content"] = arguments
     prompt_tokens = _estimate_tokens(body)
+    # Like a provider's prompt cache: a system prompt seen before is reported as cached input.
+    system = str((body.get("messages") or [{}])[0].get("content") or "")
+    cached_tokens = min(len(system) // 4 + 1, prompt_tokens) if cached is not None and system in cached else 0
+    if cached is not None:
+        cached.add(system)
     completion = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
         "object": "chat.completion",
@@ -229,7 +279,8 @@ def _completion(body: dict[str, Any], fault: str | None) -> tuple[dict[str, Any]
         "model": body.get("model", "fake"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(arguments) // 4 + 1,
-                  "total_tokens": prompt_tokens + len(arguments) // 4 + 1},
+                  "total_tokens": prompt_tokens + len(arguments) // 4 + 1,
+                  "prompt_tokens_details": {"cached_tokens": cached_tokens}},
     }
     return completion, fence
 
@@ -294,6 +345,10 @@ async def _answer(request: web.Request, state: _State, body: dict[str, Any], hea
     if fault in ("http_500", "http_502", "http_503"):
         state.requests[fault] += 1
         return _error(int(fault[-3:]), "The server had an error while processing your request.", "server_error", "server_error")
+    if fault == "context_overflow":
+        state.requests[fault] += 1
+        return _error(400, "This model's maximum context length is 8192 tokens. However, your messages resulted "
+                      "in 9000 tokens.", "context_length_exceeded", "invalid_request_error")
     if fault == "connection_reset":
         state.requests[fault] += 1
         request.transport.abort()
@@ -301,7 +356,7 @@ async def _answer(request: web.Request, state: _State, body: dict[str, Any], hea
     if fault == "read_timeout":
         state.requests[fault] += 1
         await asyncio.sleep(config.hang_seconds)
-    completion, fence = _completion(body, fault)
+    completion, fence = chat_completion(body, fault, state.cached_prompts)
     response = web.json_response(completion, headers=headers)
     await response.prepare(request)
     await response.write_eof()
@@ -350,7 +405,7 @@ def _run_batch_file(state: _State, content: bytes) -> tuple[list[str], list[str]
                 "error": None,
             }))
             continue
-        completion, fence = _completion(body, fault)
+        completion, fence = chat_completion(body, fault)
         state.paid[fence] += 1
         outputs.append(json.dumps({
             "id": f"batch_req_{uuid.uuid4().hex[:12]}", "custom_id": custom_id,

@@ -119,7 +119,7 @@ def _settings(params: dict[str, Any]):
 
     return Settings(engine=Engine.llm, base_url=params["base_url"], api_key="sk-bench", model=MODEL,
                     db=Path(params["db"]), concurrency=params["concurrency"], timeout=params.get("timeout", 30.0),
-                    max_retries=params.get("max_retries", 4)).validated()
+                    max_retries=params.get("max_retries", 4), min_file_age=0).validated()
 
 
 def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
@@ -386,6 +386,14 @@ def _stored_fences(db: Path) -> set[str]:
         return set()
 
 
+def _runs_started(db: Path) -> int:
+    try:
+        with sqlite3.connect(db) as connection:
+            return connection.execute("SELECT COUNT(*) FROM run").fetchone()[0]
+    except sqlite3.OperationalError:  # no tables yet
+        return 0
+
+
 def kills(server: BenchServer, work: Path, articles: int, count: int, concurrency: int, seed: int) -> None:
     """SIGKILL the command at random moments, resume, and count at the server what was paid twice.
 
@@ -400,13 +408,18 @@ def kills(server: BenchServer, work: Path, articles: int, count: int, concurrenc
     rng = random.Random(seed)
     command = [PIPELINE_CLI, "run", str(path), "--base-url", server.base_url, "--model", MODEL, "--db", str(db),
                "--concurrency", str(concurrency)]
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "PIPELINE_MIN_FILE_AGE": "0"}
     paid_when_finished: dict[str, int] = {}
     stored_after_kills = []
     for _ in range(count):
+        runs_before = _runs_started(db)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=work)
-        # The command takes a second or more to import; kill anywhere from start-up to mid-run.
-        time.sleep(rng.uniform(1.0, 8.0))
+        # Importing takes seconds on a loaded machine: kill anywhere from start-up to several seconds
+        # after the run has started, so the kills land mid-run however long start-up takes.
+        deadline = time.monotonic() + 60
+        while _runs_started(db) == runs_before and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 6.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         paid = server.stats()["paid"]

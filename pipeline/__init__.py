@@ -21,6 +21,9 @@ Public names, by stage (``tests/test_public_api.py`` pins ``__all__`` to this li
 - runs: ``analyse_article``, ``run``, ``run_batch``, ``Budget``, ``RunResult``
 - store: ``Store``, ``StoredResult``, ``parse_since``
 - insight and views: ``update_batch_insight``, ``article_record``, ``export_results``, ``write_report``
+- the desk's memory: ``death_statements``, ``death_register``, ``add_death``, ``remove_death``,
+  ``import_factchecks``, ``list_factchecks``, ``Verdict``, ``add_review``, ``import_reviews``,
+  ``review_figures``, ``SourceStanding``, ``add_sources``, ``remove_sources``, ``listed_sources``
 - measurement: ``evaluate_file``, ``render_eval``
 """
 
@@ -40,14 +43,19 @@ from .errors import (
 )
 from .evaluate import evaluate_file, render_eval
 from .export import export_results
+from .factchecks import import_factchecks, list_factchecks
 from .html_report import write_report
 from .insight import update_batch_insight
 from .models import Analysis, Article, ArticleVerdict, Label, ReasonCode
 from .engines import make_engine
 from .offline import analyse_offline
+from .people import death_statements
+from .posthumous import add_death, death_register, remove_death
 from .records import article_record
+from .reviews import Verdict, add_review, import_reviews, review_figures
 from .runner import Budget, RunResult, analyse_article, run, run_batch
 from .settings import Engine, LLMMode, Settings, load_settings
+from .source_lists import SourceStanding, add_sources, listed_sources, remove_sources
 from .sources import iter_articles
 from .store import Store, StoredResult, parse_since
 from .verify import locate_quote, verify_quotes
@@ -62,5 +70,8 @@ __all__ = [
     "analyse_article", "run", "run_batch", "Budget", "RunResult",
     "Store", "StoredResult", "parse_since",
     "update_batch_insight", "article_record", "export_results", "write_report",
+    "death_statements", "death_register", "add_death", "remove_death",
+    "import_factchecks", "list_factchecks", "Verdict", "add_review", "import_reviews", "review_figures",
+    "SourceStanding", "add_sources", "remove_sources", "listed_sources",
     "evaluate_file", "render_eval",
 ]

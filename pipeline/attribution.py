@@ -56,6 +56,8 @@ _ROLE_FILLER = frozenset(
 )
 
 
+_NARRATION_WINDOW = 1000
+
 class SpeakerCheck:
     """The attributions of one article's quotations, read once for all its quotes."""
 
@@ -88,7 +90,11 @@ class SpeakerCheck:
         bounds, spans = self._sentences, self.spans
         head = max(bisect_left(self._sentence_starts, spans[first].open_at + 1) - 1, 0)
         tail = max(bisect_left(self._sentence_starts, spans[last].close_end) - 1, head)
-        region = (bounds[head][0], max(bounds[tail][1], spans[last].close_end))
+        # Narration is read at most _NARRATION_WINDOW characters either side of the quotations:
+        # a text without sentence ends is one endless sentence, and reading it all for every
+        # quotation is quadratic.
+        lower, upper = spans[first].open_at - _NARRATION_WINDOW, spans[last].close_end + _NARRATION_WINDOW
+        region = (max(bounds[head][0], lower), min(max(bounds[tail][1], spans[last].close_end), upper))
         pieces = self._outside_quotations(region)
         before = self.text[region[0] : spans[first].open_at].strip()
         if not any(self.text[a:b].strip() for a, b in pieces) or before.endswith(":"):
@@ -97,7 +103,7 @@ class SpeakerCheck:
                 extra.append(bounds[head - 1])
             if tail + 1 < len(bounds) and "\n" not in self.text[spans[last].close_end : bounds[tail + 1][0]]:
                 extra.append(bounds[tail + 1])
-            pieces += [piece for bound in extra for piece in self._outside_quotations(bound)]
+            pieces += [piece for a, b in extra for piece in self._outside_quotations((max(a, lower), min(b, upper))) if a < upper and b > lower]
         return pieces
 
     def _outside_quotations(self, region: tuple[int, int]) -> list[tuple[int, int]]:
@@ -212,7 +218,8 @@ def _one_attribution(text: str, spans: tuple[QuotationSpan, ...], index: int) ->
     clause between ("… tough,” Derek once said, “but …"): the first quotation does not end
     its sentence, the clause holds a speech verb and no sentence ending inside, and the
     attributions before the first quotation, between and after the second name one person
-    at most."""
+    at most; when the second has its own attribution, each pronoun in the two can stand for
+    that person alone."""
     this, following = spans[index], spans[index + 1]
     if following.continues == this.index:
         return True
@@ -227,8 +234,48 @@ def _one_attribution(text: str, spans: tuple[QuotationSpan, ...], index: int) ->
     before = spans[index - 1].close_end if index and spans[index - 1].paragraph == this.paragraph else None
     lead_start = _sentence_start(text, this.open_at, before)
     people = named + (_attributed(text, lead_start, this.open_at) or [])
-    people += _attributed(text, following.close_end, _clause_end(text, spans, index + 1)) or []
-    return all(one <= other or other <= one for one in people for other in people)
+    after = (following.close_end, _clause_end(text, spans, index + 1))
+    second = _attributed(text, *after)
+    people += second or []
+    if not all(one <= other or other <= one for one in people for other in people):
+        return False
+    if second is None:
+        return True
+    # Two attributions ("…,” said Smith. “…,” she added) are one only when each pronoun in
+    # them can stand for no one but the person named.
+    window = max(before or 0, text.rfind("\n", 0, this.open_at) + 1, this.open_at - MAX_SPLIT_GAP)
+    quoted = ((this.open_at, this.close_end), (following.open_at, following.close_end))
+    pronouns = _verb_pronouns(text, this.close_end, following.open_at) + _verb_pronouns(text, *after)
+    return all(_only_referent(text, quoted, window, at, pronoun, people) for at, pronoun in pronouns)
+
+
+def _verb_pronouns(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    """Each "he" or "she" within a few words of a speech verb in ``text[start:end]``."""
+    words = list(_WORD.finditer(text, start, end))
+    found = []
+    for index, word in enumerate(words):
+        if word.group().lower() in SPEECH_VERBS:
+            for near in words[max(index - _NEAR_VERB, 0) : index + _NEAR_VERB + 1]:
+                if near.group().lower() in OTHER_GENDER_TITLE:
+                    found.append((near.start(), near.group().lower()))
+    return sorted(set(found))
+
+
+def _only_referent(
+    text: str, quoted: tuple[tuple[int, int], ...], start: int, at: int, pronoun: str, people: list[frozenset[str]]
+) -> bool:
+    """Whether the pronoun at ``at`` can stand for ``people`` alone: every person named from
+    ``start`` up to it (outside the ``quoted`` ranges, titles of the other gender skipped) is
+    one of them, and when someone is named, some name fits."""
+    fitting = [
+        _without_titles(found)
+        for offset, _, found in person_names(text[start:at])
+        if not NON_PERSON.search(found)
+        and not OTHER_GENDER_TITLE[pronoun].match(found)
+        and not any(a <= start + offset < b for a, b in quoted)
+    ]
+    everyone = people + fitting
+    return all(one <= other or other <= one for one in everyone for other in everyone) and (not people or bool(fitting))
 
 
 def _attributed(text: str, start: int, end: int) -> list[frozenset[str]] | None:

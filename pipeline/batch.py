@@ -24,13 +24,15 @@ from dataclasses import asdict
 from typing import Any, Final
 
 import openai
+from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
 
+from .engines import LLMEngine, make_engine
+from .engines.llm import classify_error, completion_usage, make_openai_client
 from .errors import ConfigError, FatalProviderError, ProviderError
-from .engines import CannedEngine, LLMEngine, make_engine
-from .engines.llm import classify_error, make_openai_client, parse_completion
-from .models import Article, CacheIdentity, SkippedInput
+from .models import Article, CacheIdentity, SkippedInput, Usage
 from .pricing import BATCH_ENGINE
-from .runner import RunResult, analyse_article, finish_run, save_analysis
+from .runner import RunResult, analyse_completion, finish_run, save_analysis
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
 from .store import Store, cache_key
@@ -87,7 +89,7 @@ def split_request_lines(
 
 def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
     pending = store.pending_batch_keys()
-    for item in iter_articles(paths):
+    for item in iter_articles(paths, min_file_age=engine.settings.min_file_age):
         if isinstance(item, SkippedInput):
             continue
         key = cache_key(item.article_id, engine.identity)
@@ -179,14 +181,19 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         article = store.get_article(item["article_id"], item["source_path"], item["record_id"])
         assert article is not None, "a batch item's article is stored with the item"
         try:
-            answer = parse_completion(response["body"], LLMMode(identity.mode))
-            canned = CannedEngine(BATCH_ENGINE, identity, {article.article_id: answer}, live=live)
-            analysis, answers = await analyse_article(article, canned)
+            analysis, answers = await analyse_completion(article, response["body"], live, identity, BATCH_ENGINE)
         except ProviderError as error:
             if isinstance(error, FatalProviderError):
                 raise
-            reasons[key] = str(error)
+            paid, live_usage = _batch_usage(response["body"]), error.usage or _NO_USAGE
+            cost = _sum_costs(result.spend([paid]), result.spend([live_usage], live=True))
+            store.record_outcome(result.run_id, source_path=item["source_path"], record_id=item["record_id"],
+                                 article_id=item["article_id"], status="failed", key=key, reason=str(error),
+                                 usage=paid + live_usage, cost=cost)
+            result.counts["failed"] += 1
+            del items[key]
             continue
+        # The batch answer is billed at the batch rate; every re-ask went out live.
         save_analysis(store, result, article, key, identity, analysis, answers, latency_ms=0)
         del items[key]
     for key, item in items.items():
@@ -198,21 +205,32 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
     store.mark_batch_collected(job["batch_id"])
 
 
-async def _collect_finished(store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
+_NO_USAGE = Usage(requests=0, input_tokens=0, output_tokens=0)
+
+
+def _batch_usage(body: dict[str, Any]) -> Usage:
+    """What a batch answer reports it cost (nothing, when it is no chat completion)."""
+    try:
+        return completion_usage(ChatCompletion.model_validate(body))
+    except ValidationError:
+        return _NO_USAGE
+
+
+def _sum_costs(*costs: float | None) -> float | None:
+    return None if None in costs else sum(cost for cost in costs if cost is not None)
+
+
+async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: LLMEngine) -> RunResult | None:
     await _refresh_jobs(client, store)
-    for job in store.batch_jobs_to_collect(_FINAL_STATUSES):
-        await _collect_job(job, store, client, live, result)
-
-
-def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult:
-    """Store the answers of every finished batch as a run; what failed is left for the live path."""
-    live = _llm_engine(settings)
-    client = client or make_openai_client(settings)
+    jobs = store.batch_jobs_to_collect(_FINAL_STATUSES)
+    if not jobs:
+        return None
     run_id = store.start_run(BATCH_ENGINE, live.identity.model)
     result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
     run_status = "finished"
     try:
-        asyncio.run(_collect_finished(store, client, live, result))
+        for job in jobs:
+            await _collect_job(job, store, client, live, result)
     except (FatalProviderError, openai.OpenAIError) as error:
         result.fatal = str(classify_error(error, settings.api_key) if isinstance(error, openai.OpenAIError) else error)
         run_status = "aborted"
@@ -222,3 +240,17 @@ def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | No
     finally:
         finish_run(store, result, run_status)
     return result
+
+
+def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult | None:
+    """Store the answers of every finished batch as a run; what failed is left for the live path.
+
+    None, and no run recorded, when no batch has finished since the last collect: an empty
+    run would become the run ``report`` shows.
+    """
+    live = _llm_engine(settings)
+    client = client or make_openai_client(settings)
+    try:
+        return asyncio.run(_collect(settings, store, client, live))
+    except openai.OpenAIError as error:  # asking about the batches, before any run starts
+        raise classify_error(error, settings.api_key) from None

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer.models import CommandFunctionType
 
 from . import batch as batch_mode
+from .console import SafeConsole, log_to, styled
 from .errors import InputError, PipelineError, UsageError
 from .factchecks import import_factchecks, list_factchecks
 from .posthumous import add_death, death_register, remove_death
@@ -23,8 +22,9 @@ from .source_lists import SourceStanding, add_sources, listed_sources, read_doma
 from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from .export import EXPORT_FORMATS, export_results
 from .html_report import render_markdown, write_report
-from .insight import BatchFindings, batch_findings
-from .report import analysis_view, runs_table, summary_table
+from .insight import BatchFindings, batch_findings, batch_verdict
+from .report import analysis_view, runs_table, summary_table, worklist_view
+from .worklist import DEFAULT_LIMIT, build_worklist
 from .progress import RunProgress
 from .records import article_record
 from .sources import estimate_inputs
@@ -36,8 +36,9 @@ from .store import Store
 __all__ = ["app"]
 
 # A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
-console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-stdout = Console(width=None if sys.stdout.isatty() else 160)
+console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 160)
+stdout = SafeConsole(width=None if sys.stdout.isatty() else 160)
+log_to(console)
 
 
 def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,7 +49,8 @@ def _reporting_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except PipelineError as error:
-            console.print(Text.assemble((f"{error.kind}: ", "red"), error.one_line()))
+            # soft_wrap: one line however long the path, never folded at the console's width.
+            console.print(styled(f"{error.kind}:", "red", error.one_line()), soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return handled
@@ -106,9 +108,12 @@ def run(
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     rescan: Annotated[bool, typer.Option("--rescan", help="Read every file again, even those whose size and "
                                           "modification time are unchanged since they were indexed.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
-    max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly before the estimated cost passes this many USD.")] = None,
-    log_every: Annotated[int, typer.Option(help="Without a terminal, log one progress line per this many articles.")] = 500,
+    max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
+    log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even when PATHS hold no article.")] = False,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
     executor: Annotated[Executor, typer.Option(help="local: this process; ray: Ray Data workers "
                                                      "(pip install 'pipeline[ray]').")] = Executor.local,
     ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a running cluster "
@@ -117,12 +122,13 @@ def run(
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
     Exit code 0: every article analysed or cached, or a --limit / --max-cost
-    reached with no failure; 1: some failed; 2: usage, configuration or
-    provider-account error.
+    reached with no failure; 1: some failed, or PATHS held no article (unless
+    --allow-empty); 2: usage, configuration or provider-account error; 130 / 143:
+    interrupted by SIGINT / SIGTERM (articles in flight recorded as not finished).
     """
     settings = _settings(model=model, base_url=base_url or None, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-                         prompt_version=prompt_version)
+                         prompt_version=prompt_version, fabrication_prior=prior)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
@@ -130,7 +136,7 @@ def run(
     with RunProgress(console, total=total, every=log_every) as progress:
         result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
                               ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
-                              on_outcome=progress)
+                              on_outcome=progress, allow_empty=allow_empty, retry_failed=retry_failed)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
@@ -148,7 +154,7 @@ def _print_problems(outcomes: list[dict]) -> None:
     problems = [outcome for outcome in outcomes if outcome["status"] in ("failed", "skipped")]
     for outcome in problems[:_SUMMARY_ROWS]:
         record = f" [{outcome['record_id']}]" if outcome["record_id"] else ""
-        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}", markup=False)
+        console.print(f"{outcome['status']}: {outcome['source_path']}{record}: {outcome['reason']}")
     if len(problems) > _SUMMARY_ROWS:
         console.print(f"... {len(problems) - _SUMMARY_ROWS} more in the store's outcome table and the report")
 
@@ -157,11 +163,18 @@ def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
     cost = "" if result.cost is None else f", est. ${result.cost:.4f}"
     console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
-                  f"tokens {result.input_tokens} in / {result.output_tokens} out{cost}")
+                  f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}")
     if result.stopped:
-        console.print(f"[yellow]run stopped cleanly:[/yellow] {result.stopped}")
+        console.print(styled("run stopped cleanly:", "yellow", result.stopped))
     if result.fatal:
-        console.print(f"[red]run stopped:[/red] {result.fatal}")
+        console.print(styled("run stopped:", "red", result.fatal))
+    if result.interrupted:
+        console.print(styled(f"run interrupted by {result.interrupted}:", "yellow",
+                             "articles in flight are recorded as not finished; a re-run analyses the rest"))
+    if result.empty:
+        console.print(styled("nothing to do:", "red", result.empty))
+    if result.unclosed:
+        console.print(styled("ledger:", "red", result.unclosed))
 
 
 @app.command()
@@ -172,7 +185,7 @@ def show(
 ) -> None:
     """Show the stored analysis of one article (--json: the record of `export --format jsonl`)."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         results = store.find_results(ref)
         findings = batch_findings(store, [result.article.article_id for result in results])
     if not results:
@@ -181,11 +194,11 @@ def show(
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
         if as_json:
-            print(json.dumps(article_record(result, found), ensure_ascii=False))
+            stdout.print(json.dumps(article_record(result, found), ensure_ascii=False), soft_wrap=True)
         else:
-            stdout.print(analysis_view(result, found))
+            stdout.print(analysis_view(batch_verdict(result, found), found))
             for note in found.desk_notes:
-                stdout.print(note, markup=False)
+                stdout.print(note)
 
 
 @app.command()
@@ -196,7 +209,7 @@ def export(
 ) -> None:
     """Write stored analyses to standard output (latest result per article)."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         written = export_results(store, format, sys.stdout, run_id)
     console.print(f"{written} {format} records written")
 
@@ -207,6 +220,7 @@ def report(
     since: Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
+    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full.")] = DEFAULT_LIMIT,
     db: DbOption = None,
 ) -> None:
     """Write the morning report: a self-contained HTML page and a chat-sized Markdown summary.
@@ -214,18 +228,39 @@ def report(
     Without --html or --md the summary is printed.
     """
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since)
+    with Store(settings.db, read_only=True) as store:
+        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
-        print(render_markdown(written), end="")
+        stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
+
+
+@app.command()
+def worklist(
+    limit: Annotated[int, typer.Option(help="How many items (0: all).")] = DEFAULT_LIMIT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
+    run_id: Annotated[Optional[int], typer.Option("--run", help="The run (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The ranked list the desk works from: one item per story or template, new tonight first,
+    most likely fabricated first, each with its evidence, three claims, source and review status."""
+    if limit < 0:
+        console.print("--limit must be 0 (all) or more")
+        raise typer.Exit(2)
+    settings = _settings(db=db, engine=Engine.offline)
+    with Store(settings.db) as store:
+        found = build_worklist(store, run_id=run_id, limit=limit or None)
+    if as_json:
+        stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
+    else:
+        stdout.print(worklist_view(found))
 
 
 @app.command()
 def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
     """List recent runs: counts, tokens across retries, wall time and estimated cost."""
     settings = _settings(db=db, engine=Engine.offline)
-    with Store(settings.db) as store:
+    with Store(settings.db, read_only=True) as store:
         stdout.print(runs_table(store.runs(limit)))
 
 
@@ -239,6 +274,7 @@ def evaluate(
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
+    prior: Annotated[Optional[float], typer.Option("--prior", help="Share of fabrications the dataset is expected to hold (default 0.05).")] = None,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures; or, with
     --reviews, the stored labels' precision and recall against the desk's verdicts by week."""
@@ -249,12 +285,12 @@ def evaluate(
         return
     if dataset is None:
         raise UsageError("give a labelled DATASET, or --reviews")
-    settings = _settings(engine=engine, model=model, base_url=base_url)
+    settings = _settings(engine=engine, model=model, base_url=base_url, fabrication_prior=prior)
     figures = evaluate_file(dataset, task, analyse=engine_analyser(settings), progress=console.is_terminal)
     if as_json:
         stdout.print_json(json.dumps(figures))
     else:
-        print(render_eval(figures))
+        stdout.print(render_eval(figures), soft_wrap=True)
 
 
 batch_app = _Commands(no_args_is_help=True, help="OpenAI Batch API mode: half price, answers within 24 hours.")
@@ -309,6 +345,9 @@ def batch_collect(
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
     with Store(settings.db) as store:
         result = batch_mode.collect(settings, store)
+    if result is None:
+        console.print("nothing to collect: no batch has finished since the last collect (see `pipeline batch status`)")
+        raise typer.Exit(0)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -320,9 +359,9 @@ def _memory(db: Path | None):
 
 def _emit(as_json: bool, record: object, text: str) -> None:
     if as_json:
-        print(json.dumps(record, ensure_ascii=False, indent=2))
+        stdout.print(json.dumps(record, ensure_ascii=False, indent=2), soft_wrap=True)
     else:
-        print(text, end="" if text.endswith("\n") or not text else "\n")
+        stdout.print(text, end="" if text.endswith("\n") or not text else "\n", soft_wrap=True)
 
 
 
@@ -453,13 +492,11 @@ def sources_add(
     """List domains as trusted (lowers priority) or unreliable (evidence of fabrication)."""
     if file is not None and standing is None:
         raise InputError(str(file), "give --standing trusted or --standing unreliable for the file's domains")
-    plan = [(list(trusted or []), SourceStanding.trusted), (list(unreliable or []), SourceStanding.unreliable)]
+    listings = {SourceStanding.trusted: list(trusted or []), SourceStanding.unreliable: list(unreliable or [])}
     if file is not None and standing is not None:
-        plan.append((read_domain_file(file), standing))
-    if not any(domains for domains, _ in plan):
-        raise InputError("sources add", "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+        listings[standing] += read_domain_file(file)
     with _memory(db) as store:
-        listed = [s for domains, kind in plan if domains for s in add_sources(store, domains, kind)]
+        listed = add_sources(store, listings)
     _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
 
 

@@ -92,7 +92,15 @@ class FatalProviderError(ProviderError):
 
 
 class AnswerError(ProviderError):
-    """The provider answered, but the answer cannot be used (invalid, truncated, refused)."""
+    """The provider answered, but the answer cannot be used (invalid, truncated, refused).
+
+    Deterministic: asking again the same way gets the same answer, so the failure memory
+    stops re-paying for it after a few runs. ``kind`` says which way it failed.
+    """
+
+    def __init__(self, message: str, kind: str = "schema"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class StoreError(PipelineError):

@@ -32,6 +32,7 @@ Three tasks, detected from the records when not given:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import json
 import re
 from collections import Counter
@@ -39,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline.console import SafeConsole
 from pipeline.models import Article, ArticleVerdict, Label
 from pipeline.offline import analyse_offline
 from pipeline.engines import OfflineEngine, make_engine
@@ -111,9 +113,11 @@ def _with_progress(items: list[dict[str, Any]], enabled: bool, description: str)
     if not enabled:
         yield from items
         return
-    from rich.progress import Progress
+    from rich.progress import Progress, TextColumn
 
-    with Progress(transient=True) as progress:
+    # The description names the dataset file: plain text, never markup.
+    columns = (TextColumn("{task.description}", markup=False), *Progress.get_default_columns()[1:])
+    with Progress(*columns, console=SafeConsole(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=len(items))
         for item in items:
             yield item
@@ -129,7 +133,7 @@ def engine_analyser(settings: Settings) -> Callable[[Article], ArticleVerdict]:
     """
     engine = make_engine(settings)
     if isinstance(engine, OfflineEngine):
-        return analyse_offline
+        return partial(analyse_offline, prior=engine.prior)
     loop = asyncio.new_event_loop()
 
     def analyse(article: Article) -> ArticleVerdict:

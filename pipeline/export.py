@@ -31,9 +31,19 @@ __all__ = [
     "write_claimreview",
     "claimreview_items",
     "export_results",
+    "spreadsheet_cell",
+    "script_safe_json",
+    "without_nul",
 ]
 
 Findings = Mapping[str, BatchFindings]
+
+# OWASP's CSV-injection rule: a cell starting with one of these is read as a formula by
+# spreadsheets (the full-width forms too, by some); a leading ' makes it text.
+_FORMULA_STARTS = tuple("=+-@\t\r\n＝＋－＠")
+# Characters that end a <script> element or start a character reference inside one, and the
+# two line terminators older JavaScript parsers reject in strings: JSON escapes them as \uXXXX.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 CSV_FIELDS = [
     "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
@@ -59,21 +69,53 @@ class Desk:
         )
 
 
+def without_nul(value: Any) -> Any:
+    """``value`` with NUL removed from every string in it: no export carries one."""
+    if isinstance(value, str):
+        return value.replace("\0", "")
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """One CSV cell that no spreadsheet reads as a formula (OWASP: prefix ``'``)."""
+    text = "" if value is None else without_nul(str(value))
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def script_safe_json(value: Any, **dumps_options: Any) -> str:
+    """JSON that can sit inside an HTML ``<script>`` element (JSON-LD) as it is: ``<``, ``>``
+    and ``&`` appear only as ``\\u`` escapes, so no string can close the element."""
+    text = json.dumps(without_nul(value), ensure_ascii=False, **dumps_options)
+    for character, escaped in _SCRIPT_UNSAFE.items():
+        text = text.replace(character, escaped)
+    return text
+
+
 def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
     """One analysis a line with its provenance and batch findings; returns the number written."""
     findings = findings or {}
     count = 0
     for result in results:
-        out.write(json.dumps(article_record(result, findings.get(result.article.article_id)), ensure_ascii=False) + "\n")
+        out.write(json.dumps(without_nul(article_record(result, findings.get(result.article.article_id))), ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
 def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
-    """One row per verified quote and per claim; returns the number of rows."""
+    """One row per verified quote and per claim; returns the number of rows. Every cell is
+    ``spreadsheet_cell``: text that starts like a formula gets a leading ``'`` (JSONL keeps
+    the original)."""
     findings = findings or {}
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
+
+    def write(row: dict[str, Any]) -> None:
+        writer.writerow({name: spreadsheet_cell(value) for name, value in row.items()})
+
     rows = 0
     for result in results:
         found = findings.get(result.article.article_id, BatchFindings())
@@ -92,12 +134,12 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
             row = quote.model_dump(mode="json", exclude={"spans", "verified", "speaker_verified"})
             row["speaker_check"] = quote.speaker_check
             row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous_quotes else ""
-            writer.writerow({**common, "row_kind": "quote", **row})
+            write({**common, "row_kind": "quote", **row})
             rows += 1
         for claim in result.analysis.claims:
             row = claim.model_dump(mode="json")
             row["why"] = ";".join(row["why"])
-            writer.writerow({**common, "row_kind": "claim", **row})
+            write({**common, "row_kind": "claim", **row})
             rows += 1
     return rows
 
@@ -144,10 +186,10 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Fin
 
 
 def write_claimreview(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
-    """A JSON array of ClaimReview objects for the high-priority claims; returns how many."""
+    """A JSON array of ClaimReview objects for the high-priority claims, safe to place in a
+    ``<script type="application/ld+json">`` element as it is; returns how many."""
     reviews = claimreview_items(results, Desk.from_env(), findings)
-    json.dump(reviews, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(script_safe_json(reviews, indent=2) + "\n")
     return len(reviews)
 
 

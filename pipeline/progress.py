@@ -47,7 +47,7 @@ class RunProgress:
         if self.console.is_terminal:
             self._bar = Progress(
                 TextColumn("[bold]articles"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"),
+                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}", markup=False),
                 console=self.console, transient=True,
             )
             self._bar.start()

@@ -14,29 +14,84 @@ in ``pipeline.engines.llm``.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
-__all__ = ["AdaptiveLimiter", "parse_reset_seconds"]
+__all__ = ["MAX_WAIT_SECONDS", "LOGGED_WAIT_SECONDS", "AdaptiveLimiter", "capped_wait", "parse_reset_seconds", "parse_retry_after"]
 
+MAX_WAIT_SECONDS = 120.0
+"""The longest any wait may be, whatever a provider's header says (README: at most 120 s)."""
+
+LOGGED_WAIT_SECONDS = 1.0
+"""Waits this long or longer are logged with their reason; shorter ones are a provider's normal pacing."""
+LOG = logging.getLogger(__name__)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _RATE_LIMIT_KINDS = ("requests", "tokens")
 
 
+def _seconds(number: float) -> float | None:
+    """A parsed wait: never negative or NaN; infinite stays infinite, for the cap to bound."""
+    if math.isnan(number):
+        return None
+    return max(number, 0.0)
+
+
 def parse_reset_seconds(value: str) -> float | None:
-    """Seconds in an ``x-ratelimit-reset-*`` value: ``20ms``, ``1.5s``, ``6m0s``, ``1h2m3s`` or a bare number."""
-    value = value.strip()
+    """Seconds in an ``x-ratelimit-reset-*`` value: ``20ms``, ``1.5s``, ``6m0s``, ``1h2m3s`` or a bare
+    number; None for anything else. Not capped: see ``capped_wait``."""
+    value = "".join(value.split()).lower()
     try:
-        return float(value)
+        return _seconds(float(value))
     except ValueError:
         pass
     parts = _DURATION_PART.findall(value)
     if not parts or "".join(number + unit for number, unit in parts) != value:
         return None
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    return _seconds(sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts))
+
+
+def parse_retry_after(headers: Mapping[str, str], now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+    """Seconds a 429/5xx asks to wait: ``retry-after-ms``, else ``Retry-After`` as seconds or an
+    HTTP date; None when neither says anything readable. Not capped: see ``capped_wait``."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            seconds = _seconds(float(milliseconds.strip()) / 1000.0)
+        except ValueError:
+            seconds = None
+        if seconds is not None:
+            return seconds
+    value = (headers.get("retry-after") or "").strip()
+    if not value:
+        return None
+    try:
+        return _seconds(float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT even when it forgets to say so
+        when = when.replace(tzinfo=UTC)
+    return max((when - now()).total_seconds(), 0.0)
+
+
+def capped_wait(seconds: float) -> float:
+    """``seconds`` bounded by ``MAX_WAIT_SECONDS``; the one place every wait is capped."""
+    return min(seconds, MAX_WAIT_SECONDS)
+
+
+def _describe(seconds: float) -> str:
+    capped = capped_wait(seconds)
+    return f"{capped:.1f} s" + (f" (asked {seconds:g} s, capped at {MAX_WAIT_SECONDS:g} s)" if capped < seconds else "")
 
 
 class AdaptiveLimiter:
@@ -93,10 +148,14 @@ class AdaptiveLimiter:
             self.limit = max(float(self.minimum), self.limit / 2)
             self._last_cut_at_start = self._started
         if retry_after:
-            self.pause(retry_after)
+            self.pause(retry_after, "the provider answered 429 with Retry-After")
 
-    def pause(self, seconds: float) -> None:
-        self.resume_at = max(self.resume_at, self._clock() + seconds)
+    def pause(self, seconds: float, why: str) -> None:
+        """Hold every new request for ``seconds`` (capped), logging why when the pause grows."""
+        resume_at = self._clock() + capped_wait(seconds)
+        if capped_wait(seconds) >= LOGGED_WAIT_SECONDS and resume_at > self.resume_at + LOGGED_WAIT_SECONDS:
+            LOG.warning("new requests wait %s: %s", _describe(seconds), why)
+        self.resume_at = max(self.resume_at, resume_at)
 
     def observe_headers(self, headers: Mapping[str, str]) -> None:
         """Pause new requests when a ``x-ratelimit-remaining-*`` quota is spent."""
@@ -113,7 +172,8 @@ class AdaptiveLimiter:
             except ValueError:
                 quota = 1
             # The reset time is for the whole quota to refill; one request needs one slot's share.
-            self.pause(seconds / quota if kind == "requests" else seconds)
+            self.pause(seconds / quota if kind == "requests" else seconds,
+                       f"x-ratelimit-remaining-{kind} is 0 (x-ratelimit-reset-{kind}: {reset.strip()[:40]})")
 
     def _wake(self) -> None:
         free = int(self.limit) - self.in_flight

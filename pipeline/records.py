@@ -1,7 +1,8 @@
 """The record of one stored analysis: what ``show --json``, every export and the report read.
 
-The engine's reasons are merged with the batch's (``pipeline.insight``) here and
-nowhere else, so every view of an article says the same thing.
+The engine's reasons are merged with the batch's (``pipeline.insight``) and its verdict is
+settled after the batch's evidence (``batch_verdict``) here, so every view of an article
+says the same thing.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .insight import BatchFindings, merged_reasons
+from .insight import BatchFindings, batch_verdict, merged_reasons
 from .store import StoredResult
 
 __all__ = ["article_record"]
@@ -18,6 +19,7 @@ __all__ = ["article_record"]
 def article_record(result: StoredResult, findings: BatchFindings | None = None) -> dict[str, Any]:
     """The stable JSON shape of one analysis with its provenance and batch findings (documented in README)."""
     found = findings or BatchFindings()
+    result = batch_verdict(result, found)
     return {
         "article_id": result.article.article_id,
         "title": result.article.title,

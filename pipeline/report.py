@@ -10,11 +10,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .insight import BatchFindings, merged_reasons
+from .insight import BatchFindings, batch_verdict, merged_reasons
 from .pricing import ledger_cost
+from .offline.label import probability_text
 from .store import StoredResult
+from .worklist import Worklist
 
-__all__ = ["summary_table", "analysis_view", "runs_table"]
+__all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
 
 _LABEL_STYLES = {"likely_fabrication": "bold red", "tribute": "yellow", "news": "green"}
 
@@ -41,12 +43,12 @@ def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]],
         if result is None:
             table.add_row(source, outcome["status"], "", "", "", "", outcome["reason"] or "")
             continue
-        analysis = result.analysis
+        analysis = batch_verdict(result, findings.get(result.article.article_id)).analysis
         table.add_row(
             source,
             outcome["status"],
             Text(analysis.label.value, style=_LABEL_STYLES[analysis.label.value]),
-            f"{analysis.confidence:.2f}",
+            probability_text(analysis.confidence),
             f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
             str(len(analysis.claims)),
             _first_reasons(merged_reasons(analysis, findings.get(result.article.article_id))),
@@ -61,7 +63,7 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
     header.append(f"article {result.article.article_id[:16]}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
-    header.append(f"  confidence {analysis.confidence:.2f}\n")
+    header.append(f"  confidence {probability_text(analysis.confidence)}\n")
     header.append(f"reasons: {', '.join(reason.value for reason in merged_reasons(analysis, findings)) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
@@ -96,7 +98,11 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
 def _wall_time(run: dict[str, Any]) -> str:
     if not run.get("ended_at"):
         return ""
-    seconds = (datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+    seconds = run.get("wall_seconds")
+    if seconds is None:  # a run recorded before wall time was measured: the clock's difference, if sane
+        seconds = (datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+        if seconds < 0:
+            return "?"
     return f"{seconds:.1f}s"
 
 
@@ -115,6 +121,8 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for run in runs:
         cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
+        if run.get("cached_input_tokens"):  # priced at the provider's cached rate
+            cells[columns.index("input_tokens")] += f" ({run['cached_input_tokens']} cached)"
         table.add_row(*cells, _wall_time(run), _cost(run), _rejections(run.get("rejected_quotes") or {}))
     return table
 
@@ -124,3 +132,26 @@ def _rejections(counts: dict[str, int]) -> str:
     if not counts:
         return "0"
     return f"{sum(counts.values())}: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())
+
+
+def worklist_view(worklist: Worklist) -> Group:
+    """The worklist in a terminal: one block per item, its claims under it."""
+    if not worklist.items:
+        return Group(Text("nothing on the worklist" + (f" of run {worklist.run_id}" if worklist.run_id else " (no runs yet)")))
+    parts: list[Any] = [Text(f"worklist of run {worklist.run_id}: {worklist.total} items", style="bold")]
+    for number, item in enumerate(worklist.items, 1):
+        block = Text()
+        block.append(f"{number}. {item.title}\n", style="bold")
+        block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
+        block.append(f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
+                     f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n")
+        if len(item.results) > 1:
+            block.append(f"   template cluster {item.cluster_id}: {len(item.results)} variants\n")
+        for reason in item.reasons:
+            block.append(f"   - {reason}\n")
+        for claim in item.claims:
+            block.append(f"   [{claim.priority.value}] {claim.event[:160]}\n      check with: {claim.check_with}\n")
+        parts.append(block)
+    if worklist.more:
+        parts.append(Text(f"{worklist.more} more: --limit 0 lists them all"))
+    return Group(*parts)

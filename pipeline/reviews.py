@@ -11,7 +11,6 @@ the engine's precision and recall against the desk's verdicts, by ISO week of th
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,10 +116,7 @@ def add_review(store: Store, ref: str, verdict: str, note: str | None = None, by
 def _insert(store: Store, ref: str, story_id: str | None, article_ids: tuple[str, ...], verdict: Verdict,
             note: str | None, by: str | None) -> Review:
     now = utc_now()
-    review_id = store.db.execute(
-        "INSERT INTO review (target, story_id, article_ids, verdict, note, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (ref, story_id, json.dumps(list(article_ids)), verdict.value, note or None, by or None, now)).lastrowid
-    assert review_id is not None, "an INSERT has a row id"
+    review_id = store.add_review(ref, story_id, list(article_ids), verdict.value, note or None, by or None, now)
     return Review(review_id, ref, story_id, article_ids, verdict, note or None, by or None, now)
 
 
@@ -164,9 +160,9 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
 def reviews(store: Store) -> list[Review]:
     """Every review, oldest first."""
     return [
-        Review(row["review_id"], row["target"], row["story_id"], tuple(json.loads(row["article_ids"])),
+        Review(row["review_id"], row["target"], row["story_id"], tuple(row["article_ids"]),
                Verdict(row["verdict"]), row["note"], row["reviewed_by"], row["reviewed_at"])
-        for row in store.db.execute("SELECT * FROM review ORDER BY reviewed_at, review_id")
+        for row in store.reviews()
     ]
 
 
@@ -180,7 +176,7 @@ def review_statuses(store: Store, article_ids: Iterable[str] | None = None) -> d
     for review in reviews(store):
         for article_id in review.article_ids:
             latest[article_id] = review
-    first_seen = {row["article_id"]: row["first_seen"] for row in store.db.execute("SELECT article_id, first_seen FROM article")}
+    first_seen = store.first_seen()
     wanted = None if article_ids is None else set(article_ids)
     statuses = {}
     for article_id, review in latest.items():
@@ -196,7 +192,7 @@ def review_figures(store: Store) -> dict[str, Any]:
     """Precision and recall of the ``likely_fabrication`` label against the desk's settled
     verdicts (confirmed_fabrication: positive; false_positive, accurate: negative), by ISO
     week of the review, and overall."""
-    labels = {row["article_id"]: row["label"] for row in store.db.execute("SELECT article_id, label FROM latest_result")}
+    labels = store.latest_labels()
     truth: dict[str, tuple[bool, str]] = {}
     for review in reviews(store):
         if review.verdict is Verdict.needs_work:

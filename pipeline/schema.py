@@ -274,6 +274,75 @@ CREATE TABLE source_list (
 );
 """
 
+_SOURCE_VERSIONS = """
+ALTER TABLE article_source ADD COLUMN superseded_at TEXT;
+CREATE INDEX IF NOT EXISTS article_source_path ON article_source(source_path, record_id);
+DROP TABLE IF EXISTS lock;
+"""
+
+# The register the stored posthumous flags were computed from: a run re-flags the stored
+# articles that mention a name whose entry changed since (a desk addition, new evidence).
+_POSTHUMOUS_APPLIED = """
+CREATE TABLE posthumous_applied (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    evidence_article_id TEXT
+);
+"""
+
+# Cached input tokens and the estimated cost of every outcome, priced when it was paid
+# (cached tokens at the cached price; a batch's re-asks at the live price). Outcomes from
+# before this step have no cost: ``pricing.run_cost`` estimates theirs from their tokens.
+# ``failure`` remembers articles that failed for a deterministic reason, so a later run
+# retries each only a few times (settings.failed_retries) instead of paying every night.
+_COST_AND_FAILURE_MEMORY = """
+ALTER TABLE outcome ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outcome ADD COLUMN cost REAL;
+ALTER TABLE result ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE failure (
+    cache_key TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    first_run_id INTEGER,
+    last_run_id INTEGER,
+    last_failed TEXT NOT NULL
+);
+DROP VIEW IF EXISTS runs;
+CREATE VIEW runs AS
+    SELECT r.run_id, r.started_at, r.ended_at, r.status, r.engine, r.model,
+           SUM(o.status = 'ok') AS ok, SUM(o.status = 'failed') AS failed,
+           SUM(o.status = 'cached') AS cached, SUM(o.status = 'skipped') AS skipped,
+           COALESCE(SUM(o.requests), 0) AS requests,
+           COALESCE(SUM(o.input_tokens), 0) AS input_tokens,
+           COALESCE(SUM(o.cached_input_tokens), 0) AS cached_input_tokens,
+           COALESCE(SUM(o.output_tokens), 0) AS output_tokens,
+           SUM(o.cost) AS priced_cost,
+           COALESCE(SUM(CASE WHEN o.cost IS NULL THEN o.input_tokens END), 0) AS unpriced_input_tokens,
+           COALESCE(SUM(CASE WHEN o.cost IS NULL THEN o.output_tokens END), 0) AS unpriced_output_tokens
+    FROM run r LEFT JOIN outcome o ON o.run_id = r.run_id
+    GROUP BY r.run_id;
+"""
+
+# An article's result is the one its latest run used (its last ok or cached outcome, in the
+# order outcomes were written), not the newest by the clock: a night on another engine, or a
+# clock stepped back, must not decide what the desk sees. A run's wall time is measured on a
+# monotonic clock.
+_RUN_ORDER = """
+ALTER TABLE run ADD COLUMN wall_seconds REAL;
+CREATE INDEX IF NOT EXISTS outcome_article ON outcome(article_id, status);
+DROP VIEW IF EXISTS latest_result;
+CREATE VIEW latest_result AS
+    SELECT r.* FROM result AS r
+    WHERE r.rowid = COALESCE(
+        (SELECT used.rowid FROM outcome AS o JOIN result AS used ON used.cache_key = o.cache_key
+         WHERE o.article_id = r.article_id AND o.status IN ('ok', 'cached')
+         ORDER BY o.rowid DESC LIMIT 1),
+        (SELECT MAX(rowid) FROM result WHERE article_id = r.article_id));
+"""
+
+
 _INBOX_INDEX = """
 CREATE TABLE source_file (
     source_path TEXT PRIMARY KEY,
@@ -290,7 +359,15 @@ MIGRATIONS: list[str] = [
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
     # 2: the desk's memory: death register with evidence, fact-checks, reviews, source lists.
     _DESK_MEMORY,
-    # 3: the inbox index: a file's stat when last read whole, and its articles ([[article_id, record_id], ...]).
+    # 3: a source whose content changed points to its new article; the run lock is a file lock now.
+    _SOURCE_VERSIONS,
+    # 4: the register the posthumous flags rest on, so a change to it re-flags stored articles.
+    _POSTHUMOUS_APPLIED,
+    # 5: cached tokens and cost per outcome; failure memory.
+    _COST_AND_FAILURE_MEMORY,
+    # 6: the result an article shows is the one its latest run used; run wall time is monotonic.
+    _RUN_ORDER,
+    # 7: the inbox index: a file's stat when last read whole, and its articles ([[article_id, record_id], ...]).
     _INBOX_INDEX,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

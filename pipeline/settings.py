@@ -19,6 +19,12 @@
 | frequency_penalty | (none)        | PIPELINE_FREQUENCY_PENALTY | frequency_penalty |
 | presence_penalty  | (none)        | PIPELINE_PRESENCE_PENALTY  | presence_penalty  |
 | max_input_chars| (none)           | PIPELINE_MAX_INPUT_CHARS | max_input_chars |
+| strict         | (none)           | PIPELINE_STRICT          | strict          |
+| field_guide    | (none)           | PIPELINE_FIELD_GUIDE     | field_guide     |
+| max_article_tokens | (none)       | PIPELINE_MAX_ARTICLE_TOKENS | max_article_tokens |
+| failed_retries | (none)           | PIPELINE_FAILED_RETRIES  | failed_retries  |
+| fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
+| min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied. Several identical servers (replicas of one model):
@@ -28,19 +34,24 @@ file; the first is ``base_url``, the rest ``replica_urls``.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
 __all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
-DEFAULT_PROMPT_VERSION = "analyse-v1"
+_LOG = logging.getLogger(__name__)
+
+DEFAULT_PROMPT_VERSION = "analyse-v2"
 
 
 class Engine(StrEnum):
@@ -56,24 +67,40 @@ class LLMMode(StrEnum):
     md_json = "md_json"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseModel):
+    """Every setting of a run, each validated once, where it is read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
+    api_key: str | None = Field(default=None, repr=False)
     model: str | None = None
     mode: LLMMode = LLMMode.tools
     engine: Engine = Engine.auto
     db: Path = Path("pipeline.db")
-    concurrency: int = 8
-    timeout: float = 120.0
-    max_retries: int = 4
-    temperature: float = 0.0
-    max_tokens: int = 4096
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    timeout: float = Field(default=120.0, gt=0, le=86_400)
+    max_retries: int = Field(default=4, ge=0, le=100)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=4096, ge=1)
     # Small local models loop ("quotes": [the same quote, again, ...]) until max_tokens;
     # a penalty of about 1 lets them finish. Unset (0) for capable models.
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    max_input_chars: int = 60_000
+    frequency_penalty: float = Field(default=0.0, ge=-2, le=2)
+    presence_penalty: float = Field(default=0.0, ge=-2, le=2)
+    max_input_chars: int = Field(default=60_000, ge=1)
+    # A file modified more recently may still be being written: it waits for the next run.
+    min_file_age: float = Field(default=5.0, ge=0)
+    # Evidence-first prompts (analyse-v2 on): a strict tool / response schema, unless a
+    # server rejects strict schemas; a field guide in the system prompt for servers that
+    # never show the model the schema (llama.cpp); the most tokens one article may spend
+    # before a validation re-ask is refused; how many later runs retry a deterministic failure.
+    strict: bool = True
+    field_guide: bool = True
+    max_article_tokens: int = Field(default=40_000, ge=1)
+    failed_retries: int = Field(default=2, ge=0)
+    # The expected share of fabrications in the feed: the offline scorer's posterior is
+    # corrected from its training base rate to this one.
+    fabrication_prior: float = Field(default=0.05, gt=0, lt=1)
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
     replica_urls: tuple[str, ...] = ()
@@ -82,6 +109,27 @@ class Settings:
     def endpoints(self) -> list[str | None]:
         """Every base URL requests are spread over (None: the SDK's default, OpenAI's)."""
         return [self.base_url, *self.replica_urls]
+
+    @field_validator("mode", "engine", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("concurrency", "timeout", "max_retries", "temperature", "max_tokens", "frequency_penalty",
+                     "presence_penalty", "max_input_chars", "min_file_age", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("a number, not true/false")
+        return value
+
+    @field_validator("base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # A newline or NUL pasted into a key or URL fails every request as a "connection error".
+        if isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("contains a control character (a pasted newline?)")
+        return value
 
     @property
     def resolved_engine(self) -> Engine:
@@ -92,12 +140,6 @@ class Settings:
 
     def validated(self) -> Settings:
         """Check the combination; raise ConfigError naming the setting to fix."""
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1 (--concurrency)")
-        if self.max_retries < 0:
-            raise ConfigError("max_retries must be 0 or more (--max-retries)")
-        if self.max_tokens < 1 or self.max_input_chars < 1:
-            raise ConfigError("max_tokens and max_input_chars must be positive (PIPELINE_MAX_TOKENS, PIPELINE_MAX_INPUT_CHARS)")
         if self.resolved_engine is Engine.llm:
             if not self.model:
                 raise ConfigError(
@@ -127,27 +169,16 @@ _ENV_NAMES = {
     "frequency_penalty": "PIPELINE_FREQUENCY_PENALTY",
     "presence_penalty": "PIPELINE_PRESENCE_PENALTY",
     "max_input_chars": "PIPELINE_MAX_INPUT_CHARS",
+    "strict": "PIPELINE_STRICT",
+    "field_guide": "PIPELINE_FIELD_GUIDE",
+    "max_article_tokens": "PIPELINE_MAX_ARTICLE_TOKENS",
+    "failed_retries": "PIPELINE_FAILED_RETRIES",
+    "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
+    "min_file_age": "PIPELINE_MIN_FILE_AGE",
 }
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 _FILE_FORBIDDEN = {"api_key", "replica_urls"}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    converters = {f.name: f.type for f in fields(Settings)}
-    kind = converters[name]
-    try:
-        if kind == "LLMMode":
-            return LLMMode(str(value).lower())
-        if kind == "Engine":
-            return Engine(str(value).lower())
-        if kind in ("Path", "Path | None"):
-            return Path(value)
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-    except ValueError as error:
-        raise ConfigError(f"invalid value for {name}: {value!r} ({error})") from None
-    return str(value)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -157,7 +188,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    known = {f.name for f in fields(Settings)} - _FILE_FORBIDDEN
+    known = set(Settings.model_fields) - _FILE_FORBIDDEN
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown settings {', '.join(unknown)}")
@@ -172,15 +203,49 @@ def load_settings(
 ) -> Settings:
     """Resolve settings from flags (None means not given), environment and file."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = dict(_read_toml(config_file))
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for name, value in _read_toml(config_file).items():
+        values[name], origins[name] = value, str(config_file)
     for name, variable in _ENV_NAMES.items():
         if environ.get(variable):
-            values[name] = environ[variable]
-    values.update({name: value for name, value in (flags or {}).items() if value is not None})
-    replicas: tuple[str, ...] = ()
+            values[name], origins[name] = environ[variable], variable
+    for name, value in (flags or {}).items():
+        if value is not None:
+            values[name], origins[name] = value, "--" + name.replace("_", "-")
+    for name in _ENDPOINT:
+        if isinstance(values.get(name), str):
+            values[name] = _endpoint_value(name, values[name])
     if isinstance(values.get("base_url"), list | tuple):
-        urls = [str(url) for url in values.pop("base_url")]
+        urls = [_endpoint_value("base_url", str(url)) for url in values.pop("base_url")]
         if urls:
-            values["base_url"], replicas = urls[0], tuple(urls[1:])
-    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()}, replica_urls=replicas)
+            values["base_url"], values["replica_urls"] = urls[0], tuple(urls[1:])
+    try:
+        settings = Settings(**values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = str(problem["loc"][0]) if problem["loc"] else "settings"
+        shown = "***" if name == "api_key" else repr(values.get(name))
+        raise ConfigError(f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
+                          f"({problem['msg'].removeprefix('Value error, ')})") from None
     return settings.validated()
+
+
+_ENDPOINT = {"api_key": "OPENAI_API_KEY", "base_url": "OPENAI_BASE_URL / --base-url"}
+_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+
+
+def _endpoint_value(name: str, value: str) -> str:
+    """The key or base URL without the whitespace a paste leaves around it (with a warning);
+    ConfigError for whitespace or control characters inside, or a URL that is not http(s),
+    which would otherwise fail every request as a "connection error" after all retries."""
+    where = _ENDPOINT[name]
+    stripped = value.strip()
+    if stripped != value:
+        _LOG.warning("%s has leading or trailing whitespace (%d characters, a pasted newline?): ignored it",
+                     where, len(value) - len(stripped))
+    if any(character.isspace() or not character.isprintable() for character in stripped):
+        raise ConfigError(f"{where} contains whitespace or a control character inside it: set it again, in one piece")
+    if name == "base_url" and stripped and not _URL.fullmatch(stripped):
+        raise ConfigError(f"{where} must be an http:// or https:// URL, got {stripped[:80]!r}")
+    return stripped

@@ -9,7 +9,7 @@ for a fabrication; a trusted one lowers an article's priority on the worklist.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InputError
-from .store import Store, utc_now
+from .store import Store
 
 __all__ = [
     "ListedSource",
@@ -25,6 +25,7 @@ __all__ = [
     "add_sources",
     "listed_sources",
     "normalise_domain",
+    "priority_steps",
     "read_domain_file",
     "remove_sources",
     "source_standing",
@@ -47,6 +48,10 @@ class ListedSource:
 
     def to_record(self) -> dict[str, Any]:
         return {"domain": self.domain, "standing": self.standing.value}
+
+    def describe(self) -> str:
+        """"source trusted: example.com" """
+        return f"source {self.standing.value}: {self.domain}"
 
 
 def normalise_domain(value: str) -> str | None:
@@ -77,31 +82,31 @@ def read_domain_file(path: Path) -> list[str]:
     return domains
 
 
-def add_sources(store: Store, domains: Iterable[str], standing: SourceStanding, where: str = "sources add") -> list[ListedSource]:
-    """List these domains (a domain listed before changes standing); all or nothing."""
+def add_sources(store: Store, listings: Mapping[SourceStanding, Iterable[str]], where: str = "sources add") -> list[ListedSource]:
+    """List these domains under their standing (a domain listed before changes standing);
+    every one is checked before any is written."""
     listed = []
-    for value in domains:
-        domain = normalise_domain(value)
-        if domain is None:
-            raise InputError(where, f"not a domain: {value!r}")
-        listed.append(ListedSource(domain, standing))
+    for standing, domains in listings.items():
+        for value in domains:
+            domain = normalise_domain(value)
+            if domain is None:
+                raise InputError(where, f"not a domain: {value!r}")
+            listed.append(ListedSource(domain, standing))
     if not listed:
-        raise InputError(where, "no domain given")
+        raise InputError(where, "give --trusted DOMAIN, --unreliable DOMAIN or --file")
     with store.transaction():
-        store.db.executemany("INSERT OR REPLACE INTO source_list (domain, standing, added_at) VALUES (?, ?, ?)",
-                             [(s.domain, s.standing.value, utc_now()) for s in listed])
+        store.save_sources((s.domain, s.standing.value) for s in listed)
     return listed
 
 
 def remove_sources(store: Store, domains: Iterable[str]) -> int:
     keys = [normalise_domain(value) or value for value in domains]
     with store.transaction():
-        return sum(store.db.execute("DELETE FROM source_list WHERE domain = ?", (key,)).rowcount for key in keys)
+        return store.remove_sources(keys)
 
 
 def listed_sources(store: Store) -> list[ListedSource]:
-    return [ListedSource(row["domain"], SourceStanding(row["standing"]))
-            for row in store.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")]
+    return [ListedSource(domain, SourceStanding(standing)) for domain, standing in store.sources()]
 
 
 def source_standing(url: str | None, listed: dict[str, SourceStanding]) -> ListedSource | None:
@@ -114,7 +119,13 @@ def source_standing(url: str | None, listed: dict[str, SourceStanding]) -> Liste
     return None
 
 
-def source_standings(store: Store, urls: dict[str, str | None]) -> dict[str, ListedSource]:
+def priority_steps(source: ListedSource | None) -> int:
+    """How many steps an article's source lowers it on the worklist: one for a trusted source.
+    An unreliable source moves nothing here: it is evidence for the verdict, shown beside it."""
+    return 1 if source is not None and source.standing is SourceStanding.trusted else 0
+
+
+def source_standings(store: Store, urls: Mapping[str, str | None]) -> dict[str, ListedSource]:
     """Article id -> the listing its URL falls under (articles with none are absent)."""
     listed = {source.domain: source.standing for source in listed_sources(store)}
     found = {article_id: source_standing(url, listed) for article_id, url in urls.items()} if listed else {}

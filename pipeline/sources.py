@@ -22,6 +22,7 @@ it finds nothing in falls back to plain tag stripping without the hidden parts.
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 import io
 import itertools
@@ -30,12 +31,15 @@ import os
 import re
 import stat
 import sys
+import time
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from glob import glob
+from pathlib import Path
 from html.parser import HTMLParser
-from typing import Any, AnyStr, BinaryIO, NamedTuple, TextIO, overload
+from typing import Any, AnyStr, NamedTuple, TextIO, overload
 
 import trafilatura
 
@@ -43,14 +47,19 @@ from .errors import InputError
 from .models import Article, SkippedInput
 
 __all__ = [
-    "FOLDER_SUFFIXES", "FileStamp", "UnchangedFile", "FileRead", "normalise_text", "article_id", "iter_articles",
-    "estimate_inputs",
+    "FOLDER_SUFFIXES", "TEMPORARY_SUFFIXES", "FileStamp", "UnchangedFile", "FileRead", "normalise_text", "article_id",
+    "iter_articles", "estimate_inputs",
 ]
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
-"""The extensions read from inside folders; an explicitly named file is read whatever its name."""
+"""The extensions read from inside folders, each also gzip-compressed (``.jsonl.gz``; a bare ``.gz``
+is text); an explicitly named file is read whatever its name."""
+
+TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp", "~")
+"""Names of files still being written (downloads, editors, copy tools): skipped, never read, even when named."""
 
 _HTML_SUFFIXES = frozenset({".html", ".htm"})
+_Readable = io.BufferedReader | gzip.GzipFile
 _STDIN = "-"
 
 _MAGIC_NUMBERS = (
@@ -139,13 +148,14 @@ class FileRead:
 
 @overload
 def iter_articles(
-    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., unchanged: None = ...,
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
+    unchanged: None = ...,
 ) -> Iterator[Article | SkippedInput]: ...
 
 
 @overload
 def iter_articles(
-    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ...,
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
     unchanged: Callable[[str, FileStamp], bool],
 ) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]: ...
 
@@ -155,6 +165,7 @@ def iter_articles(
     *,
     max_bytes: int = 10_000_000,
     stdin: TextIO | None = None,
+    min_file_age: float = 0.0,
     unchanged: Callable[[str, FileStamp], bool] | None = None,
 ) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]:
     """Yield one ``Article`` per readable article and one ``SkippedInput`` per bad input, lazily.
@@ -163,6 +174,9 @@ def iter_articles(
     ``FOLDER_SUFFIXES``), glob patterns (their matches count as named) and ``-`` for
     ``stdin`` (``sys.stdin`` when not given), which is read as JSON or JSONL records
     when it parses as such and as plain text otherwise.
+
+    A file modified less than ``min_file_age`` seconds ago, or named like a temporary
+    file, is skipped as still being written: the next run reads it whole.
 
     With ``unchanged``, each file is stat'ed first (before it is read, so a change made
     while it is read shows next time): a file it accepts is yielded as one
@@ -180,7 +194,7 @@ def iter_articles(
                 continue
             complete = True
             try:
-                for item in _read_file(path, max_bytes):
+                for item in _read_file(path, max_bytes, min_file_age):
                     complete = complete and isinstance(item, Article)
                     yield item
             except InputError as error:
@@ -251,7 +265,8 @@ def _expand(paths: Sequence[str]) -> Iterator[str | SkippedInput]:
 
 
 def _walk(folder: str) -> Iterator[str | SkippedInput]:
-    """Files under ``folder`` with a known suffix, depth first in name order.
+    """Files under ``folder`` with a known suffix, depth first in name order; every other file
+    is a ``SkippedInput`` saying why, so no nightly input vanishes unseen.
 
     Hidden entries (``.git``, editor backups) and ``README`` files (a folder's own
     documentation, not an article) are left out, and symlinked folders are not entered,
@@ -268,8 +283,31 @@ def _walk(folder: str) -> Iterator[str | SkippedInput]:
             continue
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(entry.path)
-        elif os.path.splitext(entry.name)[1].lower() in FOLDER_SUFFIXES and not _is_dir_link(entry):
+        elif _is_dir_link(entry):
+            yield SkippedInput(source_path=entry.path, record_id=None, reason="symlinked folder, not followed")
+        elif _temporary(entry.name):
+            yield SkippedInput(source_path=entry.path, record_id=None, reason=_TEMPORARY_REASON)
+        elif _format(entry.name)[0] in FOLDER_SUFFIXES:
             yield entry.path
+        else:
+            suffix = "".join(Path(entry.name).suffixes[-2:]) or "no extension"
+            yield SkippedInput(source_path=entry.path, record_id=None, reason=f"unsupported type ({suffix})")
+
+
+_TEMPORARY_REASON = "temporary file (still being written?)"
+
+
+def _temporary(name: str) -> bool:
+    return name.lower().endswith(TEMPORARY_SUFFIXES)
+
+
+def _format(name: str) -> tuple[str, bool]:
+    """The format suffix of a file name and whether it is gzip-compressed: ``a.jsonl.gz`` is
+    ``(".jsonl", True)``, a bare ``a.gz`` is text, ``(".txt", True)``."""
+    stem, suffix = os.path.splitext(name.lower())
+    if suffix != ".gz":
+        return suffix, False
+    return os.path.splitext(stem)[1] or ".txt", True
 
 
 def _is_dir_link(entry: os.DirEntry[str]) -> bool:
@@ -282,18 +320,34 @@ def _is_dir_link(entry: os.DirEntry[str]) -> bool:
 # --- reading one file ---------------------------------------------------------------------
 
 
-def _read_file(path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix == ".jsonl":
-        yield from _read_jsonl_file(path, max_bytes)
-        return
-    data = _read_bytes(path, max_bytes)
+def _read_file(path: str, max_bytes: int, min_file_age: float = 0.0) -> Iterator[Article | SkippedInput]:
+    if _temporary(os.path.basename(path)):
+        raise InputError(path, _TEMPORARY_REASON)
+    suffix, compressed = _format(os.path.basename(path))
+    with _open(path) as raw:
+        _refuse_unsettled(raw, path, min_file_age)
+        file: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        try:
+            if suffix == ".jsonl":
+                yield from _read_jsonl_file(file, path, max_bytes)
+                return
+            data = _read_limited(file, path, max_bytes)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise InputError(path, f"not a readable gzip file ({error})") from None
     if suffix == ".json":
         yield from _records_from_json(_decode(data, path), path)
     elif suffix in _HTML_SUFFIXES:
         yield _article_from_html(_decode_html(data, path), path)
     else:
         yield _article_from_text(_decode(data, path), path)
+
+
+def _refuse_unsettled(file: _Readable, path: str, min_file_age: float) -> None:
+    """A file modified within ``min_file_age`` seconds (either way: clocks differ) may be half-written."""
+    age = time.time() - os.fstat(file.fileno()).st_mtime
+    if abs(age) < min_file_age:
+        raise InputError(path, f"modified {max(age, 0.0):.1f} s ago, still being written? "
+                               f"(read once unchanged for {min_file_age:g} s: PIPELINE_MIN_FILE_AGE)")
 
 
 def _open(path: str) -> io.BufferedReader:
@@ -309,12 +363,7 @@ def _open(path: str) -> io.BufferedReader:
     return os.fdopen(descriptor, "rb")
 
 
-def _read_bytes(path: str, max_bytes: int) -> bytes:
-    with _open(path) as file:
-        return _read_limited(file, path, max_bytes)
-
-
-def _read_limited(file: BinaryIO, path: str, max_bytes: int) -> bytes:
+def _read_limited(file: _Readable, path: str, max_bytes: int) -> bytes:
     size = os.fstat(file.fileno()).st_size
     if size > max_bytes:
         raise InputError(path, f"file over {_size_text(max_bytes)} limit ({size} bytes)")
@@ -323,7 +372,8 @@ def _read_limited(file: BinaryIO, path: str, max_bytes: int) -> bytes:
     except OSError as error:
         raise InputError(path, _os_error_reason(error, path)) from None
     if len(data) > max_bytes:
-        raise InputError(path, f"file over {_size_text(max_bytes)} limit (grew while read)")
+        grew = "decompressed" if isinstance(file, gzip.GzipFile) else "grew while read"
+        raise InputError(path, f"file over {_size_text(max_bytes)} limit ({grew})")
     if not data:
         raise InputError(path, "empty file")
     return data
@@ -397,6 +447,7 @@ def _article(
     url: str | None = None,
     published: str | None = None,
     record_id: str | None = None,
+    one_per_source: bool = True,
 ) -> Article:
     return Article(
         article_id=article_id(text),
@@ -406,6 +457,8 @@ def _article(
         published=published,
         source_path=source_path,
         record_id=record_id,
+        # stdin is a new source every run, not a file whose content changed.
+        versioned_source=one_per_source and source_path != _STDIN,
     )
 
 
@@ -508,23 +561,22 @@ def _records_from_document(document: Any, source_path: str) -> Iterator[Article 
         yield SkippedInput(source_path=source_path, record_id=None, reason=reason)
 
 
-def _read_jsonl_file(path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
-    with _open(path) as file:
-        head = file.peek(8192)[:8192]
-        if not head:
-            raise InputError(path, "empty file")
-        _refuse_binary(head, path)
-        if _bom_codec(head)[0] in ("utf-16", "utf-32"):
-            # Rare enough to read whole: its lines cannot be split on the b"\n" byte.
-            lines = _decode(_read_limited(file, path, max_bytes), path).split("\n")
-            yield from _records_from_lines(enumerate(lines, start=1), path)
-            return
-        if b"\x00" in head:
-            raise InputError(path, "binary file (contains NUL bytes)")
-        yield from _records_from_lines(_jsonl_lines(file, path, max_bytes), path)
+def _read_jsonl_file(file: _Readable, path: str, max_bytes: int) -> Iterator[Article | SkippedInput]:
+    head = file.peek(8192)[:8192]
+    if not head:
+        raise InputError(path, "empty file")
+    _refuse_binary(head, path)
+    if _bom_codec(head)[0] in ("utf-16", "utf-32"):
+        # Rare enough to read whole: its lines cannot be split on the b"\n" byte.
+        lines = _decode(_read_limited(file, path, max_bytes), path).split("\n")
+        yield from _records_from_lines(enumerate(lines, start=1), path)
+        return
+    if b"\x00" in head:
+        raise InputError(path, "binary file (contains NUL bytes)")
+    yield from _records_from_lines(_jsonl_lines(file, path, max_bytes), path)
 
 
-def _jsonl_lines(file: BinaryIO, path: str, max_bytes: int) -> Iterator[tuple[int, str | SkippedInput]]:
+def _jsonl_lines(file: _Readable, path: str, max_bytes: int) -> Iterator[tuple[int, str | SkippedInput]]:
     """Number and decode each line of a JSONL file, holding one line in memory at a time."""
     offset = 0
     try:
@@ -627,6 +679,7 @@ def _article_from_record(record: Any, source_path: str, where: str) -> Article |
         url=fields["url"],
         published=fields["published"],
         record_id=record_id,
+        one_per_source=record_id is not None or not where,
     )
 
 

@@ -28,8 +28,13 @@ _TITLES = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Da
 _ABBREVIATIONS = re.compile(
     r"(?:\b" + _TITLES[3:-1] + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
 )
-# Accented Latin letters are name letters too ("Raúl", "Muñoz").
-_NAME_WORD = r"[A-Z][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*[a-zß-öø-ÿ][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}(?=\s+[A-Z][a-z])"
+# Accented Latin letters are name letters too ("Raúl", "Muñoz"). A name word is a run of name
+# letters with a lower-case one in it: the run before that letter is bounded and every run is
+# possessive, so a long run without one ("A-A-A-…") costs a bounded scan per start, not the
+# rest of the run (quadratic over the text).
+_NAME_WORD = (
+    r"[A-Z][A-ZÀ-ÖØ-Þ'’-]{0,40}+[a-zß-öø-ÿ][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*+|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}+(?=\s+[A-Z][a-z])"
+)
 # The lookahead lets the scan skip every position that cannot start a name at once.
 NAME_RE = re.compile(
     r"(?=[A-Z])(?:\b" + _TITLES + r"\.?[ \t]+)?\b(?:" + _NAME_WORD + r")"
@@ -95,7 +100,9 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _PARAGRAPH.finditer(text) if not match.group().isspace()]
 
 
-_SENTENCE_END = re.compile(r"[.!?…]+[”\"’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n+")
+# A run of end marks is matched from its first mark only and never backtracked into, so a
+# long run ("!!!!…") is scanned once, not once per mark.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[”\"’')\]]*+(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n+")
 
 
 @lru_cache(maxsize=64)
@@ -135,12 +142,14 @@ def person_names(text: str) -> tuple[tuple[int, int, str], ...]:
         start = match.start()
         if " " in name or "\t" in name:
             tokens = name.split()
-            while tokens and _bare(tokens[0]) in _NOT_NAME_START:
-                start = text.index(tokens[1], start + len(tokens[0])) if len(tokens) > 1 else match.end()
-                tokens = tokens[1:]
-            if not tokens:
+            first = 0
+            while first < len(tokens) and _bare(tokens[first]) in _NOT_NAME_START:
+                if first + 1 < len(tokens):
+                    start = text.index(tokens[first + 1], start + len(tokens[first]))
+                first += 1
+            if first == len(tokens):
                 continue
-            name = " ".join(tokens)
+            name = " ".join(tokens[first:])
         elif _bare(name) in _NOT_NAME_START:
             continue
         if name[-1] == "s":

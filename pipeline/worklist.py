@@ -1,28 +1,202 @@
-"""The desk's worklist: likely fabrications and high-priority claims, most urgent first."""
+"""The desk's worklist: what to check first this morning, one item per story or template.
+
+``build_worklist`` reads one run (default: the latest) and returns its items ranked:
+
+- an item is one article, or a whole template cluster (its variants listed under it);
+- an article is on the list when it shows at least one piece of evidence (``EVIDENCE_REASONS``):
+  in its own text, from the batch (a template cluster whose variants name different people, a
+  dead person the store knows of presented acting), or from the desk's memory (a debunking
+  fact-check, a source listed unreliable); a story the desk has reviewed, with nothing new in
+  it, is off the list;
+- items new tonight come before items seen in an earlier run, then a trusted source's items after
+  the rest (``source_lists.priority_steps``), then by the calibrated probability
+  of fabrication, raised by the batch's evidence the article's own analysis could not see, then by
+  how much evidence there is;
+- each item carries its three most important claims, its reasons in plain words, its source and
+  its review status (the desk memory's; "not reviewed" without one); its source's standing, where
+  the desk lists it, is shown either way (an unreliable one is evidence).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from .models import ClaimDraft, Label, Priority
-from .store import StoredResult
+from .insight import batch_evidence, batch_findings, batch_verdict
+from .models import ClaimDraft, Label, Priority, ReasonCode
+from .source_lists import ListedSource, priority_steps
+from .store import Store, StoredResult
 
-__all__ = ["WorkItem", "fabrications_first", "claims_worklist"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "WorkItem",
+    "WorklistItem",
+    "Worklist",
+    "article_title",
+    "build_worklist",
+    "claims_worklist",
+    "top_claims",
+]
+
+DEFAULT_LIMIT = 25
+_TITLE_CHARS = 120
+
 
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
+
+
+
+def article_title(result: StoredResult) -> str:
+    """The article's title, else its first line, shortened: every article has one."""
+    title = result.article.title or next((line.strip() for line in result.article.text.splitlines() if line.strip()), "")
+    title = " ".join(title.split()) or Path(result.article.source_path).name
+    return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1] + "…"
+
+
+def top_claims(result: StoredResult, dead: frozenset[str] = frozenset(), shown: int = 3) -> list[ClaimDraft]:
+    """The claims to check first: by priority, then those with more reasons to doubt, then by
+    order in the article; a claim whose check_with names a person recorded as dead is skipped."""
+    claims = [claim for claim in result.analysis.claims if not any(name in claim.check_with for name in dead)]
+    ranked = sorted(enumerate(claims), key=lambda pair: (_PRIORITY_RANK[pair[1].priority], -len(pair[1].why), pair[0]))
+    return [claim for _, claim in ranked[:shown]]
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    """One story to check, or one template cluster with every variant the run holds."""
+
+    results: list[StoredResult]
+    probability: float
+    evidence: list[ReasonCode]
+    desk_evidence: list[str]
+    new: bool
+    review_status: str
+    claims: list[ClaimDraft]
+    cluster_id: str | None = None
+    source: ListedSource | None = None
+
+    @property
+    def lead(self) -> StoredResult:
+        return self.results[0]
+
+    @property
+    def article_ids(self) -> list[str]:
+        return [result.article.article_id for result in self.results]
+
+    @property
+    def title(self) -> str:
+        return article_title(self.lead)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why it is on the list, in plain words: each piece of evidence, then the wording."""
+        plain = [reason.definition for reason in self.evidence] + [f"The desk's memory: {note}." for note in self.desk_evidence]
+        style = self.lead.analysis.signals.style_risk
+        if style >= 0.5:
+            plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
+        if priority_steps(self.source):
+            plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
+        return plain
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``--json`` shape of one item."""
+        return {
+            "title": self.title,
+            "probability": round(self.probability, 4),
+            "label": self.lead.analysis.label.value,
+            "new": self.new,
+            "review_status": self.review_status,
+            "evidence": [reason.value for reason in self.evidence],
+            "desk_evidence": self.desk_evidence,
+            "reasons": self.reasons,
+            "style_risk": self.lead.analysis.signals.style_risk,
+            "cluster_id": self.cluster_id,
+            "source": self.source.to_record() if self.source else None,
+            "claims": [{"event": c.event, "check_with": c.check_with, "priority": c.priority.value} for c in self.claims],
+            "variants": [
+                {"article_id": r.article.article_id, "title": article_title(r), "source_path": r.article.source_path,
+                 "record_id": r.article.record_id, "url": r.article.url}
+                for r in self.results
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Worklist:
+    run_id: int | None
+    items: list[WorklistItem] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        """Items beyond those shown."""
+        return self.total - len(self.items)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "total": self.total, "more": self.more, "items": [item.to_record() for item in self.items]}
+
+
+def build_worklist(
+    store: Store,
+    run_id: int | None = None,
+    limit: int | None = DEFAULT_LIMIT,
+) -> Worklist:
+    """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
+    if run_id is None:
+        latest = store.runs(limit=1)
+        if not latest:
+            return Worklist(run_id=None)
+        run_id = latest[0]["run_id"]
+    new_ids = {o["article_id"] for o in store.outcomes(run_id) if o["status"] == "ok"}
+    results = list(store.iter_results(run_id))
+    findings = batch_findings(store, [result.article.article_id for result in results])
+    groups: dict[str, list[StoredResult]] = {}
+    for result in results:
+        found = findings.get(result.article.article_id)
+        if found and found.settled:
+            continue
+        key = found.cluster.cluster_id if found and found.cluster else result.article.article_id
+        groups.setdefault(key, []).append(result)
+    dead = frozenset(
+        name for found in findings.values() for flag in found.posthumous for name in (flag.person, *flag.person.split())
+    )
+    items = []
+    for key, members in groups.items():
+        scored = []
+        for result in members:
+            found = findings.get(result.article.article_id)
+            pieces = batch_evidence(result.analysis, found)
+            settled = batch_verdict(result, found)
+            probability = settled.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
+            scored.append((probability, pieces.count, pieces.reasons, pieces.desk, settled))
+        scored.sort(key=lambda row: (-row[0], -row[1], row[4].article.source_path))
+        probability, _, evidence, desk, lead = scored[0]
+        if not any(row[1] for row in scored):
+            continue
+        review = findings.get(lead.article.article_id)
+        items.append(WorklistItem(
+            results=[row[4] for row in scored],
+            probability=probability,
+            evidence=evidence,
+            desk_evidence=desk,
+            new=any(result.article.article_id in new_ids for result in members),
+            review_status=review.review.describe() if review and review.review else "not reviewed",
+            claims=top_claims(lead, dead),
+            cluster_id=key if len(members) > 1 else None,
+            source=review.source if review else None,
+        ))
+    items.sort(key=lambda item: (not item.new, priority_steps(item.source), -item.probability, -len(item.evidence),
+                                 item.lead.article.source_path))
+    shown = items if limit is None else items[:limit]
+    return Worklist(run_id=run_id, items=shown, total=len(items))
 
 
 @dataclass(frozen=True)
 class WorkItem:
     result: StoredResult
     claim: ClaimDraft
-
-
-def fabrications_first(results: Iterable[StoredResult]) -> list[StoredResult]:
-    """Likely fabrications, most confident first."""
-    flagged = [r for r in results if r.analysis.label is Label.likely_fabrication]
-    return sorted(flagged, key=lambda r: (-r.analysis.confidence, r.article.source_path))
 
 
 def claims_worklist(results: Iterable[StoredResult], priorities: frozenset[Priority] = frozenset({Priority.high})) -> list[WorkItem]:

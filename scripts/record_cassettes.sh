@@ -7,7 +7,9 @@
 #
 # The recorder lives in its own venv (RECORDER_VENV, default .recorder-venv): building
 # llama-cpp-python from source takes about 6 minutes on 2 cores, once. Recording takes
-# several minutes more: the model writes about 30 tokens a second on 2 cores.
+# 20-30 minutes on 2 busy cores: a seed's prompt is ~4,100 SmolLM2 tokens, evaluated at
+# 20-25 tokens a second (llama.cpp reuses the cached prefix for a re-ask: ~60 new tokens).
+# RECORDER_PORT (default 8765) and TMPDIR (server log) keep two recorders apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -42,6 +42,15 @@ def vcr_config():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def inputs_are_complete():
+    """Tests write their inputs whole before they run, so none is "still being written";
+    tests of that guard set ``min_file_age`` themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PIPELINE_MIN_FILE_AGE", "0")
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def refuse_to_record_with_a_real_key(record_mode):
     key = os.environ.get("OPENAI_API_KEY", "")
     if record_mode != "none" and _REAL_KEY.match(key) and os.environ.get("PIPELINE_ALLOW_REAL_KEY") != "1":

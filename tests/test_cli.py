@@ -57,7 +57,7 @@ def stores(tmp_path_factory):
     ("arguments", "says"),
     [
         (["show", "x", "--db", "{folder}/garbage.db"], "store error: {folder}/garbage.db: cannot open the database"),
-        (["export", "--db", "{folder}/folder.db"], "store error: {folder}/folder.db: cannot open the database"),
+        (["export", "--db", "{folder}/folder.db"], "store error: {folder}/folder.db: a folder, not a database"),
         (["runs", "--db", "{folder}/garbage.db"], "store error:"),
         (["report", "--db", "{folder}/garbage.db"], "store error:"),
         (["batch", "status", "--db", "{folder}/garbage.db"], "store error:"),

@@ -11,6 +11,7 @@ from pipeline.people import death_statements, name_key
 from pipeline.posthumous import (
     add_death,
     death_register,
+    posthumous_flags,
     remove_death,
     update_posthumous,
 )
@@ -29,6 +30,9 @@ from pipeline.store import Store
         ("John Lennon was killed in 1980.", "John Lennon", "subject"),
         ("Jane Doe (1950–2023) was a nurse.", "Jane Doe", "obituary"),
         ("Derek Hough and Len Goodman danced. Goodman died in April.", "Len Goodman", "subject"),
+        ("RIP Maria Lopez, we will miss you.", "Maria Lopez", "obituary"),
+        ("He was the son of late rally driver Tom Brennan.", "Tom Brennan", "late"),
+        ("Mourners said goodbye to his father Peter Walsh who died in May.", "Peter Walsh", "subject"),
     ],
 )
 def test_an_explicit_statement_names_the_person_who_died(text, name, kind):
@@ -54,10 +58,17 @@ def test_an_explicit_statement_names_the_person_who_died(text, name, kind):
         "Kim Kardashian killed it on the red carpet.",  # active 'killed': the killer, if anyone
         "Derek Hough danced on a stage where many dreams have died.",
         "Goodman passed away in April.",  # a surname with no full name in the article
+        "Fans wrote RIP under the photo of Tom Hanks.",
+        "This song will rip your heart out, Kate Moss said.",
     ],
 )
 def test_a_mention_near_a_death_word_is_no_death(text):
     assert death_statements(text) == []
+
+
+def test_a_plural_death_noun_names_everyone_it_covers():
+    text = "The jury found him guilty of the murders of Anna Berg and Lars Holm."
+    assert [(d.name, d.kind) for d in death_statements(text)] == [("Anna Berg", "death_of"), ("Lars Holm", "death_of")]
 
 
 def test_the_seed_that_says_len_goodman_died_is_read_as_saying_so():
@@ -94,7 +105,7 @@ def test_a_removal_sticks_and_drops_the_flags_resting_on_it(tmp_path):
         assert {(f.article_id, f.person, f.evidence_article_id) for f in flags} == {("later", "Len Goodman", "news")}
         remove_death(store, "len  GOODMAN")
         assert death_register(store) == []
-        assert store.db.execute("SELECT COUNT(*) FROM posthumous_flag").fetchone()[0] == 0
+        assert posthumous_flags(store) == []
         assert _insight(store, ("news", NEWS), ("later", acting)) == []  # the same evidence: still removed
         assert death_register(store) == []
         with pytest.raises(InputError, match="not in the death register"):
@@ -106,3 +117,18 @@ def test_a_removal_sticks_and_drops_the_flags_resting_on_it(tmp_path):
 
 def test_name_keys_ignore_case_spacing_and_apostrophe_forms():
     assert name_key("  Sinéad  O’Connor ") == name_key("sinéad o'connor")
+
+
+def test_new_evidence_flags_an_article_analysed_before_it_and_a_relabel_unflags_it(tmp_path):
+    acting = "Len Goodman was honoured on Sunday. Len smiles at the crowd, and the crowd cheers."
+    with Store(tmp_path / "d.db") as store:
+        store_article(store, "earlier", acting, Label.news)
+        assert _insight(store, ("earlier", acting)) == []
+        store_article(store, "news", NEWS, Label.news)
+        assert _insight(store, ("news", NEWS)) == []  # this pass's own articles have no flag ...
+        # ... but the article stored before the evidence now has one, resting on it.
+        assert [(f.article_id, f.person, f.evidence_article_id) for f in posthumous_flags(store)] == [
+            ("earlier", "Len Goodman", "news")]
+        store_article(store, "news", NEWS, Label.likely_fabrication)  # re-analysed: now labelled fabricated
+        _insight(store, ("news", NEWS))
+        assert death_register(store) == [] and posthumous_flags(store) == []

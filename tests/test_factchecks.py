@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.memory_fixtures import CLAIM_REVIEW as REVIEW
 from support.memory_fixtures import SEED_TEXTS, store_article
 
 from pipeline.errors import InputError
@@ -20,18 +21,6 @@ from pipeline.factchecks import (
 )
 from pipeline.models import ClaimDraft, Label, Priority
 from pipeline.store import Store
-
-REVIEW = {
-    "@context": "https://schema.org",
-    "@type": "ClaimReview",
-    "url": "https://checks.example.org/hough-goodman-video",
-    "claimReviewed": "Derek Hough released a never-before-seen dance video with the late Len Goodman.",
-    "author": {"@type": "Organization", "name": "Example Checks"},
-    "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 5, "alternateName": "False"},
-    "datePublished": "2026-11-20",
-    "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "viral posts"},
-                     "appearance": [{"@type": "CreativeWork", "url": "https://viral.example.net/a-dance"}]},
-}
 
 
 def test_every_published_shape_is_read():

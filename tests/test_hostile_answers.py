@@ -5,6 +5,7 @@ answer is): invented, narration, stitched, appended-narration and lone-word quot
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -13,16 +14,18 @@ from rich.console import Console
 from pipeline.engines.canned import CannedEngine
 from pipeline.export import export_results
 from pipeline.models import (
+    Article,
     ArticleVerdict,
     CacheIdentity,
     EngineAnswer,
     Label,
     QuoteDraft,
+    ReasonCode,
     SpeakerKind,
     Usage,
 )
 from pipeline.report import analysis_view, runs_table
-from pipeline.runner import run
+from pipeline.runner import analyse_article, run
 from pipeline.settings import Engine, Settings
 from pipeline.sources import iter_articles
 from pipeline.store import Store
@@ -56,15 +59,22 @@ def _answer() -> EngineAnswer:
     )
 
 
-def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) -> None:
+def _article_file(tmp_path: Path) -> tuple[Path, Article]:
     path = tmp_path / "article.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     [article] = list(iter_articles([str(path)]))
-    identity = CacheIdentity(
-        engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
-    )
-    engine = CannedEngine("canned", identity, {article.article_id: _answer()})
-    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db").validated()
+    return path, article
+
+
+IDENTITY = CacheIdentity(
+    engine="canned", model="hostile", mode="test", prompt_version="-", prompt_hash="-", schema_hash="-", params={}
+)
+
+
+def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) -> None:
+    path, article = _article_file(tmp_path)
+    engine = CannedEngine("canned", IDENTITY, {article.article_id: _answer()})
+    settings = Settings(engine=Engine.offline, db=tmp_path / "pipeline.db", min_file_age=0).validated()
     result = run([str(path)], settings, engine=engine)
     assert result.counts["ok"] == 1
     with Store(settings.db) as store:
@@ -86,3 +96,22 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
     Console(file=shown, width=200).print(analysis_view(stored))
     assert shown.getvalue().count("speaker unconfirmed") == 1
     assert csv_out.getvalue().count("speaker unconfirmed") == 1
+
+
+def _named_sourcing_answer(speaker: str) -> EngineAnswer:
+    quote = QuoteDraft(speaker=speaker, speaker_kind=SpeakerKind.named, text="He was tough", cue="said", channel=None)
+    verdict = ArticleVerdict(
+        label=Label.news, confidence=0.6, reasons=[ReasonCode.named_sourcing], rationale="canned", quotes=[quote], claims=[]
+    )
+    return EngineAnswer(verdict=verdict, raw_responses=["{}"], usage=Usage(requests=1, input_tokens=1, output_tokens=1))
+
+
+def test_named_sourcing_stands_only_on_a_quote_whose_speaker_the_text_confirms(tmp_path: Path) -> None:
+    _, article = _article_file(tmp_path)
+    reasons = {}
+    for speaker in ("Derek Hough", "Len Goodman"):
+        engine = CannedEngine("canned", IDENTITY, {article.article_id: _named_sourcing_answer(speaker)})
+        analysis, _ = asyncio.run(analyse_article(article, engine))
+        [quote] = analysis.quotes
+        reasons[speaker] = (quote.speaker_verified, analysis.reasons)
+    assert reasons == {"Derek Hough": (True, [ReasonCode.named_sourcing]), "Len Goodman": (False, [])}

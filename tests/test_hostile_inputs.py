@@ -14,10 +14,11 @@ import instructor
 import openai
 import pytest
 
-from pipeline.engines.llm import INSTRUCTOR_MODES, LLMEngine
+from pipeline.engines import make_engine
+from pipeline.engines.llm import INSTRUCTOR_MODES
 from pipeline.models import Article, Label
 from pipeline.offline import analyse_offline
-from pipeline.prompts import load_prompt, truncate_for_prompt
+from pipeline.prompts import load_prompt, mark_evidence, truncate_for_prompt
 from pipeline.runner import RunResult, run
 from pipeline.settings import Engine, Settings
 from pipeline.sources import article_id, iter_articles, normalise_text
@@ -64,7 +65,7 @@ def _refuse_unreadable(real_open):
 def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     folder = tmp_path_factory.mktemp("hostile")
     cases = write_corpus(folder / "corpus")
-    settings = Settings(engine=Engine.offline, db=folder / "hostile.db")
+    settings = Settings(engine=Engine.offline, db=folder / "hostile.db", min_file_age=0)
 
     def delete_vanishing_file_once(_status: str, _source: str, _reason: str | None) -> None:
         # The folder was listed before the first outcome; the file is read after it.
@@ -143,12 +144,14 @@ def test_the_200k_token_article_is_analysed_whole_offline_and_cut_by_the_documen
     [tail_quote] = [quote for quote in stored.analysis.quotes if LONG_ARTICLE_TAIL_QUOTE in quote.text.lower()]
     assert tail_quote.start > len(text) - 200
 
-    _system, user = load_prompt(Settings().prompt_version).messages(stored.article, max_chars)
+    prompt = load_prompt(Settings().prompt_version)
+    _system, user = prompt.messages(stored.article, max_chars)
     sent = truncate_for_prompt(text, max_chars)
     assert len(sent) <= max_chars and text.startswith(sent) and text[len(sent) :].startswith("\n\n")
-    assert sent in user["content"] and text[: len(sent) + 3] not in user["content"]
+    shown = mark_evidence(sent)[0] if prompt.evidence_first else sent
+    assert shown in user["content"] and text[len(sent) : len(sent) + 200].strip() not in user["content"]
     assert f"cut to its first {len(sent)} of {len(text)} characters" in user["content"]
-    assert len(user["content"]) < max_chars + 1_000
+    assert len(user["content"]) < len(shown) + 1_000
 
 
 def _article(text: str) -> Article:
@@ -170,6 +173,8 @@ def test_an_injection_paragraph_does_not_move_the_offline_verdict(seed: Path, in
 def _tool_call_answer(request: httpx2.Request) -> httpx2.Response:
     tool = json.loads(request.content)["tools"][0]["function"]["name"]
     verdict = {"label": "news", "confidence": 0.5, "reasons": [], "rationale": "ok", "quotes": [], "claims": []}
+    if "extra_quotes" in json.loads(request.content)["tools"][0]["function"]["parameters"]["properties"]:
+        verdict["extra_quotes"] = []
     message = {"role": "assistant", "content": None, "tool_calls": [
         {"id": "call_0", "type": "function", "function": {"name": tool, "arguments": json.dumps(verdict)}}
     ]}
@@ -195,16 +200,17 @@ def test_article_text_reaches_the_request_body_verbatim_inside_the_fence(text: s
     settings = Settings(engine=Engine.llm, base_url="http://provider.invalid/v1", api_key="test-key", model="m")
     sdk = openai.AsyncOpenAI(base_url=settings.base_url, api_key="test-key", max_retries=0,
                              http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)))
-    prompt = load_prompt(settings.prompt_version)
-    engine = LLMEngine(settings, prompt, client=instructor.from_openai(sdk, mode=INSTRUCTOR_MODES[settings.mode]))
+    engine = make_engine(settings, client=instructor.from_openai(sdk, mode=INSTRUCTOR_MODES[settings.mode]))
     article = _article(text)
     asyncio.run(engine.analyse(article))
 
     [body] = bodies
     system, user = body["messages"]
-    assert system["content"] == prompt.system
+    assert system["content"] == engine.prompt.system
     fence = article.article_id[:16]
     content = user["content"]
-    assert content.index(f"<<<ARTICLE {fence}>>>") < content.index(article.text) < content.index(
+    # Evidence-first prompts number the article's sentences and quotations; nothing else changes.
+    sent = mark_evidence(article.text)[0]
+    assert content.index(f"<<<ARTICLE {fence}>>>") < content.index(sent) < content.index(
         f"<<<END ARTICLE {fence}>>>"
     )

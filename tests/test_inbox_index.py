@@ -24,7 +24,7 @@ def settle(*paths):
 
 @pytest.fixture
 def offline(tmp_path):
-    return Settings(engine=Engine.offline, db=tmp_path / "p.db")
+    return Settings(engine=Engine.offline, db=tmp_path / "p.db", min_file_age=0)
 
 
 @pytest.fixture

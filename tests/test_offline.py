@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.models import Article, Label, Priority, ReasonCode, SpeakerKind
 from pipeline.offline import OFFLINE_VERSION, analyse_offline, compute_signals, find_quotes
+from pipeline.offline.label import calibration_digest
 from pipeline.offline.model import weights_digest
 from pipeline.sources import article_id
 
@@ -91,12 +92,71 @@ def _fixtures() -> list[dict]:
     return [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
-def test_seed_is_likely_fabrication(name: str) -> None:
-    verdict = analyse_offline(_article(_seed(name), name))
+@pytest.mark.parametrize("name", ["000_017d009fcb9ae1b1.txt", "001_6b2d5439dc92a053.txt"])
+def test_seed_is_likely_fabrication_on_a_realistic_feed(name: str) -> None:
+    verdict = analyse_offline(_article(_seed(name), name), prior=0.05)
     assert verdict.label == Label.likely_fabrication
-    assert verdict.confidence > 0.9
+    assert verdict.confidence > 0.5
+    assert ReasonCode.unverifiable_media in verdict.reasons
     assert ReasonCode.viral_metrics in verdict.reasons
+
+
+def test_a_seed_without_evidence_in_its_text_is_not_labelled_on_its_wording() -> None:
+    """The third seed's text shows no evidence (its template and the dead Len Goodman are the
+    batch's to see): however likely its wording, the label is not likely_fabrication."""
+    verdict = analyse_offline(_article(_seed("002_5b5f8691c1bc7641.txt")), prior=0.5)
+    assert compute_signals(_seed("002_5b5f8691c1bc7641.txt"), 0.5).evidence == []
+    assert verdict.label is Label.news
+
+
+@pytest.mark.parametrize("name", sorted(SEED_QUOTES))
+def test_probabilities_sum_to_one_and_confidence_is_the_labels(name: str) -> None:
+    signals = compute_signals(_seed(name))
+    verdict = analyse_offline(_article(_seed(name), name))
+    assert abs(sum(signals.scores.values()) - 1) < 1e-4
+    assert verdict.confidence == pytest.approx(signals.scores[verdict.label.value], abs=1e-4)
+
+
+def test_the_prior_moves_the_posterior_and_the_label_follows() -> None:
+    text = _seed("001_6b2d5439dc92a053.txt")
+    low, high = (compute_signals(text, prior).scores[Label.likely_fabrication.value] for prior in (0.001, 0.5))
+    assert low < 0.2 < 0.5 < high
+    assert analyse_offline(_article(text), prior=0.001).label is not Label.likely_fabrication
+
+
+_SENSATIONAL = (
+    "💔 HEARTBREAKING 💔\n\nIn a stunning, emotional, breathtaking moment, {body}\n\n✨ Unforgettable ✨\n\n"
+    "Within hours the story amassed millions of views and fans across the globe were left speechless! "
+    "Social media exploded, and one thing is clear: it will never be the same. Not a dry eye anywhere!"
+)
+
+
+@pytest.mark.parametrize("record", [r for r in _fixtures() if r["label"] == "news"], ids=lambda r: r["id"])
+def test_style_alone_never_makes_the_label(record: dict) -> None:
+    restyled = _SENSATIONAL.format(body=record["text"])
+    verdict = analyse_offline(_article(restyled, record["id"]))
+    assert verdict.label is Label.news
+    assert compute_signals(restyled).style_risk > compute_signals(record["text"]).style_risk + 0.3
+    assert compute_signals(restyled).evidence == []
+
+
+def test_without_evidence_no_probability_makes_a_fabrication() -> None:
+    from pipeline.offline.engine import decide_label
+
+    probabilities = {"news": 0.1, "tribute": 0.05, "likely_fabrication": 0.85}
+    assert decide_label(probabilities, []) is Label.news
+    assert decide_label(probabilities, [ReasonCode.anonymous_sourcing]) is Label.likely_fabrication
+
+
+TRIBUTES = Path(__file__).parent / "fixtures" / "tributes.jsonl"
+
+
+@pytest.mark.parametrize("record", [json.loads(line) for line in TRIBUTES.read_text(encoding="utf-8").splitlines() if line.strip()],
+                         ids=lambda r: r["id"])
+def test_tribute_fixture(record: dict) -> None:
+    """Hand-written tributes (obituaries, retirements, anniversaries, memorials) and news that
+    mentions a death or a career in passing; none of them is in the fit's data."""
+    assert analyse_offline(_article(record["text"], record["id"])).label.value == record["label"]
 
 
 @pytest.mark.parametrize("name", sorted(SEED_QUOTES))
@@ -183,10 +243,22 @@ def test_pronoun_refers_to_the_subject_of_the_last_sentence_naming_someone() -> 
     assert quote.speaker == "Dan McLaughlin"
 
 
-def test_quote_signed_with_a_dash() -> None:
-    text = "Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.” ― Carla Sanchez\nMore follows."
+@pytest.mark.parametrize("signature", ["” ― Carla Sanchez", "”― Carla Sanchez\u00a0"])
+def test_quote_signed_with_a_dash(signature: str) -> None:
+    text = f"Readers wrote in.\n“Trump must stop portraying Latinos as gangsters.{signature}\nMore follows."
     (quote,) = find_quotes(text)
     assert (quote.speaker, quote.speaker_kind) == ("Carla Sanchez", named)
+
+
+def test_unattributed_paragraph_after_a_closed_quote_and_unclosed_stray_marks_are_left_out() -> None:
+    text = (
+        "“We will win this state,” Maria Lopez said on Monday.\n\n"
+        "“And then we will win the next one, and the one after that.”\n\n"
+        "The campaign moved on.\n\n"
+        "\"An excerpt of a filing that nobody in the article is said to have written down here.\n\n"
+        "The end."
+    )
+    assert [quote.text for quote in find_quotes(text)] == ["We will win this state,"]
 
 
 def test_participle_and_coordinated_cues_take_the_clause_subject() -> None:
@@ -251,8 +323,10 @@ def test_signals_of_a_fabricated_tribute() -> None:
     assert signals.unverifiable_media >= 1
     assert signals.viral_metrics >= 2
     assert signals.quote_count == len(SEED_QUOTES["000_017d009fcb9ae1b1.txt"])
-    assert signals.scores[Label.likely_fabrication.value] > 0.9
+    assert signals.scores[Label.likely_fabrication.value] > 0.5
     assert abs(sum(signals.scores.values()) - 1) < 1e-3
+    assert signals.style_risk > 0.5
+    assert {ReasonCode.unverifiable_media, ReasonCode.posthumous_attribution} <= set(signals.evidence)
 
 
 def test_signals_of_plain_news() -> None:
@@ -298,7 +372,7 @@ def test_statistics_are_claims() -> None:
 def test_engine_is_deterministic_and_versioned() -> None:
     article = _article(_seed("001_6b2d5439dc92a053.txt"))
     assert analyse_offline(article) == analyse_offline(article)
-    assert OFFLINE_VERSION.endswith(weights_digest())
+    assert OFFLINE_VERSION.endswith(f"{weights_digest()}-{calibration_digest()}")
 
 
 def test_weights_file_stays_small() -> None:

@@ -26,11 +26,15 @@ def run_without_waiting(paths, settings):
         ("http_503", "provider error 503", RETRIES + 1),
         ("connection_reset", "APIConnectionError", RETRIES + 1),
         ("read_timeout", "APITimeoutError", RETRIES + 1),
-        ("malformed_json", "answer does not fit the schema", 3),
-        ("schema_invalid", "answer does not fit the schema", 3),
+        # One re-ask, of the failing fields only; truncation, refusal and filtering none.
+        ("malformed_json", "answer does not fit the schema after one re-ask", 2),
+        ("schema_invalid", "answer does not fit the schema after one re-ask", 2),
         ("length", "finish_reason=length", 1),
+        ("cut_json", "answer truncated (its JSON stops", 1),
+        ("invented_id", "Q99 is not in the article", 2),
+        ("context_overflow", "the article is the part that grows", 1),
         ("refusal", "the model refused to answer", 1),
-        ("content_filter", "No tool calls", 3),
+        ("content_filter", "content filter", 1),
     ],
 )
 def test_each_fault_ends_as_a_failed_record_with_its_reason_and_the_batch_goes_on(tmp_path, fault, reason, requests):

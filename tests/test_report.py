@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.html_report import collect_report, highlight_segments, render_html, render_markdown
+from pipeline.html_report import FILTER_SCRIPT, collect_report, glossary, highlight_segments, render_html, render_markdown
+from pipeline.models import Label, ReasonCode
 from pipeline.store import Store
 
 from support.batch_fixtures import analysed_store
@@ -43,7 +46,12 @@ class Elements(HTMLParser):
 
 def test_hostile_markup_is_text_not_markup(page):
     tags = Elements(page).tags
-    assert [tag for tag, _ in tags if tag in ("script", "img", "textarea", "iframe")] == []
+    assert [tag for tag, _ in tags if tag in ("img", "textarea", "iframe")] == []
+    # The one script is the report's own filter, and the page's policy allows it alone, by hash.
+    assert [attrs for tag, attrs in tags if tag == "script"] == [{"id": "report-filter"}]
+    assert page.count("<script") == 1 and f'<script id="report-filter">{FILTER_SCRIPT}</script>' in page
+    digest = base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
     assert not any(name.startswith("on") for _, attrs in tags for name in attrs)
     assert "<script>" not in page and "</textarea>" not in page  # "onerror=" survives only as text
     assert "&lt;script&gt;document.title=" in page
@@ -59,9 +67,11 @@ def test_the_page_loads_nothing_from_outside(page):
 def test_one_card_per_article_with_its_label_badge(page, report):
     cards = [attrs for tag, attrs in Elements(page).tags if tag == "article"]
     assert len(cards) == len(report.results) == 4
-    assert sorted(card["class"] for card in cards) == ["card likely_fabrication"] * 3 + ["card news"]
-    assert page.count('class="badge label-likely_fabrication"') >= 3
-    assert 'class="badge label-news"' in page
+    assert sorted(card["class"] for card in cards) == sorted(f"card {r.analysis.label.value}" for r in report.results)
+    # The seeds' name-swapped variant is a fabrication by the batch's template cluster, as in every view.
+    assert page.count('class="badge label-likely_fabrication"') >= 2
+    seeds = [r for r in report.results if not r.article.source_path.endswith("hostile.txt")]
+    assert len(seeds) == 3 and all(r.analysis.label is Label.likely_fabrication for r in seeds)
 
 
 def test_quotes_are_highlighted_at_their_stored_offsets(report):
@@ -90,7 +100,8 @@ def test_the_worklist_comes_before_the_cards_and_clusters_are_shown(page):
 def test_the_markdown_summary_fits_a_chat_message(report):
     summary = render_markdown(report)
     assert len(summary) < 2000
-    assert "3 likely fabrication" in summary and "Template clusters**: 1" in summary
+    assert "likely fabrication" in summary and "Template clusters**: 1" in summary
+    assert "3 variants" in summary
     assert "Len Goodman" in summary
     assert "<script>" not in summary
 
@@ -118,3 +129,35 @@ def test_the_cli_writes_both_files(db, tmp_path):
     assert result.exit_code == 0, result.output
     assert html.read_text().startswith("<!DOCTYPE html>")
     assert md.read_text().startswith("**Morning report")
+
+
+def test_the_worklist_is_one_item_for_the_template_with_its_variants(report):
+    items = report.worklist.items
+    assert report.worklist.total == len(items) == 2
+    item = next(item for item in items if item.cluster_id)
+    assert len(item.results) == 3 and item.cluster_id and item.new
+    assert ReasonCode.template_language in item.evidence
+    assert len(item.claims) == 3 and item.review_status == "not reviewed"
+    assert not any("Len Goodman" in claim.check_with for claim in item.claims)
+    assert all(reason for reason in item.reasons)
+
+
+def test_every_card_has_a_title_source_and_collapsed_details(page, report):
+    cards = re.findall(r'<article class="card [a-z_]+" id="a-[0-9a-f]{16}" data-r="[a-z_ ]*"><details><summary>(.*?)</summary>', page)
+    assert len(cards) == len(report.results)
+    assert all("<i>" in card for card in cards)
+    assert "hostile.txt" in page
+
+
+def test_the_glossary_defines_every_label_and_reason_once(page):
+    for code, _definition in glossary():
+        assert f"<dt>{code}</dt>" in page
+    assert len(glossary()) == len(Label) + len(ReasonCode)
+
+
+def test_the_readme_glossary_is_the_enums_definitions():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code, definition in glossary():
+        assert f"| `{code}` | {definition} |" in readme

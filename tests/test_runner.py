@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
+from support.fakes import FakeClock, FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -35,19 +35,6 @@ def server():
 
 
 # the adaptive limiter
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_limiter_halves_once_per_round_of_429s_and_grows_back_after_successes():
@@ -133,8 +120,8 @@ def test_a_run_analyses_every_article_with_one_paid_request_each(server, tmp_pat
     with Store(settings.db) as store:
         results = list(store.iter_results(result.run_id))
     assert all(len(stored.analysis.quotes) == 1 and not stored.analysis.rejected_quotes for stored in results)
-    assert result.input_tokens > 0 and result.cost == pytest.approx(
-        estimate_cost("gpt-4o-mini", result.input_tokens, result.output_tokens))
+    assert result.input_tokens > 0 and result.cost == pytest.approx(  # the fake server reports a seen system prompt as cached
+        estimate_cost("gpt-4o-mini", result.input_tokens, result.output_tokens, cached_input_tokens=result.cached_input_tokens))
 
 
 def test_resume_after_a_partial_run_pays_only_for_the_rest(server, tmp_path):
@@ -152,7 +139,8 @@ def test_resume_after_a_partial_run_pays_only_for_the_rest(server, tmp_path):
 
 def test_max_cost_stops_the_run_before_the_budget_is_passed(server, tmp_path):
     write_articles(tmp_path / "in", 30)
-    settings = server_settings(server, tmp_path / "p.db", concurrency=2)
+    # Before an article has finished, each reserves its worst case: its prompt and max_tokens out.
+    settings = server_settings(server, tmp_path / "p.db", concurrency=2, max_tokens=300)
     one_article = run_fast([str(write_articles(tmp_path / "probe", 1)[0])], settings)
     budget = one_article.cost * 5.5
     result = run_fast([str(tmp_path / "in")], settings, budget=Budget(max_cost=budget))
@@ -275,10 +263,10 @@ def test_the_ledger_shows_wall_time_and_unknown_cost():
     assert "90.0s" in output.getvalue() and "unknown" in output.getvalue()
 
 
-def test_budget_projects_articles_in_flight():
+def test_budget_counts_what_is_reserved_for_articles_in_flight():
     result = RunResult(run_id=1, engine="llm", model="gpt-4o-mini", counts={"ok": 4, "cached": 0, "failed": 0, "skipped": 0})
     result.cost = 0.4
     budget = Budget(max_cost=1.0)
-    assert budget.stop_reason(4, in_flight=4, result=result) is None  # 0.4 + 5 × 0.1 = 0.9
-    assert budget.stop_reason(4, in_flight=6, result=result).startswith("budget of $1.00")
-    assert Budget(limit=4).stop_reason(4, in_flight=0, result=result) == "limit of 4 articles reached"
+    assert budget.stop_reason(4, reserved=0.5, result=result) is None
+    assert budget.stop_reason(4, reserved=0.7, result=result).startswith("budget of $1.0000")
+    assert Budget(limit=4).stop_reason(4, reserved=0.0, result=result) == "limit of 4 articles reached"

@@ -132,7 +132,7 @@ def test_the_key_reaches_no_log_record_even_with_logging_configured(tmp_path: Pa
     root.setLevel(logging.DEBUG)
     try:
         settings = Settings(engine=Engine.llm, base_url=key_echoing_provider, api_key=FAKE_KEY, model="gpt-4o-mini",
-                            db=tmp_path / "p.db", max_retries=0, timeout=2).validated()
+                            db=tmp_path / "p.db", max_retries=0, timeout=2, min_file_age=0).validated()
         result = run([str(SEEDS)], settings)
     finally:
         root.removeHandler(handler)

@@ -93,7 +93,7 @@ def test_same_story_in_two_files_gives_two_articles_with_one_id(tmp_path: Path) 
     assert (Path(first.source_path).name, Path(second.source_path).name) == ("a.txt", "b.md")
 
 
-def test_folders_are_recursive_sorted_and_keep_only_known_suffixes(tmp_path: Path) -> None:
+def test_folders_are_recursive_sorted_and_read_only_known_suffixes(tmp_path: Path) -> None:
     for name in ["b.txt", "a.md", "sub/c.html", "sub/deeper/d.json", "e.jsonl", "skip.csv", "skip.png", ".hidden.txt"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     write(tmp_path / "b.txt", "bee")
@@ -105,14 +105,17 @@ def test_folders_are_recursive_sorted_and_keep_only_known_suffixes(tmp_path: Pat
     write(tmp_path / "skip.png", PNG_BYTES)
     write(tmp_path / ".hidden.txt", "hidden")
     results = read_all(tmp_path)
-    assert all(isinstance(result, Article) for result in results)
     assert [Path(result.source_path).relative_to(tmp_path).as_posix() for result in results] == [
         "a.md",
         "b.txt",
         "e.jsonl",
+        "skip.csv",
+        "skip.png",
         "sub/c.html",
         "sub/deeper/d.json",
     ]
+    skipped = [result.reason for result in results if isinstance(result, SkippedInput)]
+    assert skipped == ["unsupported type (.csv)", "unsupported type (.png)"]
 
 
 def test_explicitly_named_file_is_read_whatever_its_extension(tmp_path: Path) -> None:

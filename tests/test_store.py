@@ -1,14 +1,10 @@
 import asyncio
 import dataclasses
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from pipeline.records import article_record
-from pipeline.errors import RunLockedError
 from pipeline.engines import OfflineEngine
 from pipeline.runner import analyse_article
 from pipeline.sources import iter_articles
@@ -84,26 +80,6 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, seed_analysis):
         assert not store.has_result(key)
         assert store.db.execute("SELECT COUNT(*) FROM article").fetchone()[0] == 0
         store.finish_run(run_id, "finished")
-
-
-def test_a_live_run_holds_the_lock_and_a_dead_ones_is_taken_over(tmp_path):
-    path = tmp_path / "p.db"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pipeline.store import Store; s = Store(sys.argv[1]); s.start_run('offline', 'offline');"
-        "print('locked', flush=True); time.sleep(60)"), str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        with Store(path) as store, pytest.raises(RunLockedError, match=f"pid {holder.pid}"):
-            store.start_run("offline", "offline")
-    finally:
-        holder.kill()
-        holder.wait()
-    with Store(path) as store:
-        run_id = store.start_run("offline", "offline")
-        assert [run["status"] for run in store.runs()] == ["running", "interrupted"]
-        store.finish_run(run_id, "finished")
-        assert store.db.execute("SELECT COUNT(*) FROM lock").fetchone()[0] == 0
-    assert os.path.exists(path)
 
 
 def test_no_separator_inside_a_field_can_make_two_identities_collide():

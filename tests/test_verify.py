@@ -188,6 +188,32 @@ def test_quotations_of_two_speakers_joined_are_stitched() -> None:
     assert reason(coordinated, "We won the final, they were lucky tonight", "Smith") == STITCHED
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“We won the final,” said Smith. “They were lucky tonight,” Jones added.",
+        "“We won the final,” Smith said, “They were lucky tonight,” Jones said.",
+        "“We won the final,” said Mr. Smith. “They were lucky tonight,” she added.",
+        "“We won the final,” said Mrs. Smith. “They were lucky tonight,” he added.",
+        "Maria Lopez watched. “We won the final,” said John Smith. “They were lucky tonight,” she added.",
+        "“We won the final,” Smith told Jones. “They were lucky tonight,” he replied.",
+    ],
+)
+def test_two_attributions_naming_or_pointing_to_different_people_are_stitched(text: str) -> None:
+    assert reason(text, "We won the final, They were lucky tonight", "Smith") == STITCHED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“We won the final,” said Mr. Smith. “They were lucky tonight,” he added.",
+        "“We won the final,” she said. “They were lucky tonight,” she added.",
+    ],
+)
+def test_two_attributions_of_one_person_join(text: str) -> None:
+    assert found(text, "We won the final, They were lucky tonight") == ["We won the final,", "They were lucky tonight"]
+
+
 def test_quotations_from_different_paragraphs_are_stitched() -> None:
     text = "“We won the final,” Smith said.\nLater on, the coach spoke.\n“They were lucky tonight,” he said."
     assert reason(text, "We won the final, They were lucky tonight", "Smith") == STITCHED

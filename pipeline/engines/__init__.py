@@ -14,10 +14,10 @@ from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft
 from ..prompts import load_prompt
 from ..settings import Engine, Settings
 from .canned import CannedEngine
-from .llm import LLMEngine
+from .llm import EvidenceEngine, LLMEngine, answer_guide
 from .offline import OfflineEngine
 
-__all__ = ["AnalysisEngine", "CannedEngine", "LLMEngine", "OfflineEngine", "make_engine"]
+__all__ = ["AnalysisEngine", "CannedEngine", "EvidenceEngine", "LLMEngine", "OfflineEngine", "make_engine"]
 
 
 class AnalysisEngine(Protocol):
@@ -33,7 +33,13 @@ class AnalysisEngine(Protocol):
 
 
 def make_engine(settings: Settings, **llm_kwargs: Any) -> OfflineEngine | LLMEngine:
-    """The engine the settings ask for (``auto``: the LLM when an endpoint is configured)."""
+    """The engine the settings ask for (``auto``: the LLM when an endpoint is configured);
+    for the LLM, the one its prompt version was written for."""
     if settings.resolved_engine is Engine.offline:
-        return OfflineEngine()
-    return LLMEngine(settings, load_prompt(settings.prompt_version, settings.prompts_dir), **llm_kwargs)
+        return OfflineEngine(settings.fabrication_prior)
+    prompt = load_prompt(settings.prompt_version, settings.prompts_dir)
+    if not prompt.evidence_first:
+        return LLMEngine(settings, prompt, **llm_kwargs)
+    guide = answer_guide(settings, prompt.answer_model)
+    prompt = load_prompt(settings.prompt_version, settings.prompts_dir, answer_guide=guide)
+    return EvidenceEngine(settings, prompt, **llm_kwargs)

@@ -6,6 +6,7 @@ import hashlib
 
 from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
 from ..offline import OFFLINE_VERSION, analyse_offline
+from ..offline.label import DEFAULT_PRIOR
 
 __all__ = ["OfflineEngine"]
 
@@ -16,7 +17,8 @@ class OfflineEngine:
     name = "offline"
     reasks = False
 
-    def __init__(self) -> None:
+    def __init__(self, prior: float = DEFAULT_PRIOR) -> None:
+        self.prior = prior
         self.identity = CacheIdentity(
             engine="offline",
             model="offline",
@@ -24,12 +26,12 @@ class OfflineEngine:
             prompt_version=OFFLINE_VERSION,
             prompt_hash=hashlib.sha256(OFFLINE_VERSION.encode()).hexdigest()[:16],
             schema_hash=schema_hash(),
-            params={},
+            params={"prior": prior},
         )
 
     async def analyse(self, article: Article) -> EngineAnswer:
         return EngineAnswer(
-            verdict=analyse_offline(article),
+            verdict=analyse_offline(article, self.prior),
             raw_responses=[],
             usage=Usage(requests=0, input_tokens=0, output_tokens=0),
         )

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..errors import ConfigError, FatalProviderError, ProviderError
+from ..errors import AnswerError, ConfigError, FatalProviderError, ProviderError
 from ..models import Analysis, Article, EngineAnswer, Usage
 from ..ratelimit import AdaptiveLimiter
 from ..engines import make_engine
@@ -154,16 +154,18 @@ def _worker_engine(settings: Settings, limiters: Limiters) -> tuple[asyncio.Abst
     return _WORKER_STATE[state]
 
 
-async def _analyse_one(article: Article, engine: Any) -> dict[str, Any]:
+async def _analyse_one(article: Article, engine: Any, prior: float) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        analysis, answers = await analyse_article(article, engine)
+        analysis, answers = await analyse_article(article, engine, prior)
     except ProviderError as error:
         usage = error.usage.model_dump_json() if error.usage else None
         status = "fatal" if isinstance(error, FatalProviderError) else "failed"
-        return {"status": status, "reason": str(error), "usage": usage, "analysis": None, "answers": None,
-                "latency_ms": 0}
-    return {"status": "ok", "reason": None, "usage": None, "analysis": analysis.model_dump_json(),
+        # A deterministic failure's kind: the driver remembers it, as a local run does.
+        kind = error.kind if isinstance(error, AnswerError) else None
+        return {"status": status, "reason": str(error), "kind": kind, "usage": usage, "analysis": None,
+                "answers": None, "latency_ms": 0}
+    return {"status": "ok", "reason": None, "kind": None, "usage": None, "analysis": analysis.model_dump_json(),
             "answers": _ANSWERS.dump_json(answers).decode(), "latency_ms": int((time.perf_counter() - started) * 1000)}
 
 
@@ -175,11 +177,11 @@ def analyse_batch(batch: dict[str, Any], settings: Settings, limiters: Limiters)
     articles = [Article.model_validate_json(text) for text in batch["article"]]
 
     async def analyse_all() -> list[dict[str, Any]]:
-        return await asyncio.gather(*(_analyse_one(article, engine) for article in articles))
+        return await asyncio.gather(*(_analyse_one(article, engine, settings.fabrication_prior) for article in articles))
 
     outcomes = loop.run_until_complete(analyse_all())
     columns: dict[str, list[Any]] = {"key": list(batch["key"])}
-    for name in ("status", "reason", "usage", "analysis", "answers", "latency_ms"):
+    for name in ("status", "reason", "kind", "usage", "analysis", "answers", "latency_ms"):
         columns[name] = [outcome[name] for outcome in outcomes]
     return columns
 
@@ -204,6 +206,10 @@ def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, lim
             continue
         usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
         ledger.failed(article, key, row["reason"], usage)
+        if row["kind"]:
+            ledger.store.remember_failure(result.run_id, key, article.article_id, row["kind"], row["reason"])
+        if result.store_refused:
+            break
         if row["status"] == "fatal":
             result.fatal = result.fatal or row["reason"]
             break
@@ -239,12 +245,15 @@ def run_with_ray(
     budget: Budget | None = None,
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     batch_size: int | None = None,
+    allow_empty: bool = False,
+    retry_failed: bool = False,
 ) -> RunResult:
     """Analyse every article under ``paths`` without a stored result, in Ray Data workers.
 
     ``address``: a running cluster (``auto`` or ``ray://host:port``); None starts a local
     Ray (or uses the one this process already started). ``batch_size`` articles go to a
     worker at a time (default: ``settings.concurrency``, enough to keep the shared limiter busy).
+    Failure memory, ``allow_empty`` and the store's lock are the local run's (``run_batch``).
     """
     budget = budget or Budget()
     if budget.max_cost is not None:
@@ -265,7 +274,8 @@ def run_with_ray(
         with recorded_run(store, engine, on_outcome) as ledger:
             result = ledger.result
             limiters = _limiter_actors(ray, settings, result.run_id)
-            run_inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan)
+            run_inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan,
+                                   min_file_age=settings.min_file_age)
             inputs = iter(run_inputs)
             sent = 0
             while not result.fatal:
@@ -278,6 +288,8 @@ def run_with_ray(
                 first: dict[str, Article] = {}
                 copies = []
                 for article, key in window:
+                    if ledger.given_up(article, key, settings.failed_retries, retry_failed):
+                        continue
                     if key in first:
                         copies.append((article, key))
                     else:
@@ -287,8 +299,11 @@ def run_with_ray(
                                 engine.identity)
                 for article, key in copies:
                     ledger.cached_if_stored(article, key)
-            run_inputs.index_read_files()
+            if not result.store_refused:
+                run_inputs.index_read_files()
     finally:
         if started_ray:
             ray.shutdown()
+    if not allow_empty:
+        result.empty = run_inputs.empty_reason()
     return result

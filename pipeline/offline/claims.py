@@ -15,7 +15,7 @@ from pipeline.offline.model import load_models, word_features
 from pipeline.offline.signals import deceased_people, unverifiable_media
 from pipeline.text import person_names, sentences
 
-__all__ = ["sentence_features", "is_check_worthy", "find_claims", "EVENT_TERMS"]
+__all__ = ["sentence_features", "is_check_worthy", "find_claims", "claim_kind", "is_crowd_reaction", "EVENT_TERMS"]
 
 # Event verbs as word features (unigrams and bigrams of the lower-cased sentence).
 EVENT_TERMS = frozenset(
@@ -133,20 +133,75 @@ def _subject(text: str, names: tuple[tuple[int, int, str], ...], first: int, end
     return None
 
 
-def _check_with(sentence: str, who: str | None) -> str:
-    subject = who or "the people named"
+_BROADCAST = re.compile(
+    r"(?=[iabspetdrGT])\b(?:interview(?:ed)?|appear(?:ed|ance) on|broadcast|aired|episode|podcast|press conference|"
+    r"segment|told (?:reporters|the [A-Z]\w+)|said on|spoke (?:to|on|with))\b|\b(?:Good Morning America|GMA|Today|The View|"
+    r"Tonight Show|Late Show|60 Minutes|BBC|CNN|NBC|ABC|CBS|Fox News|ITV|Sky News)\b"
+)
+_SOCIAL = re.compile(r"(?=[ptcsIYTFXh#])\b(?:posted|tweeted|captioned|shared|post|tweet|story|reel|hashtag)\b|#\w+|"
+                     r"\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|Threads)\b")
+_RELEASE = re.compile(r"(?=[rpulsdna])\b(?:releas(?:ed|es|ing)|premier(?:ed|es)|unveil(?:ed|s)|launch(?:ed|es)|streaming|"
+                      r"dropped|announced|available)\b")
+_DEATH_EVENT = re.compile(r"(?=[dpf])\b(?:died|dies|passed away|death|funeral)\b")
+_VIRAL = re.compile(r"(?=[vtma])\b(?:views|trending|trended|amassed|millions of|viral)\b")
+_CROWD = re.compile(r"(?=[fvuptsiaoe])\b(?:fans|viewers|users|people|the internet|social media|audiences|one (?:fan|viewer|user)|"
+                    r"everyone|commenters|followers)\b", re.IGNORECASE)
+_REACTION = re.compile(r"(?=[wcrpdsftlhm])\b(?:wrote|commented|reacted|praised|described|called|said|flooded|tweeted|left|"
+                       r"hailed|mourned|shared (?:their|heartfelt))\b")
+
+
+def claim_kind(sentence: str) -> str | None:
+    """What kind of event the sentence reports, for where to check it: a death, a broadcast or
+    interview, a viral metric, a social post, a release; None for anything else."""
+    for kind, pattern in (("death", _DEATH_EVENT), ("broadcast", _BROADCAST), ("viral", _VIRAL), ("social", _SOCIAL), ("release", _RELEASE)):
+        if pattern.search(sentence):
+            return kind
+    return None
+
+
+def is_crowd_reaction(sentence: str, who: str | None) -> bool:
+    """Fans, viewers or "social media" reacting: colour, not the story's events."""
+    return who is None and bool(_CROWD.search(sentence)) and bool(_REACTION.search(sentence))
+
+
+def _check_with(sentence: str, who: str | None, dead: frozenset[str]) -> str:
+    """The primary source for the claim's kind; never a person the article says is dead (their
+    estate, family or agent instead)."""
+    alive = who if who and who not in dead and who.split()[-1] not in dead else None
+    subject = alive or ("the estate or family of " + who if who else "the people named")
+    kind = claim_kind(sentence)
     show = _SHOW.search(sentence)
-    if show and not _PLATFORM.match(show.group("show")):
-        return f"the broadcaster's archive of {show.group('show').strip()}"
+    show_name = show.group("show").strip() if show and not _PLATFORM.match(show.group("show")) else None
     platform = _PLATFORM.search(sentence)
-    if platform:
-        return f"{subject}'s official {platform.group()} account"
+    source = _attributed_to(sentence)
+    if kind == "death":
+        return f"an obituary, or a statement from the family or agent of {who or 'the person named'}"
+    if kind == "broadcast":
+        if show_name:
+            return f"the archive or press office of {show_name}"
+        return "the programme's or network's archive or press office"
+    if kind == "viral" and platform:
+        return f"the public counters on the {platform.group()} post itself"
+    if kind == "viral":
+        return "the post itself, on the platform named (its public view and share counts)"
+    if kind == "social" and platform:
+        return f"{subject}'s verified {platform.group()} account (the post itself)"
+    if kind == "social":
+        return f"the account of {subject} that is said to have posted it"
+    if kind == "release":
+        return f"the official channel of {subject} (verified account, label, studio or press release)"
+    if source:
+        return f"{source}, the source the article cites, in its original"
     if _STATISTIC.search(sentence):
         return "the official statistics or record the figure comes from"
-    return f"a statement from {subject} or their representatives, or a named outlet's original report"
+    if alive:
+        return f"{alive}'s representatives, or the first outlet to report it"
+    return "the first outlet to report it, or a public record of the event"
 
 
-def _priority(why: list[ReasonCode], event: bool) -> Priority:
+def _priority(why: list[ReasonCode], event: bool, crowd: bool = False) -> Priority:
+    if crowd:
+        return Priority.low
     strong = {ReasonCode.unverifiable_media, ReasonCode.posthumous_attribution, ReasonCode.extraordinary_claim, ReasonCode.anonymous_sourcing}
     if len(why) >= 2 or strong & set(why) and event:
         return Priority.high
@@ -167,13 +222,17 @@ def find_claims(text: str) -> list[ClaimDraft]:
         if len(sentence.split()) < 4:
             continue
         words = word_features(sentence)
-        event = bool(words & EVENT_TERMS)
+        kind = claim_kind(sentence)
+        event = bool(words & EVENT_TERMS) or kind is not None
         worthy = is_check_worthy(sentence, words)
         if not worthy and not event:
             continue
         when_match = _WHEN.search(sentence)
         when = when_match.group() if when_match else None
         why = _reasons(sentence, words, dead, when)
+        if kind is not None and not why and when is None:
+            # A broadcast, post, release or metric with no date or findable source.
+            why = [ReasonCode.uncorroborated_event]
         if not worthy and not why:
             continue
         who = _subject(text, names, bisect_left(name_starts, start), end, full_names)
@@ -186,8 +245,8 @@ def find_claims(text: str) -> list[ClaimDraft]:
                 where=where_match.group("place") if where_match else None,
                 attributed_to=_attributed_to(sentence),
                 why=why,
-                check_with=_check_with(sentence, who),
-                priority=_priority(why, event),
+                check_with=_check_with(sentence, who, dead),
+                priority=_priority(why, event, is_crowd_reaction(sentence, who)),
             )
         )
     return claims

@@ -3,74 +3,99 @@
 from __future__ import annotations
 
 from pipeline.models import (
+    EVIDENCE_REASONS,
     Article,
     ArticleVerdict,
     Label,
     QuoteDraft,
     ReasonCode,
+    Signals,
     SpeakerKind,
 )
 from pipeline.offline.claims import find_claims
-from pipeline.offline.label import tribute_strength
+from pipeline.offline.label import DEFAULT_PRIOR, calibration_digest, probability_text
 from pipeline.offline.model import weights_digest
 from pipeline.offline.signals import SignalCounts, measure_signals, signals_from_counts
 
-__all__ = ["analyse_offline", "OFFLINE_VERSION", "RULES_VERSION"]
+__all__ = ["analyse_offline", "decide_label", "settle_label", "OFFLINE_VERSION", "RULES_VERSION"]
 
-RULES_VERSION = "4"
-"""Bump whenever a rule changes; the weights file's digest covers the fitted numbers."""
-OFFLINE_VERSION = f"offline-{RULES_VERSION}-{weights_digest()}"
+RULES_VERSION = "6"
+"""Bump whenever a rule changes; the weights and calibration files' digests cover the fitted numbers."""
+OFFLINE_VERSION = f"offline-{RULES_VERSION}-{weights_digest()}-{calibration_digest()}"
 
-_UNNAMED_SHARE_FOR_REASON = 0.3
 _SUPERLATIVES_FOR_REASON = 1.5
 _CROWD_QUOTES_FOR_REASON = 2
 _NAMED_SHARE_FOR_REASON = 0.8
-_TRIBUTE_STRENGTH = 1.0
 
 
-def _fabrication_reasons(counts: SignalCounts) -> list[ReasonCode]:
+def _style_reasons(counts: SignalCounts) -> list[ReasonCode]:
+    """Marks of style and of unchecked reactions: shown as reasons, never enough for the label."""
     reasons = []
-    if counts.quote_count and counts.unnamed_quote_share >= _UNNAMED_SHARE_FOR_REASON:
-        reasons.append(ReasonCode.anonymous_sourcing)
-    if counts.unverifiable_media:
-        reasons.append(ReasonCode.unverifiable_media)
     if sum(q.speaker_kind == SpeakerKind.crowd for q in counts.quotes) >= _CROWD_QUOTES_FOR_REASON:
         reasons.append(ReasonCode.invented_reactions)
-    if counts.posthumous_attributions:
-        reasons.append(ReasonCode.posthumous_attribution)
     if counts.viral_metrics:
         reasons.append(ReasonCode.viral_metrics)
-    if counts.template_phrases:
-        reasons.append(ReasonCode.template_language)
     if not counts.has_dateline:
         reasons.append(ReasonCode.no_dateline)
-    if counts.superlative_density >= _SUPERLATIVES_FOR_REASON or counts.emoji_headings:
+    # Stock phrases of the viral template are wording; template_language is kept for a template
+    # cluster, which is evidence.
+    if counts.superlative_density >= _SUPERLATIVES_FOR_REASON or counts.emoji_headings or counts.template_phrases:
         reasons.append(ReasonCode.emotional_language)
     return reasons
 
 
-def _decide(text: str, counts: SignalCounts, scores: dict[str, float]) -> tuple[Label, float, list[ReasonCode], str]:
-    fabrication = scores[Label.likely_fabrication.value]
-    flags = _fabrication_reasons(counts)
-    if fabrication >= 0.5:
-        named = ", ".join(code.value.replace("_", " ") for code in flags[:4]) or "its wording"
-        rationale = f"Fabrication score {fabrication:.2f}: the text resembles invented stories ({named})."
-        return Label.likely_fabrication, fabrication, flags, rationale
-    honours = tribute_strength(text) >= _TRIBUTE_STRENGTH
-    label = Label.tribute if honours else Label.news
-    reasons = [ReasonCode.honours_person] if honours else []
+def decide_label(probabilities: dict[str, float], evidence: list[ReasonCode]) -> Label:
+    """The likeliest label, except that likely_fabrication needs at least one piece of
+    evidence: without any, the likelier of news and tribute."""
+    fabrication = probabilities[Label.likely_fabrication.value]
+    if evidence and fabrication >= max(probabilities[Label.news.value], probabilities[Label.tribute.value]):
+        return Label.likely_fabrication
+    return Label.tribute if probabilities[Label.tribute.value] > probabilities[Label.news.value] else Label.news
+
+
+def settle_label(label: Label, confidence: float, reasons: list[ReasonCode], signals: Signals) -> tuple[Label, dict[str, float]]:
+    """The final label and its probabilities, whatever engine answered. The engine's label
+    keeps its confidence and the other labels share the rest as the offline scorer's calibrated
+    probabilities do; a likely_fabrication without evidence (in the text's signals or among
+    the engine's reasons) becomes the likelier of news and tribute, at the scorer's probabilities."""
+    scores = signals.scores
+    evidence = [*signals.evidence, *(reason for reason in reasons if reason in EVIDENCE_REASONS)]
+    if label is Label.likely_fabrication and not evidence:
+        label = decide_label(scores, [])
+        return label, dict(scores)
+    rest = sum(value for name, value in scores.items() if name != label.value)
+    others = {name: (1 - confidence) * (value / rest if rest else 0.5) for name, value in scores.items() if name != label.value}
+    return label, {name: round(value, 6) for name, value in {label.value: confidence, **others}.items()}
+
+
+def _plain(codes: list[ReasonCode]) -> str:
+    return ", ".join(code.value.replace("_", " ") for code in codes)
+
+
+def _decide(text: str, counts: SignalCounts, signals: Signals) -> tuple[Label, float, list[ReasonCode], str]:
+    probabilities = signals.scores
+    fabrication = probabilities[Label.likely_fabrication.value]
+    label = decide_label(probabilities, signals.evidence)
+    style = _style_reasons(counts)
+    if label is Label.likely_fabrication:
+        rationale = (f"Probability of fabrication {probability_text(fabrication)}; evidence: {_plain(signals.evidence)}"
+                     + (f"; style marks: {_plain(style)}." if style else "."))
+        return label, probabilities[label.value], signals.evidence + style, rationale
+    reasons = [ReasonCode.honours_person] if label is Label.tribute else []
     if counts.quote_count and 1 - counts.unnamed_quote_share >= _NAMED_SHARE_FOR_REASON:
         reasons.append(ReasonCode.named_sourcing)
-    what = "honours a person and its events look ordinary" if honours else "reads as ordinary reporting"
-    rationale = f"Fabrication score {fabrication:.2f}: the piece {what}."
-    return label, 1 - fabrication, reasons, rationale
+    what = "honours a person and its events look ordinary" if label is Label.tribute else "reads as ordinary reporting"
+    unbacked = " (no evidence of fabrication, so style alone does not flag it)" if fabrication > probabilities[label.value] else ""
+    rationale = f"Probability of fabrication {probability_text(fabrication)}: the piece {what}{unbacked}."
+    return label, probabilities[label.value], reasons, rationale
 
 
-def analyse_offline(article: Article) -> ArticleVerdict:
-    """Label, quotes and claims for one article, by rule and the fitted linear models."""
+def analyse_offline(article: Article, prior: float = DEFAULT_PRIOR) -> ArticleVerdict:
+    """Label, quotes and claims for one article, by rule and the fitted, calibrated models,
+    for a feed with ``prior`` fabrications."""
     counts = measure_signals(article.text)
-    signals = signals_from_counts(article.text, counts)
-    label, confidence, reasons, rationale = _decide(article.text, counts, signals.scores)
+    signals = signals_from_counts(article.text, counts, prior)
+    label, confidence, reasons, rationale = _decide(article.text, counts, signals)
     quotes = [
         QuoteDraft(speaker=q.speaker, speaker_kind=q.speaker_kind, text=q.text, cue=q.cue, channel=q.channel)
         for q in counts.quotes

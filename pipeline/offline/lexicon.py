@@ -177,7 +177,7 @@ APPOSITIVE_START = re.compile(r"^(?:a|an|the|his|her|their|its|who|former|[\w’
 
 
 # "…” ― Carla Sanchez": a quote signed with a dash and a name, the rest of the paragraph.
-SIGNATURE = re.compile(r"[ \t]*(?P<dash>[―—–]|--)[ \t]*(?P<name>[A-Z][^\n,;:“”\"]{1,60}?)[ \t.]*(?=\n|$)")
+SIGNATURE = re.compile(r"[^\S\n]*(?P<dash>[―—–]|--)[^\S\n]*(?P<name>[A-Z][^\n,;:“”\"]{1,60}?)(?:[^\S\n]|\.)*(?=\n|$)")
 
 
 CLOSING_CUE = re.compile(r"\s+(?:" + CUE + r")[.,]")

@@ -73,13 +73,9 @@ def _raw_weights() -> bytes:
 
 @cache
 def load_models() -> dict[str, Any]:
-    """The fitted models by name ("claims", "label") plus the hand-set rule weights."""
+    """The fitted models by name ("claims", "label")."""
     spec = json.loads(_raw_weights())
-    return {
-        "claims": LinearModel(spec["claims"]),
-        "label": LinearModel(spec["label"]),
-        "rules": spec["rules"],
-    }
+    return {"claims": LinearModel(spec["claims"]), "label": LinearModel(spec["label"])}
 
 
 def weights_digest() -> str:

@@ -162,6 +162,10 @@ class _Scan:
             finding.kind = _fragment_or(finding.kind, inner_words)
         if finding.kind != QuoteKind.speech and attribution is not None and attribution.speaker is not None:
             _apply(finding, attribution, self.persons)
+        if finding.kind == QuoteKind.speech and not around.last.closed and (attribution is None or attribution.speaker is None):
+            # A mark opened and never closed, with nobody named: more often an excerpt or a
+            # stray mark than someone's words.
+            return
         if finding.kind == QuoteKind.speech:
             if attribution is None or attribution.speaker is None:
                 finding.speaker_kind = SpeakerKind.anonymous
@@ -229,7 +233,12 @@ class _Scan:
             previous.spans.extend(finding.spans)
             previous.mark_spans.extend(finding.mark_spans)
             return True, None
-        if speaks_on or around.whole_paragraph and _continues(previous, seg, self.paragraph_spans, self.text):
+        if around.whole_paragraph and _continues(previous, seg, self.paragraph_spans, self.text):
+            # Most likely the same speaker going on, but nothing in the text ties this paragraph
+            # to them and a closed quotation ends its attribution, so the verifier cannot join it
+            # to their quote: left out rather than reported under an unconfirmed speaker.
+            return True, None
+        if speaks_on:
             assert previous is not None
             _speak_on(finding, previous)
             self.findings.append(finding)

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.models import Signals, SpeakerKind, VerifiedQuote
-from pipeline.offline.label import label_scores
+from pipeline.models import ReasonCode, Signals, SpeakerKind, VerifiedQuote
+from pipeline.offline.label import DEFAULT_PRIOR, label_probabilities
 from pipeline.offline.model import word_features
 from pipeline.offline.quotes import find_quotes
 from pipeline.text import person_names, sentences, words
@@ -20,6 +20,11 @@ __all__ = [
     "unverifiable_media",
     "deceased_people",
     "presented_acting",
+    "evidence_features",
+    "evidence_reasons",
+    "style_risk",
+    "SUPERLATIVE_WORDS",
+    "TEMPLATE_PHRASES",
 ]
 
 _MEDIA_WORDS = frozenset(
@@ -27,11 +32,12 @@ _MEDIA_WORDS = frozenset(
     performance photo photos photograph photographs interview interviews letter letters note notes
     voicemail message messages rehearsal""".split()
 )
+# Words that present a recording as hidden until now; "final", "last", "found" or "archive" are
+# everyday news words ("his last interview", "the archive footage") and are not among them.
 _HIDDEN_WORDS = frozenset(
-    """lost unreleased unseen private surfaced resurfaced rediscovered recovered discovered uncovered
-    leaked hidden secret final last found restored vault archive archives""".split()
+    """unreleased unseen surfaced resurfaced rediscovered leaked hidden secret vault""".split()
 )
-_HIDDEN_PHRASES = frozenset({"never before", "long lost", "the scenes"})
+_HIDDEN_PHRASES = frozenset({"never before", "long lost", "private rehearsal", "thought lost", "private screening"})
 
 
 def unverifiable_media(features: frozenset[str]) -> bool:
@@ -48,7 +54,7 @@ _VIRAL_RE = re.compile(
 )
 """Viral-metric phrases, matched on the lower-cased text (much faster than ignoring case); the
 lookahead on their first letters lets the scan pass other positions at once."""
-_SUPERLATIVE_WORDS = frozenset(
+SUPERLATIVE_WORDS = frozenset(
     """breathtaking heartbreaking heartwarming stunning stunned transcendent unforgettable eternal
     eternity legendary legend sacred divine heaven heavenly tear tears sob sobbed sobbing heartfelt
     emotional incredible masterpiece magical miracle miraculous timeless beautiful breathtakingly
@@ -56,7 +62,7 @@ _SUPERLATIVE_WORDS = frozenset(
     overwhelming goosebumps chills iconic""".split()
 )
 # Stock phrases of the viral tribute template, matched on the lower-cased text.
-_TEMPLATE_PHRASES = (
+TEMPLATE_PHRASES = (
     "stops the world", "stop the world", "the world fell silent", "the world went silent", "time seemed to stop",
     "time stood still", "not a dry eye", "left fans in tears", "left fans speechless", "left everyone speechless",
     "never-before-seen", "never before seen", "long-lost", "one thing is clear", "one thing is certain",
@@ -67,6 +73,16 @@ _TEMPLATE_PHRASES = (
     "some dances end", "the music will always go on", "the dance goes on", "the world collectively",
 )
 _TOKEN = re.compile(r"[a-z]+")
+_ANONYMOUS_SOURCE = re.compile(
+    r"(?=[aAsSiIpPfF])\b(?:an? (?:source|insider|friend|pal|witness)|sources|insiders|people (?:close|familiar)|"
+    r"someone close|one (?:source|insider|observer))\b"
+)
+_HEARSAY = re.compile(
+    r"(?=[rRaAsSiI])\b(?:reportedly|rumou?rs?|rumou?red|allegedly|according to (?:reports|sources|a report|insiders)|"
+    r"sources? (?:say|said|claim|claimed|told|tell|close)|an? (?:source|insider)|insiders?)\b"
+)
+_ATTRIBUTION = re.compile(r"(?=[asctrpd])\b(?:according to|said|says|told|tells|reported|confirmed|stated|announced|per)\b")
+_EXCLAMATION = re.compile(r"!")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2b55\u2728]")
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'’ -]{2,40}(?:,\s*[A-Z][A-Za-z. ]{1,25})?\s*(?:\([A-Za-z ]+\))?\s*[—–-]{1,2}\s)|"
@@ -100,21 +116,11 @@ class SignalCounts:
     posthumous_attributions: int
     template_phrases: int
     word_count: int
-
-    def dense(self) -> dict[str, float]:
-        """The values as the scorers' dense features, scaled to comparable ranges."""
-        per_1000 = 1000 / max(self.word_count, 50)
-        return {
-            "unnamed_quote_share": self.unnamed_quote_share,
-            "quote_rate": min(self.quote_count * per_1000 / 10, 3.0),
-            "unverifiable_media": min(self.unverifiable_media, 5) / 5,
-            "viral_metrics": min(self.viral_metrics, 5) / 5,
-            "superlative_density": min(self.superlative_density, 10) / 10,
-            "emoji_headings": min(self.emoji_headings, 3) / 3,
-            "no_dateline": 0.0 if self.has_dateline else 1.0,
-            "posthumous_attributions": min(self.posthumous_attributions, 3) / 3,
-            "template_phrases": min(self.template_phrases, 5) / 5,
-        }
+    named_quotes: int
+    anonymous_source_mentions: int
+    hearsay: int
+    attributions: int
+    exclamations: int
 
 
 @lru_cache(maxsize=64)
@@ -185,21 +191,75 @@ def measure_signals(text: str) -> SignalCounts:
         unnamed_quote_share=unnamed / len(quotes) if quotes else 0.0,
         unverifiable_media=unverifiable,
         viral_metrics=len(_VIRAL_RE.findall(lowered)),
-        superlative_density=100 * sum(map(_SUPERLATIVE_WORDS.__contains__, tokens)) / max(word_count, 1),
+        superlative_density=100 * sum(map(SUPERLATIVE_WORDS.__contains__, tokens)) / max(word_count, 1),
         emoji_headings=_emoji_headings(text),
         has_dateline=has_dateline,
         posthumous_attributions=_posthumous(text, quotes),
-        template_phrases=sum(lowered.count(phrase) for phrase in _TEMPLATE_PHRASES),
+        template_phrases=sum(lowered.count(phrase) for phrase in TEMPLATE_PHRASES),
         word_count=word_count,
+        named_quotes=len(quotes) - unnamed,
+        anonymous_source_mentions=len(_ANONYMOUS_SOURCE.findall(text)),
+        hearsay=len(_HEARSAY.findall(text)),
+        attributions=len(_ATTRIBUTION.findall(lowered)),
+        exclamations=len(_EXCLAMATION.findall(text)),
     )
 
 
-def compute_signals(text: str) -> Signals:
-    """The fabrication signals of an article and the offline scorer's per-label scores."""
-    return signals_from_counts(text, measure_signals(text))
+# Fewer attributions than this ("said", "told", "according to") with nobody named quoted: the
+# events rest on no findable source.
+_FEW_ATTRIBUTIONS = 3
 
 
-def signals_from_counts(text: str, counts: SignalCounts) -> Signals:
+def evidence_features(counts: SignalCounts) -> dict[str, float]:
+    """The calibration's evidence inputs, each 0 or 1: the central events rest only on
+    anonymous sources (unnamed quotes or "a source", and no named person quoted); nobody named is
+    quoted and hardly anything is attributed; the events are told as
+    rumour or report ("reportedly", "sources say", "an insider"); media nobody can be shown; a dead person acting or speaking."""
+    unnamed = counts.quote_count - counts.named_quotes
+    return {
+        "anonymous_only": float(counts.named_quotes == 0 and (unnamed > 0 or counts.anonymous_source_mentions > 0)),
+        "unsourced": float(counts.named_quotes == 0 and counts.attributions < _FEW_ATTRIBUTIONS),
+        "hearsay": float(counts.hearsay > 0),
+        "unverifiable_media": float(counts.unverifiable_media > 0),
+        "posthumous": float(counts.posthumous_attributions > 0),
+    }
+
+
+_EVIDENCE_REASONS = {
+    "anonymous_only": ReasonCode.anonymous_sourcing,
+    "unsourced": ReasonCode.uncorroborated_event,
+    "hearsay": ReasonCode.anonymous_sourcing,
+    "unverifiable_media": ReasonCode.unverifiable_media,
+    "posthumous": ReasonCode.posthumous_attribution,
+}
+
+
+def evidence_reasons(counts: SignalCounts) -> list[ReasonCode]:
+    """The pieces of evidence the text itself shows, as reason codes."""
+    return list(dict.fromkeys(_EVIDENCE_REASONS[name] for name, value in evidence_features(counts).items() if value))
+
+
+def style_risk(counts: SignalCounts) -> float:
+    """How sensational the wording is, 0 to 1: superlatives, emoji headings, stock template
+    phrases, viral metrics and exclamations. Shown to the editor beside the label; never an
+    input of the label. Hand-set: each mark adds to one total that saturates."""
+    total = (
+        0.5 * min(counts.superlative_density, 6)
+        + 0.6 * min(counts.emoji_headings, 4)
+        + 0.4 * min(counts.template_phrases, 5)
+        + 0.4 * min(counts.viral_metrics, 5)
+        + 0.2 * min(1000 * counts.exclamations / max(counts.word_count, 50), 10)
+    )
+    return round(1 - 2 ** (-total / 2), 4)
+
+
+def compute_signals(text: str, prior: float = DEFAULT_PRIOR) -> Signals:
+    """The fabrication signals of an article and the offline scorer's calibrated probabilities
+    for a feed with ``prior`` fabrications."""
+    return signals_from_counts(text, measure_signals(text), prior)
+
+
+def signals_from_counts(text: str, counts: SignalCounts, prior: float = DEFAULT_PRIOR) -> Signals:
     return Signals(
         quote_count=counts.quote_count,
         unnamed_quote_share=round(counts.unnamed_quote_share, 4),
@@ -210,11 +270,13 @@ def signals_from_counts(text: str, counts: SignalCounts) -> Signals:
         has_dateline=counts.has_dateline,
         posthumous_attributions=counts.posthumous_attributions,
         template_phrases=counts.template_phrases,
-        scores=dict(_label_scores(text, counts)),
+        scores=dict(_label_scores(text, counts, prior)),
+        style_risk=style_risk(counts),
+        evidence=evidence_reasons(counts),
     )
 
 
 @lru_cache(maxsize=64)
-def _label_scores(text: str, counts: SignalCounts) -> tuple[tuple[str, float], ...]:
+def _label_scores(text: str, counts: SignalCounts, prior: float) -> tuple[tuple[str, float], ...]:
     """Cached, as the engine and the runner both score every article."""
-    return tuple(label_scores(text, counts.dense()).items())
+    return tuple(label_probabilities(text, evidence_features(counts), prior).items())

@@ -22,7 +22,10 @@ HOSTILE_TEXT = """LONDON (Reuters) - A council spokesperson said on Monday that 
 "We will publish the <img src=x onerror="document.title='PWNED'"> minutes on Friday," said Jane Porter, the council's finance director.
 Residents who wrote </textarea><script>document.title='PWNED'</script> to the council will get a reply, Porter said. The vote is now expected in March, according to the published agenda.
 "Nothing here is <b>final</b> yet," she added.
+A leaked video of the closed session surfaced on Tuesday.
 """
+"""Its last line is evidence (media presented as leaked), so the article is on the worklist and
+the page renders it in full: every payload meets the escaping."""
 
 
 def analysed_store(directory: Path) -> Path:
@@ -34,7 +37,8 @@ def analysed_store(directory: Path) -> Path:
     # The seeds are fabrications, which never register a death alone: the desk knows this one.
     with Store(db) as store:
         add_death(store, "Len Goodman", date="2023-04-22", source="https://www.bbc.co.uk/news/entertainment-arts-65357937")
-    result = run([str(inputs)], load_settings({"engine": "offline", "db": db}))
+    # The seeds are a feed of viral stories: about half of it invented, not the 5 % of a night.
+    result = run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5}))
     with Store(db) as store:
         update_batch_insight(store, result.run_id)
     return db

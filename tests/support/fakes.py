@@ -2,11 +2,26 @@
 
 from pathlib import Path
 
-from fake_server import FakeServer, ServerConfig
+from fake_server import FakeServer, ServerConfig, chat_completion
 
 from pipeline.settings import Engine, Settings
 
-__all__ = ["FakeServer", "ServerConfig", "no_sleep", "write_articles", "server_settings"]
+__all__ = ["FakeClock", "FakeServer", "ServerConfig", "chat_completion", "no_sleep", "write_articles", "server_settings"]
+
+
+class FakeClock:
+    """A monotonic clock whose ``sleep`` records the wait and moves time on at once."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 async def no_sleep(_seconds: float) -> None:
@@ -27,6 +42,6 @@ def write_articles(folder: Path, count: int, marker: str = "", start: int = 0) -
 
 def server_settings(server: FakeServer, db: Path, **changes) -> Settings:
     values = dict(engine=Engine.llm, base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", db=db,
-                  concurrency=4, timeout=5.0, max_retries=2)
+                  concurrency=4, timeout=5.0, max_retries=2, min_file_age=0)
     values.update(changes)
     return Settings(**values).validated()
