@@ -448,13 +448,15 @@ def _answer_text(completion: ChatCompletion, mode: LLMMode) -> str:
     """The answer's JSON text; AnswerError naming how it failed when there is none to read."""
     choice = completion.choices[0]
     message = choice.message
-    if getattr(message, "refusal", None):
-        raise AnswerError(f"the model refused to answer: {message.refusal[:200]}", kind="refusal")
+    refusal = getattr(message, "refusal", None)
+    if refusal:
+        raise AnswerError(f"the model refused to answer: {refusal[:200]}", kind="refusal")
     if choice.finish_reason == "content_filter":
         raise AnswerError("the provider's content filter stopped the answer (finish_reason=content_filter)",
                           kind="content_filter")
     calls = message.tool_calls or []
-    text = calls[0].function.arguments if calls and mode is LLMMode.tools else (message.content or "")
+    function = getattr(calls[0], "function", None) if calls else None  # custom tool calls carry none
+    text = function.arguments if function is not None and mode is LLMMode.tools else (message.content or "")
     if choice.finish_reason == "length":
         raise AnswerError(f"answer truncated (finish_reason=length) after {len(text)} characters: raise "
                           "PIPELINE_MAX_TOKENS; it is not re-asked, the same request would stop at the same place",
