@@ -72,6 +72,7 @@ def test_a_rerun_over_an_unchanged_inbox_opens_no_file_and_serves_every_article_
     opened.clear()
     second = run([str(tmp_path / "in")], offline)
     assert second.counts == {"ok": 0, "cached": 8, "failed": 0, "skipped": 0} and opened == []
+    assert second.empty is None and second.exit_code == 0, "articles served by the index were found"
     with Store(offline.db) as store:
         first_outcomes, second_outcomes = store.outcomes(first.run_id), store.outcomes(second.run_id)
     keep = ("source_path", "record_id", "article_id", "cache_key")
@@ -118,3 +119,20 @@ def test_an_indexed_article_without_a_result_under_the_current_key_is_analysed_f
     assert opened == [] and again.counts["ok"] == 2
     with Store(offline.db) as store:
         assert {result.article.source_path for result in store.iter_results(again.run_id)} == {str(p) for p in paths}
+
+
+def test_an_indexed_article_that_failed_for_good_stays_failed_unpaid(tmp_path, offline, opened):
+    [path] = write_articles(tmp_path / "in", 1)
+    settle(path)
+    run([str(tmp_path / "in")], offline)
+    with Store(offline.db) as store:
+        [row] = store.outcomes(1)
+        store.db.execute("DELETE FROM result")
+        for run_id in (1, 2, 3):
+            store.remember_failure(run_id, row["cache_key"], row["article_id"], "schema", "the answer was not JSON")
+    opened.clear()
+    again = run([str(tmp_path / "in")], offline)
+    assert opened == [] and again.counts["failed"] == 1 and again.counts["ok"] == 0
+    with Store(offline.db) as store:
+        [failed] = store.outcomes(again.run_id)
+    assert "not tried again until --retry-failed" in failed["reason"]
