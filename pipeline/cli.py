@@ -28,7 +28,7 @@ from .worklist import DEFAULT_LIMIT, build_worklist
 from .progress import RunProgress
 from .records import article_record
 from .sources import estimate_inputs
-from .runner import Budget, RunResult
+from .runner import Budget, Executor, RunResult
 from .runner import run as run_pipeline
 from .settings import Engine, LLMMode, Settings, load_settings
 from .store import Store
@@ -96,7 +96,8 @@ def _settings(**flags: Any) -> Settings:
 def run(
     paths: PathsArgument,
     model: ModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: Annotated[Optional[list[str]], typer.Option(
+        help="OpenAI-compatible base URL; repeat it for replicas of one model, which share the requests.")] = None,
     mode: ModeOption = None,
     engine: EngineOption = None,
     db: DbOption = None,
@@ -105,12 +106,18 @@ def run(
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
+    rescan: Annotated[bool, typer.Option("--rescan", help="Read every file again, even those whose size and "
+                                          "modification time are unchanged since they were indexed.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES.")] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
     log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even when PATHS hold no article.")] = False,
     prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
+    executor: Annotated[Executor, typer.Option(help="local: this process; ray: Ray Data workers "
+                                                     "(pip install 'pipeline[ray]').")] = Executor.local,
+    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a running cluster "
+                                                           "(auto, or ray://host:port); default a local Ray.")] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
@@ -119,7 +126,7 @@ def run(
     --allow-empty); 2: usage, configuration or provider-account error; 130 / 143:
     interrupted by SIGINT / SIGTERM (articles in flight recorded as not finished).
     """
-    settings = _settings(model=model, base_url=base_url, mode=mode, engine=engine, db=db,
+    settings = _settings(model=model, base_url=base_url or None, mode=mode, engine=engine, db=db,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries,
                          prompt_version=prompt_version, fabrication_prior=prior)
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
@@ -127,7 +134,8 @@ def run(
     # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
     total = estimate_inputs(paths) if console.is_terminal else None
     with RunProgress(console, total=total, every=log_every) as progress:
-        result = run_pipeline(paths, settings, refresh=refresh, budget=Budget(limit=limit, max_cost=max_cost),
+        result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
+                              ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
                               on_outcome=progress, allow_empty=allow_empty, retry_failed=retry_failed)
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -454,3 +455,10 @@ class CacheIdentity:
 
     def params_json(self) -> str:
         return json.dumps(self.params, sort_keys=True)
+
+    @cached_property
+    def key_tail(self) -> str:
+        """The JSON array a cache key hashes, after its first element (the article id), encoded once."""
+        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash,
+                 self.params_json()]
+        return json.dumps(parts)[1:]

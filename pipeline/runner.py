@@ -11,12 +11,14 @@ requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
@@ -40,13 +42,15 @@ from .offline.engine import settle_label
 from .offline.label import DEFAULT_PRIOR
 from .pricing import run_cost
 from .settings import Settings
-from .sources import iter_articles
-from .store import Store, cache_key
+from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
+from .store import ArticleRef, Store, cache_key
 from .verify import verify_quotes
 
-__all__ = ["RunResult", "Budget", "CostReservations", "analyse_article", "analyse_completion", "save_analysis", "finish_run", "run_batch", "run"]
+__all__ = ["RunResult", "Budget", "CostReservations", "RunLedger", "RunInputs", "Executor", "analyse_article",
+           "analyse_completion", "save_analysis", "finish_run", "run_batch", "recorded_run", "run"]
 
 _CACHED_BLOCK = 500
+_SETTLE_NS = 2_000_000_000
 _LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
 
 
@@ -283,19 +287,198 @@ def _prompt_chars(engine: AnalysisEngine, article: Article, settings: Settings) 
     return sum(len(message["content"]) for message in prompt.messages(article, settings.max_input_chars))
 
 
+class RunLedger:
+    """Every outcome of one run, written to the store as it happens and counted in ``result``.
+
+    A write the database refuses stops the run (``store_broken``): every further write would
+    fail too (disk full, another writer holding the database), so nothing more is paid for;
+    paid answers wait in the ``journal``.
+    """
+
+    def __init__(self, store: Store, result: RunResult,
+                 on_outcome: Callable[[str, str, str | None], None] | None = None,
+                 reservations: CostReservations | None = None):
+        self.store = store
+        self.result = result
+        self.on_outcome = on_outcome
+        self.reservations = reservations
+        self.journal: AnswerJournal | None = None
+        self.on_store_broken: Callable[[], None] = lambda: None
+        self._cached: list[tuple[Article | ArticleRef, str]] = []
+
+    def note(self, status: str, source: str, reason: str | None = None) -> None:
+        self.result.counts[status] += 1
+        if self.on_outcome:
+            self.on_outcome(status, source, reason)
+
+    def store_broken(self, error: StoreError) -> None:
+        self.result.fatal = self.result.fatal or f"the database cannot be written: {error}"
+        self.result.store_refused = True
+        self.on_store_broken()
+
+    def skipped(self, source_path: str, record_id: str | None, reason: str) -> None:
+        try:
+            self.store.record_outcome(self.result.run_id, source_path=source_path, record_id=record_id,
+                                      status="skipped", reason=reason)
+        except StoreError as error:
+            self.store_broken(error)
+        self.note("skipped", source_path, reason)
+
+    def cached(self, article: Article | ArticleRef, key: str) -> None:
+        """An article whose result is stored; recorded in blocks (a lost block costs nothing to redo)."""
+        self._cached.append((article, key))
+        self.note("cached", article.source_path)
+        if len(self._cached) >= _CACHED_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        try:
+            self.store.record_cached(self.result.run_id, self._cached)
+        except StoreError as error:
+            self.store_broken(error)
+        self._cached.clear()
+
+    def cached_if_stored(self, article: Article, key: str) -> None:
+        """A later copy of an article analysed in this run: cached once its first copy is stored."""
+        try:
+            if self.store.has_result(key):
+                self.store.record_cached(self.result.run_id, [(article, key)])
+                self.note("cached", article.source_path)
+        except StoreError as error:
+            self.store_broken(error)
+
+    def given_up(self, article: Article, key: str, failed_retries: int, retry_failed: bool) -> bool:
+        """Whether the article's remembered failure has used up its retries (and is recorded so)."""
+        remembered = None if retry_failed else self.store.remembered_failure(key)
+        if remembered is None or remembered["runs"] <= failed_retries:
+            return False
+        self.failed(article, key, f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; "
+                                  "not tried again until --retry-failed]", None)
+        return True
+
+    def failed(self, article: Article, key: str, reason: str, usage: Usage | None) -> None:
+        cost = self.result.spend([usage] if usage else [])
+        if self.reservations is not None:
+            self.reservations.settle(key, [usage] if usage else [])
+        try:
+            self.store.record_outcome(self.result.run_id, source_path=article.source_path,
+                                      record_id=article.record_id, article_id=article.article_id, status="failed",
+                                      reason=reason, key=key, usage=usage, cost=cost)
+        except StoreError as error:
+            self.store_broken(error)
+        self.note("failed", article.source_path, reason)
+
+    def finished(self, article: Article, key: str, identity: CacheIdentity, analysis: Analysis,
+                 answers: list[EngineAnswer], latency_ms: int) -> None:
+        try:
+            save_analysis(self.store, self.result, article, key, identity, analysis, answers, latency_ms)
+        except StoreError as error:
+            self.store_broken(error)
+            journal = self.journal
+            kept = "and not journalled" if journal is None else \
+                f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
+                f"and not journalled ({journal.error})"
+            usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
+            self.failed(article, key, f"answer paid but not stored ({error}); {kept}", usage)
+            return
+        if self.reservations is not None:
+            self.reservations.settle(key, (answer.usage for answer in answers))
+        if self.on_outcome:
+            self.on_outcome("ok", article.source_path, None)
+
+
+class RunInputs:
+    """The articles under ``paths`` that need the engine, each with its cache key, read lazily.
+
+    Skipped inputs and articles with a stored result are recorded in the ledger on the
+    way and not yielded (``refresh`` yields every article). Files whose stamp (size,
+    mtime, inode) matches the store's inbox index are not opened: their articles come
+    from the store (``rescan`` reads every file again). ``index_read_files`` indexes the
+    files read whole, once their articles are stored. ``found`` counts the articles seen.
+    """
+
+    def __init__(self, paths: Sequence[str], ledger: RunLedger, identity: CacheIdentity, *,
+                 refresh: bool = False, rescan: bool = False, min_file_age: float = 0.0):
+        self.paths = paths
+        self.ledger = ledger
+        self.store = ledger.store
+        self.identity = identity
+        self.refresh = refresh
+        self.min_file_age = min_file_age
+        self.found = 0
+        self._indexed = {} if rescan else self.store.source_index()
+        self._being_read: dict[str, list[tuple[str, str | None]]] = {}
+        self._read_whole: list[tuple[str, FileStamp, list[tuple[str, str | None]]]] = []
+
+    def __iter__(self) -> Iterator[tuple[Article, str]]:
+        for item in iter_articles(self.paths, min_file_age=self.min_file_age, unchanged=self._unchanged):
+            if isinstance(item, SkippedInput):
+                self.ledger.skipped(item.source_path, item.record_id, item.reason)
+            elif isinstance(item, FileRead):
+                articles = self._being_read.pop(item.source_path, [])
+                if item.complete and _settled(item.stamp):
+                    self._read_whole.append((item.source_path, item.stamp, articles))
+            elif isinstance(item, UnchangedFile):
+                yield from self._from_index(item)
+            else:
+                self.found += 1
+                self._being_read.setdefault(item.source_path, []).append((item.article_id, item.record_id))
+                key = cache_key(item.article_id, self.identity)
+                if not self.refresh and self.store.has_result(key):
+                    self.ledger.cached(item, key)
+                else:
+                    yield item, key
+
+    def _unchanged(self, path: str, stamp: FileStamp) -> bool:
+        entry = self._indexed.get(path)
+        return entry is not None and entry[0] == stamp
+
+    def _from_index(self, file: UnchangedFile) -> Iterator[tuple[Article, str]]:
+        refs = [ArticleRef(article_id, file.source_path, record_id)
+                for article_id, record_id in json.loads(self._indexed[file.source_path][1])]
+        self.found += len(refs)
+        keys = [cache_key(ref.article_id, self.identity) for ref in refs]
+        stored = set() if self.refresh else self.store.results_among(keys)
+        for ref, key in zip(refs, keys, strict=True):
+            if key in stored:
+                self.ledger.cached(ref, key)
+                continue
+            article = self.store.article(ref)
+            if article is None:
+                self.ledger.skipped(ref.source_path, ref.record_id, f"indexed article {ref.article_id[:16]} is no "
+                                    "longer in the store: run again with --rescan")
+            else:
+                yield article, key
+
+    def index_read_files(self) -> None:
+        try:
+            self.store.index_files(self._read_whole)
+        except StoreError as error:
+            self.ledger.store_broken(error)
+
+    def empty_reason(self) -> str | None:
+        """Why finding no article is an error (a nightly run pointed at a missing inbox must
+        not pass unseen), or None when some article was found."""
+        if self.found:
+            return None
+        return (f"found no article in {', '.join(self.paths) or 'no input'} "
+                "(pass --allow-empty when a night without articles is normal)")
+
+
 async def run_batch(
     paths: Sequence[str],
     settings: Settings,
     store: Store,
     *,
     refresh: bool = False,
+    rescan: bool = False,
     engine: AnalysisEngine | None = None,
     budget: Budget = Budget(),
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     allow_empty: bool = False,
     retry_failed: bool = False,
 ) -> RunResult:
-    """Analyse every article under ``paths`` that has no result under the current key.
+    """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``).
 
     SIGINT or SIGTERM (how cron, systemd and containers stop a job) stops the run
     cleanly: no article starts, those in flight are recorded as not finished, the run
@@ -311,195 +494,153 @@ async def run_batch(
     engine = engine or make_engine(settings)
     budget.check(engine.name, engine.identity.model)
     reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
-    run_id = store.start_run(engine.name, engine.identity.model)
-    result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
-    slots = asyncio.Semaphore(settings.concurrency)
-    in_flight: dict[str, asyncio.Task] = {}
-    waiting_duplicates: set[asyncio.Task] = set()
-    abort = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    sent = found = 0
+    with recorded_run(store, engine, on_outcome, reservations) as ledger:
+        result = ledger.result
+        inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan,
+                           min_file_age=settings.min_file_age)
+        slots = asyncio.Semaphore(settings.concurrency)
+        in_flight: dict[str, asyncio.Task] = {}
+        waiting_duplicates: set[asyncio.Task] = set()
+        abort = asyncio.Event()
+        ledger.on_store_broken = abort.set
+        loop = asyncio.get_running_loop()
+        sent = 0
 
-    def interrupt(signal_name: str) -> None:
-        # A signal handler: the loop itself cancels the articles in flight, soon.
-        result.interrupted = signal_name
-        loop.call_soon_threadsafe(stop_in_flight)
+        def interrupt(signal_name: str) -> None:
+            # A signal handler: the loop itself cancels the articles in flight, soon.
+            result.interrupted = signal_name
+            loop.call_soon_threadsafe(stop_in_flight)
 
-    def stop_in_flight() -> None:
-        abort.set()
-        for task in pending():
-            task.cancel()
-
-    def note(status: str, source: str, reason: str | None = None) -> None:
-        result.counts[status] += 1
-        if on_outcome:
-            on_outcome(status, source, reason)
-
-    def store_broken(error: StoreError) -> None:
-        # Every further write would fail too (disk full, another writer holding the
-        # database): nothing more is paid for; paid answers wait in the journal.
-        result.fatal = result.fatal or f"the database cannot be written: {error}"
-        result.store_refused = True
-        abort.set()
-
-    def record_failure(article: Article, key: str, reason: str, usage: Usage | None) -> None:
-        cost = result.spend([usage] if usage else [])
-        reservations.settle(key, [usage] if usage else [])
-        try:
-            store.record_outcome(run_id, source_path=article.source_path, record_id=article.record_id,
-                                 article_id=article.article_id, status="failed", reason=reason, key=key, usage=usage,
-                                 cost=cost)
-        except StoreError as error:
-            store_broken(error)
-        note("failed", article.source_path, reason)
-
-    def given_up(article: Article, key: str) -> bool:
-        """Whether the article's remembered failure has used up its retries (and is recorded so)."""
-        remembered = None if retry_failed else store.remembered_failure(key)
-        if remembered is None or remembered["runs"] <= settings.failed_retries:
-            return False
-        record_failure(article, key, f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; "
-                                     "not tried again until --retry-failed]", None)
-        return True
-
-    async def analyse_and_store(article: Article, key: str, recovered: dict[str, Any] | None) -> None:
-        try:
-            started = time.perf_counter()
-            try:
-                if recovered is not None and isinstance(engine, LLMEngine):
-                    # An answer an earlier run paid for but could not store is stored now, without paying.
-                    analysis, answers = await analyse_completion(article, recovered, engine, engine.identity,
-                                                                 engine.name, paid=False)
-                else:
-                    analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
-            except FatalProviderError as error:
-                result.fatal = result.fatal or str(error)
-                abort.set()
-                record_failure(article, key, str(error), error.usage)
-                raise
-            except AnswerError as error:
-                record_failure(article, key, str(error), error.usage)
-                store.remember_failure(run_id, key, article.article_id, error.kind, str(error))
-                return
-            except ProviderError as error:
-                record_failure(article, key, str(error), error.usage)
-                return
-            except asyncio.CancelledError:
-                if result.fatal or result.interrupted:
-                    why = result.fatal or f"interrupted by {result.interrupted}"
-                    record_failure(article, key, f"not finished: the run stopped ({why})", None)
-                raise
-            latency_ms = int((time.perf_counter() - started) * 1000)
-            try:
-                save_analysis(store, result, article, key, engine.identity, analysis, answers, latency_ms)
-            except StoreError as error:
-                store_broken(error)
-                kept = f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
-                    f"and not journalled ({journal.error})"
-                usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
-                record_failure(article, key, f"answer paid but not stored ({error}); {kept}", usage)
-                return
-            reservations.settle(key, (answer.usage for answer in answers))
-            if on_outcome:
-                on_outcome("ok", article.source_path, None)
-        finally:
-            slots.release()
-            in_flight.pop(key, None)
-            reservations.held.pop(key, None)
-
-    async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
-        await asyncio.wait([first])
-        try:
-            if store.has_result(key):
-                store.record_cached(run_id, [(article, key)])
-                note("cached", article.source_path)
-        except StoreError as error:
-            store_broken(error)
-
-    cached: list[tuple[Article, str]] = []
-
-    def flush_cached() -> None:
-        store.record_cached(run_id, cached)
-        cached.clear()
-
-    def pending() -> list[asyncio.Task]:
-        return [*in_flight.values(), *waiting_duplicates]
-
-    async def feed() -> None:
-        """Start each article the cache lacks, while no stop is called."""
-        nonlocal sent, found
-        for item in iter_articles(paths, min_file_age=settings.min_file_age):
-            if result.fatal or result.interrupted:
-                break
-            if isinstance(item, SkippedInput):
-                store.record_outcome(run_id, source_path=item.source_path, record_id=item.record_id,
-                                     status="skipped", reason=item.reason)
-                note("skipped", item.source_path, item.reason)
-                continue
-            found += 1
-            key = cache_key(item.article_id, engine.identity)
-            if key in in_flight:
-                waiter = asyncio.create_task(after_first_copy(in_flight[key], item, key))
-                waiting_duplicates.add(waiter)
-                waiter.add_done_callback(waiting_duplicates.discard)
-                continue
-            if not refresh and store.has_result(key):
-                cached.append((item, key))
-                note("cached", item.source_path)
-                if len(cached) >= _CACHED_BLOCK:
-                    flush_cached()
-                continue
-            if given_up(item, key):
-                continue
-            await slots.acquire()
-            next_cost = reservations.estimate(_prompt_chars(engine, item, settings)) if budget.max_cost is not None else 0.0
-            result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
-            if result.fatal or result.stopped or result.interrupted:
-                slots.release()
-                break
-            sent += 1
-            reservations.hold(key, next_cost)
-            recovered = journal.recovered_completion(key) if key in journal.pending else None
-            in_flight[key] = asyncio.create_task(analyse_and_store(item, key, recovered))
-
-    journal = AnswerJournal(store.path).open(
-        lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
-    if hasattr(engine, "on_raw"):
-        identity = engine.identity
-        engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
-    status = "finished"
-    with _stop_on_signals(interrupt):
-        try:
-            try:
-                await feed()
-            except StoreError as error:
-                store_broken(error)
-            await _finish_or_abort(pending(), abort)
-        except BaseException:
-            status = "interrupted"
-            raise
-        finally:
-            try:
-                flush_cached()
-            except StoreError as error:
-                store_broken(error)
+        def stop_in_flight() -> None:
+            abort.set()
             for task in pending():
                 task.cancel()
-            journal.close()
-            if result.fatal:
-                status = "aborted"
-            elif result.interrupted:
-                status = "interrupted"
-            elif result.stopped and status == "finished":
-                status = "stopped"
+
+        async def analyse_and_store(article: Article, key: str, recovered: dict[str, Any] | None) -> None:
             try:
-                finish_run(store, result, status)
-            except StoreError as error:
-                result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
-    if not allow_empty and not found:
-        result.empty = (f"found no article in {', '.join(paths) or 'no input'} "
-                        "(pass --allow-empty when a night without articles is normal)")
+                started = time.perf_counter()
+                try:
+                    if recovered is not None and isinstance(engine, LLMEngine):
+                        # An answer an earlier run paid for but could not store is stored now, without paying.
+                        analysis, answers = await analyse_completion(article, recovered, engine, engine.identity,
+                                                                     engine.name, paid=False)
+                    else:
+                        analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
+                except FatalProviderError as error:
+                    result.fatal = result.fatal or str(error)
+                    abort.set()
+                    ledger.failed(article, key, str(error), error.usage)
+                    raise
+                except AnswerError as error:
+                    ledger.failed(article, key, str(error), error.usage)
+                    store.remember_failure(result.run_id, key, article.article_id, error.kind, str(error))
+                    return
+                except ProviderError as error:
+                    ledger.failed(article, key, str(error), error.usage)
+                    return
+                except asyncio.CancelledError:
+                    if result.fatal or result.interrupted:
+                        why = result.fatal or f"interrupted by {result.interrupted}"
+                        ledger.failed(article, key, f"not finished: the run stopped ({why})", None)
+                    raise
+                ledger.finished(article, key, engine.identity, analysis, answers,
+                                int((time.perf_counter() - started) * 1000))
+            finally:
+                slots.release()
+                in_flight.pop(key, None)
+                reservations.held.pop(key, None)
+
+        async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
+            await asyncio.wait([first])
+            ledger.cached_if_stored(article, key)
+
+        def pending() -> list[asyncio.Task]:
+            return [*in_flight.values(), *waiting_duplicates]
+
+        async def feed() -> None:
+            """Start each article the cache lacks, while no stop is called."""
+            nonlocal sent
+            for article, key in inputs:
+                if result.fatal or result.interrupted:
+                    break
+                if key in in_flight:
+                    waiter = asyncio.create_task(after_first_copy(in_flight[key], article, key))
+                    waiting_duplicates.add(waiter)
+                    waiter.add_done_callback(waiting_duplicates.discard)
+                    continue
+                if ledger.given_up(article, key, settings.failed_retries, retry_failed):
+                    continue
+                await slots.acquire()
+                next_cost = reservations.estimate(_prompt_chars(engine, article, settings)) \
+                    if budget.max_cost is not None else 0.0
+                result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
+                if result.fatal or result.stopped or result.interrupted:
+                    slots.release()
+                    break
+                sent += 1
+                reservations.hold(key, next_cost)
+                recovered = journal.recovered_completion(key) if key in journal.pending else None
+                in_flight[key] = asyncio.create_task(analyse_and_store(article, key, recovered))
+
+        journal = AnswerJournal(store.path).open(
+            lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
+        ledger.journal = journal
+        if hasattr(engine, "on_raw"):
+            identity = engine.identity
+            engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity),
+                                                                       phase, raw)
+        with _stop_on_signals(interrupt):
+            try:
+                try:
+                    await feed()
+                except StoreError as error:
+                    ledger.store_broken(error)
+                await _finish_or_abort(pending(), abort)
+                if not result.store_refused:
+                    inputs.index_read_files()
+            finally:
+                for task in pending():
+                    task.cancel()
+                journal.close()
+    if not allow_empty:
+        result.empty = inputs.empty_reason()
     return result
+
+
+@contextmanager
+def recorded_run(store: Store, engine: AnalysisEngine,
+                 on_outcome: Callable[[str, str, str | None], None] | None = None,
+                 reservations: CostReservations | None = None) -> Iterator[RunLedger]:
+    """One run in the ledger: started (taking the store's lock), then finished with its status
+    (finished, stopped, aborted or interrupted) however the block ends. A ledger line the
+    database refuses to close is reported in ``unclosed``: the next run closes it."""
+    run_id = store.start_run(engine.name, engine.identity.model)
+    result = RunResult(run_id=run_id, engine=engine.name, model=engine.identity.model)
+    ledger = RunLedger(store, result, on_outcome, reservations)
+    status = "finished"
+    try:
+        yield ledger
+    except BaseException:
+        status = "interrupted"
+        raise
+    finally:
+        ledger.flush()
+        if result.fatal:
+            status = "aborted"
+        elif result.interrupted:
+            status = "interrupted"
+        elif result.stopped and status == "finished":
+            status = "stopped"
+        try:
+            finish_run(store, result, status)
+        except StoreError as error:
+            result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
+
+
+def _settled(stamp: FileStamp) -> bool:
+    """Whether a file's mtime is old enough to trust: a write within the same clock tick
+    as the read could leave the stamp unchanged (git's "racy" entries), so fresh files wait."""
+    return time.time_ns() - stamp.mtime_ns > _SETTLE_NS
 
 
 async def _finish_or_abort(tasks: list[asyncio.Task], abort: asyncio.Event) -> None:
@@ -538,7 +679,19 @@ def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
             signal.signal(restored, old)
 
 
-def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, **kwargs) -> RunResult:
-    """Synchronous entry point: open the store, run the batch, close the store."""
+class Executor(StrEnum):
+    """Where the analysis runs: this process's asyncio loop, or Ray Data workers (``pipeline[ray]``)."""
+
+    local = "local"
+    ray = "ray"
+
+
+def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, rescan: bool = False,
+        executor: Executor = Executor.local, ray_address: str | None = None, **kwargs) -> RunResult:
+    """Synchronous entry point: open the store, run the batch on the executor, close the store."""
     with Store(settings.db) as store:
-        return asyncio.run(run_batch(paths, settings, store, refresh=refresh, **kwargs))
+        if executor is Executor.ray:
+            from .executors.ray import run_with_ray
+
+            return run_with_ray(paths, settings, store, address=ray_address, refresh=refresh, rescan=rescan, **kwargs)
+        return asyncio.run(run_batch(paths, settings, store, refresh=refresh, rescan=rescan, **kwargs))

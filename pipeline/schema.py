@@ -342,6 +342,18 @@ CREATE VIEW latest_result AS
         (SELECT MAX(rowid) FROM result WHERE article_id = r.article_id));
 """
 
+
+_INBOX_INDEX = """
+CREATE TABLE source_file (
+    source_path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    articles TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -355,5 +367,7 @@ MIGRATIONS: list[str] = [
     _COST_AND_FAILURE_MEMORY,
     # 6: the result an article shows is the one its latest run used; run wall time is monotonic.
     _RUN_ORDER,
+    # 7: the inbox index: a file's stat when last read whole, and its articles ([[article_id, record_id], ...]).
+    _INBOX_INDEX,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

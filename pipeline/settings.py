@@ -27,7 +27,9 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 
 The key is read from the environment only, so it never sits in a file that
-gets committed or copied.
+gets committed or copied. Several identical servers (replicas of one model):
+``--base-url`` repeated, or ``base_url = ["http://a/v1", "http://b/v1"]`` in the
+file; the first is ``base_url``, the rest ``replica_urls``.
 """
 
 from __future__ import annotations
@@ -101,6 +103,12 @@ class Settings(BaseModel):
     fabrication_prior: float = Field(default=0.05, gt=0, lt=1)
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
+    replica_urls: tuple[str, ...] = ()
+
+    @property
+    def endpoints(self) -> list[str | None]:
+        """Every base URL requests are spread over (None: the SDK's default, OpenAI's)."""
+        return [self.base_url, *self.replica_urls]
 
     @field_validator("mode", "engine", mode="before")
     @classmethod
@@ -170,7 +178,7 @@ _ENV_NAMES = {
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_FILE_FORBIDDEN = {"api_key"}
+_FILE_FORBIDDEN = {"api_key", "replica_urls"}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -208,6 +216,10 @@ def load_settings(
     for name in _ENDPOINT:
         if isinstance(values.get(name), str):
             values[name] = _endpoint_value(name, values[name])
+    if isinstance(values.get("base_url"), list | tuple):
+        urls = [_endpoint_value("base_url", str(url)) for url in values.pop("base_url")]
+        if urls:
+            values["base_url"], values["replica_urls"] = urls[0], tuple(urls[1:])
     try:
         settings = Settings(**values)
     except ValidationError as error:

@@ -35,17 +35,21 @@ import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
 from html.parser import HTMLParser
-from typing import Any, AnyStr, TextIO
+from typing import Any, AnyStr, NamedTuple, TextIO, overload
 
 import trafilatura
 
 from .errors import InputError
 from .models import Article, SkippedInput
 
-__all__ = ["FOLDER_SUFFIXES", "TEMPORARY_SUFFIXES", "normalise_text", "article_id", "iter_articles", "estimate_inputs"]
+__all__ = [
+    "FOLDER_SUFFIXES", "TEMPORARY_SUFFIXES", "FileStamp", "UnchangedFile", "FileRead", "normalise_text", "article_id",
+    "iter_articles", "estimate_inputs",
+]
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
 """The extensions read from inside folders, each also gzip-compressed (``.jsonl.gz``; a bare ``.gz``
@@ -114,13 +118,56 @@ def article_id(normalised_text: str) -> str:
     return hashlib.sha256(normalised_text.encode("utf-8")).hexdigest()
 
 
+class FileStamp(NamedTuple):
+    """What ``stat`` says of a file; a file whose stamp has not changed is taken to be unchanged."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True)
+class UnchangedFile:
+    """A file the ``unchanged`` check recognised: yielded instead of its articles, unopened."""
+
+    source_path: str
+    stamp: FileStamp
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """Yielded after the items of a file read while an ``unchanged`` check was given.
+
+    ``complete``: every record became an article (none skipped), so its articles stand for the file.
+    """
+
+    source_path: str
+    stamp: FileStamp
+    complete: bool
+
+
+@overload
+def iter_articles(
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
+    unchanged: None = ...,
+) -> Iterator[Article | SkippedInput]: ...
+
+
+@overload
+def iter_articles(
+    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
+    unchanged: Callable[[str, FileStamp], bool],
+) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]: ...
+
+
 def iter_articles(
     paths: Sequence[str],
     *,
     max_bytes: int = 10_000_000,
     stdin: TextIO | None = None,
     min_file_age: float = 0.0,
-) -> Iterator[Article | SkippedInput]:
+    unchanged: Callable[[str, FileStamp], bool] | None = None,
+) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]:
     """Yield one ``Article`` per readable article and one ``SkippedInput`` per bad input, lazily.
 
     ``paths`` holds files, folders (read recursively, in sorted order, keeping only
@@ -130,6 +177,10 @@ def iter_articles(
 
     A file modified less than ``min_file_age`` seconds ago, or named like a temporary
     file, is skipped as still being written: the next run reads it whole.
+
+    With ``unchanged``, each file is stat'ed first (before it is read, so a change made
+    while it is read shows next time): a file it accepts is yielded as one
+    ``UnchangedFile`` and never opened; any other is read and followed by a ``FileRead``.
     """
     for path in _expand(paths):
         if isinstance(path, SkippedInput):
@@ -137,10 +188,31 @@ def iter_articles(
         elif path == _STDIN:
             yield from _read_stdin(stdin if stdin is not None else sys.stdin, max_bytes)
         else:
+            stamp = _stamp(path) if unchanged is not None else None
+            if stamp is not None and unchanged is not None and unchanged(path, stamp):
+                yield UnchangedFile(path, stamp)
+                continue
+            complete = True
             try:
-                yield from _read_file(path, max_bytes, min_file_age)
+                for item in _read_file(path, max_bytes, min_file_age):
+                    complete = complete and isinstance(item, Article)
+                    yield item
             except InputError as error:
+                complete = False
                 yield SkippedInput(source_path=path, record_id=None, reason=error.reason)
+            if stamp is not None:
+                yield FileRead(path, stamp, complete)
+
+
+def _stamp(path: str) -> FileStamp | None:
+    """The stamp of a regular file, or None (not one, or gone: reading it will say why)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return FileStamp(status.st_size, status.st_mtime_ns, status.st_ino)
 
 
 def estimate_inputs(paths: Sequence[str]) -> int | None:

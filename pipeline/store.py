@@ -25,8 +25,15 @@ from typing import Any
 from .errors import RunLockedError, StoreError, UsageError
 from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from .schema import MIGRATIONS, SCHEMA_VERSION
+from .sources import FileStamp
 
-__all__ = ["CacheIdentity", "StoredResult", "Store", "cache_key", "utc_now", "parse_since"]
+__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now", "parse_since"]
+
+_KEYS_PER_QUERY = 500
+_OUTCOME_COLUMNS = (
+    "run_id, source_path, record_id, article_id, status, reason, cache_key, requests, input_tokens, output_tokens, at"
+)
+
 
 _BUSY_TIMEOUT_S = 30.0
 
@@ -52,20 +59,23 @@ def parse_since(value: str) -> datetime:
 
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
-    """Hash of article, prompt, schema, model, mode and generation parameters."""
-    parts = [
-        article_id,
-        identity.engine,
-        identity.model,
-        identity.mode,
-        identity.prompt_version,
-        identity.prompt_hash,
-        identity.schema_hash,
-        identity.params_json(),
-    ]
-    # A JSON array, not a joined string: no separator a model name could contain, and
-    # lone surrogates from undecodable command-line bytes are escaped, not a crash.
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    """Hash of article, prompt, schema, model, mode and generation parameters.
+
+    The hashed text is the JSON array ``[article_id, engine, model, mode, prompt_version,
+    prompt_hash, schema_hash, params_json]``: a JSON array, not a joined string, so no
+    separator a model name could contain, and lone surrogates from undecodable
+    command-line bytes are escaped, not a crash.
+    """
+    return hashlib.sha256(f"[{json.dumps(article_id)}, {identity.key_tail}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """A stored article as seen again in a source, without its text (the store has it)."""
+
+    article_id: str
+    source_path: str
+    record_id: str | None
 
 
 @dataclass(frozen=True)
@@ -245,6 +255,13 @@ class Store:
     def remember_article(self, article: Article, seen_at: str | None = None) -> None:
         """Record the article and where it was seen (no transaction of its own)."""
         seen_at = seen_at or utc_now()
+        self._insert_article(article, seen_at)
+        self.db.execute(
+            "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
+            (article.article_id, article.source_path, article.record_id or "", seen_at),
+        )
+
+    def _insert_article(self, article: Article, seen_at: str) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO article (article_id, title, url, published, text, first_seen) VALUES (?, ?, ?, ?, ?, ?)",
             (article.article_id, article.title, article.url, article.published, article.text, seen_at),
@@ -256,21 +273,69 @@ class Store:
                    AND article_id != ? AND superseded_at IS NULL""",
                 (seen_at, article.source_path, article.record_id or "", article.article_id),
             )
-        self.db.execute(
-            "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
-            (article.article_id, article.source_path, article.record_id or "", seen_at),
-        )
 
-    def record_cached(self, run_id: int, cached: list[tuple[Article, str]]) -> None:
-        """Record articles served from the cache (article, cache key) in one transaction.
+    def record_cached(self, run_id: int, cached: list[tuple[Article | ArticleRef, str]]) -> None:
+        """Record articles served from the cache (article or reference, cache key) in one transaction.
 
         The runner hands these over in blocks: a cached outcome is a ledger line, not
         paid work, so a block lost to a crash costs nothing to redo.
         """
+        now = utc_now()
         with self.transaction():
-            for article, key in cached:
-                self.remember_article(article)
-                self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "cached", None, key, None)
+            for article, _key in cached:
+                if isinstance(article, Article):
+                    self._insert_article(article, now)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO article_source (article_id, source_path, record_id, last_seen) VALUES (?, ?, ?, ?)",
+                [(article.article_id, article.source_path, article.record_id or "", now) for article, _key in cached],
+            )
+            self.db.executemany(
+                f"INSERT INTO outcome ({_OUTCOME_COLUMNS}) VALUES (?, ?, ?, ?, 'cached', NULL, ?, 0, 0, 0, ?)",
+                [(run_id, article.source_path, article.record_id, article.article_id, key, now) for article, key in cached],
+            )
+
+    def results_among(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` that have a stored result."""
+        return self._present("SELECT cache_key FROM result WHERE cache_key IN ({marks})", keys)
+
+    def _present(self, query: str, values: list[str]) -> set[str]:
+        """The ``values`` that ``query`` (one column, ``IN ({marks})``) finds, asked in chunks."""
+        found: set[str] = set()
+        for start in range(0, len(values), _KEYS_PER_QUERY):
+            chunk = values[start:start + _KEYS_PER_QUERY]
+            found.update(row[0] for row in self.db.execute(query.format(marks=", ".join("?" * len(chunk))), chunk))
+        return found
+
+    def article(self, ref: ArticleRef) -> Article | None:
+        """The stored article ``ref`` names, as seen at ``ref``'s source."""
+        row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (ref.article_id,)).fetchone()
+        if row is None:
+            return None
+        return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
+                       published=row["published"], source_path=ref.source_path, record_id=ref.record_id)
+
+    # the inbox index: files whose stamp is unchanged are not read again
+
+    def source_index(self) -> dict[str, tuple[FileStamp, str]]:
+        """Every indexed file: its stamp and its articles as JSON ``[[article_id, record_id], ...]``."""
+        rows = self.db.execute("SELECT source_path, size, mtime_ns, inode, articles FROM source_file")
+        return {row[0]: (FileStamp(row[1], row[2], row[3]), row[4]) for row in rows}
+
+    def index_files(self, files: list[tuple[str, FileStamp, list[tuple[str, str | None]]]]) -> None:
+        """Index files read whole (path, stamp, its articles' ids and record ids), each only
+        when every one of its articles is in the store, so the index can stand in for it."""
+        now = utc_now()
+        with self.transaction():
+            for path, stamp, articles in files:
+                ids = list({article_id for article_id, _record_id in articles})
+                if len(self._present("SELECT article_id FROM article WHERE article_id IN ({marks})", ids)) != len(ids):
+                    self.db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
+                    continue
+                self.db.execute(
+                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, articles, indexed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (path, stamp.size, stamp.mtime_ns, stamp.inode, json.dumps(articles), now),
+                )
 
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage, cost=None) -> None:
         self.db.execute(

@@ -11,6 +11,9 @@ one of its slots, 429s shrink the limit, successes grow it, and every response's
 ``x-ratelimit-*`` headers reach it through an httpx response hook. Rate-limit
 retries have their own, larger budget: pushing back is the provider's normal way
 of pacing a nightly batch, not a sign the article is broken.
+
+With several base URLs (replicas of one model) each endpoint has its own client,
+limiter and health, and each attempt goes where ``engines.fleet`` says.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
 import instructor
 import openai
@@ -39,6 +43,7 @@ from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, Evide
 from ..prompts import Evidence, Prompt, field_guide
 from ..ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
 from ..settings import LLMMode, Settings
+from .fleet import Endpoint, Fleet
 
 __all__ = [
     "INSTRUCTOR_MODES", "RESPONSE_MODEL", "ANSWER_NAME", "make_openai_client", "make_client", "LLMEngine",
@@ -94,6 +99,15 @@ def make_client(
 ) -> instructor.AsyncInstructor:
     """An instructor client over ``openai.AsyncOpenAI`` for any compatible endpoint."""
     return instructor.from_openai(make_openai_client(settings, on_response), mode=INSTRUCTOR_MODES[settings.mode])
+
+
+def _header_observer(limiter: AdaptiveLimiter) -> Callable[[Any], Awaitable[None]]:
+    """An httpx response hook handing every response's rate-limit headers to ``limiter``."""
+
+    async def observe(response: Any) -> None:
+        limiter.observe_headers(response.headers)
+
+    return observe
 
 
 def generation_params(settings: Settings) -> dict[str, Any]:
@@ -235,7 +249,7 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
 
 
 class LLMEngine:
-    """Asks an OpenAI-compatible endpoint for one ``ArticleVerdict`` per article (prompt analyse-v1)."""
+    """Asks an OpenAI-compatible endpoint (or a fleet of replicas) for one ``ArticleVerdict`` per article."""
 
     name = "llm"
     reasks = True
@@ -250,12 +264,18 @@ class LLMEngine:
         prompt: Prompt,
         client: instructor.AsyncInstructor | None = None,
         sleep: Callable[[float], Any] | None = None,
+        limiter_for: Callable[[str | None], AdaptiveLimiter] | None = None,
         limiter: AdaptiveLimiter | None = None,
     ):
+        """``client``: one injected client instead of one per endpoint; ``limiter_for``: each
+        endpoint's limiter by its URL (default: a new ``AdaptiveLimiter`` of ``concurrency`` each);
+        ``limiter``: the one limiter of an injected client."""
         self.settings = settings
         self.prompt = prompt
-        self.limiter = limiter or AdaptiveLimiter(settings.concurrency)
-        self.client = client or make_client(settings, self._observe_response)
+        self._client = client
+        if limiter is not None:
+            limiter_for = limiter_for or (lambda _url: limiter)
+        self._limiter_for = limiter_for or (lambda _url: AdaptiveLimiter(settings.concurrency))
         self._sleep = sleep
         self.identity = CacheIdentity(
             engine="llm",
@@ -267,14 +287,24 @@ class LLMEngine:
             params=self._identity_params(),
         )
 
+    @cached_property
+    def fleet(self) -> Fleet:
+        """Every endpoint's client and limiter, made at the first request: a run the cache
+        answers whole never loads the SDK's resources (seconds of imports)."""
+        endpoints = []
+        for url in [self.settings.base_url] if self._client else self.settings.endpoints:
+            limiter = self._limiter_for(url)
+            client = self._client or make_client(self.settings.model_copy(update={"base_url": url}),
+                                                 _header_observer(limiter))
+            endpoints.append(Endpoint(url, client, limiter))
+        return Fleet(endpoints)
+
     def _identity_params(self) -> dict[str, Any]:
         return generation_params(self.settings)
 
-    async def _observe_response(self, response: Any) -> None:
-        self.limiter.observe_headers(response.headers)
-
-    async def _send(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        """One request, holding a limiter slot, retried by tenacity while it fails transiently."""
+    async def _send(self, call: Callable[[instructor.AsyncInstructor], Awaitable[Any]]) -> Any:
+        """One request to the endpoint the fleet picks (``call`` gets its client), holding that
+        endpoint's limiter slot, retried by tenacity while it fails transiently."""
         retrying_kwargs: dict[str, Any] = dict(
             retry=retry_if_exception_type(TransientProviderError),
             stop=_StopAfter(self.settings.max_retries),
@@ -285,21 +315,25 @@ class LLMEngine:
             retrying_kwargs["sleep"] = self._sleep
         async for attempt in AsyncRetrying(**retrying_kwargs):
             with attempt:
-                ticket = await self.limiter.acquire()
+                endpoint = self.fleet.pick()
+                ticket = await endpoint.limiter.acquire()
                 try:
-                    answer = await call()
+                    answer = await call(endpoint.client)
                 except Exception as error:  # classified into the error tree right here
                     classified = classify_error(error, self.settings.api_key, self.settings.mode)
                     if isinstance(classified, RateLimitError):
-                        self.limiter.rate_limited(ticket, classified.retry_after)
+                        endpoint.limiter.rate_limited(ticket, classified.retry_after)
+                    elif isinstance(classified, TransientProviderError):
+                        self.fleet.failed(endpoint)
                     raise classified from None
                 finally:
-                    self.limiter.release()
-                self.limiter.succeeded()
+                    endpoint.limiter.release()
+                endpoint.limiter.succeeded()
+                self.fleet.succeeded(endpoint)
         return answer
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> ArticleVerdict:
-        verdict, _completion = await self._send(lambda: self.client.chat.completions.create_with_completion(
+        verdict, _completion = await self._send(lambda client: client.chat.completions.create_with_completion(
             model=self.settings.model,
             messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
             response_model=RESPONSE_MODEL,
@@ -518,7 +552,6 @@ class EvidenceEngine(LLMEngine):
 
     def __init__(self, settings: Settings, prompt: Prompt, **kwargs: Any):
         super().__init__(settings, prompt, **kwargs)
-        self.raw = getattr(self.client, "client", None) or make_openai_client(settings, self._observe_response)
 
     def _identity_params(self) -> dict[str, Any]:
         # Strict decoding changes what a model can answer, so it is part of the cache key.
@@ -547,7 +580,7 @@ class EvidenceEngine(LLMEngine):
     async def _complete(self, messages: list[dict[str, str]], model: type[BaseModel], attempts: _Attempts) -> ChatCompletion:
         body = self._body(messages, model)
         try:
-            completion = await self._send(lambda: self.raw.chat.completions.create(**body))
+            completion = await self._send(lambda client: cast(openai.AsyncOpenAI, client.client).chat.completions.create(**body))
         except AnswerError as error:
             if error.kind == "context":
                 raise self._context_error(error, messages) from None
