@@ -64,7 +64,9 @@ def _words(rng: random.Random, count: int) -> str:
 
 GENERATORS: dict[str, Callable[[int], str]] = {
     # quote marks of every kind, mostly unbalanced, with a little text between
-    "quote_marks": lambda n: _fill(lambda r: r.choice(['"', "“", "”", "'", "‘", "’", '" ', " “", "” said "]) + r.choice(["", "a", "he said", " "]), n),
+    "quote_marks": lambda n: _fill(
+        lambda r: r.choice(['"', "“", "”", "'", "‘", "’", '" ', " “", "” said "]) + r.choice(["", "a", "he said", " "]), n
+    ),
     "quote_storm": lambda n: _fill(lambda r: '"' * r.randint(1, 4) + " ", n),
     "unclosed_quotes": lambda n: _fill(lambda r: f"“{_words(r, 3)} ", n),
     "balanced_quotes": lambda n: _fill(lambda r: f"“{_words(r, 6)},” said {r.choice(_NAMES)} {r.choice(_NAMES)}. ", n),
@@ -128,8 +130,10 @@ STAGES: dict[str, Callable[[str], object]] = {
     "verify_quotes": lambda text: verify_quotes(text, _drafts(text)),
     # An engine's copy of the whole text with its last word wrong: no exact match, so the
     # split-quote search runs over every word.
-    "verify_near_miss": lambda text: verify_quotes(text, [QuoteDraft(
-        speaker="X", speaker_kind="anonymous", text=" ".join(text.split()[:-1] + ["zebra"]), cue=None, channel=None)]),
+    "verify_near_miss": lambda text: verify_quotes(
+        text,
+        [QuoteDraft(speaker="X", speaker_kind="anonymous", text=" ".join(text.split()[:-1] + ["zebra"]), cue=None, channel=None)],
+    ),
     "find_posthumous": lambda text: find_posthumous(
         "bench", text, find_quotes(text), {name: "evidence" for _, _, name in person_names(text)[:50]}
     ),
@@ -187,8 +191,10 @@ def main() -> None:
             if verdict:
                 slow.append(f"{name}/{stage}")
             print(f"{name:18} {stage:17} {_seconds(small_time):>11} {_seconds(big_time):>11}  {growth:>6} {verdict}", flush=True)
-    print(f"super-linear: {len(slow)} of {len(GENERATORS if not args.generator else args.generator) * len(args.stage or STAGES)}"
-          + (f" ({', '.join(slow)})" if slow else ""))
+    print(
+        f"super-linear: {len(slow)} of {len(GENERATORS if not args.generator else args.generator) * len(args.stage or STAGES)}"
+        + (f" ({', '.join(slow)})" if slow else "")
+    )
 
 
 def _seconds(value: float | None) -> str:

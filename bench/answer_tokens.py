@@ -60,18 +60,31 @@ def evidence_answer(text: str) -> tuple[str, str]:
     for claim in verdict.claims:
         spans = locate_quote(text, claim.event) or []
         sentence_ids = sorted({i for span in spans for i in _overlapping(list(evidence.sentences), span.start, span.end)})
-        claims.append({"sentences": sentence_ids[:3], "summary": " ".join(claim.event.split()[:SUMMARY_WORDS]),
-                       **claim.model_dump(mode="json", exclude={"event"})})
-    new = {"quotes": quotes, "extra_quotes": extra, "claims": claims, "reasons": [r.value for r in verdict.reasons],
-           "rationale": verdict.rationale, "label": verdict.label.value, "confidence": verdict.confidence}
+        claims.append(
+            {
+                "sentences": sentence_ids[:3],
+                "summary": " ".join(claim.event.split()[:SUMMARY_WORDS]),
+                **claim.model_dump(mode="json", exclude={"event"}),
+            }
+        )
+    new = {
+        "quotes": quotes,
+        "extra_quotes": extra,
+        "claims": claims,
+        "reasons": [r.value for r in verdict.reasons],
+        "rationale": verdict.rationale,
+        "label": verdict.label.value,
+        "confidence": verdict.confidence,
+    }
     # Validated, so the new answer is a valid one and its caps apply (claims, string lengths).
     capped = EvidenceVerdict.model_validate(new, context=evidence.context())
     return verdict.model_dump_json(), capped.model_dump_json()
 
 
 def analyse_offline_text(text: str) -> ArticleVerdict:
-    return analyse_offline(Article(article_id=article_id(text), text=text, title=None, url=None, published=None,
-                                   source_path="-", record_id=None))
+    return analyse_offline(
+        Article(article_id=article_id(text), text=text, title=None, url=None, published=None, source_path="-", record_id=None)
+    )
 
 
 def main(paths: list[str]) -> None:
@@ -79,16 +92,21 @@ def main(paths: list[str]) -> None:
     engine = make_engine(settings)
     tool = json.dumps(answer_tool(EvidenceVerdict, strict=True), ensure_ascii=False)
     fixed = tokens(engine.prompt.system) + tokens(tool) + tokens(engine.prompt.static_user_prefix())
-    print(f"fixed prompt (system {tokens(engine.prompt.system)} + tool schema {tokens(tool)} + static user "
-          f"{tokens(engine.prompt.static_user_prefix())}): {fixed} tokens")
+    print(
+        f"fixed prompt (system {tokens(engine.prompt.system)} + tool schema {tokens(tool)} + static user "
+        f"{tokens(engine.prompt.static_user_prefix())}): {fixed} tokens"
+    )
     old_prompt = load_prompt("analyse-v1")
     old_tool = json.dumps({"type": "function", "function": RESPONSE_MODEL.openai_schema}, ensure_ascii=False)
-    unguided = make_engine(Settings(engine=Engine.llm, base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini",
-                                    field_guide=False))
-    print(f"  without the field guide (PIPELINE_FIELD_GUIDE=0): system {tokens(unguided.prompt.system)}, "
-          f"fixed {tokens(unguided.prompt.system) + tokens(tool) + tokens(engine.prompt.static_user_prefix())} tokens")
-    print(f"old fixed prompt (analyse-v1 system {tokens(old_prompt.system)} + tool schema {tokens(old_tool)} + "
-          f"static user {tokens(old_prompt.static_user_prefix())})")
+    unguided = make_engine(Settings(engine=Engine.llm, base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini", field_guide=False))
+    print(
+        f"  without the field guide (PIPELINE_FIELD_GUIDE=0): system {tokens(unguided.prompt.system)}, "
+        f"fixed {tokens(unguided.prompt.system) + tokens(tool) + tokens(engine.prompt.static_user_prefix())} tokens"
+    )
+    print(
+        f"old fixed prompt (analyse-v1 system {tokens(old_prompt.system)} + tool schema {tokens(old_tool)} + "
+        f"static user {tokens(old_prompt.static_user_prefix())})"
+    )
     old_total = new_total = 0
     for article in iter_articles(paths):
         old, new = evidence_answer(article.text)
@@ -97,8 +115,10 @@ def main(paths: list[str]) -> None:
         old_total += tokens(old)
         new_total += tokens(new)
         counts = f"claims {len(json.loads(old)['claims'])}->{len(json.loads(new)['claims'])}"
-        print(f"{Path(article.source_path).name}: output old {tokens(old)}, new {tokens(new)} ({counts}) "
-              f"({tokens(new) / tokens(old):.0%}); input {whole}, fixed share {fixed / whole:.0%}")
+        print(
+            f"{Path(article.source_path).name}: output old {tokens(old)}, new {tokens(new)} ({counts}) "
+            f"({tokens(new) / tokens(old):.0%}); input {whole}, fixed share {fixed / whole:.0%}"
+        )
     print(f"all: output new/old {new_total}/{old_total} = {new_total / old_total:.0%}")
 
 

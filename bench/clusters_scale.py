@@ -53,28 +53,32 @@ def main() -> None:
     texts = corpus(args.data, args.copies)
     with tempfile.TemporaryDirectory() as scratch, Store(Path(scratch) / "bench.db") as store:
         for key, (name, text) in texts.items():
-            store.remember_article(Article(article_id=key, text=text, title=name, url=None, published=None,
-                                           source_path=name, record_id=None))
+            store.remember_article(
+                Article(article_id=key, text=text, title=name, url=None, published=None, source_path=name, record_id=None)
+            )
         started = time.perf_counter()
         update = update_clusters(store, texts)
         seconds = time.perf_counter() - started
     sizes = Counter(member.cluster_id for member in update.members)
     seed_clusters = {member.cluster_id for member in update.members if texts[member.article_id][0].endswith(".txt#0")}
-    print(json.dumps({
-        "articles": len(texts),
-        "seconds": round(seconds, 2),
-        "articles_per_second": round(len(texts) / seconds, 1),
-        "candidate_comparisons": update.candidates,
-        "comparisons_per_article": round(update.candidates / len(texts), 2),
-        "pairs_kept": update.pairs,
-        "clusters": len(sizes),
-        "clustered_articles": len(update.members),
-        "largest_clusters": sorted(sizes.values(), reverse=True)[:5],
-        "seed_clusters": len(seed_clusters),
-        "seed_cluster_members": sorted(
-            texts[m.article_id][0] for m in update.members if m.cluster_id in seed_clusters
-        ),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "articles": len(texts),
+                "seconds": round(seconds, 2),
+                "articles_per_second": round(len(texts) / seconds, 1),
+                "candidate_comparisons": update.candidates,
+                "comparisons_per_article": round(update.candidates / len(texts), 2),
+                "pairs_kept": update.pairs,
+                "clusters": len(sizes),
+                "clustered_articles": len(update.members),
+                "largest_clusters": sorted(sizes.values(), reverse=True)[:5],
+                "seed_clusters": len(seed_clusters),
+                "seed_cluster_members": sorted(texts[m.article_id][0] for m in update.members if m.cluster_id in seed_clusters),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,15 @@ class _Analyser(curator.LLM):
     response_format = ArticleVerdict
 
     def prompt(self, row: dict) -> list[dict[str, str]]:
-        article = Article(article_id=row["article_id"], text=row["text"], title=None, url=None, published=None,
-                          source_path="bench", record_id=None)
+        article = Article(
+            article_id=row["article_id"],
+            text=row["text"],
+            title=None,
+            url=None,
+            published=None,
+            source_path="bench",
+            record_id=None,
+        )
         return _PROMPT.messages(article, _MAX_INPUT_CHARS)
 
     def parse(self, row: dict, response: ArticleVerdict) -> dict:
@@ -51,8 +58,14 @@ def main(argv: list[str]) -> None:
     analyser = _Analyser(
         model_name="gpt-4o-mini",
         backend="openai",
-        backend_params={"base_url": base_url, "api_key": "sk-bench", "max_requests_per_minute": rpm,
-                        "max_tokens_per_minute": 100_000_000, "max_retries": 5, "require_all_responses": False},
+        backend_params={
+            "base_url": base_url,
+            "api_key": "sk-bench",
+            "max_requests_per_minute": rpm,
+            "max_tokens_per_minute": 100_000_000,
+            "max_retries": 5,
+            "require_all_responses": False,
+        },
     )
     started = time.perf_counter()
     answered = analyser(rows)

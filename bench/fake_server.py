@@ -38,12 +38,33 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FAULTS", "STATE", "ServerConfig", "FakeServer", "build_app", "verdict_for", "evidence_answer_for",
-           "example_for_schema", "chat_completion", "main"]
+__all__ = [
+    "FAULTS",
+    "STATE",
+    "ServerConfig",
+    "FakeServer",
+    "build_app",
+    "verdict_for",
+    "evidence_answer_for",
+    "example_for_schema",
+    "chat_completion",
+    "main",
+]
 
 FAULTS = (
-    "http_500", "http_502", "http_503", "connection_reset", "read_timeout",
-    "malformed_json", "schema_invalid", "length", "cut_json", "invented_id", "refusal", "content_filter", "context_overflow",
+    "http_500",
+    "http_502",
+    "http_503",
+    "connection_reset",
+    "read_timeout",
+    "malformed_json",
+    "schema_invalid",
+    "length",
+    "cut_json",
+    "invented_id",
+    "refusal",
+    "content_filter",
+    "context_overflow",
 )
 _ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*?)\n<<<END ARTICLE \1>>>", re.DOTALL)
 _FAULT_MARKER = re.compile(r"\[\[fault:(\w+)\]\]")
@@ -116,8 +137,16 @@ def verdict_for(article_text: str, fence: str) -> dict[str, Any]:
         "rationale": f"Synthetic verdict for article {fence}.",
         "quotes": quotes,
         "claims": [
-            {"event": article_text[:80], "who": None, "when": None, "where": None, "attributed_to": None,
-             "why": ["uncorroborated_event"], "check_with": "the official record", "priority": "low"}
+            {
+                "event": article_text[:80],
+                "who": None,
+                "when": None,
+                "where": None,
+                "attributed_to": None,
+                "why": ["uncorroborated_event"],
+                "check_with": "the official record",
+                "priority": "low",
+            }
         ],
     }
 
@@ -132,9 +161,19 @@ def evidence_answer_for(marked_text: str, fence: str) -> dict[str, Any]:
     return {
         "quotes": [{"ids": [int(match.group(1)) for match in marked], **speaker}] if marked else [],
         "extra_quotes": [{"text": text, **speaker} for text in copied],
-        "claims": [{"sentences": [1], "summary": " ".join(plain.split()[:12]), "who": None, "when": None,
-                    "where": None, "attributed_to": None, "why": ["uncorroborated_event"],
-                    "check_with": "the official record", "priority": "low"}],
+        "claims": [
+            {
+                "sentences": [1],
+                "summary": " ".join(plain.split()[:12]),
+                "who": None,
+                "when": None,
+                "where": None,
+                "attributed_to": None,
+                "why": ["uncorroborated_event"],
+                "check_with": "the official record",
+                "priority": "low",
+            }
+        ],
         "reasons": ["named_sourcing"],
         "rationale": f"Synthetic verdict for article {fence}.",
         "label": "news",
@@ -260,8 +299,9 @@ def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | 
         finish_reason = "content_filter"
     elif body.get("tools"):
         name = body["tools"][0]["function"]["name"]
-        message["tool_calls"] = [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
-                                  "function": {"name": name, "arguments": arguments}}]
+        message["tool_calls"] = [
+            {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ]
         if finish_reason == "stop":
             finish_reason = "tool_calls"
     else:
@@ -278,9 +318,12 @@ def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | 
         "created": int(time.time()),
         "model": body.get("model", "fake"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(arguments) // 4 + 1,
-                  "total_tokens": prompt_tokens + len(arguments) // 4 + 1,
-                  "prompt_tokens_details": {"cached_tokens": cached_tokens}},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(arguments) // 4 + 1,
+            "total_tokens": prompt_tokens + len(arguments) // 4 + 1,
+            "prompt_tokens_details": {"cached_tokens": cached_tokens},
+        },
     }
     return completion, fence
 
@@ -290,11 +333,19 @@ def _account_error(state: _State, request: web.Request, model: str | None) -> we
     if config.api_key is not None and request.headers.get("Authorization") != f"Bearer {config.api_key}":
         return _error(401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error")
     if config.quota_exhausted:
-        return _error(429, "You exceeded your current quota, please check your plan and billing details.",
-                      "insufficient_quota", "insufficient_quota")
+        return _error(
+            429,
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota",
+            "insufficient_quota",
+        )
     if config.model is not None and model is not None and model != config.model:
-        return _error(404, f"The model `{model}` does not exist or you do not have access to it.",
-                      "model_not_found", "invalid_request_error")
+        return _error(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            "model_not_found",
+            "invalid_request_error",
+        )
     return None
 
 
@@ -347,8 +398,12 @@ async def _answer(request: web.Request, state: _State, body: dict[str, Any], hea
         return _error(int(fault[-3:]), "The server had an error while processing your request.", "server_error", "server_error")
     if fault == "context_overflow":
         state.requests[fault] += 1
-        return _error(400, "This model's maximum context length is 8192 tokens. However, your messages resulted "
-                      "in 9000 tokens.", "context_length_exceeded", "invalid_request_error")
+        return _error(
+            400,
+            "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+            "context_length_exceeded",
+            "invalid_request_error",
+        )
     if fault == "connection_reset":
         state.requests[fault] += 1
         request.transport.abort()
@@ -378,8 +433,15 @@ async def _upload_file(request: web.Request) -> web.Response:
 
 
 def _file_object(file_id: str, content: bytes, filename: str, purpose: str) -> dict[str, Any]:
-    return {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
-            "filename": filename, "purpose": purpose, "status": "processed"}
+    return {
+        "id": file_id,
+        "object": "file",
+        "bytes": len(content),
+        "created_at": int(time.time()),
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed",
+    }
 
 
 async def _file_content(request: web.Request) -> web.Response:
@@ -398,19 +460,33 @@ def _run_batch_file(state: _State, content: bytes) -> tuple[list[str], list[str]
         custom_id, body = request_line["custom_id"], request_line["body"]
         fault = _pick_fault(state, body)
         if fault in ("http_500", "http_502", "http_503", "connection_reset", "read_timeout"):
-            errors.append(json.dumps({
-                "id": f"batch_req_{uuid.uuid4().hex[:12]}", "custom_id": custom_id,
-                "response": {"status_code": 500, "request_id": uuid.uuid4().hex,
-                             "body": {"error": {"message": "The server had an error.", "type": "server_error"}}},
-                "error": None,
-            }))
+            errors.append(
+                json.dumps(
+                    {
+                        "id": f"batch_req_{uuid.uuid4().hex[:12]}",
+                        "custom_id": custom_id,
+                        "response": {
+                            "status_code": 500,
+                            "request_id": uuid.uuid4().hex,
+                            "body": {"error": {"message": "The server had an error.", "type": "server_error"}},
+                        },
+                        "error": None,
+                    }
+                )
+            )
             continue
         completion, fence = chat_completion(body, fault)
         state.paid[fence] += 1
-        outputs.append(json.dumps({
-            "id": f"batch_req_{uuid.uuid4().hex[:12]}", "custom_id": custom_id,
-            "response": {"status_code": 200, "request_id": uuid.uuid4().hex, "body": completion}, "error": None,
-        }))
+        outputs.append(
+            json.dumps(
+                {
+                    "id": f"batch_req_{uuid.uuid4().hex[:12]}",
+                    "custom_id": custom_id,
+                    "response": {"status_code": 200, "request_id": uuid.uuid4().hex, "body": completion},
+                    "error": None,
+                }
+            )
+        )
     # The real service returns answers in no particular order; so does this one.
     state.random.shuffle(outputs)
     return outputs, errors
@@ -435,9 +511,16 @@ async def _create_batch(request: web.Request) -> web.Response:
             files[kind] = file_id
     now = int(time.time())
     state.batches[batch_id] = {
-        "id": batch_id, "object": "batch", "endpoint": body["endpoint"], "input_file_id": body["input_file_id"],
-        "completion_window": body["completion_window"], "status": "completed", "created_at": now,
-        "completed_at": now, "output_file_id": files.get("output"), "error_file_id": files.get("error"),
+        "id": batch_id,
+        "object": "batch",
+        "endpoint": body["endpoint"],
+        "input_file_id": body["input_file_id"],
+        "completion_window": body["completion_window"],
+        "status": "completed",
+        "created_at": now,
+        "completed_at": now,
+        "output_file_id": files.get("output"),
+        "error_file_id": files.get("error"),
         "request_counts": {"total": len(outputs) + len(errors), "completed": len(outputs), "failed": len(errors)},
         "metadata": body.get("metadata"),
     }
@@ -474,16 +557,18 @@ def build_app(config: ServerConfig) -> web.Application:
     """The aiohttp application; ``app[STATE]`` holds the config and the counters."""
     app = web.Application(client_max_size=256 * 1024 * 1024)
     app[STATE] = _State(config)
-    app.add_routes([
-        web.post("/v1/chat/completions", _chat),
-        web.post("/v1/files", _upload_file),
-        web.get("/v1/files/{file_id}/content", _file_content),
-        web.post("/v1/batches", _create_batch),
-        web.get("/v1/batches/{batch_id}", _get_batch),
-        web.get("/_stats", _stats),
-        web.post("/_reset", _reset),
-        web.post("/_config", _configure),
-    ])
+    app.add_routes(
+        [
+            web.post("/v1/chat/completions", _chat),
+            web.post("/v1/files", _upload_file),
+            web.get("/v1/files/{file_id}/content", _file_content),
+            web.post("/v1/batches", _create_batch),
+            web.get("/v1/batches/{batch_id}", _get_batch),
+            web.get("/_stats", _stats),
+            web.post("/_reset", _reset),
+            web.post("/_config", _configure),
+        ]
+    )
     return app
 
 
@@ -549,12 +634,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     config = ServerConfig(
-        latency=args.latency, jitter=args.jitter, rpm=args.rpm, tpm=args.tpm, send_retry_after=not args.no_retry_after,
-        fault_rate=args.fault_rate, faults=tuple(args.faults.split(",")), model=args.model, api_key=args.api_key,
-        quota_exhausted=args.quota_exhausted, hang_seconds=args.hang_seconds, seed=args.seed,
+        latency=args.latency,
+        jitter=args.jitter,
+        rpm=args.rpm,
+        tpm=args.tpm,
+        send_retry_after=not args.no_retry_after,
+        fault_rate=args.fault_rate,
+        faults=tuple(args.faults.split(",")),
+        model=args.model,
+        api_key=args.api_key,
+        quota_exhausted=args.quota_exhausted,
+        hang_seconds=args.hang_seconds,
+        seed=args.seed,
     )
-    web.run_app(build_app(config), host="127.0.0.1", port=args.port, access_log=None,
-                handler_cancellation=True, print=None)
+    web.run_app(build_app(config), host="127.0.0.1", port=args.port, access_log=None, handler_cancellation=True, print=None)
 
 
 if __name__ == "__main__":

@@ -41,12 +41,18 @@ RESTYLED_SHARE = 0.5
 TOP = 25
 
 _OPENERS = (
-    "💔 HEARTBREAKING 💔", "✨ You won't believe this ✨", "🔥 BREAKING 🔥", "😭 Fans are in tears 😭",
-    "🌟 An unforgettable moment 🌟", "❤️ This will melt your heart ❤️",
+    "💔 HEARTBREAKING 💔",
+    "✨ You won't believe this ✨",
+    "🔥 BREAKING 🔥",
+    "😭 Fans are in tears 😭",
+    "🌟 An unforgettable moment 🌟",
+    "❤️ This will melt your heart ❤️",
 )
 _LEADS = (
-    "In a stunning, emotional moment that nobody saw coming, ", "Prepare to be absolutely speechless: ",
-    "In a truly breathtaking turn of events, ", "It is the news everyone is talking about! ",
+    "In a stunning, emotional moment that nobody saw coming, ",
+    "Prepare to be absolutely speechless: ",
+    "In a truly breathtaking turn of events, ",
+    "It is the news everyone is talking about! ",
     "In an incredible, heartwarming twist, ",
 )
 _CLOSERS = (
@@ -57,8 +63,13 @@ _CLOSERS = (
     "The post went viral within minutes, trending worldwide as millions of fans shared it.",
 )
 _INTENSIFIERS = {
-    "good": "incredible", "big": "massive", "important": "monumental",
-    "happy": "overjoyed", "sad": "heartbroken", "new": "jaw-dropping new", "surprised": "stunned",
+    "good": "incredible",
+    "big": "massive",
+    "important": "monumental",
+    "happy": "overjoyed",
+    "sad": "heartbroken",
+    "new": "jaw-dropping new",
+    "surprised": "stunned",
 }
 _WORD = re.compile(r"\b(" + "|".join(_INTENSIFIERS) + r")\b")
 
@@ -86,16 +97,29 @@ def build_night(data: Path, validation: bool, rng: random.Random) -> list[dict]:
     night = []
     for record in (r for r in records if r["label"] == "news"):
         if rng.random() < RESTYLED_SHARE:
-            night.append({**_fields(record), "id": f"{record['id']}-restyled", "text": restyle(record["text"], rng),
-                          "kind": "genuine restyled"})
+            night.append(
+                {
+                    **_fields(record),
+                    "id": f"{record['id']}-restyled",
+                    "text": restyle(record["text"], rng),
+                    "kind": "genuine restyled",
+                }
+            )
         else:
             night.append({**_fields(record), "kind": "genuine"})
     polnear = data / "polnear.jsonl"
     if polnear.exists():
         for record in _read(polnear):
             if _is_validation(_group(record)) == validation:
-                night.append({"id": record["id"], "title": record.get("title") or "", "text": record["text"],
-                              "label": "news", "kind": "genuine politics"})
+                night.append(
+                    {
+                        "id": record["id"],
+                        "title": record.get("title") or "",
+                        "text": record["text"],
+                        "label": "news",
+                        "kind": "genuine politics",
+                    }
+                )
     fakes_by_story: dict[str, list[dict]] = {}
     for record in (r for r in records if r["label"] == "likely_fabrication"):
         fakes_by_story.setdefault(_group(record), []).append(record)
@@ -130,7 +154,11 @@ def _ece(pairs: list[tuple[float, bool]], bins: int = 10) -> float:
     for b in range(bins):
         inside = [(c, ok) for c, ok in pairs if min(int(c * bins), bins - 1) == b]
         if inside:
-            total += len(inside) / len(pairs) * abs(sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside))
+            total += (
+                len(inside)
+                / len(pairs)
+                * abs(sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside))
+            )
     return total
 
 
@@ -167,7 +195,9 @@ def main() -> None:
     path = args.out / "night.jsonl"
     with path.open("w", encoding="utf-8") as handle:
         for record in night:
-            handle.write(json.dumps({"id": record["id"], "title": record["title"], "text": record["text"]}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps({"id": record["id"], "title": record["title"], "text": record["text"]}, ensure_ascii=False) + "\n"
+            )
     db = args.out / "night.db"
     db.unlink(missing_ok=True)
     # The night was written just now and is complete: no wait for a file still being written.

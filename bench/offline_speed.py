@@ -30,10 +30,7 @@ SEED_REPEATS = 100
 def _article_sets(data: Path) -> dict[str, list[str]]:
     files = [data / name for name in ARTICLE_SETS if (data / name).exists()]
     if files:
-        return {
-            path.name: [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
-            for path in files
-        }
+        return {path.name: [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()] for path in files}
     seeds = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
     return {f"the {len(seeds)} seeds x {SEED_REPEATS}": seeds * SEED_REPEATS}
 
@@ -59,7 +56,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     sets = _article_sets(args.data)
-    analyse_offline(Article(article_id="-", text="warm up", title=None, url=None, published=None, source_path="bench", record_id=None))
+    analyse_offline(
+        Article(article_id="-", text="warm up", title=None, url=None, published=None, source_path="bench", record_id=None)
+    )
     total_articles = 0
     total_seconds = total_wall_seconds = 0.0
     for name, texts in sets.items():

@@ -54,7 +54,9 @@ def build(count: int, rng: random.Random) -> list[dict]:
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         place = rng.choice(_PLACES)
         body = f"{text}\n\nReporting for this piece by {name} in {place}, desk note {index}."
-        records.append({"id": f"scale-{index:05d}", "title": f"{title} ({place}, {index})" if title and index % 2 else "", "text": body})
+        records.append(
+            {"id": f"scale-{index:05d}", "title": f"{title} ({place}, {index})" if title and index % 2 else "", "text": body}
+        )
     return records
 
 
@@ -64,9 +66,20 @@ def _chromium_seconds(html: Path, workdir: Path) -> float | None:
         return None
     best = None
     for attempt in range(3):
-        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                   "--disable-component-update", "--disable-sync", f"--user-data-dir={workdir / f'profile{attempt}'}",
-                   "--window-size=1280,3000", f"--screenshot={workdir / 'report.png'}", html.as_uri()]
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={workdir / f'profile{attempt}'}",
+            "--window-size=1280,3000",
+            f"--screenshot={workdir / 'report.png'}",
+            html.as_uri(),
+        ]
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, timeout=120, check=True)
         elapsed = time.perf_counter() - started
@@ -97,16 +110,21 @@ def main() -> None:
     rendered = time.perf_counter() - started
     size_mb = html.stat().st_size / 1_000_000
     seconds = _chromium_seconds(html, args.out)
-    print(json.dumps({
-        "articles": len(report.results),
-        "worklist_items": report.worklist.total,
-        "analysis_seconds": round(analysed, 1),
-        "render_seconds": round(rendered, 2),
-        "report_mb": round(size_mb, 3),
-        "report_mb_target_ratio": round(size_mb / 3, 3),
-        "chromium_load_and_screenshot_seconds": None if seconds is None else round(seconds, 2),
-        "chromium_target_ratio": None if seconds is None else round(seconds / 3, 3),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "articles": len(report.results),
+                "worklist_items": report.worklist.total,
+                "analysis_seconds": round(analysed, 1),
+                "render_seconds": round(rendered, 2),
+                "report_mb": round(size_mb, 3),
+                "report_mb_target_ratio": round(size_mb / 3, 3),
+                "chromium_load_and_screenshot_seconds": None if seconds is None else round(seconds, 2),
+                "chromium_target_ratio": None if seconds is None else round(seconds / 3, 3),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

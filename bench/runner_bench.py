@@ -50,8 +50,24 @@ PIPELINE_CLI = str(Path(PYTHON).parent / "pipeline")
 CURATOR_PYTHON = Path("/work/.venvs/curator/bin/python")
 MODEL = "gpt-4o-mini"
 _NAIVE_ARTICLES = 100
-_WORDS = ("council", "harbour", "budget", "school", "river", "festival", "bridge", "library", "station", "market",
-          "hospital", "museum", "stadium", "airport", "tunnel", "park")
+_WORDS = (
+    "council",
+    "harbour",
+    "budget",
+    "school",
+    "river",
+    "festival",
+    "bridge",
+    "library",
+    "station",
+    "market",
+    "hospital",
+    "museum",
+    "stadium",
+    "airport",
+    "tunnel",
+    "park",
+)
 
 
 def write_articles(path: Path, count: int, seed: int = 0) -> Path:
@@ -61,10 +77,12 @@ def write_articles(path: Path, count: int, seed: int = 0) -> Path:
         for number in range(count):
             place, topic = rng.choice(_WORDS).title(), rng.choice(_WORDS)
             filler = " ".join(rng.choice(_WORDS) for _ in range(90))
-            text = (f"{place} (Bench) — Article {number} of the nightly run. The {topic} committee met on Tuesday. "
-                    f"\"We expect the {topic} works to finish before the {rng.randint(1, 99)}th week,\" said "
-                    f"the chair. {filler}. A resident added: \"Nobody told us about item {number} until now.\" "
-                    f"The next meeting is on day {rng.randint(1, 28)}.")
+            text = (
+                f"{place} (Bench) — Article {number} of the nightly run. The {topic} committee met on Tuesday. "
+                f'"We expect the {topic} works to finish before the {rng.randint(1, 99)}th week," said '
+                f'the chair. {filler}. A resident added: "Nobody told us about item {number} until now." '
+                f"The next meeting is on day {rng.randint(1, 28)}."
+            )
             out.write(json.dumps({"id": str(number), "text": text}) + "\n")
     return path
 
@@ -76,8 +94,11 @@ class BenchServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "fake_server.py"), "--port", str(self.port)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [PYTHON, str(ROOT / "bench" / "fake_server.py"), "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 self.stats()
@@ -92,15 +113,17 @@ class BenchServer:
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def configure(self, **config: Any) -> None:
         """Set the server's config for the next phase (unnamed fields back to defaults); counters reset."""
-        defaults = dict(latency=0.0, jitter=0.0, rpm=None, tpm=None, send_retry_after=True, fault_rate=0.0,
-                        hang_seconds=600.0, seed=0)
+        defaults = dict(
+            latency=0.0, jitter=0.0, rpm=None, tpm=None, send_retry_after=True, fault_rate=0.0, hang_seconds=600.0, seed=0
+        )
         self._call("/_config", {**defaults, **config})
 
     def stats(self) -> dict[str, Any]:
@@ -117,9 +140,17 @@ class BenchServer:
 def _settings(params: dict[str, Any]):
     from pipeline.settings import Engine, Settings
 
-    return Settings(engine=Engine.llm, base_url=params["base_url"], api_key="sk-bench", model=MODEL,
-                    db=Path(params["db"]), concurrency=params["concurrency"], timeout=params.get("timeout", 30.0),
-                    max_retries=params.get("max_retries", 4), min_file_age=0).validated()
+    return Settings(
+        engine=Engine.llm,
+        base_url=params["base_url"],
+        api_key="sk-bench",
+        model=MODEL,
+        db=Path(params["db"]),
+        concurrency=params["concurrency"],
+        timeout=params.get("timeout", 30.0),
+        max_retries=params.get("max_retries", 4),
+        min_file_age=0,
+    ).validated()
 
 
 def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
@@ -136,8 +167,7 @@ def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
         figures["ray_init_s"] = time.perf_counter() - started
     cpu, wall = time.process_time(), time.perf_counter()
     result = run([params["articles"]], settings, executor=executor)
-    return {**figures, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-            "counts": result.counts}
+    return {**figures, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "counts": result.counts}
 
 
 def _child_naive(params: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +184,16 @@ def _child_naive(params: dict[str, Any]) -> dict[str, Any]:
         texts = [json.loads(line)["text"] for _number, line in zip(range(params["count"]), lines, strict=False)]
     wall = time.perf_counter()
     for text in texts:
-        article = Article(article_id=hashlib.sha256(text.encode()).hexdigest(), text=text, title=None, url=None,
-                          published=None, source_path="bench", record_id=None)
-        client.chat.completions.create(model=MODEL, messages=prompt.messages(article, 60_000),
-                                       response_model=ArticleVerdict)
+        article = Article(
+            article_id=hashlib.sha256(text.encode()).hexdigest(),
+            text=text,
+            title=None,
+            url=None,
+            published=None,
+            source_path="bench",
+            record_id=None,
+        )
+        client.chat.completions.create(model=MODEL, messages=prompt.messages(article, 60_000), response_model=ArticleVerdict)
     return {"wall_s": time.perf_counter() - wall}
 
 
@@ -172,19 +208,16 @@ def _child_rehash(params: dict[str, Any]) -> dict[str, Any]:
 def _child_list_stat(params: dict[str, Any]) -> dict[str, Any]:
     """Listing a folder and stat'ing each file, the floor a re-run over unchanged files is compared with."""
     wall = time.perf_counter()
-    stats = [os.stat(os.path.join(root, name)) for root, _folders, names in os.walk(params["articles"])
-             for name in names]
+    stats = [os.stat(os.path.join(root, name)) for root, _folders, names in os.walk(params["articles"]) for name in names]
     return {"wall_s": time.perf_counter() - wall, "files": len(stats)}
 
 
-_CHILDREN = {"pipeline": _child_pipeline, "naive": _child_naive, "rehash": _child_rehash,
-             "list_stat": _child_list_stat}
+_CHILDREN = {"pipeline": _child_pipeline, "naive": _child_naive, "rehash": _child_rehash, "list_stat": _child_list_stat}
 
 
 def measure(phase: str, **params: Any) -> dict[str, Any]:
     """Run one phase in a fresh interpreter; its figures plus its peak RSS in MB."""
-    completed = subprocess.run([PYTHON, __file__, "--child", phase, json.dumps(params)], capture_output=True,
-                               text=True, cwd=ROOT)
+    completed = subprocess.run([PYTHON, __file__, "--child", phase, json.dumps(params)], capture_output=True, text=True, cwd=ROOT)
     if completed.returncode != 0:
         raise RuntimeError(f"{phase} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -210,24 +243,27 @@ def _stored(db: Path) -> dict[str, int]:
         with sqlite3.connect(db) as connection:
             results = connection.execute("SELECT COUNT(DISTINCT article_id) FROM result").fetchone()[0]
             last_run = connection.execute("SELECT MAX(run_id) FROM run").fetchone()[0]
-            statuses = dict(connection.execute(
-                "SELECT status, COUNT(*) FROM outcome WHERE run_id = ? GROUP BY status", (last_run,)).fetchall())
+            statuses = dict(
+                connection.execute(
+                    "SELECT status, COUNT(*) FROM outcome WHERE run_id = ? GROUP BY status", (last_run,)
+                ).fetchall()
+            )
             unexplained = connection.execute(
-                "SELECT COUNT(*) FROM outcome WHERE run_id = ? AND status = 'failed' AND COALESCE(reason, '') = ''",
-                (last_run,)).fetchone()[0]
+                "SELECT COUNT(*) FROM outcome WHERE run_id = ? AND status = 'failed' AND COALESCE(reason, '') = ''", (last_run,)
+            ).fetchone()[0]
     except sqlite3.OperationalError:  # killed before the pipeline created its tables
         return {"results": 0, "unexplained_failures": 0}
     return {"results": results, "unexplained_failures": unexplained, **statuses}
 
 
-def _at_a_rate(server: BenchServer, work: Path, name: str, articles: int, seed: int, latency: float, rpm: int,
-               concurrency: int) -> tuple[Path, dict[str, Any], dict[str, Any], float]:
+def _at_a_rate(
+    server: BenchServer, work: Path, name: str, articles: int, seed: int, latency: float, rpm: int, concurrency: int
+) -> tuple[Path, dict[str, Any], dict[str, Any], float]:
     """One run against a server with ``latency`` and an ``rpm`` cap: its input, figures, the
     server's counters, and the limit max(N/RPM, N·latency/concurrency)."""
     path = write_articles(work / f"{name}.jsonl", articles, seed=seed)
     server.configure(latency=latency, rpm=rpm)
-    ours = measure("pipeline", base_url=server.base_url, db=str(work / f"{name}.db"), articles=str(path),
-                   concurrency=concurrency)
+    ours = measure("pipeline", base_url=server.base_url, db=str(work / f"{name}.db"), articles=str(path), concurrency=concurrency)
     return path, ours, server.stats(), max(articles / (rpm / 60), articles * latency / concurrency)
 
 
@@ -235,20 +271,27 @@ def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None
     latency, rpm = 0.2, 3000
     path, ours, stats, limit = _at_a_rate(server, work, "p1", articles, 1, latency, rpm, concurrency)
     print(f"P1  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}")
-    print(f"    ours: {ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
-          f"server answered {stats['requests'].get('429', 0)} × 429, {len(stats['duplicates'])} articles paid twice; "
-          f"client CPU {ours['cpu_s']:.1f} s)")
+    print(
+        f"    ours: {ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
+        f"server answered {stats['requests'].get('429', 0)} × 429, {len(stats['duplicates'])} articles paid twice; "
+        f"client CPU {ours['cpu_s']:.1f} s)"
+    )
     ratio = ours["wall_s"] / limit
-    print(f"    vs limit max(N/RPM, N·latency/concurrency) = {limit:.1f} s: {ratio:.3f}× "
-          f"(target ≤ 1.10×) {_verdict(ratio, 1.10)}")
+    print(
+        f"    vs limit max(N/RPM, N·latency/concurrency) = {limit:.1f} s: {ratio:.3f}× (target ≤ 1.10×) {_verdict(ratio, 1.10)}"
+    )
     server.configure(latency=latency, rpm=rpm)
     naive = measure("naive", base_url=server.base_url, articles=str(path), count=_NAIVE_ARTICLES)
     scaled = naive["wall_s"] * articles / _NAIVE_ARTICLES
     speedup = scaled / ours["wall_s"]
-    print(f"    naive sequential instructor loop: {naive['wall_s']:.1f} s for {_NAIVE_ARTICLES}, scaled {scaled:.0f} s: "
-          f"ours is {speedup:.1f}× faster (target ≥ 20×) {_verdict(speedup, 20, True)}")
-    print(f"      (at {rpm} RPM no client can beat N/RPM = {articles / (rpm / 60):.0f} s, so the most any "
-          f"runner can show here is {scaled / (articles / (rpm / 60)):.1f}×)")
+    print(
+        f"    naive sequential instructor loop: {naive['wall_s']:.1f} s for {_NAIVE_ARTICLES}, scaled {scaled:.0f} s: "
+        f"ours is {speedup:.1f}× faster (target ≥ 20×) {_verdict(speedup, 20, True)}"
+    )
+    print(
+        f"      (at {rpm} RPM no client can beat N/RPM = {articles / (rpm / 60):.0f} s, so the most any "
+        f"runner can show here is {scaled / (articles / (rpm / 60)):.1f}×)"
+    )
     _p1_curator(server, path, ours["wall_s"], latency, rpm)
 
 
@@ -256,71 +299,109 @@ def p1_high(server: BenchServer, work: Path, articles: int, concurrency: int) ->
     latency, rpm = 0.2, 30_000
     _path, ours, stats, limit = _at_a_rate(server, work, "p1-high", articles, 6, latency, rpm, concurrency)
     ratio = ours["wall_s"] / limit
-    print(f"P1-high  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}: "
-          f"{ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
-          f"{stats['requests'].get('429', 0)} × 429; client CPU {ours['cpu_s']:.1f} s, "
-          f"{ours['cpu_s'] / articles * 1000:.2f} ms per article)")
+    print(
+        f"P1-high  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}: "
+        f"{ours['wall_s']:.1f} s ({ours['counts']['ok']} ok, {ours['counts']['failed']} failed; "
+        f"{stats['requests'].get('429', 0)} × 429; client CPU {ours['cpu_s']:.1f} s, "
+        f"{ours['cpu_s'] / articles * 1000:.2f} ms per article)"
+    )
     print(f"    vs limit {limit:.1f} s: {ratio:.2f}× (target ≤ 1.30×) {_verdict(ratio, 1.3)}")
 
 
 def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int) -> None:
     if not CURATOR_PYTHON.exists():
-        print(f"    curator: NOT RUN ({CURATOR_PYTHON} missing: create it with "
-              f"`python -m venv /work/.venvs/curator && /work/.venvs/curator/bin/pip install bespokelabs-curator`)")
+        print(
+            f"    curator: NOT RUN ({CURATOR_PYTHON} missing: create it with "
+            f"`python -m venv /work/.venvs/curator && /work/.venvs/curator/bin/pip install bespokelabs-curator`)"
+        )
         return
     server.configure(latency=latency, rpm=rpm)
     tokenizers = next(CURATOR_PYTHON.parent.parent.glob("lib/python*/site-packages/litellm/litellm_core_utils/tokenizers"), None)
-    env = {**os.environ, "CURATOR_DISABLE_CACHE": "1", "TELEMETRY_ENABLED": "false", "OPENAI_API_KEY": "sk-bench",
-           "CURATOR_CACHE_DIR": tempfile.mkdtemp(prefix="curator-cache-"), "HF_DATASETS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "CURATOR_DISABLE_CACHE": "1",
+        "TELEMETRY_ENABLED": "false",
+        "OPENAI_API_KEY": "sk-bench",
+        "CURATOR_CACHE_DIR": tempfile.mkdtemp(prefix="curator-cache-"),
+        "HF_DATASETS_OFFLINE": "1",
+    }
     if tokenizers:
         # tiktoken downloads its encodings at first use; litellm ships them, so point tiktoken there (offline).
         env["TIKTOKEN_CACHE_DIR"] = str(tokenizers)
-    completed = subprocess.run([str(CURATOR_PYTHON), str(ROOT / "bench" / "curator_driver.py"), str(path),
-                                server.base_url, str(rpm)], capture_output=True, text=True, env=env, cwd=ROOT)
+    completed = subprocess.run(
+        [str(CURATOR_PYTHON), str(ROOT / "bench" / "curator_driver.py"), str(path), server.base_url, str(rpm)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     if completed.returncode != 0:
         print(f"    curator: FAILED to run ({completed.stderr.strip().splitlines()[-1][:300]})")
         return
     curator = json.loads(completed.stdout.strip().splitlines()[-1])
     stats = server.stats()
     ratio = curator["wall_s"] / ours_wall
-    print(f"    bespokelabs-curator (max_requests_per_minute={rpm}): {curator['wall_s']:.1f} s, "
-          f"{curator['answered']}/{curator['articles']} answered, server answered {stats['requests'].get('429', 0)} × 429: "
-          f"our throughput is {ratio:.2f}× curator's (target ≥ 1.00×) {_verdict(ratio, 1.0, True)}")
+    print(
+        f"    bespokelabs-curator (max_requests_per_minute={rpm}): {curator['wall_s']:.1f} s, "
+        f"{curator['answered']}/{curator['articles']} answered, server answered {stats['requests'].get('429', 0)} × 429: "
+        f"our throughput is {ratio:.2f}× curator's (target ≥ 1.00×) {_verdict(ratio, 1.0, True)}"
+    )
 
 
 def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrency: int) -> None:
     server.configure()
     small_path = write_articles(work / "small.jsonl", small, seed=2)
     large_path = write_articles(work / "large.jsonl", large, seed=3)
-    at_small = measure("pipeline", base_url=server.base_url, db=str(work / "small.db"), articles=str(small_path),
-                       concurrency=concurrency)
-    at_large = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path),
-                       concurrency=concurrency)
-    rerun = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path),
-                    concurrency=concurrency)
-    _print_rerun(f"P2  re-run over a {large}-line JSONL, all cached", rerun, "read+hash of the same file",
-                 measure("rehash", articles=str(large_path)), 3)
+    at_small = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "small.db"), articles=str(small_path), concurrency=concurrency
+    )
+    at_large = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path), concurrency=concurrency
+    )
+    rerun = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(large_path), concurrency=concurrency
+    )
+    _print_rerun(
+        f"P2  re-run over a {large}-line JSONL, all cached",
+        rerun,
+        "read+hash of the same file",
+        measure("rehash", articles=str(large_path)),
+        3,
+    )
     folder = _as_files(large_path, work / "inbox")
-    measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder),
-            concurrency=concurrency)  # reads every file once (all cached) and indexes them
-    files_rerun = measure("pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder),
-                          concurrency=concurrency)
-    _print_rerun(f"    re-run over {large} unchanged files", files_rerun, "list+stat of the folder",
-                 measure("list_stat", articles=str(folder)), 2)
+    measure(
+        "pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder), concurrency=concurrency
+    )  # reads every file once (all cached) and indexes them
+    files_rerun = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "large.db"), articles=str(folder), concurrency=concurrency
+    )
+    _print_rerun(
+        f"    re-run over {large} unchanged files",
+        files_rerun,
+        "list+stat of the folder",
+        measure("list_stat", articles=str(folder)),
+        2,
+    )
     per_article_ms = at_large["cpu_s"] / large * 1000
-    print(f"P3  client CPU per article at zero latency: {per_article_ms:.2f} ms "
-          f"({at_large['cpu_s']:.1f} s CPU for {large}, wall {at_large['wall_s']:.1f} s; target ≤ 2 ms) "
-          f"{_verdict(per_article_ms, 2)}")
+    print(
+        f"P3  client CPU per article at zero latency: {per_article_ms:.2f} ms "
+        f"({at_large['cpu_s']:.1f} s CPU for {large}, wall {at_large['wall_s']:.1f} s; target ≤ 2 ms) "
+        f"{_verdict(per_article_ms, 2)}"
+    )
     growth = at_large["rss_mb"] / at_small["rss_mb"]
-    print(f"P4  peak RSS: {at_large['rss_mb']:.0f} MB at {large} articles (target ≤ 200 MB) "
-          f"{_verdict(at_large['rss_mb'], 200)}; {at_small['rss_mb']:.0f} MB at {small}: {growth:.2f}× "
-          f"(target ≤ 1.2×) {_verdict(growth, 1.2)}")
+    print(
+        f"P4  peak RSS: {at_large['rss_mb']:.0f} MB at {large} articles (target ≤ 200 MB) "
+        f"{_verdict(at_large['rss_mb'], 200)}; {at_small['rss_mb']:.0f} MB at {small}: {growth:.2f}× "
+        f"(target ≤ 1.2×) {_verdict(growth, 1.2)}"
+    )
 
 
 def _print_rerun(what: str, rerun: dict[str, Any], floor_name: str, floor: dict[str, Any], target: float) -> None:
     ratio = rerun["wall_s"] / floor["wall_s"]
-    print(f"{what}: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} cached) vs {floor_name} "
-          f"{floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ {target:g}×) {_verdict(ratio, target)}")
+    print(
+        f"{what}: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} cached) vs {floor_name} "
+        f"{floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ {target:g}×) {_verdict(ratio, target)}"
+    )
 
 
 def _as_files(jsonl: Path, folder: Path) -> Path:
@@ -343,38 +424,44 @@ def on_ray(server: BenchServer, work: Path, articles: int, concurrency: int) -> 
         return
     path = write_articles(work / "ray.jsonl", articles, seed=7)
     server.configure()
-    single = measure("pipeline", base_url=server.base_url, db=str(work / "single.db"), articles=str(path),
-                     concurrency=concurrency)
+    single = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "single.db"), articles=str(path), concurrency=concurrency
+    )
     server.configure()
-    ours = measure("pipeline", base_url=server.base_url, db=str(work / "ray.db"), articles=str(path),
-                   concurrency=concurrency, executor="ray")
+    ours = measure(
+        "pipeline", base_url=server.base_url, db=str(work / "ray.db"), articles=str(path), concurrency=concurrency, executor="ray"
+    )
     paid = server.stats()["paid_total"]
-    print(f"Ray {articles} articles at zero latency on a local Ray ({os.cpu_count()} CPUs): "
-          f"{ours['wall_s']:.1f} s ({ours['counts']['ok']} ok; {paid} paid requests) after "
-          f"{ours['ray_init_s']:.1f} s to start Ray, vs {single['wall_s']:.1f} s in one process: "
-          f"{ours['wall_s'] / single['wall_s']:.2f}× the wall time "
-          f"({(ours['wall_s'] + ours['ray_init_s']) / single['wall_s']:.2f}× with start-up); driver CPU "
-          f"{ours['cpu_s'] / articles * 1000:.2f} ms per article vs {single['cpu_s'] / articles * 1000:.2f} ms")
+    print(
+        f"Ray {articles} articles at zero latency on a local Ray ({os.cpu_count()} CPUs): "
+        f"{ours['wall_s']:.1f} s ({ours['counts']['ok']} ok; {paid} paid requests) after "
+        f"{ours['ray_init_s']:.1f} s to start Ray, vs {single['wall_s']:.1f} s in one process: "
+        f"{ours['wall_s'] / single['wall_s']:.2f}× the wall time "
+        f"({(ours['wall_s'] + ours['ray_init_s']) / single['wall_s']:.2f}× with start-up); driver CPU "
+        f"{ours['cpu_s'] / articles * 1000:.2f} ms per article vs {single['cpu_s'] / articles * 1000:.2f} ms"
+    )
 
 
 def faults(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
     path = write_articles(work / "faults.jsonl", articles, seed=4)
     db = work / "faults.db"
     server.configure(latency=0.02, jitter=0.01, fault_rate=0.1, hang_seconds=600.0, seed=4)
-    measure("pipeline", base_url=server.base_url, db=str(db), articles=str(path), concurrency=concurrency,
-            timeout=2.0)
+    measure("pipeline", base_url=server.base_url, db=str(db), articles=str(path), concurrency=concurrency, timeout=2.0)
     first = _stored(db)
     injected = {name: count for name, count in server.stats()["requests"].items() if name != "chat"}
     accounted = first.get("ok", 0) + first.get("failed", 0)
     server.configure(latency=0.02)
     measure("pipeline", base_url=server.base_url, db=str(db), articles=str(path), concurrency=concurrency)
     healed = _stored(db)
-    verdict = "MET" if (accounted == articles and first["unexplained_failures"] == 0
-                        and healed["results"] == articles) else "MISSED"
-    print(f"F1  {articles} articles at a 10% fault rate (injected, besides answer faults: {injected}): "
-          f"{first.get('ok', 0)} ok + {first.get('failed', 0)} failed with a reason = {accounted} "
-          f"(none lost: {accounted == articles}); re-run without faults: {healed.get('ok', 0)} healed, "
-          f"{healed['results']}/{articles} stored {verdict}")
+    verdict = (
+        "MET" if (accounted == articles and first["unexplained_failures"] == 0 and healed["results"] == articles) else "MISSED"
+    )
+    print(
+        f"F1  {articles} articles at a 10% fault rate (injected, besides answer faults: {injected}): "
+        f"{first.get('ok', 0)} ok + {first.get('failed', 0)} failed with a reason = {accounted} "
+        f"(none lost: {accounted == articles}); re-run without faults: {healed.get('ok', 0)} healed, "
+        f"{healed['results']}/{articles} stored {verdict}"
+    )
 
 
 def _stored_fences(db: Path) -> set[str]:
@@ -406,8 +493,19 @@ def kills(server: BenchServer, work: Path, articles: int, count: int, concurrenc
     db = work / "kills.db"
     server.configure(latency=0.1, jitter=0.05)
     rng = random.Random(seed)
-    command = [PIPELINE_CLI, "run", str(path), "--base-url", server.base_url, "--model", MODEL, "--db", str(db),
-               "--concurrency", str(concurrency)]
+    command = [
+        PIPELINE_CLI,
+        "run",
+        str(path),
+        "--base-url",
+        server.base_url,
+        "--model",
+        MODEL,
+        "--db",
+        str(db),
+        "--concurrency",
+        str(concurrency),
+    ]
     env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "PIPELINE_MIN_FILE_AGE": "0"}
     paid_when_finished: dict[str, int] = {}
     stored_after_kills = []
@@ -433,12 +531,16 @@ def kills(server: BenchServer, work: Path, articles: int, count: int, concurrenc
     duplicates = sum(stats["duplicates"].values())
     stored = len(_stored_fences(db))
     verdict = "MET" if repaid_finished == 0 and stored == articles and final.returncode == 0 else "MISSED"
-    print(f"F2  {count} SIGKILLs at random moments over {articles} articles, --concurrency {concurrency} "
-          f"(articles stored after each kill: {stored_after_kills}), then a final run (exit {final.returncode}): "
-          f"{stored}/{articles} stored, {stats['paid_total']} paid requests; finished articles paid again: "
-          f"{repaid_finished} {verdict}")
-    print(f"    ({duplicates} requests paid twice in all: answers delivered to a client killed before it committed "
-          f"them, at most --concurrency per kill; {stats['abandoned']} more were cut off before the answer and not paid)")
+    print(
+        f"F2  {count} SIGKILLs at random moments over {articles} articles, --concurrency {concurrency} "
+        f"(articles stored after each kill: {stored_after_kills}), then a final run (exit {final.returncode}): "
+        f"{stored}/{articles} stored, {stats['paid_total']} paid requests; finished articles paid again: "
+        f"{repaid_finished} {verdict}"
+    )
+    print(
+        f"    ({duplicates} requests paid twice in all: answers delivered to a client killed before it committed "
+        f"them, at most --concurrency per kill; {stats['abandoned']} more were cut off before the answer and not paid)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -462,8 +564,9 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="runner-bench-") as folder:
             work = Path(folder)
             started = time.perf_counter()
-            print(f"(load average before the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-                  "client and server share them)")
+            print(
+                f"(load average before the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; client and server share them)"
+            )
             if "p1" in phases:
                 p1(server, work, args.p1_articles, args.concurrency)
             if "p1-high" in phases:
@@ -476,8 +579,10 @@ def main(argv: list[str] | None = None) -> None:
                 kills(server, work, args.kill_articles, args.kills, 8, args.seed)
             if "ray" in phases:
                 on_ray(server, work, args.ray_articles, 16)
-            print(f"(benchmark wall time {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs; load average "
-                  f"after the run {os.getloadavg()[0]:.1f})")
+            print(
+                f"(benchmark wall time {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs; load average "
+                f"after the run {os.getloadavg()[0]:.1f})"
+            )
     finally:
         server.stop()
 

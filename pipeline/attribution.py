@@ -58,6 +58,7 @@ _ROLE_FILLER = frozenset(
 
 _NARRATION_WINDOW = 1000
 
+
 class SpeakerCheck:
     """The attributions of one article's quotations, read once for all its quotes."""
 
@@ -81,9 +82,7 @@ class SpeakerCheck:
         if not name:
             return _role_named(speaker, self.text, narration)
         person = self._fuller_name(name)
-        return any(
-            self._mentions(piece, name, person) or self._pronoun_refers(piece, name, person) for piece in narration
-        )
+        return any(self._mentions(piece, name, person) or self._pronoun_refers(piece, name, person) for piece in narration)
 
     def _narration(self, first: int, last: int) -> list[tuple[int, int]]:
         """The stretches of narration around quotations ``first``..``last``."""
@@ -103,7 +102,12 @@ class SpeakerCheck:
                 extra.append(bounds[head - 1])
             if tail + 1 < len(bounds) and "\n" not in self.text[spans[last].close_end : bounds[tail + 1][0]]:
                 extra.append(bounds[tail + 1])
-            pieces += [piece for a, b in extra for piece in self._outside_quotations((max(a, lower), min(b, upper))) if a < upper and b > lower]
+            pieces += [
+                piece
+                for a, b in extra
+                for piece in self._outside_quotations((max(a, lower), min(b, upper)))
+                if a < upper and b > lower
+            ]
         return pieces
 
     def _outside_quotations(self, region: tuple[int, int]) -> list[tuple[int, int]]:

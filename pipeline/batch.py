@@ -53,6 +53,7 @@ MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 _ENDPOINT: Final = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
+
 def _llm_engine(settings: Settings) -> LLMEngine:
     if settings.resolved_engine is not Engine.llm:
         raise ConfigError("batch mode needs the LLM engine: set OPENAI_API_KEY or pass --base-url, and --model")
@@ -99,8 +100,9 @@ def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, r
         yield item, request_line(item, key, engine)
 
 
-async def _submit_files(client: openai.AsyncOpenAI, store: Store, chunks: Iterable[list[tuple[Article, bytes]]],
-                        identity: str) -> list[dict[str, Any]]:
+async def _submit_files(
+    client: openai.AsyncOpenAI, store: Store, chunks: Iterable[list[tuple[Article, bytes]]], identity: str
+) -> list[dict[str, Any]]:
     submitted = []
     for number, chunk in enumerate(chunks):
         content = b"".join(line for _article, line in chunk)
@@ -162,8 +164,7 @@ async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[di
     return [json.loads(line) for line in content.text.splitlines() if line.strip()]
 
 
-async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: LLMEngine,
-                       result: RunResult) -> None:
+async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
     identity = CacheIdentity(**json.loads(job["identity"]))
     items = store.batch_items(job["batch_id"])
     answered = await _read_file(client, job["output_file_id"])
@@ -187,9 +188,17 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
                 raise
             paid, live_usage = _batch_usage(response["body"]), error.usage or _NO_USAGE
             cost = _sum_costs(result.spend([paid]), result.spend([live_usage], live=True))
-            store.record_outcome(result.run_id, source_path=item["source_path"], record_id=item["record_id"],
-                                 article_id=item["article_id"], status="failed", key=key, reason=str(error),
-                                 usage=paid + live_usage, cost=cost)
+            store.record_outcome(
+                result.run_id,
+                source_path=item["source_path"],
+                record_id=item["record_id"],
+                article_id=item["article_id"],
+                status="failed",
+                key=key,
+                reason=str(error),
+                usage=paid + live_usage,
+                cost=cost,
+            )
             result.counts["failed"] += 1
             del items[key]
             continue
@@ -198,9 +207,15 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         del items[key]
     for key, item in items.items():
         if not store.has_result(key):
-            store.record_outcome(result.run_id, source_path=item["source_path"], record_id=item["record_id"],
-                                 article_id=item["article_id"], status="failed", key=key,
-                                 reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"))
+            store.record_outcome(
+                result.run_id,
+                source_path=item["source_path"],
+                record_id=item["record_id"],
+                article_id=item["article_id"],
+                status="failed",
+                key=key,
+                reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"),
+            )
             result.counts["failed"] += 1
     store.mark_batch_collected(job["batch_id"])
 

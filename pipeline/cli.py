@@ -96,28 +96,49 @@ def _settings(**flags: Any) -> Settings:
 def run(
     paths: PathsArgument,
     model: ModelOption = None,
-    base_url: Annotated[Optional[list[str]], typer.Option(
-        help="OpenAI-compatible base URL; repeat it for replicas of one model, which share the requests.")] = None,
+    base_url: Annotated[
+        Optional[list[str]],
+        typer.Option(help="OpenAI-compatible base URL; repeat it for replicas of one model, which share the requests."),
+    ] = None,
     mode: ModeOption = None,
     engine: EngineOption = None,
     db: DbOption = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
-    prompt_version: Annotated[Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")] = None,
+    prompt_version: Annotated[
+        Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")
+    ] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
-    rescan: Annotated[bool, typer.Option("--rescan", help="Read every file again, even those whose size and "
-                                          "modification time are unchanged since they were indexed.")] = False,
-    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES.")] = False,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="Read every file again, even those whose size and modification time are unchanged since they were indexed.",
+        ),
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES."),
+    ] = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
-    max_cost: Annotated[Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")] = None,
-    log_every: Annotated[int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")] = 500,
+    max_cost: Annotated[
+        Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")
+    ] = None,
+    log_every: Annotated[
+        int, typer.Option(min=1, help="Without a terminal, log one progress line per this many articles.")
+    ] = 500,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even when PATHS hold no article.")] = False,
-    prior: Annotated[Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")] = None,
-    executor: Annotated[Executor, typer.Option(help="local: this process; ray: Ray Data workers "
-                                                     "(pip install 'pipeline[ray]').")] = Executor.local,
-    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a running cluster "
-                                                           "(auto, or ray://host:port); default a local Ray.")] = None,
+    prior: Annotated[
+        Optional[float], typer.Option("--prior", help="Expected share of fabrications in the feed (default 0.05).")
+    ] = None,
+    executor: Annotated[
+        Executor, typer.Option(help="local: this process; ray: Ray Data workers (pip install 'pipeline[ray]').")
+    ] = Executor.local,
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(help="With --executor ray: a running cluster (auto, or ray://host:port); default a local Ray."),
+    ] = None,
 ) -> None:
     """Analyse every article under PATHS that has no stored result yet, and print a summary.
 
@@ -126,17 +147,35 @@ def run(
     --allow-empty); 2: usage, configuration or provider-account error; 130 / 143:
     interrupted by SIGINT / SIGTERM (articles in flight recorded as not finished).
     """
-    settings = _settings(model=model, base_url=base_url or None, mode=mode, engine=engine, db=db,
-                         concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-                         prompt_version=prompt_version, fabrication_prior=prior)
+    settings = _settings(
+        model=model,
+        base_url=base_url or None,
+        mode=mode,
+        engine=engine,
+        db=db,
+        concurrency=concurrency,
+        timeout=timeout,
+        max_retries=max_retries,
+        prompt_version=prompt_version,
+        fabrication_prior=prior,
+    )
     if settings.resolved_engine is Engine.offline and settings.engine is Engine.auto:
         console.print("No LLM endpoint configured (OPENAI_API_KEY / --base-url): using the offline engine.")
     # Counting the inputs first costs a directory walk; only a terminal shows the ETA it buys.
     total = estimate_inputs(paths) if console.is_terminal else None
     with RunProgress(console, total=total, every=log_every) as progress:
-        result = run_pipeline(paths, settings, refresh=refresh, rescan=rescan, executor=executor,
-                              ray_address=ray_address, budget=Budget(limit=limit, max_cost=max_cost),
-                              on_outcome=progress, allow_empty=allow_empty, retry_failed=retry_failed)
+        result = run_pipeline(
+            paths,
+            settings,
+            refresh=refresh,
+            rescan=rescan,
+            executor=executor,
+            ray_address=ray_address,
+            budget=Budget(limit=limit, max_cost=max_cost),
+            on_outcome=progress,
+            allow_empty=allow_empty,
+            retry_failed=retry_failed,
+        )
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
@@ -162,15 +201,22 @@ def _print_problems(outcomes: list[dict]) -> None:
 def _print_result(result: RunResult) -> None:
     counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
     cost = "" if result.cost is None else f", est. ${result.cost:.4f}"
-    console.print(f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
-                  f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}")
+    console.print(
+        f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
+        f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}"
+    )
     if result.stopped:
         console.print(styled("run stopped cleanly:", "yellow", result.stopped))
     if result.fatal:
         console.print(styled("run stopped:", "red", result.fatal))
     if result.interrupted:
-        console.print(styled(f"run interrupted by {result.interrupted}:", "yellow",
-                             "articles in flight are recorded as not finished; a re-run analyses the rest"))
+        console.print(
+            styled(
+                f"run interrupted by {result.interrupted}:",
+                "yellow",
+                "articles in flight are recorded as not finished; a re-run analyses the rest",
+            )
+        )
     if result.empty:
         console.print(styled("nothing to do:", "red", result.empty))
     if result.unclosed:
@@ -232,7 +278,9 @@ def report(
         written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
-    console.print(f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path))
+    console.print(
+        f"report of {written.title}: {len(written.results)} articles" + "".join(f", {path}" for path in (html, md) if path)
+    )
 
 
 @app.command()
@@ -266,15 +314,21 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many 
 
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[Optional[Path], typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)] = None,
-    reviews: Annotated[bool, typer.Option("--reviews", help="Measure the stored labels against the desk's verdicts, by week.")] = False,
+    dataset: Annotated[
+        Optional[Path], typer.Argument(help="Labelled JSONL (label, quotes or claims records).", exists=True, dir_okay=False)
+    ] = None,
+    reviews: Annotated[
+        bool, typer.Option("--reviews", help="Measure the stored labels against the desk's verdicts, by week.")
+    ] = False,
     db: DbOption = None,
     task: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(TASKS)} (default: detected from the records).")] = None,
     engine: EngineOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
-    prior: Annotated[Optional[float], typer.Option("--prior", help="Share of fabrications the dataset is expected to hold (default 0.05).")] = None,
+    prior: Annotated[
+        Optional[float], typer.Option("--prior", help="Share of fabrications the dataset is expected to hold (default 0.05).")
+    ] = None,
 ) -> None:
     """Measure an engine on a labelled dataset: label, quote or claim figures; or, with
     --reviews, the stored labels' precision and recall against the desk's verdicts by week."""
@@ -326,8 +380,9 @@ def batch_status(
         jobs = batch_mode.status(settings, store)
     for job in jobs:
         collected = f"collected {job['collected_at']}" if job["collected_at"] else "not collected"
-        stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests  "
-                     f"submitted {job['submitted_at']}  {collected}")
+        stdout.print(
+            f"{job['batch_id']}  {job['status']}  {job['requests']} requests  submitted {job['submitted_at']}  {collected}"
+        )
 
 
 @batch_app.command("collect")
@@ -362,7 +417,6 @@ def _emit(as_json: bool, record: object, text: str) -> None:
         stdout.print(json.dumps(record, ensure_ascii=False, indent=2), soft_wrap=True)
     else:
         stdout.print(text, end="" if text.endswith("\n") or not text else "\n", soft_wrap=True)
-
 
 
 deaths_app = _Commands(help="The death register: who the store holds as dead, and on what evidence.")
@@ -435,8 +489,12 @@ def factchecks_import(
     """Import ClaimReview files (a re-import updates by URL) and match every stored article."""
     with _memory(db) as store:
         counts = import_factchecks(store, files)
-    _emit(as_json, counts, f"{counts['read']} fact-checks read: {counts['added']} added, {counts['updated']} updated; "
-                           f"{counts['matches']} matches with stored articles and claims")
+    _emit(
+        as_json,
+        counts,
+        f"{counts['read']} fact-checks read: {counts['added']} added, {counts['updated']} updated; "
+        f"{counts['matches']} matches with stored articles and claims",
+    )
 
 
 @app.command()
@@ -462,8 +520,11 @@ def review(
             raise InputError("review", "give one ARTICLE_OR_STORY and --verdict")
         else:
             done = [add_review(store, target[0], verdict, note=note, by=by)]
-    _emit(as_json, [r.to_record() for r in done],
-          "\n".join(f"{r.verdict.value}: {r.target} ({len(r.article_ids)} articles)" for r in done) or "no verdicts in the file")
+    _emit(
+        as_json,
+        [r.to_record() for r in done],
+        "\n".join(f"{r.verdict.value}: {r.target} ({len(r.article_ids)} articles)" for r in done) or "no verdicts in the file",
+    )
 
 
 sources_app = _Commands(help="Trusted and unreliable source domains, read against article URLs.")
@@ -477,7 +538,11 @@ def sources(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None
         return
     with _memory(db) as store:
         listed = listed_sources(store)
-    _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed) or "no sources listed")
+    _emit(
+        as_json,
+        [s.to_record() for s in listed],
+        "\n".join(f"{s.standing.value}: {s.domain}" for s in listed) or "no sources listed",
+    )
 
 
 @sources_app.command("add")
@@ -501,8 +566,9 @@ def sources_add(
 
 
 @sources_app.command("remove")
-def sources_remove(domains: Annotated[list[str], typer.Argument(help="Domains to unlist.")],
-                   as_json: JsonOption = False, db: DbOption = None) -> None:
+def sources_remove(
+    domains: Annotated[list[str], typer.Argument(help="Domains to unlist.")], as_json: JsonOption = False, db: DbOption = None
+) -> None:
     """Unlist domains."""
     with _memory(db) as store:
         removed = remove_sources(store, domains)

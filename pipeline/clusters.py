@@ -187,15 +187,11 @@ class _Vocabulary:
         return words
 
 
-def _pair_with_candidates(
-    store: Store, article_id: str, in_run: set[str], vocabulary: _Vocabulary
-) -> tuple[int, int]:
+def _pair_with_candidates(store: Store, article_id: str, in_run: set[str], vocabulary: _Vocabulary) -> tuple[int, int]:
     """Compare one article with the articles sharing a band bucket with it; a pair inside
     the run is compared once, from its smaller id."""
     candidates = [
-        other
-        for other in store.band_neighbours(article_id, MAX_BUCKET)
-        if not (other in in_run and other < article_id)
+        other for other in store.band_neighbours(article_id, MAX_BUCKET) if not (other in in_run and other < article_id)
     ]
     kept = 0
     for candidate in candidates:
@@ -227,8 +223,12 @@ def _recompute_components(store: Store) -> None:
     groups = {id(group): group for group in group_of.values() if len(group) > 1}.values()
     store.replace_template_clusters(
         [
-            (member, f"tpl-{min(group)[:12]}", len(group),
-             max(similarity.get(frozenset((member, other)), 0.0) for other in group if other != member))
+            (
+                member,
+                f"tpl-{min(group)[:12]}",
+                len(group),
+                max(similarity.get(frozenset((member, other)), 0.0) for other in group if other != member),
+            )
             for group in groups
             for member in group
         ],

@@ -370,7 +370,9 @@ def _claim_figures(rows: Iterable[dict[str, Any]], path: Path, analyse: Callable
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -390,7 +392,14 @@ def render_eval(figures: dict[str, Any]) -> str:
         )
         per_class = _table(
             ["label", "precision", "recall", "f1", "support"],
-            [[label, *(_pct(figures["per_class"][label][k]) for k in ("precision", "recall", "f1")), str(figures["per_class"][label]["support"])] for label in labels],
+            [
+                [
+                    label,
+                    *(_pct(figures["per_class"][label][k]) for k in ("precision", "recall", "f1")),
+                    str(figures["per_class"][label]["support"]),
+                ]
+                for label in labels
+            ],
         )
         summary = (
             f"accuracy {_pct(figures['accuracy'])}   balanced accuracy {_pct(figures['balanced_accuracy'])}   "
@@ -401,10 +410,17 @@ def render_eval(figures: dict[str, Any]) -> str:
         rows = []
         for name, row in [*figures["by_type"].items(), ("direct+mixed", figures["direct_and_mixed"])]:
             rows.append(
-                [name, str(row["gold"]), *(_pct(row["exact"][k]) for k in ("precision", "recall", "f1")),
-                 *(_pct(row["overlap"][k]) for k in ("precision", "recall", "f1")), _pct(row["speaker_accuracy"])]
+                [
+                    name,
+                    str(row["gold"]),
+                    *(_pct(row["exact"][k]) for k in ("precision", "recall", "f1")),
+                    *(_pct(row["overlap"][k]) for k in ("precision", "recall", "f1")),
+                    _pct(row["speaker_accuracy"]),
+                ]
             )
-        table = _table(["type", "gold", "exact P", "exact R", "exact F1", "overlap P", "overlap R", "overlap F1", "speaker acc"], rows)
+        table = _table(
+            ["type", "gold", "exact P", "exact R", "exact F1", "overlap P", "overlap R", "overlap F1", "speaker acc"], rows
+        )
         note = (
             f"predicted {figures['predicted']}, not found in the text {figures['unlocated']}, "
             f"matched to no gold quote {figures['unmatched_predictions']}"
@@ -413,6 +429,13 @@ def render_eval(figures: dict[str, Any]) -> str:
     worthy = figures["check_worthy"]
     table = _table(
         ["class", "precision", "recall", "f1", "support", "predicted"],
-        [["check_worthy", *(_pct(worthy[k]) for k in ("precision", "recall", "f1")), str(worthy["support"]), str(worthy["predicted"])]],
+        [
+            [
+                "check_worthy",
+                *(_pct(worthy[k]) for k in ("precision", "recall", "f1")),
+                str(worthy["support"]),
+                str(worthy["predicted"]),
+            ]
+        ],
     )
     return "\n\n".join([head, table, f"sentence accuracy {_pct(figures['accuracy'])}"])

@@ -46,10 +46,36 @@ _FORMULA_STARTS = tuple("=+-@\t\r\n＝＋－＠")
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 CSV_FIELDS = [
-    "article_id", "title", "source_path", "label", "confidence", "reasons", "row_kind",
-    "speaker", "speaker_kind", "speaker_check", "text", "cue", "channel", "start", "end", "posthumous",
-    "event", "who", "when", "where", "attributed_to", "why", "check_with", "priority",
-    "engine", "model", "prompt_version", "factcheck_matches", "review", "source",
+    "article_id",
+    "title",
+    "source_path",
+    "label",
+    "confidence",
+    "reasons",
+    "row_kind",
+    "speaker",
+    "speaker_kind",
+    "speaker_check",
+    "text",
+    "cue",
+    "channel",
+    "start",
+    "end",
+    "posthumous",
+    "event",
+    "who",
+    "when",
+    "where",
+    "attributed_to",
+    "why",
+    "check_with",
+    "priority",
+    "engine",
+    "model",
+    "prompt_version",
+    "factcheck_matches",
+    "review",
+    "source",
 ]
 
 
@@ -100,7 +126,9 @@ def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings
     findings = findings or {}
     count = 0
     for result in results:
-        out.write(json.dumps(without_nul(article_record(result, findings.get(result.article.article_id))), ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(without_nul(article_record(result, findings.get(result.article.article_id))), ensure_ascii=False) + "\n"
+        )
         count += 1
     return count
 
@@ -162,22 +190,25 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Fin
             claimed["author"] = {"@type": "Person", "name": claim.attributed_to or claim.who}
         if article.published:
             claimed["datePublished"] = article.published
-        reviews.append({
-            "@context": "https://schema.org",
-            "@type": "ClaimReview",
-            "url": f"{desk.url.rstrip('/')}/articles/{article.article_id}",
-            "datePublished": item.result.created_at[:10],
-            "author": {"@type": "Organization", "name": desk.name, "url": desk.url},
-            "claimReviewed": claim.event,
-            "itemReviewed": claimed,
-            "reviewRating": {
-                "@type": "Rating",
-                "alternateName": "Unverified, likely fabricated"
-                if item.result.analysis.label is Label.likely_fabrication else "Unverified",
-                "ratingExplanation": f"Priority {claim.priority.value}; check with {claim.check_with}. "
-                f"Reasons: {', '.join(reason.value for reason in claim.why) or 'none given'}.",
-            },
-        })
+        reviews.append(
+            {
+                "@context": "https://schema.org",
+                "@type": "ClaimReview",
+                "url": f"{desk.url.rstrip('/')}/articles/{article.article_id}",
+                "datePublished": item.result.created_at[:10],
+                "author": {"@type": "Organization", "name": desk.name, "url": desk.url},
+                "claimReviewed": claim.event,
+                "itemReviewed": claimed,
+                "reviewRating": {
+                    "@type": "Rating",
+                    "alternateName": "Unverified, likely fabricated"
+                    if item.result.analysis.label is Label.likely_fabrication
+                    else "Unverified",
+                    "ratingExplanation": f"Priority {claim.priority.value}; check with {claim.check_with}. "
+                    f"Reasons: {', '.join(reason.value for reason in claim.why) or 'none given'}.",
+                },
+            }
+        )
         matched = findings.get(article.article_id, BatchFindings()).factchecks
         if matched:
             reviews[-1]["citation"] = [{"@type": "CreativeWork", "url": m.url} for m in matched]

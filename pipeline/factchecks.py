@@ -54,16 +54,86 @@ NAME_WEIGHT = 0.3
 _CANDIDATES = 20
 _ARTICLE_CHARS = 1200
 _STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has", "have", "he", "her", "his", "i", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "they", "this", "to", "was", "were", "will", "with", "who", "what", "when", "where", "which", "not", "no", "said", "says", "claim", "claims"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "she",
+        "that",
+        "the",
+        "their",
+        "they",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "who",
+        "what",
+        "when",
+        "where",
+        "which",
+        "not",
+        "no",
+        "said",
+        "says",
+        "claim",
+        "claims",
+    ]
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 # Ratings that say a claim is wrong: evidence against an article that makes it.
-FALSE_RATINGS = frozenset({
-    "false", "mostly false", "pants on fire", "fake", "fabricated", "incorrect", "wrong", "misleading", "hoax",
-    "four pinocchios", "satire", "scam", "baseless", "no evidence", "unsupported", "altered", "doctored",
-    "false context", "missing context", "not true", "untrue", "debunked", "unverified, likely fabricated",
-})
-
+FALSE_RATINGS = frozenset(
+    {
+        "false",
+        "mostly false",
+        "pants on fire",
+        "fake",
+        "fabricated",
+        "incorrect",
+        "wrong",
+        "misleading",
+        "hoax",
+        "four pinocchios",
+        "satire",
+        "scam",
+        "baseless",
+        "no evidence",
+        "unsupported",
+        "altered",
+        "doctored",
+        "false context",
+        "missing context",
+        "not true",
+        "untrue",
+        "debunked",
+        "unverified, likely fabricated",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +149,15 @@ class FactCheck:
     appearances: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
-        return {"url": self.url, "publisher": self.publisher, "rating": self.rating,
-                "claim_reviewed": self.claim_reviewed, "claimant": self.claimant,
-                "date_published": self.date_published, "appearances": list(self.appearances)}
+        return {
+            "url": self.url,
+            "publisher": self.publisher,
+            "rating": self.rating,
+            "claim_reviewed": self.claim_reviewed,
+            "claimant": self.claimant,
+            "date_published": self.date_published,
+            "appearances": list(self.appearances),
+        }
 
 
 @dataclass(frozen=True)
@@ -98,11 +174,17 @@ class FactCheckMatch:
     score: float
 
     def to_record(self) -> dict[str, Any]:
-        return {"url": self.url, "publisher": self.publisher, "rating": self.rating,
-                "claim_reviewed": self.claim_reviewed, "score": round(self.score, 3), "target": self.target}
+        return {
+            "url": self.url,
+            "publisher": self.publisher,
+            "rating": self.rating,
+            "claim_reviewed": self.claim_reviewed,
+            "score": round(self.score, 3),
+            "target": self.target,
+        }
 
     def describe(self) -> str:
-        """"already fact-checked: rated False by Snopes" """
+        """ "already fact-checked: rated False by Snopes" """
         return f"already fact-checked: rated {self.rating or 'unrated'} by {self.publisher or 'an unnamed publisher'}"
 
 
@@ -137,8 +219,9 @@ def read_claimreview_file(path: Path) -> list[FactCheck]:
             try:
                 data.append(json.loads(line))
             except json.JSONDecodeError:
-                raise InputError(str(path), f"not JSON ({whole.msg} at line {whole.lineno}), nor JSON lines "
-                                            f"(line {number})") from None
+                raise InputError(
+                    str(path), f"not JSON ({whole.msg} at line {whole.lineno}), nor JSON lines (line {number})"
+                ) from None
     return parse_claimreviews(data, str(path))
 
 
@@ -194,9 +277,15 @@ def _fact_check(item: dict[str, Any], source: str, where: str) -> FactCheck:
         # Keyed by what it says, so the same review imported twice is still one.
         digest = hashlib.sha256(json.dumps([publisher, text.strip()]).encode()).hexdigest()[:16]
         url = f"urn:claimreview:{digest}"
-    return FactCheck(url=url.strip(), claim_reviewed=" ".join(text.split()), publisher=publisher,
-                     rating=rating, claimant=claimant, date_published=date if isinstance(date, str) else None,
-                     appearances=tuple(appearances))
+    return FactCheck(
+        url=url.strip(),
+        claim_reviewed=" ".join(text.split()),
+        publisher=publisher,
+        rating=rating,
+        claimant=claimant,
+        date_published=date if isinstance(date, str) else None,
+        appearances=tuple(appearances),
+    )
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -234,8 +323,15 @@ def import_factchecks(store: Store, paths: Iterable[Path]) -> dict[str, int]:
     added = 0
     with store.transaction():
         for check in checks:
-            added += store.save_factcheck(check.url, check.publisher, check.claim_reviewed, check.rating,
-                                          check.claimant, check.date_published, list(check.appearances))
+            added += store.save_factcheck(
+                check.url,
+                check.publisher,
+                check.claim_reviewed,
+                check.rating,
+                check.claimant,
+                check.date_published,
+                list(check.appearances),
+            )
         matches = _rematch(store, store.iter_results())
     return {"read": len(checks), "added": added, "updated": len(checks) - added, "matches": matches}
 
@@ -245,9 +341,15 @@ def list_factchecks(store: Store) -> list[FactCheck]:
 
 
 def _check(row: Any) -> FactCheck:
-    return FactCheck(url=row["url"], claim_reviewed=row["claim_reviewed"], publisher=row["publisher"],
-                     rating=row["rating"], claimant=row["claimant"], date_published=row["date_published"],
-                     appearances=tuple(json.loads(row["appearances"])))
+    return FactCheck(
+        url=row["url"],
+        claim_reviewed=row["claim_reviewed"],
+        publisher=row["publisher"],
+        rating=row["rating"],
+        claimant=row["claimant"],
+        date_published=row["date_published"],
+        appearances=tuple(json.loads(row["appearances"])),
+    )
 
 
 # matching
@@ -271,7 +373,7 @@ def _names(text: str) -> set[str]:
     found: set[str] = set()
     for start, _, name in person_names(text):
         words = name.split()
-        if len(words) == 1 and (start == 0 or text[:start].rstrip()[-1:] in ".!?:\"“"):
+        if len(words) == 1 and (start == 0 or text[:start].rstrip()[-1:] in '.!?:"“'):
             continue
         found.update(name_key(word) for word in words if len(word) > 1)
     return found
@@ -342,8 +444,9 @@ def _rematch(store: Store, results: Iterable[StoredResult]) -> int:
     matcher = _Matcher(store)
     count = 0
     for result in results:
-        found = [(target, factcheck_id, score) for target, text in _targets(result)
-                 for factcheck_id, score in matcher.match(text)]
+        found = [
+            (target, factcheck_id, score) for target, text in _targets(result) for factcheck_id, score in matcher.match(text)
+        ]
         store.replace_factcheck_matches(result.article.article_id, found)
         count += len(found)
     return count
@@ -364,9 +467,17 @@ def factcheck_matches(store: Store, article_ids: Iterable[str] | None = None) ->
     out: dict[str, list[FactCheckMatch]] = {}
     for row in store.factcheck_matches():
         if wanted is None or row["article_id"] in wanted:
-            out.setdefault(row["article_id"], []).append(FactCheckMatch(
-                row["article_id"], row["target"], row["url"], row["publisher"], row["rating"],
-                row["claim_reviewed"], row["score"]))
+            out.setdefault(row["article_id"], []).append(
+                FactCheckMatch(
+                    row["article_id"],
+                    row["target"],
+                    row["url"],
+                    row["publisher"],
+                    row["rating"],
+                    row["claim_reviewed"],
+                    row["score"],
+                )
+            )
     return out
 
 

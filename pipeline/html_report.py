@@ -172,7 +172,9 @@ class MorningReport:
         return {index for index, quote in enumerate(result.analysis.quotes) if (quote.start, quote.end) in flagged}
 
 
-def collect_report(store: Store, run_id: int | None = None, since: str | None = None, limit: int = DEFAULT_LIMIT) -> MorningReport:
+def collect_report(
+    store: Store, run_id: int | None = None, since: str | None = None, limit: int = DEFAULT_LIMIT
+) -> MorningReport:
     """The report of one run, of every run started since a date or time (``parse_since``),
     or of the latest run."""
     if run_id is not None and since is not None:
@@ -190,14 +192,17 @@ def collect_report(store: Store, run_id: int | None = None, since: str | None = 
         results = list(store.iter_results(run_id)) if run_id is not None else []
         title = f"run {run_id}" if run_id is not None else "no runs yet"
     failures = [
-        outcome
-        for run in runs
-        for outcome in store.outcomes(run["run_id"])
-        if outcome["status"] in ("failed", "skipped")
+        outcome for run in runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
     ]
     findings = batch_findings(store, [result.article.article_id for result in results])
     results = [batch_verdict(result, findings.get(result.article.article_id)) for result in results]
-    results.sort(key=lambda result: (result.analysis.label is not Label.likely_fabrication, -result.analysis.confidence, result.article.source_path))
+    results.sort(
+        key=lambda result: (
+            result.analysis.label is not Label.likely_fabrication,
+            -result.analysis.confidence,
+            result.article.source_path,
+        )
+    )
     worklist = build_worklist(store, run_id=run_id if since is None else None, limit=limit) if results else Worklist(run_id=None)
     return MorningReport(title=title, runs=runs, results=results, failures=failures, findings=findings, worklist=worklist)
 
@@ -241,9 +246,13 @@ _ENVIRONMENT.filters["probability"] = probability_text
 
 def render_html(report: MorningReport) -> str:
     return _ENVIRONMENT.get_template("report.html.j2").render(
-        report=report, unnamed_kinds={SpeakerKind.anonymous, SpeakerKind.role, SpeakerKind.crowd},
-        glossary=glossary(), filter_script=FILTER_SCRIPT, script_hash=_SCRIPT_HASH,
-        reason_codes=[code.value for code in ReasonCode], labels=[label.value for label in Label],
+        report=report,
+        unnamed_kinds={SpeakerKind.anonymous, SpeakerKind.role, SpeakerKind.crowd},
+        glossary=glossary(),
+        filter_script=FILTER_SCRIPT,
+        script_hash=_SCRIPT_HASH,
+        reason_codes=[code.value for code in ReasonCode],
+        labels=[label.value for label in Label],
     )
 
 

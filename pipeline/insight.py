@@ -98,14 +98,21 @@ class BatchFindings:
         """The ``batch`` object of the JSONL export (documented in README)."""
         return {
             "reasons": [reason.value for reason in self.reasons],
-            "cluster": None if self.cluster is None else {
+            "cluster": None
+            if self.cluster is None
+            else {
                 "cluster_id": self.cluster.cluster_id,
                 "size": self.cluster.size,
                 "best_jaccard": self.cluster.best_jaccard,
             },
             "posthumous": [
-                {"person": flag.person, "kind": flag.kind, "start": flag.start, "end": flag.end,
-                 "evidence_article_id": flag.evidence_article_id}
+                {
+                    "person": flag.person,
+                    "kind": flag.kind,
+                    "start": flag.start,
+                    "end": flag.end,
+                    "evidence_article_id": flag.evidence_article_id,
+                }
                 for flag in self.posthumous
             ],
             "review": None if self.review is None else self.review.to_record(),
@@ -158,10 +165,14 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
     sources = source_standings(store, urls)
     templates = _template_clusters(store, {member.cluster_id for member in clusters.values()})
     return {
-        article_id: BatchFindings(cluster=clusters.get(article_id), posthumous=flags.get(article_id, []),
-                                  factchecks=checks.get(article_id, []), review=statuses.get(article_id),
-                                  source=sources.get(article_id),
-                                  template=article_id in clusters and clusters[article_id].cluster_id in templates)
+        article_id: BatchFindings(
+            cluster=clusters.get(article_id),
+            posthumous=flags.get(article_id, []),
+            factchecks=checks.get(article_id, []),
+            review=statuses.get(article_id),
+            source=sources.get(article_id),
+            template=article_id in clusters and clusters[article_id].cluster_id in templates,
+        )
         for article_id in clusters.keys() | flags.keys() | checks.keys() | statuses.keys() | sources.keys()
     }
 
@@ -200,8 +211,11 @@ def _template_clusters(store: Store, cluster_ids: set[str]) -> set[str]:
     for cluster_id, article_ids in variants.items():
         if not names_swapped(store.article_text(article_id) or "" for article_id in article_ids):
             continue
-        if any(result.article.article_id == article_id and result.analysis.label is Label.likely_fabrication
-               for article_id in article_ids for result in store.find_results(article_id)):
+        if any(
+            result.article.article_id == article_id and result.analysis.label is Label.likely_fabrication
+            for article_id in article_ids
+            for result in store.find_results(article_id)
+        ):
             templates.add(cluster_id)
     return templates
 
@@ -261,7 +275,12 @@ def batch_verdict(result: StoredResult, findings: BatchFindings | None) -> Store
     label = decide_label(probabilities, [*evidence.reasons, *(ReasonCode.uncorroborated_event for _ in evidence.desk)])
     found = [reason.value.replace("_", " ") for reason in evidence.added] + evidence.desk
     rationale = f"{analysis.rationale} The batch adds evidence ({'; '.join(found)}): probability of fabrication {probability_text(before)} -> {probability_text(after)}."
-    settled = analysis.model_copy(update={
-        "label": label, "confidence": round(probabilities[label.value], 4), "probabilities": probabilities, "rationale": rationale,
-    })
+    settled = analysis.model_copy(
+        update={
+            "label": label,
+            "confidence": round(probabilities[label.value], 4),
+            "probabilities": probabilities,
+            "rationale": rationale,
+        }
+    )
     return replace(result, analysis=settled)

@@ -80,8 +80,7 @@ class ReasonCode(StrEnum):
 
 _LABEL_DEFINITIONS = {
     Label.news: "Reports events that named, findable sources or records can confirm.",
-    Label.tribute: "Honours a person (obituary, retirement, anniversary, memorial) and its events are "
-    "ordinary and checkable.",
+    Label.tribute: "Honours a person (obituary, retirement, anniversary, memorial) and its events are ordinary and checkable.",
     Label.likely_fabrication: "Its central event rests only on anonymous or unfindable sources, media nobody "
     "can find, a reused template or a contradiction with known facts.",
 }
@@ -90,30 +89,28 @@ _REASON_DEFINITIONS = {
     ReasonCode.anonymous_sourcing: "The central claims come only from unnamed insiders, 'sources' or witnesses.",
     ReasonCode.unverifiable_media: "A video, post, interview or broadcast is presented as released, "
     "but nothing names where it can be found.",
-    ReasonCode.uncorroborated_event: "A central event is reported with no named source, record or outlet "
-    "that could confirm it.",
-    ReasonCode.invented_reactions: "Reactions of celebrities, fans or the public are quoted without a "
-    "findable source.",
-    ReasonCode.posthumous_attribution: "Someone recorded as dead is described as acting or speaking after "
-    "their death.",
+    ReasonCode.uncorroborated_event: "A central event is reported with no named source, record or outlet that could confirm it.",
+    ReasonCode.invented_reactions: "Reactions of celebrities, fans or the public are quoted without a findable source.",
+    ReasonCode.posthumous_attribution: "Someone recorded as dead is described as acting or speaking after their death.",
     ReasonCode.viral_metrics: "Claims of views, shares or 'the internet exploded' stand in for evidence.",
     ReasonCode.template_language: "The text reuses a known viral template with names swapped.",
     ReasonCode.no_dateline: "No date, place or outlet anchors the events.",
     ReasonCode.emotional_language: "Sensational or tear-jerking wording (a style mark, never evidence by itself).",
     ReasonCode.extraordinary_claim: "An unlikely event that would be widely reported if it were true.",
-    ReasonCode.named_sourcing: "Quotes and facts are attributed to named people or organisations that can "
-    "be contacted.",
+    ReasonCode.named_sourcing: "Quotes and facts are attributed to named people or organisations that can be contacted.",
     ReasonCode.honours_person: "The article's purpose is to honour or remember a person.",
 }
 
 
-EVIDENCE_REASONS = frozenset({
-    ReasonCode.anonymous_sourcing,
-    ReasonCode.uncorroborated_event,
-    ReasonCode.unverifiable_media,
-    ReasonCode.posthumous_attribution,
-    ReasonCode.template_language,
-})
+EVIDENCE_REASONS = frozenset(
+    {
+        ReasonCode.anonymous_sourcing,
+        ReasonCode.uncorroborated_event,
+        ReasonCode.unverifiable_media,
+        ReasonCode.posthumous_attribution,
+        ReasonCode.template_language,
+    }
+)
 """The reasons that are evidence of fabrication; likely_fabrication needs one of them. The rest
 (emotional language, viral metrics, no dateline, reactions) are style and never the label alone.
 The desk memory adds its own (a fact-check match, an unreliable source) here."""
@@ -142,9 +139,13 @@ class Article(BaseModel):
     published: str | None
     source_path: str = Field(description="The file the article was read from, '-' for stdin.")
     record_id: str | None = Field(description="The record's own `id` for JSON/JSONL input.")
-    versioned_source: bool = Field(default=False, description=(
-        "True when the source holds just this article (a text or HTML file, one JSON record, a record "
-        "with an id): a different article read later from the same source is its new version."))
+    versioned_source: bool = Field(
+        default=False,
+        description=(
+            "True when the source holds just this article (a text or HTML file, one JSON record, a record "
+            "with an id): a different article read later from the same source is its new version."
+        ),
+    )
 
 
 class SkippedInput(BaseModel):
@@ -174,8 +175,7 @@ class QuoteDraft(BaseModel):
         "from the article, without the surrounding quotation marks."
     )
     cue: str | None = Field(
-        description="The verb or phrase that attributes the quote "
-        "(said, wrote, added, tweeted, according to), or null if none."
+        description="The verb or phrase that attributes the quote (said, wrote, added, tweeted, according to), or null if none."
     )
     channel: str | None = Field(
         description="Where it was said (interview, Instagram caption, comment, "
@@ -192,17 +192,13 @@ class ClaimDraft(BaseModel):
     who: str | None = Field(description="Who did it, or null when the article does not say.")
     when: str | None = Field(description="When it happened, or null when the article does not say.")
     where: str | None = Field(description="Where it happened, or null when the article does not say.")
-    attributed_to: str | None = Field(
-        description="Who the article cites as the source of the event, or null."
-    )
+    attributed_to: str | None = Field(description="Who the article cites as the source of the event, or null.")
     why: list[ReasonCode] = Field(description="Why this event needs confirmation.")
     check_with: str = Field(
         description="The primary source that would confirm it: an official "
         "channel, a broadcaster's archive, a named outlet, a public record."
     )
-    priority: Priority = Field(
-        description="high: central to the story and doubtful; low: peripheral."
-    )
+    priority: Priority = Field(description="high: central to the story and doubtful; low: peripheral.")
 
 
 class ArticleVerdict(BaseModel):
@@ -226,9 +222,21 @@ class ArticleVerdict(BaseModel):
 # sentences p99 90, speaker names p95 67 characters, cues p99 46. They bound the output: even
 # an answer that fills every cap is under the default max_tokens (tests/test_prompts.py).
 EVIDENCE_LIMITS = {
-    "quotes": 20, "quote_ids": 12, "extra_quotes": 5, "claims": 5, "claim_sentences": 3, "reasons": 6, "why": 3,
-    "speaker": 80, "cue": 40, "channel": 60, "quote_text": 300, "summary": 120, "claim_field": 60,
-    "check_with": 80, "rationale": 300,
+    "quotes": 20,
+    "quote_ids": 12,
+    "extra_quotes": 5,
+    "claims": 5,
+    "claim_sentences": 3,
+    "reasons": 6,
+    "why": 3,
+    "speaker": 80,
+    "cue": 40,
+    "channel": 60,
+    "quote_text": 300,
+    "summary": 120,
+    "claim_field": 60,
+    "check_with": 80,
+    "rationale": 300,
 }
 
 
@@ -272,8 +280,10 @@ class QuoteById(BaseModel):
 
     ids: _items(int, "quote_ids", "n of each ⟦Qn⟧ mark with this same speaker, cue and channel.", at_least=1)
     speaker: _text("speaker", "Who speaks, as the article names them (name, or phrase such as 'fans').")
-    speaker_kind: SpeakerKind = Field(description="named: a named person; role: known only by role "
-                                      "('a source close to him'); anonymous: no identity; crowd: fans, users, the public.")
+    speaker_kind: SpeakerKind = Field(
+        description="named: a named person; role: known only by role "
+        "('a source close to him'); anonymous: no identity; crowd: fans, users, the public."
+    )
     cue: _optional_text("cue", "Attributing verb (said, wrote, tweeted), or null.")
     channel: _optional_text("channel", "Where it was said (interview, Instagram), or null.")
 
@@ -324,8 +334,9 @@ class EvidenceVerdict(BaseModel):
 
     model_config = ConfigDict(title="ArticleAnalysis", extra="forbid")
 
-    quotes: _items(QuoteById, "quotes", "Every marked quotation that is speech, by id, grouped by attribution; "
-                   "skip titles and scare quotes.")
+    quotes: _items(
+        QuoteById, "quotes", "Every marked quotation that is speech, by id, grouped by attribution; skip titles and scare quotes."
+    )
     extra_quotes: _items(ExtraQuote, "extra_quotes", "Direct quotes with no ⟦Q⟧ mark, copied exactly; usually none.")
     claims: _items(ClaimBySentence, "claims", "The events a fact-checker must confirm, most important first.")
     reasons: _items(ReasonCode, "reasons", "Reason codes that support the label.")
@@ -383,8 +394,12 @@ class Signals(BaseModel):
     has_dateline: bool
     posthumous_attributions: int = Field(description="Quotes or acts of a person the article says has died, presented as later.")
     template_phrases: int
-    scores: dict[str, float] = Field(description="Calibrated, base-rate-corrected probability of each label from the offline scorer.")
-    style_risk: float = Field(default=0.0, description="How sensational the wording is, 0 to 1; shown beside the label, never its cause.")
+    scores: dict[str, float] = Field(
+        description="Calibrated, base-rate-corrected probability of each label from the offline scorer."
+    )
+    style_risk: float = Field(
+        default=0.0, description="How sensational the wording is, 0 to 1; shown beside the label, never its cause."
+    )
     evidence: list[ReasonCode] = Field(
         default_factory=list, description="Evidence of fabrication the text itself shows (see EVIDENCE_REASONS)."
     )
@@ -409,7 +424,8 @@ class Analysis(BaseModel):
     label: Label
     confidence: float = Field(description="The probability of the label.")
     probabilities: dict[str, float] = Field(
-        default_factory=dict, description="Calibrated probability of each label (news, tribute, likely_fabrication), summing to 1."
+        default_factory=dict,
+        description="Calibrated probability of each label (news, tribute, likely_fabrication), summing to 1.",
     )
     reasons: list[ReasonCode]
     rationale: str
@@ -431,7 +447,9 @@ class EngineAnswer(BaseModel):
     """An engine's verdict with what it cost and what the provider sent back."""
 
     verdict: ArticleVerdict
-    raw_responses: list[str] = Field(description="Every raw provider response, kept so a new verifier can re-parse without paying again.")
+    raw_responses: list[str] = Field(
+        description="Every raw provider response, kept so a new verifier can re-parse without paying again."
+    )
     usage: Usage
 
 
@@ -459,6 +477,5 @@ class CacheIdentity:
     @cached_property
     def key_tail(self) -> str:
         """The JSON array a cache key hashes, after its first element (the article id), encoded once."""
-        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash,
-                 self.params_json()]
+        parts = [self.engine, self.model, self.mode, self.prompt_version, self.prompt_hash, self.schema_hash, self.params_json()]
         return json.dumps(parts)[1:]

@@ -59,7 +59,40 @@ _RIP = frozenset({"RIP", "R.I.P.", "R.I.P"})
 _MODALS = frozenset({"will", "would", "could", "might", "may", "can", "should", "must", "shall"})
 _HEDGES = frozenset({"nearly", "almost", "reportedly", "allegedly"})
 _TITLES = frozenset(
-    ["mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "rev", "reverend", "sen", "senator", "rep", "gov", "governor", "gen", "president", "pope", "saint", "st", "king", "queen", "prince", "princess", "judge", "justice", "officer", "sgt", "capt"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "prof",
+        "professor",
+        "rev",
+        "reverend",
+        "sen",
+        "senator",
+        "rep",
+        "gov",
+        "governor",
+        "gen",
+        "president",
+        "pope",
+        "saint",
+        "st",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "judge",
+        "justice",
+        "officer",
+        "sgt",
+        "capt",
+    ]
 )
 _PARTICLES = frozenset({"de", "del", "della", "der", "van", "von", "da", "di", "du", "le", "la", "bin", "al", "el", "y"})
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -98,10 +131,16 @@ def death_statements(text: str) -> list[DeathStatement]:
     """Every explicit statement in text that a named person died, in text order. At most
     ``_MAX_PARSED`` sentences with a death cue are parsed: a real article holds a few, and the
     bound keeps a hostile one from costing spaCy minutes."""
-    candidates = list(islice(
-        ((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)),
-        _MAX_PARSED,
-    ))
+    candidates = list(
+        islice(
+            (
+                (s, min(e, s + _MAX_SENTENCE))
+                for s, e in sentences(text)
+                if _CUE.search(text, s, e) and not _DENIAL.search(text, s, e)
+            ),
+            _MAX_PARSED,
+        )
+    )
     if not candidates:
         return []
     found: list[DeathStatement] = []
@@ -112,7 +151,9 @@ def death_statements(text: str) -> list[DeathStatement]:
             if name is not None:
                 found.append(DeathStatement(name[2], kind, s + name[0], s + name[1], s, e))
             elif len(mention) == 1 and kind != "late":
-                alone.append((mention.text, DeathStatement(mention.text, kind, s + mention.start_char, s + mention.end_char, s, e)))
+                alone.append(
+                    (mention.text, DeathStatement(mention.text, kind, s + mention.start_char, s + mention.end_char, s, e))
+                )
         found += _obituary_lines(text, doc, s, e)
     if alone:
         # A surname alone: the one full name of the article it stands for.
@@ -146,8 +187,9 @@ def _statements(doc: Any) -> list[tuple[str, Any]]:
 def _kind(root: Token, ent: Span | None) -> str | None:
     head = root.head
     if ent is not None and any(
-        child.dep_ == "compound" and child.i < ent.start and any(
-            grandchild.dep_ == "amod" and grandchild.lower_ == "late" for grandchild in child.children)
+        child.dep_ == "compound"
+        and child.i < ent.start
+        and any(grandchild.dep_ == "amod" and grandchild.lower_ == "late" for grandchild in child.children)
         for child in root.children
     ):
         return "late"  # "the late rally driver Tom Brennan"
@@ -164,21 +206,26 @@ def _kind(root: Token, ent: Span | None) -> str | None:
         root = root.head
         head = root.head
     if ent is not None and any(
-        child.dep_ == "amod" and child.lower_ == "late" and child.i < ent.start
-        for token in ent for child in token.children
+        child.dep_ == "amod" and child.lower_ == "late" and child.i < ent.start for token in ent for child in token.children
     ):
         return "late"
-    if ent is not None and ent.start > 0 and ent.doc[ent.start - 1].lower_ == "late" and ent.start > 1 \
-            and ent.doc[ent.start - 2].dep_ in ("det", "poss"):
+    if (
+        ent is not None
+        and ent.start > 0
+        and ent.doc[ent.start - 1].lower_ == "late"
+        and ent.start > 1
+        and ent.doc[ent.start - 2].dep_ in ("det", "poss")
+    ):
         return "late"
     if root.dep_ in ("nsubj", "nsubjpass") and _is_death_verb(head, passive=root.dep_ == "nsubjpass"):
         return "subject"
     for verb in (child for node in [*chain, root] for child in node.children):
         # "Len Goodman, who passed away in 2023"; "his father Peter Walsh, who died"
-        if verb.dep_ == "relcl" and any(
-            child.dep_ in ("nsubj", "nsubjpass") and child.lower_ in ("who", "that")
-            for child in verb.children
-        ) and _is_death_verb(verb, passive=any(child.dep_ == "nsubjpass" for child in verb.children)):
+        if (
+            verb.dep_ == "relcl"
+            and any(child.dep_ in ("nsubj", "nsubjpass") and child.lower_ in ("who", "that") for child in verb.children)
+            and _is_death_verb(verb, passive=any(child.dep_ == "nsubjpass" for child in verb.children))
+        ):
             return "subject"
     if root.dep_ == "pobj" and head.lower_ == "of" and _is_death_noun(head.head):
         return "death_of"
@@ -197,7 +244,9 @@ def _is_death_verb(verb: Token, passive: bool) -> bool:
     children = list(verb.children)
     if any(c.dep_ == "neg" for c in children) or any(c.dep_ == "aux" and c.lower_ in _MODALS for c in children):
         return False
-    if any(c.lower_ in _HEDGES for c in children) or any(c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless") for c in children):
+    if any(c.lower_ in _HEDGES for c in children) or any(
+        c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless") for c in children
+    ):
         return False
     if verb.dep_ in ("xcomp", "advcl") and verb.head.lemma_.lower() in ("want", "fear", "pretend", "try", "threaten"):
         return False
@@ -222,7 +271,9 @@ def _is_death_noun(noun: Token) -> bool:
 
 def _asserted_noun(noun: Token) -> bool:
     """'the death of X', not 'a near-death of', 'fake death', or 'would mean the death of'."""
-    return not any(child.lower_ in ("near", "fake", "faked", "staged", "alleged", "rumoured", "rumored") for child in noun.children)
+    return not any(
+        child.lower_ in ("near", "fake", "faked", "staged", "alleged", "rumoured", "rumored") for child in noun.children
+    )
 
 
 def _full_name(mention: Span) -> tuple[int, int, str] | None:
@@ -253,7 +304,9 @@ def _surname_owners(text: str, surnames: set[str]) -> dict[str, str | None]:
     never the whole text at once: spaCy's memory grows with a document's length, and it
     refuses one over a million characters."""
     mentioned = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(surnames))) + r")\b")
-    holding = list(islice(((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if mentioned.search(text, s, e)), _MAX_PARSED))
+    holding = list(
+        islice(((s, min(e, s + _MAX_SENTENCE)) for s, e in sentences(text) if mentioned.search(text, s, e)), _MAX_PARSED)
+    )
     owners: dict[str, str | None] = {}
     for doc in _nlp().pipe(text[s:e] for s, e in holding):
         for span in doc.ents:
@@ -275,7 +328,7 @@ def _obituary_lines(text: str, doc: Any, s: int, e: int) -> list[DeathStatement]
         name = _full_name(ent)
         if name is None:
             continue
-        after = doc.text[name[1]:]
+        after = doc.text[name[1] :]
         line_start = s + name[0] == 0 or text[s + name[0] - 1] == "\n"
         years = _YEARS_AFTER.match(after)
         # A term of office (2009–2017) is no lifespan.

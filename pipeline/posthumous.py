@@ -49,7 +49,6 @@ __all__ = [
 DESK = "desk"
 
 
-
 @dataclass(frozen=True)
 class DeathEvidence:
     """Where an article says the person died: the name's and its sentence's offsets."""
@@ -90,8 +89,15 @@ class DeathEntry:
             "source": self.desk_source,
             "added_at": self.desk_added_at,
             "evidence": [
-                {"article_id": e.article_id, "kind": e.kind, "start": e.start, "end": e.end,
-                 "sentence_start": e.sentence_start, "sentence_end": e.sentence_end, "sentence": e.sentence}
+                {
+                    "article_id": e.article_id,
+                    "kind": e.kind,
+                    "start": e.start,
+                    "end": e.end,
+                    "sentence_start": e.sentence_start,
+                    "sentence_end": e.sentence_end,
+                    "sentence": e.sentence,
+                }
                 for e in self.evidence
             ],
         }
@@ -128,9 +134,17 @@ def death_register(store: Store) -> list[DeathEntry]:
     names: dict[str, str] = {}
     for row in store.death_evidence(exclude_label=Label.likely_fabrication.value):
         names.setdefault(row["name_key"], row["name"])
-        evidence.setdefault(row["name_key"], []).append(DeathEvidence(
-            row["article_id"], row["kind"], row["start"], row["end"], row["sentence_start"], row["sentence_end"],
-            row["sentence"]))
+        evidence.setdefault(row["name_key"], []).append(
+            DeathEvidence(
+                row["article_id"],
+                row["kind"],
+                row["start"],
+                row["end"],
+                row["sentence_start"],
+                row["sentence_end"],
+                row["sentence"],
+            )
+        )
     desk = store.death_desk_entries()
     entries = [
         DeathEntry(
@@ -244,8 +258,9 @@ def _register(entries: Iterable[DeathEntry]) -> dict[str, str | None]:
     return {entry.name: entry.evidence_article_id for entry in entries}
 
 
-def _flag(store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote],
-          register: dict[str, str | None]) -> list[PosthumousFlag]:
+def _flag(
+    store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote], register: dict[str, str | None]
+) -> list[PosthumousFlag]:
     found = find_posthumous(article_id, text, quotes, register)
     store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
     return found

@@ -22,7 +22,17 @@ from typing import Any
 
 from .models import Usage
 
-__all__ = ["Price", "PRICES", "BATCH_DISCOUNT", "BATCH_ENGINE", "OFFLINE_ENGINE", "price_for", "estimate_cost", "run_cost", "ledger_cost"]
+__all__ = [
+    "Price",
+    "PRICES",
+    "BATCH_DISCOUNT",
+    "BATCH_ENGINE",
+    "OFFLINE_ENGINE",
+    "price_for",
+    "estimate_cost",
+    "run_cost",
+    "ledger_cost",
+]
 
 
 @dataclass(frozen=True)
@@ -60,16 +70,20 @@ def price_for(model: str) -> Price | None:
     return PRICES[max(matches, key=len)] if matches else None
 
 
-def estimate_cost(model: str, input_tokens: int, output_tokens: int, *, cached_input_tokens: int = 0,
-                  batch: bool = False) -> float | None:
+def estimate_cost(
+    model: str, input_tokens: int, output_tokens: int, *, cached_input_tokens: int = 0, batch: bool = False
+) -> float | None:
     """Estimated USD for the tokens (``cached_input_tokens`` of ``input_tokens`` at the
     cached price), None when the model's price is unknown."""
     price = price_for(model)
     if price is None:
         return None
     cached = min(cached_input_tokens, input_tokens)
-    cost = ((input_tokens - cached) * price.input_per_million + cached * price.cached_input_per_million
-            + output_tokens * price.output_per_million) / 1_000_000
+    cost = (
+        (input_tokens - cached) * price.input_per_million
+        + cached * price.cached_input_per_million
+        + output_tokens * price.output_per_million
+    ) / 1_000_000
     return cost * BATCH_DISCOUNT if batch else cost
 
 
@@ -80,8 +94,13 @@ def run_cost(engine: str, model: str, usage: Usage) -> float | None:
     its caller prices it under the live engine."""
     if engine == OFFLINE_ENGINE:
         return 0.0
-    return estimate_cost(model, usage.input_tokens, usage.output_tokens,
-                         cached_input_tokens=usage.cached_input_tokens, batch=engine == BATCH_ENGINE)
+    return estimate_cost(
+        model,
+        usage.input_tokens,
+        usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        batch=engine == BATCH_ENGINE,
+    )
 
 
 def ledger_cost(run: Mapping[str, Any]) -> float | None:
@@ -90,8 +109,9 @@ def ledger_cost(run: Mapping[str, Any]) -> float | None:
     recorded before costs were (a line without ``priced_cost``: all its tokens); None when
     a price is unknown."""
     if "priced_cost" in run:
-        unpriced = Usage(requests=0, input_tokens=run.get("unpriced_input_tokens") or 0,
-                         output_tokens=run.get("unpriced_output_tokens") or 0)
+        unpriced = Usage(
+            requests=0, input_tokens=run.get("unpriced_input_tokens") or 0, output_tokens=run.get("unpriced_output_tokens") or 0
+        )
     else:
         unpriced = Usage(**{name: run.get(name) or 0 for name in Usage.model_fields})
     estimate = run_cost(run["engine"], run["model"], unpriced)

@@ -12,7 +12,16 @@ from collections import Counter
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 __all__ = ["RunProgress"]
@@ -46,9 +55,15 @@ class RunProgress:
         self._started = self._clock()
         if self.console.is_terminal:
             self._bar = Progress(
-                TextColumn("[bold]articles"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}", markup=False),
-                console=self.console, transient=True,
+                TextColumn("[bold]articles"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RateColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}", markup=False),
+                console=self.console,
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("", total=self.total)

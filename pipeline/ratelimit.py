@@ -23,7 +23,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_WAIT_SECONDS", "LOGGED_WAIT_SECONDS", "AdaptiveLimiter", "capped_wait", "parse_reset_seconds", "parse_retry_after"]
+__all__ = [
+    "MAX_WAIT_SECONDS",
+    "LOGGED_WAIT_SECONDS",
+    "AdaptiveLimiter",
+    "capped_wait",
+    "parse_reset_seconds",
+    "parse_retry_after",
+]
 
 MAX_WAIT_SECONDS = 120.0
 """The longest any wait may be, whatever a provider's header says (README: at most 120 s)."""
@@ -172,8 +179,10 @@ class AdaptiveLimiter:
             except ValueError:
                 quota = 1
             # The reset time is for the whole quota to refill; one request needs one slot's share.
-            self.pause(seconds / quota if kind == "requests" else seconds,
-                       f"x-ratelimit-remaining-{kind} is 0 (x-ratelimit-reset-{kind}: {reset.strip()[:40]})")
+            self.pause(
+                seconds / quota if kind == "requests" else seconds,
+                f"x-ratelimit-remaining-{kind} is 0 (x-ratelimit-reset-{kind}: {reset.strip()[:40]})",
+            )
 
     def _wake(self) -> None:
         free = int(self.limit) - self.in_flight

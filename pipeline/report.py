@@ -27,8 +27,9 @@ def _first_reasons(reasons: list, shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def summary_table(results: list[StoredResult], outcomes: list[dict[str, Any]],
-                  findings: Mapping[str, BatchFindings] | None = None) -> Table:
+def summary_table(
+    results: list[StoredResult], outcomes: list[dict[str, Any]], findings: Mapping[str, BatchFindings] | None = None
+) -> Table:
     """One row per input of a run: status, label, confidence, quotes, claims, reasons (the batch's too)."""
     findings = findings or {}
     by_key = {result.cache_key: result for result in results}
@@ -74,8 +75,13 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
     for column in ("speaker", "kind", "quote", "cue / channel", "offsets"):
         quotes.add_column(column, overflow="fold")
     for quote in analysis.quotes:
-        quotes.add_row("\n".join(filter(None, [quote.speaker, quote.speaker_check])), quote.speaker_kind.value, quote.text,
-                       " / ".join(filter(None, [quote.cue, quote.channel])), f"{quote.start}-{quote.end}")
+        quotes.add_row(
+            "\n".join(filter(None, [quote.speaker, quote.speaker_check])),
+            quote.speaker_kind.value,
+            quote.text,
+            " / ".join(filter(None, [quote.cue, quote.channel])),
+            f"{quote.start}-{quote.end}",
+        )
     parts: list[Any] = [header, quotes]
     if analysis.rejected_quotes:
         rejected = Table(title="rejected quotes", show_lines=True)
@@ -88,9 +94,13 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
     for column in ("priority", "event", "who / when / where", "why", "check with"):
         claims.add_column(column, overflow="fold")
     for claim in analysis.claims:
-        claims.add_row(claim.priority.value, claim.event,
-                       " / ".join(part or "?" for part in (claim.who, claim.when, claim.where)),
-                       ", ".join(reason.value for reason in claim.why), claim.check_with)
+        claims.add_row(
+            claim.priority.value,
+            claim.event,
+            " / ".join(part or "?" for part in (claim.who, claim.when, claim.where)),
+            ", ".join(reason.value for reason in claim.why),
+            claim.check_with,
+        )
     parts.append(claims)
     return Group(*parts)
 
@@ -115,8 +125,21 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
     """The run ledger: counts, tokens across retries, wall time, estimated cost (pipeline/pricing.py)
     and the quotes rejected, by reason."""
     table = Table(title="runs")
-    columns = ("run_id", "started_at", "ended_at", "status", "engine", "model", "ok", "cached",
-               "failed", "skipped", "requests", "input_tokens", "output_tokens")
+    columns = (
+        "run_id",
+        "started_at",
+        "ended_at",
+        "status",
+        "engine",
+        "model",
+        "ok",
+        "cached",
+        "failed",
+        "skipped",
+        "requests",
+        "input_tokens",
+        "output_tokens",
+    )
     for column in (*columns, "wall", "est. cost", "rejected quotes"):
         table.add_column(column)
     for run in runs:
@@ -128,7 +151,7 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
 
 
 def _rejections(counts: dict[str, int]) -> str:
-    """"3: not inside quotation marks 2, stitched from separate quotations 1"."""
+    """ "3: not inside quotation marks 2, stitched from separate quotations 1"."""
     if not counts:
         return "0"
     return f"{sum(counts.values())}: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())
@@ -143,8 +166,10 @@ def worklist_view(worklist: Worklist) -> Group:
         block = Text()
         block.append(f"{number}. {item.title}\n", style="bold")
         block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
-        block.append(f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
-                     f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n")
+        block.append(
+            f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
+            f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n"
+        )
         if len(item.results) > 1:
             block.append(f"   template cluster {item.cluster_id}: {len(item.results)} variants\n")
         for reason in item.reasons:

@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 
-
 class Verdict(str, Enum):
     """What the desk decided."""
 
@@ -58,9 +57,16 @@ class Review:
     reviewed_at: str
 
     def to_record(self) -> dict[str, Any]:
-        return {"review_id": self.review_id, "target": self.target, "story_id": self.story_id,
-                "article_ids": list(self.article_ids), "verdict": self.verdict.value, "note": self.note,
-                "reviewed_by": self.reviewed_by, "reviewed_at": self.reviewed_at}
+        return {
+            "review_id": self.review_id,
+            "target": self.target,
+            "story_id": self.story_id,
+            "article_ids": list(self.article_ids),
+            "verdict": self.verdict.value,
+            "note": self.note,
+            "reviewed_by": self.reviewed_by,
+            "reviewed_at": self.reviewed_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,9 @@ def _parse_verdict(value: str, where: str) -> Verdict:
     try:
         return Verdict(value.strip())
     except ValueError:
-        raise InputError(where, f"unknown verdict {value.strip()!r} (choose one of "
-                                f"{', '.join(v.value for v in Verdict)})") from None
+        raise InputError(
+            where, f"unknown verdict {value.strip()!r} (choose one of {', '.join(v.value for v in Verdict)})"
+        ) from None
 
 
 def _resolve(store: Store, ref: str, where: str) -> tuple[str | None, tuple[str, ...]]:
@@ -113,8 +120,9 @@ def add_review(store: Store, ref: str, verdict: str, note: str | None = None, by
         return _insert(store, ref, story_id, article_ids, parsed, note, by)
 
 
-def _insert(store: Store, ref: str, story_id: str | None, article_ids: tuple[str, ...], verdict: Verdict,
-            note: str | None, by: str | None) -> Review:
+def _insert(
+    store: Store, ref: str, story_id: str | None, article_ids: tuple[str, ...], verdict: Verdict, note: str | None, by: str | None
+) -> Review:
     now = utc_now()
     review_id = store.add_review(ref, story_id, list(article_ids), verdict.value, note or None, by or None, now)
     return Review(review_id, ref, story_id, article_ids, verdict, note or None, by or None, now)
@@ -160,8 +168,16 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
 def reviews(store: Store) -> list[Review]:
     """Every review, oldest first."""
     return [
-        Review(row["review_id"], row["target"], row["story_id"], tuple(row["article_ids"]),
-               Verdict(row["verdict"]), row["note"], row["reviewed_by"], row["reviewed_at"])
+        Review(
+            row["review_id"],
+            row["target"],
+            row["story_id"],
+            tuple(row["article_ids"]),
+            Verdict(row["verdict"]),
+            row["note"],
+            row["reviewed_by"],
+            row["reviewed_at"],
+        )
         for row in store.reviews()
     ]
 
@@ -211,9 +227,12 @@ def review_figures(store: Store) -> dict[str, Any]:
 
 def _rates(counts: dict[str, int]) -> dict[str, Any]:
     flagged, positives = counts["tp"] + counts["fp"], counts["tp"] + counts["fn"]
-    return {**counts, "reviewed": sum(counts.values()),
-            "precision": round(counts["tp"] / flagged, 3) if flagged else None,
-            "recall": round(counts["tp"] / positives, 3) if positives else None}
+    return {
+        **counts,
+        "reviewed": sum(counts.values()),
+        "precision": round(counts["tp"] / flagged, 3) if flagged else None,
+        "recall": round(counts["tp"] / positives, 3) if positives else None,
+    }
 
 
 def render_review_figures(figures: dict[str, Any]) -> str:
@@ -222,6 +241,8 @@ def render_review_figures(figures: dict[str, Any]) -> str:
 
     lines = ["week      reviewed  precision  recall   tp  fp  fn  tn"]
     for week, rates in [*figures["weeks"].items(), ("overall", figures["overall"])]:
-        lines.append(f"{week:9} {rates['reviewed']:8}  {cell(rates['precision']):>9}  {cell(rates['recall']):>6}  "
-                     f"{rates['tp']:3} {rates['fp']:3} {rates['fn']:3} {rates['tn']:3}")
+        lines.append(
+            f"{week:9} {rates['reviewed']:8}  {cell(rates['precision']):>9}  {cell(rates['recall']):>6}  "
+            f"{rates['tp']:3} {rates['fp']:3} {rates['fn']:3} {rates['tn']:3}"
+        )
     return "\n".join(lines) + "\n"

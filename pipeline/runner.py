@@ -46,8 +46,21 @@ from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
 from .store import ArticleRef, Store, cache_key
 from .verify import verify_quotes
 
-__all__ = ["RunResult", "Budget", "CostReservations", "RunLedger", "RunInputs", "Executor", "analyse_article",
-           "analyse_completion", "save_analysis", "finish_run", "run_batch", "recorded_run", "run"]
+__all__ = [
+    "RunResult",
+    "Budget",
+    "CostReservations",
+    "RunLedger",
+    "RunInputs",
+    "Executor",
+    "analyse_article",
+    "analyse_completion",
+    "save_analysis",
+    "finish_run",
+    "run_batch",
+    "recorded_run",
+    "run",
+]
 
 _CACHED_BLOCK = 500
 _SETTLE_NS = 2_000_000_000
@@ -91,8 +104,13 @@ async def analyse_article(
         except AnswerError as error:
             # The first answer stands; the failed re-ask is kept as an attempt that
             # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(EngineAnswer(verdict=answers[0].verdict, raw_responses=list(error.raw_responses),
-                                        usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0)))
+            answers.append(
+                EngineAnswer(
+                    verdict=answers[0].verdict,
+                    raw_responses=list(error.raw_responses),
+                    usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0),
+                )
+            )
         else:
             verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
             verified = _dedupe(verified + verified_again)
@@ -169,8 +187,9 @@ class RunResult:
         return 1 if self.counts["failed"] or self.empty else 0
 
 
-async def analyse_completion(article: Article, body: dict[str, Any], live: LLMEngine, identity: CacheIdentity,
-                             name: str, *, paid: bool = True) -> tuple[Analysis, list[EngineAnswer]]:
+async def analyse_completion(
+    article: Article, body: dict[str, Any], live: LLMEngine, identity: CacheIdentity, name: str, *, paid: bool = True
+) -> tuple[Analysis, list[EngineAnswer]]:
     """Verify a chat completion that arrived another way (a Batch API answer, or an answer an
     earlier run paid for and journalled) exactly as a live answer is; a needed re-ask goes
     out live, as its own answer. ``paid=False``: the completion's tokens were counted before."""
@@ -184,8 +203,16 @@ async def analyse_completion(article: Article, body: dict[str, Any], live: LLMEn
     return analysis, answers
 
 
-def save_analysis(store: Store, result: RunResult, article: Article, key: str, identity: CacheIdentity,
-                  analysis: Analysis, answers: list[EngineAnswer], latency_ms: int) -> None:
+def save_analysis(
+    store: Store,
+    result: RunResult,
+    article: Article,
+    key: str,
+    identity: CacheIdentity,
+    analysis: Analysis,
+    answers: list[EngineAnswer],
+    latency_ms: int,
+) -> None:
     """Store one finished article and count it in its run, whichever way its answer arrived:
     the first answer priced under the run's engine (a batch's at the batch rate), every
     re-ask after it as the live request it was."""
@@ -237,8 +264,10 @@ class Budget:
         if self.limit is not None and sent >= self.limit:
             return f"limit of {self.limit} articles reached"
         if self.max_cost is not None and result.cost is not None and result.cost + reserved > self.max_cost:
-            return (f"budget of ${self.max_cost:.4f} reached (spent ~${result.cost:.4f}, "
-                    f"~${reserved:.4f} held for articles in flight and the next one)")
+            return (
+                f"budget of ${self.max_cost:.4f} reached (spent ~${result.cost:.4f}, "
+                f"~${reserved:.4f} held for articles in flight and the next one)"
+            )
         return None
 
 
@@ -295,9 +324,13 @@ class RunLedger:
     paid answers wait in the ``journal``.
     """
 
-    def __init__(self, store: Store, result: RunResult,
-                 on_outcome: Callable[[str, str, str | None], None] | None = None,
-                 reservations: CostReservations | None = None):
+    def __init__(
+        self,
+        store: Store,
+        result: RunResult,
+        on_outcome: Callable[[str, str, str | None], None] | None = None,
+        reservations: CostReservations | None = None,
+    ):
         self.store = store
         self.result = result
         self.on_outcome = on_outcome
@@ -318,8 +351,9 @@ class RunLedger:
 
     def skipped(self, source_path: str, record_id: str | None, reason: str) -> None:
         try:
-            self.store.record_outcome(self.result.run_id, source_path=source_path, record_id=record_id,
-                                      status="skipped", reason=reason)
+            self.store.record_outcome(
+                self.result.run_id, source_path=source_path, record_id=record_id, status="skipped", reason=reason
+            )
         except StoreError as error:
             self.store_broken(error)
         self.note("skipped", source_path, reason)
@@ -352,8 +386,12 @@ class RunLedger:
         remembered = None if retry_failed else self.store.remembered_failure(key)
         if remembered is None or remembered["runs"] <= failed_retries:
             return False
-        self.failed(article, key, f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; "
-                                  "not tried again until --retry-failed]", None)
+        self.failed(
+            article,
+            key,
+            f"{remembered['reason']} [failed for this reason in {remembered['runs']} runs; not tried again until --retry-failed]",
+            None,
+        )
         return True
 
     def failed(self, article: Article, key: str, reason: str, usage: Usage | None) -> None:
@@ -361,23 +399,42 @@ class RunLedger:
         if self.reservations is not None:
             self.reservations.settle(key, [usage] if usage else [])
         try:
-            self.store.record_outcome(self.result.run_id, source_path=article.source_path,
-                                      record_id=article.record_id, article_id=article.article_id, status="failed",
-                                      reason=reason, key=key, usage=usage, cost=cost)
+            self.store.record_outcome(
+                self.result.run_id,
+                source_path=article.source_path,
+                record_id=article.record_id,
+                article_id=article.article_id,
+                status="failed",
+                reason=reason,
+                key=key,
+                usage=usage,
+                cost=cost,
+            )
         except StoreError as error:
             self.store_broken(error)
         self.note("failed", article.source_path, reason)
 
-    def finished(self, article: Article, key: str, identity: CacheIdentity, analysis: Analysis,
-                 answers: list[EngineAnswer], latency_ms: int) -> None:
+    def finished(
+        self,
+        article: Article,
+        key: str,
+        identity: CacheIdentity,
+        analysis: Analysis,
+        answers: list[EngineAnswer],
+        latency_ms: int,
+    ) -> None:
         try:
             save_analysis(self.store, self.result, article, key, identity, analysis, answers, latency_ms)
         except StoreError as error:
             self.store_broken(error)
             journal = self.journal
-            kept = "and not journalled" if journal is None else \
-                f"journalled in {journal.path}: a re-run stores it without paying" if not journal.error else \
-                f"and not journalled ({journal.error})"
+            kept = (
+                "and not journalled"
+                if journal is None
+                else f"journalled in {journal.path}: a re-run stores it without paying"
+                if not journal.error
+                else f"and not journalled ({journal.error})"
+            )
             usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
             self.failed(article, key, f"answer paid but not stored ({error}); {kept}", usage)
             return
@@ -397,8 +454,16 @@ class RunInputs:
     files read whole, once their articles are stored. ``found`` counts the articles seen.
     """
 
-    def __init__(self, paths: Sequence[str], ledger: RunLedger, identity: CacheIdentity, *,
-                 refresh: bool = False, rescan: bool = False, min_file_age: float = 0.0):
+    def __init__(
+        self,
+        paths: Sequence[str],
+        ledger: RunLedger,
+        identity: CacheIdentity,
+        *,
+        refresh: bool = False,
+        rescan: bool = False,
+        min_file_age: float = 0.0,
+    ):
         self.paths = paths
         self.ledger = ledger
         self.store = ledger.store
@@ -434,8 +499,10 @@ class RunInputs:
         return entry is not None and entry[0] == stamp
 
     def _from_index(self, file: UnchangedFile) -> Iterator[tuple[Article, str]]:
-        refs = [ArticleRef(article_id, file.source_path, record_id)
-                for article_id, record_id in json.loads(self._indexed[file.source_path][1])]
+        refs = [
+            ArticleRef(article_id, file.source_path, record_id)
+            for article_id, record_id in json.loads(self._indexed[file.source_path][1])
+        ]
         self.found += len(refs)
         keys = [cache_key(ref.article_id, self.identity) for ref in refs]
         stored = set() if self.refresh else self.store.results_among(keys)
@@ -445,8 +512,11 @@ class RunInputs:
                 continue
             article = self.store.article(ref)
             if article is None:
-                self.ledger.skipped(ref.source_path, ref.record_id, f"indexed article {ref.article_id[:16]} is no "
-                                    "longer in the store: run again with --rescan")
+                self.ledger.skipped(
+                    ref.source_path,
+                    ref.record_id,
+                    f"indexed article {ref.article_id[:16]} is no longer in the store: run again with --rescan",
+                )
             else:
                 yield article, key
 
@@ -461,8 +531,10 @@ class RunInputs:
         not pass unseen), or None when some article was found."""
         if self.found:
             return None
-        return (f"found no article in {', '.join(self.paths) or 'no input'} "
-                "(pass --allow-empty when a night without articles is normal)")
+        return (
+            f"found no article in {', '.join(self.paths) or 'no input'} "
+            "(pass --allow-empty when a night without articles is normal)"
+        )
 
 
 async def run_batch(
@@ -496,8 +568,7 @@ async def run_batch(
     reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
     with recorded_run(store, engine, on_outcome, reservations) as ledger:
         result = ledger.result
-        inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan,
-                           min_file_age=settings.min_file_age)
+        inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age)
         slots = asyncio.Semaphore(settings.concurrency)
         in_flight: dict[str, asyncio.Task] = {}
         waiting_duplicates: set[asyncio.Task] = set()
@@ -522,8 +593,9 @@ async def run_batch(
                 try:
                     if recovered is not None and isinstance(engine, LLMEngine):
                         # An answer an earlier run paid for but could not store is stored now, without paying.
-                        analysis, answers = await analyse_completion(article, recovered, engine, engine.identity,
-                                                                     engine.name, paid=False)
+                        analysis, answers = await analyse_completion(
+                            article, recovered, engine, engine.identity, engine.name, paid=False
+                        )
                     else:
                         analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
                 except FatalProviderError as error:
@@ -543,8 +615,7 @@ async def run_batch(
                         why = result.fatal or f"interrupted by {result.interrupted}"
                         ledger.failed(article, key, f"not finished: the run stopped ({why})", None)
                     raise
-                ledger.finished(article, key, engine.identity, analysis, answers,
-                                int((time.perf_counter() - started) * 1000))
+                ledger.finished(article, key, engine.identity, analysis, answers, int((time.perf_counter() - started) * 1000))
             finally:
                 slots.release()
                 in_flight.pop(key, None)
@@ -571,8 +642,9 @@ async def run_batch(
                 if ledger.given_up(article, key, settings.failed_retries, retry_failed):
                     continue
                 await slots.acquire()
-                next_cost = reservations.estimate(_prompt_chars(engine, article, settings)) \
-                    if budget.max_cost is not None else 0.0
+                next_cost = (
+                    reservations.estimate(_prompt_chars(engine, article, settings)) if budget.max_cost is not None else 0.0
+                )
                 result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result)
                 if result.fatal or result.stopped or result.interrupted:
                     slots.release()
@@ -582,13 +654,11 @@ async def run_batch(
                 recovered = journal.recovered_completion(key) if key in journal.pending else None
                 in_flight[key] = asyncio.create_task(analyse_and_store(article, key, recovered))
 
-        journal = AnswerJournal(store.path).open(
-            lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
+        journal = AnswerJournal(store.path).open(lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
         ledger.journal = journal
         if hasattr(engine, "on_raw"):
             identity = engine.identity
-            engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity),
-                                                                       phase, raw)
+            engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
         with _stop_on_signals(interrupt):
             try:
                 try:
@@ -608,9 +678,12 @@ async def run_batch(
 
 
 @contextmanager
-def recorded_run(store: Store, engine: AnalysisEngine,
-                 on_outcome: Callable[[str, str, str | None], None] | None = None,
-                 reservations: CostReservations | None = None) -> Iterator[RunLedger]:
+def recorded_run(
+    store: Store,
+    engine: AnalysisEngine,
+    on_outcome: Callable[[str, str, str | None], None] | None = None,
+    reservations: CostReservations | None = None,
+) -> Iterator[RunLedger]:
     """One run in the ledger: started (taking the store's lock), then finished with its status
     (finished, stopped, aborted or interrupted) however the block ends. A ledger line the
     database refuses to close is reported in ``unclosed``: the next run closes it."""
@@ -686,8 +759,16 @@ class Executor(StrEnum):
     ray = "ray"
 
 
-def run(paths: Sequence[str], settings: Settings, *, refresh: bool = False, rescan: bool = False,
-        executor: Executor = Executor.local, ray_address: str | None = None, **kwargs) -> RunResult:
+def run(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    refresh: bool = False,
+    rescan: bool = False,
+    executor: Executor = Executor.local,
+    ray_address: str | None = None,
+    **kwargs,
+) -> RunResult:
     """Synchronous entry point: open the store, run the batch on the executor, close the store."""
     with Store(settings.db) as store:
         if executor is Executor.ray:

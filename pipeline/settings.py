@@ -115,8 +115,18 @@ class Settings(BaseModel):
     def _any_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("concurrency", "timeout", "max_retries", "temperature", "max_tokens", "frequency_penalty",
-                     "presence_penalty", "max_input_chars", "min_file_age", mode="before")
+    @field_validator(
+        "concurrency",
+        "timeout",
+        "max_retries",
+        "temperature",
+        "max_tokens",
+        "frequency_penalty",
+        "presence_penalty",
+        "max_input_chars",
+        "min_file_age",
+        mode="before",
+    )
     @classmethod
     def _not_a_boolean(cls, value: Any) -> Any:
         if isinstance(value, bool):
@@ -142,13 +152,9 @@ class Settings(BaseModel):
         """Check the combination; raise ConfigError naming the setting to fix."""
         if self.resolved_engine is Engine.llm:
             if not self.model:
-                raise ConfigError(
-                    "the LLM engine needs a model: pass --model or set PIPELINE_MODEL"
-                )
+                raise ConfigError("the LLM engine needs a model: pass --model or set PIPELINE_MODEL")
             if not (self.base_url or self.api_key):
-                raise ConfigError(
-                    "the LLM engine needs an endpoint: set OPENAI_API_KEY, or pass --base-url"
-                )
+                raise ConfigError("the LLM engine needs an endpoint: set OPENAI_API_KEY, or pass --base-url")
         return self
 
 
@@ -226,8 +232,10 @@ def load_settings(
         problem = error.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "settings"
         shown = "***" if name == "api_key" else repr(values.get(name))
-        raise ConfigError(f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
-                          f"({problem['msg'].removeprefix('Value error, ')})") from None
+        raise ConfigError(
+            f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
+            f"({problem['msg'].removeprefix('Value error, ')})"
+        ) from None
     return settings.validated()
 
 
@@ -242,8 +250,11 @@ def _endpoint_value(name: str, value: str) -> str:
     where = _ENDPOINT[name]
     stripped = value.strip()
     if stripped != value:
-        _LOG.warning("%s has leading or trailing whitespace (%d characters, a pasted newline?): ignored it",
-                     where, len(value) - len(stripped))
+        _LOG.warning(
+            "%s has leading or trailing whitespace (%d characters, a pasted newline?): ignored it",
+            where,
+            len(value) - len(stripped),
+        )
     if any(character.isspace() or not character.isprintable() for character in stripped):
         raise ConfigError(f"{where} contains whitespace or a control character inside it: set it again, in one piece")
     if name == "base_url" and stripped and not _URL.fullmatch(stripped):

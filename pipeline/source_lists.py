@@ -50,7 +50,7 @@ class ListedSource:
         return {"domain": self.domain, "standing": self.standing.value}
 
     def describe(self) -> str:
-        """"source trusted: example.com" """
+        """ "source trusted: example.com" """
         return f"source {self.standing.value}: {self.domain}"
 
 

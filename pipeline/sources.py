@@ -47,8 +47,15 @@ from .errors import InputError
 from .models import Article, SkippedInput
 
 __all__ = [
-    "FOLDER_SUFFIXES", "TEMPORARY_SUFFIXES", "FileStamp", "UnchangedFile", "FileRead", "normalise_text", "article_id",
-    "iter_articles", "estimate_inputs",
+    "FOLDER_SUFFIXES",
+    "TEMPORARY_SUFFIXES",
+    "FileStamp",
+    "UnchangedFile",
+    "FileRead",
+    "normalise_text",
+    "article_id",
+    "iter_articles",
+    "estimate_inputs",
 ]
 
 FOLDER_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".json", ".jsonl"})
@@ -148,14 +155,22 @@ class FileRead:
 
 @overload
 def iter_articles(
-    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
+    paths: Sequence[str],
+    *,
+    max_bytes: int = ...,
+    stdin: TextIO | None = ...,
+    min_file_age: float = ...,
     unchanged: None = ...,
 ) -> Iterator[Article | SkippedInput]: ...
 
 
 @overload
 def iter_articles(
-    paths: Sequence[str], *, max_bytes: int = ..., stdin: TextIO | None = ..., min_file_age: float = ...,
+    paths: Sequence[str],
+    *,
+    max_bytes: int = ...,
+    stdin: TextIO | None = ...,
+    min_file_age: float = ...,
     unchanged: Callable[[str, FileStamp], bool],
 ) -> Iterator[Article | SkippedInput | UnchangedFile | FileRead]: ...
 
@@ -346,8 +361,11 @@ def _refuse_unsettled(file: _Readable, path: str, min_file_age: float) -> None:
     """A file modified within ``min_file_age`` seconds (either way: clocks differ) may be half-written."""
     age = time.time() - os.fstat(file.fileno()).st_mtime
     if abs(age) < min_file_age:
-        raise InputError(path, f"modified {max(age, 0.0):.1f} s ago, still being written? "
-                               f"(read once unchanged for {min_file_age:g} s: PIPELINE_MIN_FILE_AGE)")
+        raise InputError(
+            path,
+            f"modified {max(age, 0.0):.1f} s ago, still being written? "
+            f"(read once unchanged for {min_file_age:g} s: PIPELINE_MIN_FILE_AGE)",
+        )
 
 
 def _open(path: str) -> io.BufferedReader:
@@ -617,9 +635,7 @@ def _overlong_line(source_path: str, number: int, max_bytes: int) -> SkippedInpu
     return SkippedInput(source_path=source_path, record_id=None, reason=reason)
 
 
-def _records_from_lines(
-    lines: Iterable[tuple[int, str | SkippedInput]], source_path: str
-) -> Iterator[Article | SkippedInput]:
+def _records_from_lines(lines: Iterable[tuple[int, str | SkippedInput]], source_path: str) -> Iterator[Article | SkippedInput]:
     any_line = False
     for number, line in lines:
         if isinstance(line, SkippedInput):

@@ -160,8 +160,10 @@ class Store:
         wall_seconds = None if started is None else time.monotonic() - started
         try:
             with self.transaction():
-                self.db.execute("UPDATE run SET ended_at = ?, status = ?, wall_seconds = ? WHERE run_id = ?",
-                                (utc_now(), status, wall_seconds, run_id))
+                self.db.execute(
+                    "UPDATE run SET ended_at = ?, status = ?, wall_seconds = ? WHERE run_id = ?",
+                    (utc_now(), status, wall_seconds, run_id),
+                )
         finally:
             self._release_run_lock()
 
@@ -240,16 +242,29 @@ class Store:
                    input_tokens, cached_input_tokens, output_tokens, latency_ms, run_id, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    key, article.article_id, identity.engine, identity.model, identity.mode,
-                    identity.prompt_version, identity.prompt_hash, identity.schema_hash,
-                    identity.params_json(), analysis.label.value, analysis.confidence,
-                    analysis.model_dump_json(), raw, usage.requests, usage.input_tokens, usage.cached_input_tokens,
-                    usage.output_tokens, latency_ms, run_id, now,
+                    key,
+                    article.article_id,
+                    identity.engine,
+                    identity.model,
+                    identity.mode,
+                    identity.prompt_version,
+                    identity.prompt_hash,
+                    identity.schema_hash,
+                    identity.params_json(),
+                    analysis.label.value,
+                    analysis.confidence,
+                    analysis.model_dump_json(),
+                    raw,
+                    usage.requests,
+                    usage.input_tokens,
+                    usage.cached_input_tokens,
+                    usage.output_tokens,
+                    latency_ms,
+                    run_id,
+                    now,
                 ),
             )
-            self._insert_outcome(
-                run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage, cost
-            )
+            self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage, cost)
             self.db.execute("DELETE FROM failure WHERE cache_key = ?", (key,))
 
     def remember_article(self, article: Article, seen_at: str | None = None) -> None:
@@ -302,7 +317,7 @@ class Store:
         """The ``values`` that ``query`` (one column, ``IN ({marks})``) finds, asked in chunks."""
         found: set[str] = set()
         for start in range(0, len(values), _KEYS_PER_QUERY):
-            chunk = values[start:start + _KEYS_PER_QUERY]
+            chunk = values[start : start + _KEYS_PER_QUERY]
             found.update(row[0] for row in self.db.execute(query.format(marks=", ".join("?" * len(chunk))), chunk))
         return found
 
@@ -311,8 +326,15 @@ class Store:
         row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (ref.article_id,)).fetchone()
         if row is None:
             return None
-        return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
-                       published=row["published"], source_path=ref.source_path, record_id=ref.record_id)
+        return Article(
+            article_id=row["article_id"],
+            text=row["text"],
+            title=row["title"],
+            url=row["url"],
+            published=row["published"],
+            source_path=ref.source_path,
+            record_id=ref.record_id,
+        )
 
     # the inbox index: files whose stamp is unchanged are not read again
 
@@ -343,7 +365,13 @@ class Store:
                requests, input_tokens, cached_input_tokens, output_tokens, cost, at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
-                run_id, source_path, record_id, article_id, status, reason, key,
+                run_id,
+                source_path,
+                record_id,
+                article_id,
+                status,
+                reason,
+                key,
                 usage.requests if usage else 0,
                 usage.input_tokens if usage else 0,
                 usage.cached_input_tokens if usage else 0,
@@ -394,9 +422,12 @@ class Store:
         a newer version), or the results a run touched: analysed or cached, or with
         ``analysed_only`` just those the run itself produced."""
         if run_id is None:
-            query, params = """SELECT * FROM latest_result WHERE article_id IN
+            query, params = (
+                """SELECT * FROM latest_result WHERE article_id IN
                                (SELECT article_id FROM article_source WHERE superseded_at IS NULL)
-                               ORDER BY created_at""", tuple[Any, ...]()
+                               ORDER BY created_at""",
+                tuple[Any, ...](),
+            )
         else:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
@@ -411,8 +442,15 @@ class Store:
         row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (article_id,)).fetchone()
         if row is None:
             return None
-        return Article(article_id=row["article_id"], text=row["text"], title=row["title"], url=row["url"],
-                       published=row["published"], source_path=source_path, record_id=record_id)
+        return Article(
+            article_id=row["article_id"],
+            text=row["text"],
+            title=row["title"],
+            url=row["url"],
+            published=row["published"],
+            source_path=source_path,
+            record_id=record_id,
+        )
 
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
@@ -468,8 +506,9 @@ class Store:
         )
         return {row[0] for row in rows}
 
-    def record_batch_job(self, batch_id: str, input_file_id: str, status: str, identity: str,
-                         items: list[tuple[Article, str]]) -> None:
+    def record_batch_job(
+        self, batch_id: str, input_file_id: str, status: str, identity: str, items: list[tuple[Article, str]]
+    ) -> None:
         """Record a submitted batch and its requests (article, cache key) in one transaction."""
         now = utc_now()
         with self.transaction():
@@ -601,7 +640,8 @@ class Store:
         self.db.create_function("casefold", 1, lambda text: text.casefold() if text else "", deterministic=True)
         rows = self.db.execute(
             "SELECT article_id FROM (SELECT article_id, casefold(text) AS folded FROM article) WHERE "
-            + " OR ".join("instr(folded, ?) > 0" for _ in wanted) + " ORDER BY article_id",
+            + " OR ".join("instr(folded, ?) > 0" for _ in wanted)
+            + " ORDER BY article_id",
             wanted,
         )
         return [row["article_id"] for row in rows]
@@ -611,7 +651,7 @@ class Store:
         ids = list(dict.fromkeys(article_ids))
         found = []
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             rows = self.db.execute(
                 f"SELECT * FROM latest_result WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
                 chunk,
@@ -656,8 +696,9 @@ class Store:
 
     def suppress_death(self, key: str) -> None:
         """Suppress a name's evidence for good and drop the desk's entry for it."""
-        self.db.execute("UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL",
-                        (utc_now(), key))
+        self.db.execute(
+            "UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL", (utc_now(), key)
+        )
         self.db.execute("DELETE FROM death_desk_entry WHERE name_key = ?", (key,))
 
     # known fact-checks (callers hold a transaction for writes)
@@ -665,21 +706,32 @@ class Store:
     def has_factchecks(self) -> bool:
         return self.db.execute("SELECT 1 FROM factcheck LIMIT 1").fetchone() is not None
 
-    def save_factcheck(self, url: str, publisher: str | None, claim_reviewed: str, rating: str | None,
-                       claimant: str | None, date_published: str | None, appearances: list[str]) -> bool:
+    def save_factcheck(
+        self,
+        url: str,
+        publisher: str | None,
+        claim_reviewed: str,
+        rating: str | None,
+        claimant: str | None,
+        date_published: str | None,
+        appearances: list[str],
+    ) -> bool:
         """Insert or update the check with this URL, and its FTS5 row; True when it is new."""
         row = self.db.execute("SELECT factcheck_id FROM factcheck WHERE url = ?", (url,)).fetchone()
         values = (publisher, claim_reviewed, rating, claimant, date_published, json.dumps(appearances), utc_now())
         if row is None:
             factcheck_id = self.db.execute(
                 """INSERT INTO factcheck (url, publisher, claim_reviewed, rating, claimant, date_published,
-                   appearances, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", (url, *values)).lastrowid
+                   appearances, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (url, *values),
+            ).lastrowid
         else:
             factcheck_id = row["factcheck_id"]
             self.db.execute(
                 """UPDATE factcheck SET publisher = ?, claim_reviewed = ?, rating = ?, claimant = ?,
                    date_published = ?, appearances = ?, imported_at = ? WHERE factcheck_id = ?""",
-                (*values, factcheck_id))
+                (*values, factcheck_id),
+            )
             self.db.execute("DELETE FROM factcheck_fts WHERE rowid = ?", (factcheck_id,))
         self.db.execute("INSERT INTO factcheck_fts (rowid, claim_reviewed) VALUES (?, ?)", (factcheck_id, claim_reviewed))
         return row is None
@@ -692,21 +744,25 @@ class Store:
             wanted = list(ids)
             rows = self.db.execute(
                 f"SELECT * FROM factcheck WHERE factcheck_id IN ({','.join('?' * len(wanted))}) "
-                "ORDER BY date_published DESC, url", wanted)
+                "ORDER BY date_published DESC, url",
+                wanted,
+            )
         return [dict(row) for row in rows]
 
     def factcheck_search(self, query: str, limit: int) -> list[int]:
         """FTS5 rowids of the checks matching an FTS5 query, best BM25 first."""
         rows = self.db.execute(
-            "SELECT rowid FROM factcheck_fts WHERE factcheck_fts MATCH ? ORDER BY bm25(factcheck_fts) LIMIT ?",
-            (query, limit))
+            "SELECT rowid FROM factcheck_fts WHERE factcheck_fts MATCH ? ORDER BY bm25(factcheck_fts) LIMIT ?", (query, limit)
+        )
         return [row[0] for row in rows]
 
     def factcheck_bm25(self, query: str, rowids: list[int]) -> dict[int, float]:
         """BM25 of an FTS5 query against each of these checks it matches."""
         rows = self.db.execute(
             f"SELECT rowid, bm25(factcheck_fts) FROM factcheck_fts WHERE factcheck_fts MATCH ? "
-            f"AND rowid IN ({','.join('?' * len(rowids))})", (query, *rowids))
+            f"AND rowid IN ({','.join('?' * len(rowids))})",
+            (query, *rowids),
+        )
         return {row[0]: row[1] for row in rows}
 
     def factcheck_claim(self, rowid: int) -> str:
@@ -718,23 +774,27 @@ class Store:
         self.db.execute("DELETE FROM factcheck_match WHERE article_id = ?", (article_id,))
         self.db.executemany(
             "INSERT OR REPLACE INTO factcheck_match (article_id, target, factcheck_id, score, matched_at) VALUES (?, ?, ?, ?, ?)",
-            [(article_id, target, factcheck_id, score, now) for target, factcheck_id, score in matches])
+            [(article_id, target, factcheck_id, score, now) for target, factcheck_id, score in matches],
+        )
 
     def factcheck_matches(self) -> list[dict[str, Any]]:
         """Every stored match with its check, by article, best first."""
         rows = self.db.execute(
             """SELECT m.article_id, m.target, m.score, f.url, f.publisher, f.rating, f.claim_reviewed
                FROM factcheck_match m JOIN factcheck f ON f.factcheck_id = m.factcheck_id
-               ORDER BY m.article_id, m.score DESC, f.url""")
+               ORDER BY m.article_id, m.score DESC, f.url"""
+        )
         return [dict(row) for row in rows]
 
     # the desk's verdicts and source lists
 
-    def add_review(self, target: str, story_id: str | None, article_ids: list[str], verdict: str,
-                   note: str | None, by: str | None, at: str) -> int:
+    def add_review(
+        self, target: str, story_id: str | None, article_ids: list[str], verdict: str, note: str | None, by: str | None, at: str
+    ) -> int:
         cursor = self.db.execute(
             "INSERT INTO review (target, story_id, article_ids, verdict, note, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (target, story_id, json.dumps(article_ids), verdict, note, by, at))
+            (target, story_id, json.dumps(article_ids), verdict, note, by, at),
+        )
         assert cursor.lastrowid is not None, "an INSERT sets lastrowid"
         return cursor.lastrowid
 
@@ -753,20 +813,27 @@ class Store:
 
     def article_urls(self) -> dict[str, str]:
         """The URL of each article that has one."""
-        return {row["article_id"]: row["url"] for row in self.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")}
+        return {
+            row["article_id"]: row["url"] for row in self.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")
+        }
 
     def save_sources(self, listed: Iterable[tuple[str, str]]) -> None:
         """(domain, standing) pairs; a domain listed before changes standing."""
         now = utc_now()
-        self.db.executemany("INSERT OR REPLACE INTO source_list (domain, standing, added_at) VALUES (?, ?, ?)",
-                            [(domain, standing, now) for domain, standing in listed])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO source_list (domain, standing, added_at) VALUES (?, ?, ?)",
+            [(domain, standing, now) for domain, standing in listed],
+        )
 
     def remove_sources(self, domains: Iterable[str]) -> int:
         return sum(self.db.execute("DELETE FROM source_list WHERE domain = ?", (domain,)).rowcount for domain in domains)
 
     def sources(self) -> list[tuple[str, str]]:
         """Every listed (domain, standing), by domain."""
-        return [(row["domain"], row["standing"]) for row in self.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")]
+        return [
+            (row["domain"], row["standing"])
+            for row in self.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")
+        ]
 
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
@@ -836,8 +903,11 @@ def _checked(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
     db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     if version != SCHEMA_VERSION:
         db.close()
-        newer = "newer than this pipeline's: upgrade pipeline" if version > SCHEMA_VERSION else \
-            "older than this pipeline's: run `pipeline run` once to upgrade it"
+        newer = (
+            "newer than this pipeline's: upgrade pipeline"
+            if version > SCHEMA_VERSION
+            else "older than this pipeline's: run `pipeline run` once to upgrade it"
+        )
         raise StoreError(f"{path}: schema version {version} is {newer} ({SCHEMA_VERSION})")
     return db
 
@@ -846,7 +916,9 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """Run the schema steps this database lacks, each in its own transaction."""
     while (version := db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{path}: schema version {version} is newer than this pipeline's ({SCHEMA_VERSION}): upgrade pipeline")
+            raise StoreError(
+                f"{path}: schema version {version} is newer than this pipeline's ({SCHEMA_VERSION}): upgrade pipeline"
+            )
         with _Transaction(db, "BEGIN IMMEDIATE"):
             # Another process may have run the step while this one waited for the lock.
             if db.execute("PRAGMA user_version").fetchone()[0] == version:
@@ -892,8 +964,9 @@ class _RunLock:
         except OSError:
             holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
             os.close(descriptor)
-            raise RunLockedError(f"{database}: another run holds the run lock {path} "
-                                 f"({holder or 'holder not yet named'})") from None
+            raise RunLockedError(
+                f"{database}: another run holds the run lock {path} ({holder or 'holder not yet named'})"
+            ) from None
         return cls(path, descriptor)
 
     def describe(self, run_id: int) -> None:

@@ -26,15 +26,15 @@ WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*%?")
 # Titles that may precede a name; abbreviations that must not end a sentence.
 _TITLES = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady)"
 _ABBREVIATIONS = re.compile(
-    r"(?:\b" + _TITLES[3:-1] + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
+    r"(?:\b"
+    + _TITLES[3:-1]
+    + r"|\b[A-Z]|\bU\.S|\bU\.K|\bSt|\bJr|\bSr|\bNo|\bvs|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\be\.g|\bi\.e)\.$"
 )
 # Accented Latin letters are name letters too ("Raúl", "Muñoz"). A name word is a run of name
 # letters with a lower-case one in it: the run before that letter is bounded and every run is
 # possessive, so a long run without one ("A-A-A-…") costs a bounded scan per start, not the
 # rest of the run (quadratic over the text).
-_NAME_WORD = (
-    r"[A-Z][A-ZÀ-ÖØ-Þ'’-]{0,40}+[a-zß-öø-ÿ][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*+|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}+(?=\s+[A-Z][a-z])"
-)
+_NAME_WORD = r"[A-Z][A-ZÀ-ÖØ-Þ'’-]{0,40}+[a-zß-öø-ÿ][a-zA-ZÀ-ÖØ-öø-ÿ'’-]*+|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,}+(?=\s+[A-Z][a-z])"
 # The lookahead lets the scan skip every position that cannot start a name at once.
 NAME_RE = re.compile(
     r"(?=[A-Z])(?:\b" + _TITLES + r"\.?[ \t]+)?\b(?:" + _NAME_WORD + r")"
@@ -43,20 +43,20 @@ NAME_RE = re.compile(
 
 SPEECH_VERBS = frozenset(
     (
-    "said says say saying told tells tell wrote writes write writing added adds adding tweeted tweets "
-    "posted posts commented comments noted notes explained explains explaining recalled recalls "
-    "revealed reveals continued continues stated states declared declares asked asks replied replies "
-    "responded responds insisted insists argued argues claimed claims warned warns whispered whispers "
-    "shared shares joked jokes admitted admits acknowledged acknowledges announced announces "
-    "emphasized emphasised stressed stresses observed observes remarked remarks quipped quips "
-    "exclaimed exclaims concluded concludes confirmed confirms wondered wonders shouted shouts yelled "
-    "mused muses predicted predicts promised promises vowed vows urged urges conceded concedes "
-    "countered counters captioned reflected reflects boasted boasts complained complains lamented "
-    "laments suggested suggests cautioned cautions described describes called calls call describing "
-    "recounted recounts testified answered answers contended contends agreed agrees texted emailed "
-    "messaged sang sings read reads offered offers pleaded pleads charged thundered chanted chants "
-    "screamed cried cries gushed gushes raved raves hailed hails dubbed telling demanded demands "
-    "continuing announcing reminded reminds assured assures proclaimed proclaims"
+        "said says say saying told tells tell wrote writes write writing added adds adding tweeted tweets "
+        "posted posts commented comments noted notes explained explains explaining recalled recalls "
+        "revealed reveals continued continues stated states declared declares asked asks replied replies "
+        "responded responds insisted insists argued argues claimed claims warned warns whispered whispers "
+        "shared shares joked jokes admitted admits acknowledged acknowledges announced announces "
+        "emphasized emphasised stressed stresses observed observes remarked remarks quipped quips "
+        "exclaimed exclaims concluded concludes confirmed confirms wondered wonders shouted shouts yelled "
+        "mused muses predicted predicts promised promises vowed vows urged urges conceded concedes "
+        "countered counters captioned reflected reflects boasted boasts complained complains lamented "
+        "laments suggested suggests cautioned cautions described describes called calls call describing "
+        "recounted recounts testified answered answers contended contends agreed agrees texted emailed "
+        "messaged sang sings read reads offered offers pleaded pleads charged thundered chanted chants "
+        "screamed cried cries gushed gushes raved raves hailed hails dubbed telling demanded demands "
+        "continuing announcing reminded reminds assured assures proclaimed proclaims"
     ).split()
 )
 """Verbs that attribute speech (said, wrote, tweeted...)."""

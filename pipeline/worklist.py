@@ -47,7 +47,6 @@ _TITLE_CHARS = 120
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
 
 
-
 def article_title(result: StoredResult) -> str:
     """The article's title, else its first line, shortened: every article has one."""
     title = result.article.title or next((line.strip() for line in result.article.text.splitlines() if line.strip()), "")
@@ -116,8 +115,13 @@ class WorklistItem:
             "source": self.source.to_record() if self.source else None,
             "claims": [{"event": c.event, "check_with": c.check_with, "priority": c.priority.value} for c in self.claims],
             "variants": [
-                {"article_id": r.article.article_id, "title": article_title(r), "source_path": r.article.source_path,
-                 "record_id": r.article.record_id, "url": r.article.url}
+                {
+                    "article_id": r.article.article_id,
+                    "title": article_title(r),
+                    "source_path": r.article.source_path,
+                    "record_id": r.article.record_id,
+                    "url": r.article.url,
+                }
                 for r in self.results
             ],
         }
@@ -176,19 +180,28 @@ def build_worklist(
         if not any(row[1] for row in scored):
             continue
         review = findings.get(lead.article.article_id)
-        items.append(WorklistItem(
-            results=[row[4] for row in scored],
-            probability=probability,
-            evidence=evidence,
-            desk_evidence=desk,
-            new=any(result.article.article_id in new_ids for result in members),
-            review_status=review.review.describe() if review and review.review else "not reviewed",
-            claims=top_claims(lead, dead),
-            cluster_id=key if len(members) > 1 else None,
-            source=review.source if review else None,
-        ))
-    items.sort(key=lambda item: (not item.new, priority_steps(item.source), -item.probability, -len(item.evidence),
-                                 item.lead.article.source_path))
+        items.append(
+            WorklistItem(
+                results=[row[4] for row in scored],
+                probability=probability,
+                evidence=evidence,
+                desk_evidence=desk,
+                new=any(result.article.article_id in new_ids for result in members),
+                review_status=review.review.describe() if review and review.review else "not reviewed",
+                claims=top_claims(lead, dead),
+                cluster_id=key if len(members) > 1 else None,
+                source=review.source if review else None,
+            )
+        )
+    items.sort(
+        key=lambda item: (
+            not item.new,
+            priority_steps(item.source),
+            -item.probability,
+            -len(item.evidence),
+            item.lead.article.source_path,
+        )
+    )
     shown = items if limit is None else items[:limit]
     return Worklist(run_id=run_id, items=shown, total=len(items))
 
@@ -199,12 +212,22 @@ class WorkItem:
     claim: ClaimDraft
 
 
-def claims_worklist(results: Iterable[StoredResult], priorities: frozenset[Priority] = frozenset({Priority.high})) -> list[WorkItem]:
+def claims_worklist(
+    results: Iterable[StoredResult], priorities: frozenset[Priority] = frozenset({Priority.high})
+) -> list[WorkItem]:
     """Claims of these priorities: by priority, fabrications before the rest, then taking
     turns across articles (each article's first claim before anyone's second, so one long
     article doesn't fill the top of the list), then by the article's confidence."""
     ranked = [
-        (_PRIORITY_RANK[claim.priority], r.analysis.label is not Label.likely_fabrication, turn, -r.analysis.confidence, order, r, claim)
+        (
+            _PRIORITY_RANK[claim.priority],
+            r.analysis.label is not Label.likely_fabrication,
+            turn,
+            -r.analysis.confidence,
+            order,
+            r,
+            claim,
+        )
         for order, r in enumerate(results)
         for turn, claim in enumerate(c for c in r.analysis.claims if c.priority in priorities)
     ]

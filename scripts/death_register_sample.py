@@ -34,8 +34,7 @@ DEATH_WORDS = re.compile(
 
 
 def _records(paths: list[str]) -> dict[str, dict]:
-    return {record["id"]: record for path in paths for line in open(path, encoding="utf-8")
-            if (record := json.loads(line))}
+    return {record["id"]: record for path in paths for line in open(path, encoding="utf-8") if (record := json.loads(line))}
 
 
 def sample(path: str, size: int, seed: int = 15) -> None:
@@ -55,23 +54,22 @@ def score(labels_path: str, data_paths: list[str]) -> None:
     """Precision and recall of the statements found in the labelled sentences."""
     labels = [json.loads(line) for line in open(labels_path, encoding="utf-8") if line.strip()]
     records = _records(data_paths)
-    found_by_article = {article_id: death_statements(records[article_id]["text"])
-                        for article_id in {label["id"] for label in labels}}
+    found_by_article = {
+        article_id: death_statements(records[article_id]["text"]) for article_id in {label["id"] for label in labels}
+    }
     true_positives = false_positives = gold_total = 0
     misses, wrong = [], []
     for label in labels:
         gold = {name_key(name) for name in label["dead"]}
         gold_total += len(gold)
         # A statement belongs to the labelled sentence its name lies in.
-        found = {name_key(d.name) for d in found_by_article[label["id"]]
-                 if label["start"] <= d.start < label["end"]}
+        found = {name_key(d.name) for d in found_by_article[label["id"]] if label["start"] <= d.start < label["end"]}
         true_positives += len(found & gold)
         false_positives += len(found - gold)
         misses += [(label["id"], name) for name in sorted(gold - found)]
         wrong += [(label["id"], name) for name in sorted(found - gold)]
     flagged = true_positives + false_positives
-    print(f"{len(labels)} labelled sentences from {len(found_by_article)} articles; "
-          f"{gold_total} stated deaths of named persons")
+    print(f"{len(labels)} labelled sentences from {len(found_by_article)} articles; {gold_total} stated deaths of named persons")
     print(f"statements found: {flagged}; correct {true_positives}")
     print(f"precision {true_positives / flagged:.3f}" if flagged else "precision -")
     print(f"recall    {true_positives / gold_total:.3f}" if gold_total else "recall -")

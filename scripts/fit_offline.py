@@ -106,9 +106,7 @@ def _group(record: dict) -> str:
     return record.get("pair_id") or record.get("derived_from") or record["id"]
 
 
-def fit_logistic(
-    examples: list[Example], min_df: int, l2: float, epochs: int, keep: int, balance: bool
-) -> dict:
+def fit_logistic(examples: list[Example], min_df: int, l2: float, epochs: int, keep: int, balance: bool) -> dict:
     """Logistic regression by Adagrad SGD; words kept are the `keep` largest by |weight|,
     then the model is refitted on them alone so the stored weights are the ones scored."""
     df = Counter(w for words, _, _, _ in examples for w in set(words))
@@ -251,12 +249,20 @@ def style_vocabulary(records: list[dict]) -> set[str]:
     """Words that mark style, not content: the superlatives and template phrases the signals
     count, exclamation marks, and the words LLM rewrites of a story use far more often than its
     human original (matched stories, so the content is the same and only the style differs)."""
-    originals = [set(word_features(r["text"], LABEL_MAX_TOKENS)) for r in records if _is_human(r) and r.get("derived_from") is None and r["id"].startswith("llmfake-") and r["label"] == "likely_fabrication"]
+    originals = [
+        set(word_features(r["text"], LABEL_MAX_TOKENS))
+        for r in records
+        if _is_human(r)
+        and r.get("derived_from") is None
+        and r["id"].startswith("llmfake-")
+        and r["label"] == "likely_fabrication"
+    ]
     rewrites = [set(word_features(r["text"], LABEL_MAX_TOKENS)) for r in records if not _is_human(r)]
     human_df = Counter(w for words in originals for w in words)
     llm_df = Counter(w for words in rewrites for w in words)
     markers = {
-        w for w, n in llm_df.items()
+        w
+        for w, n in llm_df.items()
         if n >= STYLE_MIN_DF and (n + 1) / (len(rewrites) + 2) >= STYLE_RATIO * (human_df[w] + 1) / (len(originals) + 2)
     }
     stock = {w for phrase in (*TEMPLATE_PHRASES, *VIRAL_WORDS) for w in word_features(phrase)}
@@ -265,7 +271,12 @@ def style_vocabulary(records: list[dict]) -> set[str]:
 
 def _label_examples(records: list[dict], style: set[str]) -> list[Example]:
     return [
-        (sorted(w for w in word_features(r["text"], LABEL_MAX_TOKENS) if w not in style), {}, int(r["label"] == "likely_fabrication"), 0.0)
+        (
+            sorted(w for w in word_features(r["text"], LABEL_MAX_TOKENS) if w not in style),
+            {},
+            int(r["label"] == "likely_fabrication"),
+            0.0,
+        )
         for r in records
     ]
 
@@ -312,8 +323,12 @@ def fit_calibration(rows: list[tuple[dict[str, float], int]], rules: dict[str, f
         for n in names:
             weights[n] -= CALIBRATION_RATE * (grad[n] / len(rows) + CALIBRATION_L2 * weights[n])
     base_rate = sum(y for _, y in rows) / len(rows)
-    return {"intercept": round(intercept, 4), "weights": {k: round(v, 4) for k, v in weights.items()},
-            "rules": rules, "base_rate": round(base_rate, 4)}
+    return {
+        "intercept": round(intercept, 4),
+        "weights": {k: round(v, 4) for k, v in weights.items()},
+        "rules": rules,
+        "base_rate": round(base_rate, 4),
+    }
 
 
 def calibration_figures(calibration: dict, rows: list[tuple[dict[str, float], int]], prior: float) -> dict[str, float]:
@@ -334,7 +349,11 @@ def calibration_figures(calibration: dict, rows: list[tuple[dict[str, float], in
     for b in range(10):
         inside = [(c, ok) for c, ok in pairs if min(int(c * 10), 9) == b]
         if inside:
-            ece += len(inside) / len(pairs) * abs(sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside))
+            ece += (
+                len(inside)
+                / len(pairs)
+                * abs(sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside))
+            )
     return {
         "ece": round(ece, 4),
         "accuracy": round((tp + tn) / len(rows), 4),

@@ -37,16 +37,54 @@ __all__ = ["FuzzReport", "fuzz", "main"]
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 FRAGMENTS = (
-    b"\x89PNG\r\n\x1a\n", b"\x1f\x8b", b"PK\x03\x04", b"%PDF-", codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
-    codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x00", b"\r\n", b"\r",
-    b"\n", b" ", b"\t", b"<script>x</script>", b"<p>", b"</p>", b"<iframe>", b"<meta charset=latin-1>",
-    b"<!--", b"{", b"}", b"[", b"]", b'"text": ', b'"id": ', b'"text"', b",", b":", b"null", b"42", b"true",
-    "\u201cquoted\u201d \u2014 caf\u00e9\u2026".encode(), b"\\ud800", b'"\\u0000"', b"{{ x }}", b"{% if %}",
+    b"\x89PNG\r\n\x1a\n",
+    b"\x1f\x8b",
+    b"PK\x03\x04",
+    b"%PDF-",
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF32_LE,
+    b"\xff",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\x00",
+    b"\r\n",
+    b"\r",
+    b"\n",
+    b" ",
+    b"\t",
+    b"<script>x</script>",
+    b"<p>",
+    b"</p>",
+    b"<iframe>",
+    b"<meta charset=latin-1>",
+    b"<!--",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"text": ',
+    b'"id": ',
+    b'"text"',
+    b",",
+    b":",
+    b"null",
+    b"42",
+    b"true",
+    "\u201cquoted\u201d \u2014 caf\u00e9\u2026".encode(),
+    b"\\ud800",
+    b'"\\u0000"',
+    b"{{ x }}",
+    b"{% if %}",
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["text", "id", "title", "url", "published", "other"]) | st.text(max_size=5), children, max_size=5
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["text", "id", "title", "url", "published", "other"]) | st.text(max_size=5), children, max_size=5
+        )
     ),
     max_leaves=12,
 )
@@ -92,16 +130,18 @@ def fuzz(examples: int, random_seed: int) -> FuzzReport:
     with tempfile.TemporaryDirectory() as folder:
 
         @seed(random_seed)
-        @settings(max_examples=examples, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(file_bytes, st.sampled_from(SUFFIXES), size_limits, st.text(max_size=200))
         def read_one(content: bytes, suffix: str, max_bytes: int, stdin_text: str) -> None:
             path = Path(folder) / f"input{suffix}"
             path.write_bytes(content)
-            report.read(f"{suffix} max_bytes={max_bytes} {content[:200]!r}",
-                        lambda: iter_articles([str(path)], max_bytes=max_bytes))
-            report.read(f"stdin max_bytes={max_bytes} {stdin_text[:200]!r}",
-                        lambda: iter_articles(["-"], max_bytes=max_bytes, stdin=io.StringIO(stdin_text)))
+            report.read(
+                f"{suffix} max_bytes={max_bytes} {content[:200]!r}", lambda: iter_articles([str(path)], max_bytes=max_bytes)
+            )
+            report.read(
+                f"stdin max_bytes={max_bytes} {stdin_text[:200]!r}",
+                lambda: iter_articles(["-"], max_bytes=max_bytes, stdin=io.StringIO(stdin_text)),
+            )
 
         read_one()
     return report

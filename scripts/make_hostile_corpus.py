@@ -49,7 +49,7 @@ VANISHING_FILE = "zz_deleted_mid_run.txt"
 UNREADABLE_FILE = "unreadable.txt"
 
 STORY = (
-    'SPRINGFIELD (Wire) - The city council voted 7-2 on Monday to repair the Elm Street bridge. '
+    "SPRINGFIELD (Wire) - The city council voted 7-2 on Monday to repair the Elm Street bridge. "
     '"The work starts in March and ends before the school year," said Jane Porter, the council\'s '
     "finance director, at the meeting. The repair will cost $2.1 million, according to the agenda."
 )
@@ -125,8 +125,10 @@ def _unreadable(path: Path) -> None:
 def long_article_text(seed: int = 0) -> str:
     """A plain news story of ``LONG_ARTICLE_WORDS`` words, its one quote in the last paragraph."""
     rng = random.Random(seed)
-    vocabulary = ("council budget river bridge spring residents vote agenda minutes report officials "
-                  "school library road water harbour museum ferry tender contract").split()
+    vocabulary = (
+        "council budget river bridge spring residents vote agenda minutes report officials "
+        "school library road water harbour museum ferry tender contract"
+    ).split()
     paragraphs = ["LONGTOWN (Wire) - The council published its annual infrastructure review on Monday."]
     words = len(paragraphs[0].split())
     while words < LONG_ARTICLE_WORDS:
@@ -140,29 +142,36 @@ def long_article_text(seed: int = 0) -> str:
 CASES: tuple[HostileCase, ...] = (
     HostileCase("empty.txt", _bytes(b""), (("skipped", "empty file"),)),
     HostileCase("whitespace_only.txt", _bytes(b" \n\t\r\n   \n\n"), (("skipped", "empty file"),)),
-    HostileCase("binary_png.txt", _bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
-                (("skipped", "binary file (PNG)"),)),
+    HostileCase(
+        "binary_png.txt", _bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))), (("skipped", "binary file (PNG)"),)
+    ),
     HostileCase("binary_gzip.txt", _bytes(gzip.compress(STORY.encode(), mtime=0)), (("skipped", "binary file (gzip)"),)),
-    HostileCase("invalid_utf8.txt", _bytes(b"The council met \xc3\x28 on Monday."),
-                (("skipped", "not valid UTF-8 at byte 16"),)),
+    HostileCase("invalid_utf8.txt", _bytes(b"The council met \xc3\x28 on Monday."), (("skipped", "not valid UTF-8 at byte 16"),)),
     HostileCase("utf16_bom.txt", _bytes(STORY.replace("Monday", "Friday").encode("utf-16")), (("ok", None),)),
-    HostileCase("over_size_limit.txt", _sized(SIZE_LIMIT + 1, STORY.replace("7-2", "6-3")),
-                (("skipped", f"file over 10 MB limit ({SIZE_LIMIT + 1} bytes)"),)),
+    HostileCase(
+        "over_size_limit.txt",
+        _sized(SIZE_LIMIT + 1, STORY.replace("7-2", "6-3")),
+        (("skipped", f"file over 10 MB limit ({SIZE_LIMIT + 1} bytes)"),),
+    ),
     HostileCase("at_size_limit.txt", _sized(SIZE_LIMIT, STORY.replace("7-2", "5-4")), (("ok", None),)),
-    HostileCase("long_200k_tokens.txt", lambda path: path.write_text(long_article_text(), encoding="utf-8"),
-                (("ok", None),)),
+    HostileCase("long_200k_tokens.txt", lambda path: path.write_text(long_article_text(), encoding="utf-8"), (("ok", None),)),
     HostileCase("scripts_iframes.html", _text(HTML_PAGE), (("ok", None),)),
-    HostileCase("scripts_only.html", _text("<html><body><script>alert('SCRIPT_PAYLOAD')</script></body></html>"),
-                (("skipped", "no text found in HTML"),)),
+    HostileCase(
+        "scripts_only.html",
+        _text("<html><body><script>alert('SCRIPT_PAYLOAD')</script></body></html>"),
+        (("skipped", "no text found in HTML"),),
+    ),
     HostileCase(
         "records.json",
-        _json([
-            {"id": "good", "text": STORY.replace("Monday", "Sunday"), "title": "Bridge"},
-            {"id": "no-text", "title": "Nothing here"},
-            {"id": "number-text", "text": 42},
-            {"id": "list-title", "text": STORY, "title": ["not", "a", "string"]},
-            "just a string",
-        ]),
+        _json(
+            [
+                {"id": "good", "text": STORY.replace("Monday", "Sunday"), "title": "Bridge"},
+                {"id": "no-text", "title": "Nothing here"},
+                {"id": "number-text", "text": 42},
+                {"id": "list-title", "text": STORY, "title": ["not", "a", "string"]},
+                "just a string",
+            ]
+        ),
         (
             ("ok", None),
             ("skipped", "JSON record without `text` (record 2)"),
@@ -171,18 +180,20 @@ CASES: tuple[HostileCase, ...] = (
             ("skipped", "JSON record is not an object (got string) (record 5)"),
         ),
     ),
-    HostileCase("not_records.json", _text("42"),
-                (("skipped", "JSON is neither a record nor a list of records (got number)"),)),
+    HostileCase("not_records.json", _text("42"), (("skipped", "JSON is neither a record nor a list of records (got number)"),)),
     HostileCase("truncated.json", _text('{"text": "cut off'), (("skipped", "invalid JSON at line 1"),)),
     HostileCase(
         "records.jsonl",
-        _json([
-            {"id": 7, "text": STORY.replace("Monday", "Saturday")},
-            '{"text": "unterminated',
-            "[1, 2, 3]",
-            {"id": "null-text", "text": None},
-            {"id": "object-url", "text": STORY, "url": {"href": "x"}},
-        ], lines=True),
+        _json(
+            [
+                {"id": 7, "text": STORY.replace("Monday", "Saturday")},
+                '{"text": "unterminated',
+                "[1, 2, 3]",
+                {"id": "null-text", "text": None},
+                {"id": "object-url", "text": STORY, "url": {"href": "x"}},
+            ],
+            lines=True,
+        ),
         (
             ("ok", None),
             ("skipped", "invalid JSON at line 2: Unterminated string"),
@@ -198,8 +209,9 @@ CASES: tuple[HostileCase, ...] = (
         HostileCase(f"injection_{name}.txt", _text(f"{STORY}\n\n{paragraph}"), (("ok", None),))
         for name, paragraph in INJECTION_PARAGRAPHS.items()
     ),
-    HostileCase(VANISHING_FILE, _text(STORY.replace("Elm Street", "Oak Street")),
-                (("skipped", "file vanished before it was read"),)),
+    HostileCase(
+        VANISHING_FILE, _text(STORY.replace("Elm Street", "Oak Street")), (("skipped", "file vanished before it was read"),)
+    ),
 )
 
 

@@ -99,8 +99,10 @@ def main(argv: list[str]) -> int:
     untested = sorted(set(CAUSES) - set(counts))
     held = sum(tallied["held"] for tallied in counts.values())
     broke = sum(tallied["broke"] for tallied in counts.values())
-    print(f"all: {held} held, {broke} broke, {len(counts)} causes tested"
-          + (f"; no red-team test for cause {', '.join(map(str, untested))}" if untested else ""))
+    print(
+        f"all: {held} held, {broke} broke, {len(counts)} causes tested"
+        + (f"; no red-team test for cause {', '.join(map(str, untested))}" if untested else "")
+    )
     return 0 if broke == 0 and held else 1
 
 

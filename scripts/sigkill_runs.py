@@ -119,15 +119,20 @@ def kill_rounds(folder: Path, db: Path, kills: int, rng: random.Random, max_dela
         exited = process.poll() is not None
         process.send_signal(signal.SIGKILL)
         process.wait()
-        rounds.append(KillRound(
-            delay_s=delay,
-            results_before=results_before,
-            results_after=_count(db, "SELECT COUNT(*) FROM result"),
-            integrity=_integrity(db),
-            ok_without_result=_count(db, "SELECT COUNT(*) FROM outcome o WHERE o.status = 'ok' AND NOT EXISTS "
-                                         "(SELECT 1 FROM result r WHERE r.cache_key = o.cache_key)"),
-            exited_before_kill=exited,
-        ))
+        rounds.append(
+            KillRound(
+                delay_s=delay,
+                results_before=results_before,
+                results_after=_count(db, "SELECT COUNT(*) FROM result"),
+                integrity=_integrity(db),
+                ok_without_result=_count(
+                    db,
+                    "SELECT COUNT(*) FROM outcome o WHERE o.status = 'ok' AND NOT EXISTS "
+                    "(SELECT 1 FROM result r WHERE r.cache_key = o.cache_key)",
+                ),
+                exited_before_kill=exited,
+            )
+        )
     return rounds
 
 
@@ -137,9 +142,7 @@ def final_check(folder: Path, db: Path) -> FinalCheck:
     with sqlite3.connect(db, timeout=30) as connection:
         [run_id] = connection.execute("SELECT MAX(run_id) FROM run").fetchone()
         outcomes = connection.execute("SELECT source_path, status FROM outcome WHERE run_id = ?", (run_id,)).fetchall()
-        result_rows, distinct_articles = connection.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM result"
-        ).fetchone()
+        result_rows, distinct_articles = connection.execute("SELECT COUNT(*), COUNT(DISTINCT article_id) FROM result").fetchone()
     statuses = Counter(status for _, status in outcomes)
     return FinalCheck(
         exit_code=exit_code,
@@ -163,16 +166,20 @@ def main() -> None:
         write_articles(folder, options.articles)
         rounds = kill_rounds(folder, db, options.kills, random.Random(options.seed))
         for number, kill in enumerate(rounds, start=1):
-            print(f"kill {number:2d}: after {kill.delay_s:.3f}s, results {kill.results_before} -> {kill.results_after}, "
-                  f"integrity {kill.integrity}, ok outcomes without result {kill.ok_without_result}"
-                  + (" (the run had already ended)" if kill.exited_before_kill else ""))
+            print(
+                f"kill {number:2d}: after {kill.delay_s:.3f}s, results {kill.results_before} -> {kill.results_after}, "
+                f"integrity {kill.integrity}, ok outcomes without result {kill.ok_without_result}"
+                + (" (the run had already ended)" if kill.exited_before_kill else "")
+            )
         final = final_check(folder, db)
     survived = sum(kill.integrity == "ok" and not kill.ok_without_result for kill in rounds)
     repeated = sum(count != 1 for count in final.outcomes_per_file.values())
     lost = options.articles - final.distinct_articles
     print(f"kills survived: {survived}/{len(rounds)} (killed mid-run: {sum(not k.exited_before_kill for k in rounds)})")
-    print(f"final run: exit {final.exit_code}, {final.analysed} analysed, {final.cached} cached, "
-          f"files not seen exactly once: {repeated}; integrity {final.integrity}")
+    print(
+        f"final run: exit {final.exit_code}, {final.analysed} analysed, {final.cached} cached, "
+        f"files not seen exactly once: {repeated}; integrity {final.integrity}"
+    )
     print(f"results: {final.result_rows} rows for {final.distinct_articles} articles of {options.articles}; lost: {lost}")
     clean = survived == len(rounds) and final.exit_code == 0 and not repeated and not lost
     clean = clean and final.result_rows == options.articles and final.integrity == "ok"

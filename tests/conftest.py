@@ -25,16 +25,22 @@ _REAL_KEY = re.compile(r"^(sk|sess|key)-[A-Za-z0-9_\-]{16,}$")
 
 
 def _scrub_response(response):
-    response["headers"] = {
-        name: value for name, value in response["headers"].items() if name.lower() in _KEEP_RESPONSE_HEADERS
-    }
+    response["headers"] = {name: value for name, value in response["headers"].items() if name.lower() in _KEEP_RESPONSE_HEADERS}
     return response
 
 
 @pytest.fixture
 def vcr_config():
     return {
-        "filter_headers": ["authorization", "cookie", "set-cookie", "openai-organization", "openai-project", "x-api-key", "api-key"],
+        "filter_headers": [
+            "authorization",
+            "cookie",
+            "set-cookie",
+            "openai-organization",
+            "openai-project",
+            "x-api-key",
+            "api-key",
+        ],
         "before_record_response": _scrub_response,
         "match_on": ["method", "path", "body"],
         "decode_compressed_response": True,
@@ -54,8 +60,10 @@ def inputs_are_complete():
 def refuse_to_record_with_a_real_key(record_mode):
     key = os.environ.get("OPENAI_API_KEY", "")
     if record_mode != "none" and _REAL_KEY.match(key) and os.environ.get("PIPELINE_ALLOW_REAL_KEY") != "1":
-        pytest.exit("OPENAI_API_KEY looks like a real key: unset it to record cassettes, "
-                    "or set PIPELINE_ALLOW_REAL_KEY=1 if you mean it", returncode=2)
+        pytest.exit(
+            "OPENAI_API_KEY looks like a real key: unset it to record cassettes, or set PIPELINE_ALLOW_REAL_KEY=1 if you mean it",
+            returncode=2,
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -78,5 +86,8 @@ def cassette_guard(request, vcr, record_mode, vcr_cassette_dir, default_cassette
     vcr.can_play_response_for = noting_misses
     yield vcr
     if misses:
-        pytest.fail(f"{len(misses)} request(s) not in cassette {path} ({misses[0]}, ...): the prompt, "
-                    f"schema or settings changed; re-record with {RECORD_COMMAND}", pytrace=False)
+        pytest.fail(
+            f"{len(misses)} request(s) not in cassette {path} ({misses[0]}, ...): the prompt, "
+            f"schema or settings changed; re-record with {RECORD_COMMAND}",
+            pytrace=False,
+        )

@@ -100,7 +100,8 @@ def test_batch_round_trip_replayed_from_a_cassette(tmp_path, record_mode):
     assert result.counts["ok"] == 3 and result.exit_code == 0, (
         "the answers' custom_ids (cache keys) are not the submitted ones: the prompt or schema changed since "
         "the cassette was recorded; re-record with "
-        "`.venv/bin/pytest tests/test_batch.py -k cassette --record-mode=rewrite`")
+        "`.venv/bin/pytest tests/test_batch.py -k cassette --record-mode=rewrite`"
+    )
 
 
 class _NoServer:

@@ -87,8 +87,10 @@ def test_one_piece_of_batch_evidence_is_not_certainty(seeds_db):
     result = next(r for r in results if r.analysis.label is not Label.likely_fabrication)
     found = findings[result.article.article_id]
     assert found.template and not found.posthumous and not found.evidence()
-    at_prior = replace(result, analysis=result.analysis.model_copy(
-        update={"probabilities": {"news": 0.9, "tribute": 0.05, "likely_fabrication": 0.05}}))
+    at_prior = replace(
+        result,
+        analysis=result.analysis.model_copy(update={"probabilities": {"news": 0.9, "tribute": 0.05, "likely_fabrication": 0.05}}),
+    )
     after = batch_verdict(at_prior, found).analysis.probabilities["likely_fabrication"]
     assert 0.5 < after < 0.9, "one template cluster flags an article at the feed's prior, far from certainty"
     assert 2 < BATCH_EVIDENCE_WEIGHT < 5
@@ -104,7 +106,9 @@ def test_names_swapped_needs_different_people_in_the_variants():
     assert not names_swapped([story])
 
 
-@pytest.mark.parametrize(("probability", "shown"), [(1.0, ">0.99"), (0.9999, ">0.99"), (0.0, "<0.01"), (0.004, "<0.01"), (0.5, "0.50"), (0.99, "0.99")])
+@pytest.mark.parametrize(
+    ("probability", "shown"), [(1.0, ">0.99"), (0.9999, ">0.99"), (0.0, "<0.01"), (0.004, "<0.01"), (0.5, "0.50"), (0.99, "0.99")]
+)
 def test_a_probability_never_reads_as_certain(probability, shown):
     assert probability_text(probability) == shown
 

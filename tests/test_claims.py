@@ -24,8 +24,8 @@ def test_the_labels_are_whole_sentences_of_the_seeds() -> None:
     for name, labels in SEED_CLAIMS.items():
         text = (SEEDS / name).read_text(encoding="utf-8")
         for label in labels:
-            sentence = text[label["start"]:label["end"]]
-            assert sentence.strip() == sentence and sentence[-1] in ".!?”:\"", (name, label)
+            sentence = text[label["start"] : label["end"]]
+            assert sentence.strip() == sentence and sentence[-1] in '.!?”:"', (name, label)
 
 
 def test_claim_recall_on_the_hand_labelled_seed_events() -> None:
@@ -35,7 +35,7 @@ def test_claim_recall_on_the_hand_labelled_seed_events() -> None:
         events = {claim.event for claim in claims}
         for label in labels:
             total += 1
-            found += text[label["start"]:label["end"]][:400] in events
+            found += text[label["start"] : label["end"]][:400] in events
     # Measured: 27 of 41 (0.66); a regression in what the engine catches fails here.
     assert total == 41
     assert found / total >= 27 / 41, f"claim recall {found}/{total}"
@@ -56,9 +56,11 @@ def test_check_with_by_what_the_sentence_names() -> None:
 
     assert "unnamed fan" in check_with("“It was unforgettable, truly a miracle,” one fan wrote after the show.")
     assert check_with("A long-lost performance, hidden for years in a Chicago studio vault, has finally surfaced.").startswith(
-        "the Chicago studio")
+        "the Chicago studio"
+    )
     assert check_with("When the clip surfaced online through a private screening event, the internet erupted.") == (
-        "the account or outlet that first posted the clip")
+        "the account or outlet that first posted the clip"
+    )
 
 
 def test_a_view_count_or_a_crowd_reaction_is_no_uncorroborated_event() -> None:

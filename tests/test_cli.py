@@ -21,8 +21,9 @@ def test_a_large_run_names_each_bad_input_and_why(tmp_path):
         (inputs / f"a{number:02d}.txt").write_text(f"Article {number}: the council met on day {number}.\n")
     (inputs / "empty.txt").write_text("")
     (inputs / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
-    result = CliRunner().invoke(app, ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--engine", "offline"],
-                                env={"COLUMNS": "400"})
+    result = CliRunner().invoke(
+        app, ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--engine", "offline"], env={"COLUMNS": "400"}
+    )
     assert result.exit_code == 0, result.output
     assert f"skipped: {inputs / 'empty.txt'}: empty file" in result.output
     assert f"skipped: {inputs / 'image.txt'}: binary file" in result.output
@@ -32,8 +33,11 @@ def test_a_large_run_names_each_bad_input_and_why(tmp_path):
 def test_eval_runs_the_llm_engine_when_asked(tmp_path):
     dataset = Path(__file__).parent / "fixtures" / "labelled" / "articles.jsonl"
     with FakeServer(ServerConfig()) as server:
-        result = CliRunner().invoke(app, ["eval", str(dataset), "--engine", "llm", "--base-url", server.base_url,
-                                          "--model", "gpt-4o-mini", "--json"], env={"OPENAI_API_KEY": "test-key"})
+        result = CliRunner().invoke(
+            app,
+            ["eval", str(dataset), "--engine", "llm", "--base-url", server.base_url, "--model", "gpt-4o-mini", "--json"],
+            env={"OPENAI_API_KEY": "test-key"},
+        )
         asked = server.stats()["requests"]["chat"]
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)

@@ -24,8 +24,11 @@ def labelled_texts() -> dict[str, str]:
 
 
 def remember(store: Store, article_id: str, text: str) -> None:
-    store.remember_article(Article(article_id=article_id, text=text, title=article_id, url=None,
-                                   published=None, source_path=article_id, record_id=None))
+    store.remember_article(
+        Article(
+            article_id=article_id, text=text, title=article_id, url=None, published=None, source_path=article_id, record_id=None
+        )
+    )
 
 
 def test_seed_pairs_clear_the_threshold_and_unrelated_articles_do_not():

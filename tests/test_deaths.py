@@ -39,7 +39,7 @@ def test_an_explicit_statement_names_the_person_who_died(text, name, kind):
     found = death_statements(text)
     assert [(d.name, d.kind) for d in found] == [(name, kind)]
     statement = found[0]
-    assert text[statement.sentence_start:statement.sentence_end].find(text[statement.start:statement.end]) >= 0
+    assert text[statement.sentence_start : statement.sentence_end].find(text[statement.start : statement.end]) >= 0
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,8 @@ def test_new_evidence_flags_an_article_analysed_before_it_and_a_relabel_unflags_
         assert _insight(store, ("news", NEWS)) == []  # this pass's own articles have no flag ...
         # ... but the article stored before the evidence now has one, resting on it.
         assert [(f.article_id, f.person, f.evidence_article_id) for f in posthumous_flags(store)] == [
-            ("earlier", "Len Goodman", "news")]
+            ("earlier", "Len Goodman", "news")
+        ]
         store_article(store, "news", NEWS, Label.likely_fabrication)  # re-analysed: now labelled fabricated
         _insight(store, ("news", NEWS))
         assert death_register(store) == [] and posthumous_flags(store) == []

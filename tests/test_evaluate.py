@@ -69,11 +69,7 @@ def test_label_figures_and_calibration_with_a_stub(tmp_path: Path) -> None:
 
 
 def _polnear_record() -> dict:
-    text = (
-        "Donald Trump spoke in Iowa.\n\n"
-        "“We will win so much,” he said.\n\n"
-        "Critics called it “a show.”"
-    )
+    text = "Donald Trump spoke in Iowa.\n\n“We will win so much,” he said.\n\nCritics called it “a show.”"
     first = text.index("“We")
     return {
         "id": "p1",
@@ -105,7 +101,9 @@ def test_quote_figures(tmp_path: Path) -> None:
     def analyse(article: Article) -> ArticleVerdict:
         return _verdict(
             quotes=[
-                QuoteDraft(speaker="Trump", speaker_kind=SpeakerKind.named, text="We will win so much,", cue="said", channel=None),
+                QuoteDraft(
+                    speaker="Trump", speaker_kind=SpeakerKind.named, text="We will win so much,", cue="said", channel=None
+                ),
                 QuoteDraft(speaker="Critics", speaker_kind=SpeakerKind.crowd, text="a show.", cue="called", channel=None),
                 QuoteDraft(speaker="x", speaker_kind=SpeakerKind.named, text="never in the text", cue=None, channel=None),
             ]
@@ -124,11 +122,34 @@ def test_a_mixed_quote_is_compared_on_its_quoted_words(tmp_path: Path) -> None:
     text = "Critics said the plan was “a gift to the rich and nothing else” on Monday."
     start = text.index("the plan")
     end = text.index(" on Monday")
-    record = {"id": "m", "text": text, "quotes": [{"speaker": "Critics", "speaker_start": 0, "start": start, "end": end, "quote_spans": [[start, end]], "quote_type": "mixed"}]}
+    record = {
+        "id": "m",
+        "text": text,
+        "quotes": [
+            {
+                "speaker": "Critics",
+                "speaker_start": 0,
+                "start": start,
+                "end": end,
+                "quote_spans": [[start, end]],
+                "quote_type": "mixed",
+            }
+        ],
+    }
     path = _write(tmp_path / "mixed.jsonl", [record])
 
     def analyse(article: Article) -> ArticleVerdict:
-        return _verdict(quotes=[QuoteDraft(speaker="Critics", speaker_kind=SpeakerKind.crowd, text="a gift to the rich and nothing else", cue="said", channel=None)])
+        return _verdict(
+            quotes=[
+                QuoteDraft(
+                    speaker="Critics",
+                    speaker_kind=SpeakerKind.crowd,
+                    text="a gift to the rich and nothing else",
+                    cue="said",
+                    channel=None,
+                )
+            ]
+        )
 
     figures = evaluate_file(path, analyse=analyse)
     assert figures["by_type"]["mixed"]["overlap"]["recall"] == 1.0
@@ -162,7 +183,9 @@ def test_claim_figures(tmp_path: Path) -> None:
             {"id": "5", "text": "We built 300 schools.", "label": "check_worthy"},
         ],
     )
-    claim = ClaimDraft(event="e", who=None, when=None, where=None, attributed_to=None, why=[], check_with="x", priority=Priority.low)
+    claim = ClaimDraft(
+        event="e", who=None, when=None, where=None, attributed_to=None, why=[], check_with="x", priority=Priority.low
+    )
 
     def analyse(article: Article) -> ArticleVerdict:
         return _verdict(claims=[claim] if "percent" in article.text else [])

@@ -20,9 +20,32 @@ from support.batch_fixtures import analysed_store
 
 # The JSONL fields documented in README; consumers depend on every one of them.
 JSONL_FIELDS = {
-    "article_id", "title", "url", "published", "sources", "label", "confidence", "reasons", "rationale",
-    "quotes", "rejected_quotes", "claims", "signals", "engine", "model", "mode", "prompt_version",
-    "prompt_hash", "schema_hash", "params", "usage", "latency_ms", "run_id", "created_at", "cache_key", "batch",
+    "article_id",
+    "title",
+    "url",
+    "published",
+    "sources",
+    "label",
+    "confidence",
+    "reasons",
+    "rationale",
+    "quotes",
+    "rejected_quotes",
+    "claims",
+    "signals",
+    "engine",
+    "model",
+    "mode",
+    "prompt_version",
+    "prompt_hash",
+    "schema_hash",
+    "params",
+    "usage",
+    "latency_ms",
+    "run_id",
+    "created_at",
+    "cache_key",
+    "batch",
 }
 
 
@@ -124,5 +147,9 @@ def test_one_cost_function_prices_every_kind_of_run(engine, expected):
     model = "gpt-4o-mini" if engine != "llm?" else "my-local-model"
     cost = run_cost(engine.rstrip("?"), model, usage)
     assert cost == (pytest.approx(expected) if expected is not None else None)
-    assert ledger_cost({"engine": engine.rstrip("?"), "model": model, "requests": 1,
-                        "input_tokens": 1_000_000, "output_tokens": 1_000_000}) == cost
+    assert (
+        ledger_cost(
+            {"engine": engine.rstrip("?"), "model": model, "requests": 1, "input_tokens": 1_000_000, "output_tokens": 1_000_000}
+        )
+        == cost
+    )

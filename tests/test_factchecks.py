@@ -24,15 +24,32 @@ from pipeline.store import Store
 
 
 def test_every_published_shape_is_read():
-    feed = {"@context": "https://schema.org", "@type": "DataFeed",
-            "dataFeedElement": [{"@type": "DataFeedItem", "item": [REVIEW]}, {"@type": "DataFeedItem", "item": REVIEW}]}
-    tools = {"claims": [{"text": "Len Goodman is alive.", "claimant": "posts",
-                         "claimReview": [{"publisher": {"name": "Other Checks"}, "url": "https://o.example/1",
-                                          "textualRating": "Pants on Fire", "reviewDate": "2026-01-01"}]}]}
+    feed = {
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "dataFeedElement": [{"@type": "DataFeedItem", "item": [REVIEW]}, {"@type": "DataFeedItem", "item": REVIEW}],
+    }
+    tools = {
+        "claims": [
+            {
+                "text": "Len Goodman is alive.",
+                "claimant": "posts",
+                "claimReview": [
+                    {
+                        "publisher": {"name": "Other Checks"},
+                        "url": "https://o.example/1",
+                        "textualRating": "Pants on Fire",
+                        "reviewDate": "2026-01-01",
+                    }
+                ],
+            }
+        ]
+    }
     for data in (REVIEW, [REVIEW], {"@context": "https://schema.org", "@graph": [REVIEW]}, feed):
         checks = parse_claimreviews(data, "f.json")
         assert {(c.url, c.publisher, c.rating, c.claimant) for c in checks} == {
-            (REVIEW["url"], "Example Checks", "False", "viral posts")}
+            (REVIEW["url"], "Example Checks", "False", "viral posts")
+        }
         assert checks[0].appearances == ("https://viral.example.net/a-dance",)
     [check] = parse_claimreviews(tools, "t.json")
     assert (check.claim_reviewed, check.publisher, check.rating) == ("Len Goodman is alive.", "Other Checks", "Pants on Fire")
@@ -72,12 +89,25 @@ def test_a_reimport_updates_and_a_bad_file_imports_nothing(tmp_path):
 def test_the_seed_and_its_claim_match_the_check_and_an_unrelated_article_does_not(tmp_path):
     path = tmp_path / "checks.json"
     path.write_text(json.dumps(REVIEW))
-    claim = ClaimDraft(event="Derek Hough released a previously unseen video of a dance with Len Goodman",
-                       who="Derek Hough", when="", where="", attributed_to="", why=[], check_with="Derek Hough's publicist",
-                       priority=Priority.high)
+    claim = ClaimDraft(
+        event="Derek Hough released a previously unseen video of a dance with Len Goodman",
+        who="Derek Hough",
+        when="",
+        where="",
+        attributed_to="",
+        why=[],
+        check_with="Derek Hough's publicist",
+        priority=Priority.high,
+    )
     with Store(tmp_path / "f.db") as store:
-        store_article(store, "seed", SEED_TEXTS[0], Label.likely_fabrication, claims=[claim],
-                      title="A Dance from Heaven: Derek Hough releases unseen video with Len Goodman")
+        store_article(
+            store,
+            "seed",
+            SEED_TEXTS[0],
+            Label.likely_fabrication,
+            claims=[claim],
+            title="A Dance from Heaven: Derek Hough releases unseen video with Len Goodman",
+        )
         store_article(store, "budget", "The council approved its budget on Monday, the mayor said.", Label.news)
         import_factchecks(store, [path])
         matches = factcheck_matches(store)

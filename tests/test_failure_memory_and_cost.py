@@ -77,8 +77,10 @@ def test_cached_input_tokens_are_priced_at_the_cached_rate_in_the_run_and_the_le
     assert result.counts["ok"] == 3
     assert 0 < result.cached_input_tokens == ledger["cached_input_tokens"] < result.input_tokens
     full = estimate_cost("gpt-4o-mini", result.input_tokens, result.output_tokens)
-    honest = sum(estimate_cost("gpt-4o-mini", o["input_tokens"], o["output_tokens"],
-                               cached_input_tokens=o["cached_input_tokens"]) for o in outcomes)
+    honest = sum(
+        estimate_cost("gpt-4o-mini", o["input_tokens"], o["output_tokens"], cached_input_tokens=o["cached_input_tokens"])
+        for o in outcomes
+    )
     assert result.cost == pytest.approx(honest) and result.cost < full
     assert ledger_cost(ledger) == pytest.approx(honest)
 

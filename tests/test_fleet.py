@@ -45,15 +45,17 @@ def test_the_fleet_picks_the_freest_healthy_endpoint_and_backs_off_one_that_fail
 
 
 def test_base_url_repeated_or_listed_in_pipeline_toml_gives_every_endpoint(tmp_path):
-    flags = load_settings({"base_url": ["http://a/v1", "http://b/v1"], "model": "m"}, environ={},
-                          config_file=tmp_path / "none.toml")
+    flags = load_settings(
+        {"base_url": ["http://a/v1", "http://b/v1"], "model": "m"}, environ={}, config_file=tmp_path / "none.toml"
+    )
     assert flags.endpoints == ["http://a/v1", "http://b/v1"] and flags.base_url == "http://a/v1"
     toml = tmp_path / "pipeline.toml"
     toml.write_text('base_url = ["http://a/v1", "http://b/v1", "http://c/v1"]\nmodel = "m"\n', encoding="utf-8")
     listed = load_settings(environ={}, config_file=toml)
     assert listed.endpoints == ["http://a/v1", "http://b/v1", "http://c/v1"]
-    assert load_settings({"model": "m"}, environ={"OPENAI_BASE_URL": "http://z/v1"},
-                         config_file=tmp_path / "none.toml").endpoints == ["http://z/v1"]
+    assert load_settings(
+        {"model": "m"}, environ={"OPENAI_BASE_URL": "http://z/v1"}, config_file=tmp_path / "none.toml"
+    ).endpoints == ["http://z/v1"]
 
 
 def keys_and_analyses(db):

@@ -54,9 +54,7 @@ def _answer() -> EngineAnswer:
         for text, (speaker, _) in HOSTILE.items()
     ]
     verdict = ArticleVerdict(label=Label.news, confidence=0.6, reasons=[], rationale="canned", quotes=quotes, claims=[])
-    return EngineAnswer(
-        verdict=verdict, raw_responses=["{}"], usage=Usage(requests=1, input_tokens=10, output_tokens=10)
-    )
+    return EngineAnswer(verdict=verdict, raw_responses=["{}"], usage=Usage(requests=1, input_tokens=10, output_tokens=10))
 
 
 def _article_file(tmp_path: Path) -> tuple[Path, Article]:

@@ -99,7 +99,10 @@ def test_the_batch_goes_on_and_every_finished_article_is_stored(corpus_run: Corp
     expected = [status for case in CASES for status, _ in case.outcomes]
     assert len(corpus_run.outcomes) == len(expected)
     assert corpus_run.result.counts == {
-        "ok": expected.count("ok"), "cached": 0, "failed": 0, "skipped": expected.count("skipped")
+        "ok": expected.count("ok"),
+        "cached": 0,
+        "failed": 0,
+        "skipped": expected.count("skipped"),
     }
     assert corpus_run.run_status == "finished" and corpus_run.result.exit_code == 0
     stored_keys = {result.cache_key for result in corpus_run.results}
@@ -109,7 +112,9 @@ def test_the_batch_goes_on_and_every_finished_article_is_stored(corpus_run: Corp
 
 def test_a_second_run_serves_every_finished_article_from_the_cache(corpus_run: CorpusRun) -> None:
     assert corpus_run.second.counts == {
-        "ok": 0, "cached": corpus_run.result.counts["ok"], "failed": 0,
+        "ok": 0,
+        "cached": corpus_run.result.counts["ok"],
+        "failed": 0,
         # The vanished file is gone now, so it is no longer an input at all.
         "skipped": corpus_run.result.counts["skipped"] - 1,
     }
@@ -156,8 +161,9 @@ def test_the_200k_token_article_is_analysed_whole_offline_and_cut_by_the_documen
 
 def _article(text: str) -> Article:
     text = normalise_text(text)
-    return Article(article_id=article_id(text), text=text, title=None, url=None, published=None,
-                   source_path="inline.txt", record_id=None)
+    return Article(
+        article_id=article_id(text), text=text, title=None, url=None, published=None, source_path="inline.txt", record_id=None
+    )
 
 
 @pytest.mark.parametrize("injection", INJECTION_PARAGRAPHS, ids=list(INJECTION_PARAGRAPHS))
@@ -175,14 +181,22 @@ def _tool_call_answer(request: httpx2.Request) -> httpx2.Response:
     verdict = {"label": "news", "confidence": 0.5, "reasons": [], "rationale": "ok", "quotes": [], "claims": []}
     if "extra_quotes" in json.loads(request.content)["tools"][0]["function"]["parameters"]["properties"]:
         verdict["extra_quotes"] = []
-    message = {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_0", "type": "function", "function": {"name": tool, "arguments": json.dumps(verdict)}}
-    ]}
-    return httpx2.Response(200, json={
-        "id": "chatcmpl-0", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    })
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": tool, "arguments": json.dumps(verdict)}}],
+    }
+    return httpx2.Response(
+        200,
+        json={
+            "id": "chatcmpl-0",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -198,8 +212,12 @@ def test_article_text_reaches_the_request_body_verbatim_inside_the_fence(text: s
         return _tool_call_answer(request)
 
     settings = Settings(engine=Engine.llm, base_url="http://provider.invalid/v1", api_key="test-key", model="m")
-    sdk = openai.AsyncOpenAI(base_url=settings.base_url, api_key="test-key", max_retries=0,
-                             http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)))
+    sdk = openai.AsyncOpenAI(
+        base_url=settings.base_url,
+        api_key="test-key",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)),
+    )
     engine = make_engine(settings, client=instructor.from_openai(sdk, mode=INSTRUCTOR_MODES[settings.mode]))
     article = _article(text)
     asyncio.run(engine.analyse(article))
@@ -211,6 +229,4 @@ def test_article_text_reaches_the_request_body_verbatim_inside_the_fence(text: s
     content = user["content"]
     # Evidence-first prompts number the article's sentences and quotations; nothing else changes.
     sent = mark_evidence(article.text)[0]
-    assert content.index(f"<<<ARTICLE {fence}>>>") < content.index(sent) < content.index(
-        f"<<<END ARTICLE {fence}>>>"
-    )
+    assert content.index(f"<<<ARTICLE {fence}>>>") < content.index(sent) < content.index(f"<<<END ARTICLE {fence}>>>")

@@ -45,8 +45,7 @@ def test_a_file_with_an_unchanged_stamp_is_yielded_unopened_and_a_read_file_is_f
     [path] = write_articles(tmp_path / "in", 1)
     status = os.stat(path)
     stamp = FileStamp(status.st_size, status.st_mtime_ns, status.st_ino)
-    assert list(iter_articles([str(path)], unchanged=lambda _path, seen: seen == stamp)) == [
-        UnchangedFile(str(path), stamp)]
+    assert list(iter_articles([str(path)], unchanged=lambda _path, seen: seen == stamp)) == [UnchangedFile(str(path), stamp)]
     assert opened == []
     items = list(iter_articles([str(path)], unchanged=lambda _path, _seen: False))
     assert [type(item).__name__ for item in items] == ["Article", "FileRead"]
@@ -64,8 +63,10 @@ def test_a_file_with_a_skipped_record_reads_as_incomplete(tmp_path):
 def test_a_rerun_over_an_unchanged_inbox_opens_no_file_and_serves_every_article_from_the_store(tmp_path, offline, opened):
     paths = write_articles(tmp_path / "in", 5)
     jsonl = tmp_path / "in" / "more.jsonl"
-    jsonl.write_text("".join(json.dumps({"id": f"r{n}", "text": f"Record {n} says the harbour reopens."}) + "\n"
-                             for n in range(3)), encoding="utf-8")
+    jsonl.write_text(
+        "".join(json.dumps({"id": f"r{n}", "text": f"Record {n} says the harbour reopens."}) + "\n" for n in range(3)),
+        encoding="utf-8",
+    )
     settle(*paths, jsonl)
     first = run([str(tmp_path / "in")], offline)
     assert first.counts["ok"] == 8 and len(opened) == 6
@@ -77,14 +78,15 @@ def test_a_rerun_over_an_unchanged_inbox_opens_no_file_and_serves_every_article_
         first_outcomes, second_outcomes = store.outcomes(first.run_id), store.outcomes(second.run_id)
     keep = ("source_path", "record_id", "article_id", "cache_key")
     assert [{name: row[name] for name in keep} for row in second_outcomes] == [
-        {name: row[name] for name in keep} for row in first_outcomes]
+        {name: row[name] for name in keep} for row in first_outcomes
+    ]
 
 
 def test_a_changed_file_is_read_again_and_rescan_reads_every_file(tmp_path, offline, opened):
     paths = write_articles(tmp_path / "in", 3)
     settle(*paths)
     run([str(tmp_path / "in")], offline)
-    paths[1].write_text("Story changed. The mayor said \"the bridge waits until summer\" today.\n", encoding="utf-8")
+    paths[1].write_text('Story changed. The mayor said "the bridge waits until summer" today.\n', encoding="utf-8")
     settle(paths[1])
     opened.clear()
     again = run([str(tmp_path / "in")], offline)
@@ -107,8 +109,7 @@ def test_files_that_skipped_a_record_or_were_just_written_are_not_indexed(tmp_pa
     assert again.counts["skipped"] == 1, "a bad record is reported on every run, never hidden by the index"
 
 
-def test_an_indexed_article_without_a_result_under_the_current_key_is_analysed_from_the_stored_text(
-        tmp_path, offline, opened):
+def test_an_indexed_article_without_a_result_under_the_current_key_is_analysed_from_the_stored_text(tmp_path, offline, opened):
     paths = write_articles(tmp_path / "in", 2)
     settle(*paths)
     run([str(tmp_path / "in")], offline)

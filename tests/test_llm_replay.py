@@ -37,9 +37,20 @@ PENALTY = 1.0
 
 def llm_settings(tmp_path: Path, **changes) -> Settings:
     # Built directly, not from the environment, so no real key can reach a cassette.
-    values = dict(engine=Engine.llm, base_url=SERVER, api_key=None, model="smollm2", db=tmp_path / "p.db",
-                  concurrency=1, timeout=900, max_retries=0, max_tokens=768,
-                  frequency_penalty=PENALTY, presence_penalty=PENALTY, min_file_age=0)
+    values = dict(
+        engine=Engine.llm,
+        base_url=SERVER,
+        api_key=None,
+        model="smollm2",
+        db=tmp_path / "p.db",
+        concurrency=1,
+        timeout=900,
+        max_retries=0,
+        max_tokens=768,
+        frequency_penalty=PENALTY,
+        presence_penalty=PENALTY,
+        min_file_age=0,
+    )
     values.update(changes)
     return Settings(**values).validated()
 
@@ -105,7 +116,7 @@ def assert_evidence_answer_handled(settings: Settings, result) -> None:
         first_valid = False
     assert first_valid == (result.requests == 1), "only an invalid first answer is re-asked"
     merged = {**answers[0], **(answers[1] if len(answers) > 1 else {})}
-    quotations = {span.index: text[span.start:span.end] for span in quotation_spans(text)}
+    quotations = {span.index: text[span.start : span.end] for span in quotation_spans(text)}
     by_id = {quotations[n] for group in merged.get("quotes", []) for n in group["ids"]}
     copied = {extra["text"] for extra in merged.get("extra_quotes", [])}
     for quote in result.analysis.quotes:
@@ -141,7 +152,12 @@ def test_seed_articles_go_through_the_evidence_first_path(tmp_path, http_request
             assert outcome["cache_key"] not in results
     for outcome in analysed(outcomes):
         record = results[outcome["cache_key"]]
-        assert (record.identity.engine, record.identity.model, record.identity.mode, record.identity.prompt_version) == ("llm", "smollm2", "tools", DEFAULT_PROMPT_VERSION)
+        assert (record.identity.engine, record.identity.model, record.identity.mode, record.identity.prompt_version) == (
+            "llm",
+            "smollm2",
+            "tools",
+            DEFAULT_PROMPT_VERSION,
+        )
         assert record.input_tokens > 0
         assert_only_verified_quotes_stored(record)
         assert_evidence_answer_handled(settings, record)
@@ -153,10 +169,15 @@ def test_seed_articles_go_through_the_evidence_first_path(tmp_path, http_request
         asked = set(body["tools"][0]["function"]["parameters"]["properties"])
         assert asked < set(EvidenceVerdict.model_fields)
         assert body["messages"][:2] in [b["messages"] for b in http_requests if len(b["messages"]) == 2]
-        assert "only these fields: " + ", ".join(sorted(asked, key=list(EvidenceVerdict.model_fields).index)) in body["messages"][2]["content"]
+        assert (
+            "only these fields: " + ", ".join(sorted(asked, key=list(EvidenceVerdict.model_fields).index))
+            in body["messages"][2]["content"]
+        )
     assert sum(o["requests"] for o in outcomes) == len(http_requests)
-    print(f"\nseeds via the evidence-first path: {result.counts}; per seed: "
-          f"{[(Path(o['source_path']).name[:3], o['status'], o['requests'], (o['reason'] or '')[:80]) for o in outcomes]}")
+    print(
+        f"\nseeds via the evidence-first path: {result.counts}; per seed: "
+        f"{[(Path(o['source_path']).name[:3], o['status'], o['requests'], (o['reason'] or '')[:80]) for o in outcomes]}"
+    )
 
 
 @pytest.mark.vcr
@@ -170,9 +191,11 @@ def test_short_articles_truncated_answers_are_not_reasked_and_a_rerun_is_free(tm
         assert_only_verified_quotes_stored(record)
         assert_evidence_answer_handled(settings, record)
     ok = [results[outcome["cache_key"]] for outcome in analysed(outcomes)]
-    print(f"\nshort articles: {first.counts}; quotes verified {sum(len(r.analysis.quotes) for r in ok)}, "
-          f"rejected {sum(len(r.analysis.rejected_quotes) for r in ok)}; requests {[o['requests'] for o in outcomes]}; "
-          f"reasons {[(o['reason'] or '')[:60] for o in outcomes]}")
+    print(
+        f"\nshort articles: {first.counts}; quotes verified {sum(len(r.analysis.quotes) for r in ok)}, "
+        f"rejected {sum(len(r.analysis.rejected_quotes) for r in ok)}; requests {[o['requests'] for o in outcomes]}; "
+        f"reasons {[(o['reason'] or '')[:60] for o in outcomes]}"
+    )
     for outcome in outcomes:
         if outcome["status"] == "failed":
             # SmolLM2 repeats a quote group until max_tokens cuts it, and llama.cpp still says
@@ -218,8 +241,10 @@ def test_a_new_prompt_version_or_model_misses_the_cache(tmp_path, http_requests)
         (prompts / f"analyse-v3.{part}.md").write_text(text, encoding="utf-8")
     with open(prompts / "analyse-v3.system.md", "a", encoding="utf-8") as system:
         system.write("\nKeep the rationale to one sentence.\n")
-    for changed in (llm_settings(tmp_path, prompts_dir=prompts, prompt_version="analyse-v3"),
-                    llm_settings(tmp_path, model="smollm2-other")):
+    for changed in (
+        llm_settings(tmp_path, prompts_dir=prompts, prompt_version="analyse-v3"),
+        llm_settings(tmp_path, model="smollm2-other"),
+    ):
         result = run([article], changed)
         assert result.counts["cached"] == 0
         assert len(http_requests) > sent, "a changed prompt or model must ask the provider again"
@@ -249,10 +274,29 @@ def _overlong_article(path: Path) -> str:
 def test_one_articles_failure_does_not_stop_the_others_and_exit_codes_say_what_happened(tmp_path):
     article = str(FIXTURES / "library_sundays.txt")
     overlong = _overlong_article(tmp_path / "overlong.txt")
-    env = {"PIPELINE_FREQUENCY_PENALTY": str(PENALTY), "PIPELINE_PRESENCE_PENALTY": str(PENALTY),
-           "PIPELINE_MAX_TOKENS": "768", "PIPELINE_MAX_INPUT_CHARS": "1000000", "OPENAI_API_KEY": ""}
-    common = ["--engine", "llm", "--base-url", SERVER, "--model", "smollm2", "--db", str(tmp_path / "p.db"),
-              "--concurrency", "1", "--max-retries", "0", "--timeout", "900"]
+    env = {
+        "PIPELINE_FREQUENCY_PENALTY": str(PENALTY),
+        "PIPELINE_PRESENCE_PENALTY": str(PENALTY),
+        "PIPELINE_MAX_TOKENS": "768",
+        "PIPELINE_MAX_INPUT_CHARS": "1000000",
+        "OPENAI_API_KEY": "",
+    }
+    common = [
+        "--engine",
+        "llm",
+        "--base-url",
+        SERVER,
+        "--model",
+        "smollm2",
+        "--db",
+        str(tmp_path / "p.db"),
+        "--concurrency",
+        "1",
+        "--max-retries",
+        "0",
+        "--timeout",
+        "900",
+    ]
     runner = CliRunner()
 
     mixed = runner.invoke(app, ["run", overlong, article, *common], env=env)
@@ -266,6 +310,9 @@ def test_one_articles_failure_does_not_stop_the_others_and_exit_codes_say_what_h
 
     if statuses["library_sundays.txt"][0] == "ok":
         assert runner.invoke(app, ["run", article, *common], env=env).exit_code == 0
-    no_model = runner.invoke(app, ["run", article, "--engine", "llm", "--base-url", SERVER, "--db", str(tmp_path / "p.db")],
-                             env={**env, "PIPELINE_MODEL": ""})
+    no_model = runner.invoke(
+        app,
+        ["run", article, "--engine", "llm", "--base-url", SERVER, "--db", str(tmp_path / "p.db")],
+        env={**env, "PIPELINE_MODEL": ""},
+    )
     assert no_model.exit_code == 2 and "needs a model" in no_model.output

@@ -20,6 +20,8 @@ from pipeline.cli import app
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ACTING = "Len Goodman was honoured on Sunday. Len smiles at the crowd, and the crowd cheers.\n"
+
+
 @pytest.fixture
 def cli(tmp_path):
     db = tmp_path / "p.db"
@@ -88,8 +90,15 @@ def test_deaths_add_and_remove_apply_to_analysed_articles_at_the_next_run_and_re
 def test_factchecks_import_reimport_list_and_a_malformed_file(cli, tmp_path):
     _run(cli, _seeds(tmp_path))
     checks = tmp_path / "checks.json"
-    checks.write_text(json.dumps({"@context": "https://schema.org", "@type": "DataFeed",
-                                  "dataFeedElement": [{"@type": "DataFeedItem", "item": REVIEW}]}))
+    checks.write_text(
+        json.dumps(
+            {
+                "@context": "https://schema.org",
+                "@type": "DataFeed",
+                "dataFeedElement": [{"@type": "DataFeedItem", "item": REVIEW}],
+            }
+        )
+    )
     counts = _json(cli("factchecks", "import", str(checks), "--json"))
     assert (counts["read"], counts["added"], counts["updated"]) == (1, 1, 0)
     assert counts["matches"] >= 1  # the seed about Derek Hough and Len Goodman
@@ -102,8 +111,7 @@ def test_factchecks_import_reimport_list_and_a_malformed_file(cli, tmp_path):
     other = {**REVIEW, "url": "https://checks.example.org/other"}
     malformed = tmp_path / "malformed.json"
     malformed.write_text(json.dumps([other, {"@type": "ClaimReview", "url": "https://x.example/1"}]))
-    _refused(cli("factchecks", "import", str(checks), str(malformed)),
-             f"{malformed}: $[1]: ClaimReview without claimReviewed")
+    _refused(cli("factchecks", "import", str(checks), str(malformed)), f"{malformed}: $[1]: ClaimReview without claimReviewed")
     broken = tmp_path / "broken.json"
     broken.write_text("{not json\n")
     _refused(cli("factchecks", "import", str(broken)), f"{broken}: not JSON")
@@ -126,9 +134,15 @@ def _worklist_csv(cli, path: Path, verdicts: dict[str, str], *, with_verdict: bo
 def test_review_and_review_import_and_eval_reviews(cli, tmp_path):
     _run(cli, _seeds(tmp_path))
     first, second, third = (_article_id(cli, name) for name in sorted(p.name for p in SEEDS.glob("*.txt")))
-    [review] = _json(cli("review", first[:10], "--verdict", "confirmed_fabrication", "--note", "invented", "--by", "ann", "--json"))
+    [review] = _json(
+        cli("review", first[:10], "--verdict", "confirmed_fabrication", "--note", "invented", "--by", "ann", "--json")
+    )
     assert (review["verdict"], review["article_ids"], review["reviewed_by"], review["note"]) == (
-        "confirmed_fabrication", [first], "ann", "invented")
+        "confirmed_fabrication",
+        [first],
+        "ann",
+        "invented",
+    )
     _refused(cli("review", "nosuchid", "--verdict", "accurate"), "review: no stored article or story matches 'nosuchid'")
     _refused(cli("review", first, "--verdict", "maybe"), "review: unknown verdict 'maybe'")
 
@@ -148,7 +162,8 @@ def test_review_and_review_import_and_eval_reviews(cli, tmp_path):
     _worklist_csv(cli, sheet, {second: "false_positive", third: "confirmed_fabrication"})
     imported = _json(cli("review", "import", str(sheet), "--by", "bo", "--json"))
     assert sorted((r["article_ids"][0], r["verdict"], r["reviewed_by"]) for r in imported) == sorted(
-        [(second, "false_positive", "bo"), (third, "confirmed_fabrication", "bo")])  # one review per article, not per row
+        [(second, "false_positive", "bo"), (third, "confirmed_fabrication", "bo")]
+    )  # one review per article, not per row
     figures = _json(cli("eval", "--reviews", "--json"))
     overall = figures["overall"]
     assert overall["reviewed"] == 3
@@ -164,7 +179,11 @@ def test_sources_add_remove_and_a_file(cli, tmp_path):
     listed = _json(cli("sources", "add", "--file", str(domains), "--standing", "unreliable", "--json"))
     assert [s["domain"] for s in listed] == ["fake.example", "more.example"]
     assert [(s["domain"], s["standing"]) for s in _json(cli("sources", "--json"))] == [
-        ("fake.example", "unreliable"), ("junk.example", "unreliable"), ("more.example", "unreliable"), ("wire.example", "trusted")]
+        ("fake.example", "unreliable"),
+        ("junk.example", "unreliable"),
+        ("more.example", "unreliable"),
+        ("wire.example", "trusted"),
+    ]
     assert _json(cli("sources", "remove", "fake.example", "nothere.example", "--json")) == {"removed": 1}
 
     bad = tmp_path / "bad.txt"

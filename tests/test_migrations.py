@@ -108,7 +108,8 @@ def test_every_table_and_view_is_defined_in_the_schema_module():
 def test_every_query_is_a_store_method():
     package = Path(schema.__file__).parent
     offenders = sorted(
-        str(module.relative_to(package)) for module in package.rglob("*.py")
+        str(module.relative_to(package))
+        for module in package.rglob("*.py")
         if module.name not in {"store.py", "schema.py"}
         and any(call in module.read_text(encoding="utf-8") for call in (".db.execute", ".db.executemany", "self.db"))
     )

@@ -151,8 +151,11 @@ def test_without_evidence_no_probability_makes_a_fabrication() -> None:
 TRIBUTES = Path(__file__).parent / "fixtures" / "tributes.jsonl"
 
 
-@pytest.mark.parametrize("record", [json.loads(line) for line in TRIBUTES.read_text(encoding="utf-8").splitlines() if line.strip()],
-                         ids=lambda r: r["id"])
+@pytest.mark.parametrize(
+    "record",
+    [json.loads(line) for line in TRIBUTES.read_text(encoding="utf-8").splitlines() if line.strip()],
+    ids=lambda r: r["id"],
+)
 def test_tribute_fixture(record: dict) -> None:
     """Hand-written tributes (obituaries, retirements, anniversaries, memorials) and news that
     mentions a death or a career in passing; none of them is in the fit's data."""
@@ -193,7 +196,7 @@ def test_split_quote_is_one_quote_with_two_spans() -> None:
 def test_pronoun_resolves_to_the_nearest_named_person() -> None:
     text = (
         "Senator Maria Lopez spoke in Austin on Monday.\n\n"
-        "\"We will fund every school in this state,\" she said.\n\n"
+        '"We will fund every school in this state," she said.\n\n'
         "''The budget is balanced,'' said Tom Reed, the state treasurer."
     )
     quotes = find_quotes(text)
@@ -255,7 +258,7 @@ def test_unattributed_paragraph_after_a_closed_quote_and_unclosed_stray_marks_ar
         "“We will win this state,” Maria Lopez said on Monday.\n\n"
         "“And then we will win the next one, and the one after that.”\n\n"
         "The campaign moved on.\n\n"
-        "\"An excerpt of a filing that nobody in the article is said to have written down here.\n\n"
+        '"An excerpt of a filing that nobody in the article is said to have written down here.\n\n'
         "The end."
     )
     assert [quote.text for quote in find_quotes(text)] == ["We will win this state,"]

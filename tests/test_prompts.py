@@ -16,8 +16,9 @@ VERSIONS = ("analyse-v1", DEFAULT_PROMPT_VERSION)
 
 
 def _article(text: str) -> Article:
-    return Article(article_id=article_id(text), text=text, title=None, url=None, published=None,
-                   source_path="t.txt", record_id=None)
+    return Article(
+        article_id=article_id(text), text=text, title=None, url=None, published=None, source_path="t.txt", record_id=None
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -90,7 +91,7 @@ def test_the_v2_fix_message_names_only_the_problems_and_the_failing_fields():
     assert "<<<ARTICLE" not in message["content"]
 
 
-TEXT = 'The mayor spoke. “We will rebuild,” she said. Critics called it “a stunt”.\nFans wrote “never again” online.'
+TEXT = "The mayor spoke. “We will rebuild,” she said. Critics called it “a stunt”.\nFans wrote “never again” online."
 
 
 def test_marks_number_every_quotation_and_sentence_and_resolve_back_to_the_articles_words():
@@ -98,26 +99,74 @@ def test_marks_number_every_quotation_and_sentence_and_resolve_back_to_the_artic
     assert marked.startswith("[S1] The mayor spoke. [S2] ⟦Q1⟧“We will rebuild,” she said.")
     assert "⟦Q2⟧“a stunt”" in marked and "⟦Q3⟧“never again”" in marked
     assert re.sub(r"⟦Q\d+⟧|\[S\d+\] ", "", marked) == TEXT, "marks are the only change"
-    answer = EvidenceVerdict.model_validate({
-        "quotes": [{"ids": [1, 3], "speaker": "the mayor", "speaker_kind": "named", "cue": "said", "channel": None}],
-        "extra_quotes": [], "claims": [{"sentences": [2], "summary": "The mayor promised to rebuild.", "who": "the mayor",
-                                        "when": None, "where": None, "attributed_to": None, "why": [],
-                                        "check_with": "the city", "priority": "low"}],
-        "reasons": [], "rationale": "r", "label": "news", "confidence": 0.6}, context=evidence.context())
+    answer = EvidenceVerdict.model_validate(
+        {
+            "quotes": [{"ids": [1, 3], "speaker": "the mayor", "speaker_kind": "named", "cue": "said", "channel": None}],
+            "extra_quotes": [],
+            "claims": [
+                {
+                    "sentences": [2],
+                    "summary": "The mayor promised to rebuild.",
+                    "who": "the mayor",
+                    "when": None,
+                    "where": None,
+                    "attributed_to": None,
+                    "why": [],
+                    "check_with": "the city",
+                    "priority": "low",
+                }
+            ],
+            "reasons": [],
+            "rationale": "r",
+            "label": "news",
+            "confidence": 0.6,
+        },
+        context=evidence.context(),
+    )
     verdict = evidence.resolve(answer)
     assert [quote.text for quote in verdict.quotes] == ["We will rebuild,", "never again"]
     assert verdict.claims[0].event == "The mayor promised to rebuild."
 
 
-@pytest.mark.parametrize(("field", "value", "problem"), [
-    ("quotes", [{"ids": [4], "speaker": "x", "speaker_kind": "named", "cue": None, "channel": None}], "Q4 is not in the article"),
-    ("claims", [{"sentences": [9], "summary": "s", "who": None, "when": None, "where": None, "attributed_to": None,
-                 "why": [], "check_with": "c", "priority": "low"}], "S9 is not in the article"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        (
+            "quotes",
+            [{"ids": [4], "speaker": "x", "speaker_kind": "named", "cue": None, "channel": None}],
+            "Q4 is not in the article",
+        ),
+        (
+            "claims",
+            [
+                {
+                    "sentences": [9],
+                    "summary": "s",
+                    "who": None,
+                    "when": None,
+                    "where": None,
+                    "attributed_to": None,
+                    "why": [],
+                    "check_with": "c",
+                    "priority": "low",
+                }
+            ],
+            "S9 is not in the article",
+        ),
+    ],
+)
 def test_an_id_the_article_does_not_have_is_a_validation_error(field, value, problem):
     _marked, evidence = mark_evidence(TEXT)
-    answer = {"quotes": [], "extra_quotes": [], "claims": [], "reasons": [], "rationale": "r", "label": "news",
-              "confidence": 0.5, field: value}
+    answer = {
+        "quotes": [],
+        "extra_quotes": [],
+        "claims": [],
+        "reasons": [],
+        "rationale": "r",
+        "label": "news",
+        "confidence": 0.5,
+        field: value,
+    }
     with pytest.raises(ValidationError, match=problem):
         EvidenceVerdict.model_validate(answer, context=evidence.context())
 

@@ -108,13 +108,23 @@ def test_a_file_read_back_has_the_id_of_its_normalised_text(text: str, encoding:
 
 # Parts never hold NUL, which joins them in the hashed string, nor lone surrogates (not UTF-8).
 part = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
-params = st.dictionaries(st.sampled_from(["temperature", "max_tokens", "top_p", "seed"]),
-                         st.integers(0, 5) | st.floats(0, 2, allow_nan=False), max_size=4)
+params = st.dictionaries(
+    st.sampled_from(["temperature", "max_tokens", "top_p", "seed"]),
+    st.integers(0, 5) | st.floats(0, 2, allow_nan=False),
+    max_size=4,
+)
 
 
 def _identity(parts: list[str], generation: dict) -> CacheIdentity:
-    return CacheIdentity(engine=parts[1], model=parts[2], mode=parts[3], prompt_version=parts[4],
-                         prompt_hash=parts[5], schema_hash=parts[6], params=generation)
+    return CacheIdentity(
+        engine=parts[1],
+        model=parts[2],
+        mode=parts[3],
+        prompt_version=parts[4],
+        prompt_hash=parts[5],
+        schema_hash=parts[6],
+        params=generation,
+    )
 
 
 @modest
@@ -126,7 +136,9 @@ def test_cache_keys_differ_whenever_the_identities_differ(first: list[str], seco
 
 @modest
 @given(st.lists(part, min_size=7, max_size=7), st.integers(0, 5), st.integers(1, 3), params)
-def test_moving_text_between_neighbouring_parts_changes_the_key(parts: list[str], where: int, shift: int, generation: dict) -> None:
+def test_moving_text_between_neighbouring_parts_changes_the_key(
+    parts: list[str], where: int, shift: int, generation: dict
+) -> None:
     moved = list(parts)
     moved[where] += "x" * shift
     moved[where + 1] = "x" * shift + moved[where + 1]

@@ -130,9 +130,7 @@ def article_with_quotations(draw: st.DrawFn) -> tuple[str, list[str]]:
             if position:
                 parts.append(" ")
             if draw(st.booleans()):
-                words = draw(st.lists(WORD, min_size=1, max_size=6).map(" ".join)) + draw(
-                    st.sampled_from(["", ",", ".", "!"])
-                )
+                words = draw(st.lists(WORD, min_size=1, max_size=6).map(" ".join)) + draw(st.sampled_from(["", ",", ".", "!"]))
                 opening, closing = draw(OPEN_CLOSE)
                 parts.append(f"{opening}{words}{closing}")
                 expected.append(words)

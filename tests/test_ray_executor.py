@@ -39,8 +39,10 @@ def server():
 def write_jsonl(path: Path, count: int) -> Path:
     with path.open("w", encoding="utf-8") as out:
         for number in range(count):
-            text = (f"Story {number}. The mayor said \"we will rebuild bridge number {number} by spring\" at the "
-                    f"council meeting. A resident added: \"nobody asked us about bridge {number} at all\".")
+            text = (
+                f'Story {number}. The mayor said "we will rebuild bridge number {number} by spring" at the '
+                f'council meeting. A resident added: "nobody asked us about bridge {number} at all".'
+            )
             out.write(json.dumps({"id": f"r{number}", "text": text}) + "\n")
     return path
 
@@ -49,8 +51,13 @@ def stored(db: Path) -> dict[str, tuple]:
     """What a run decided per cache key: everything but when, how fast and the provider's raw bytes."""
     with Store(db) as store:
         return {
-            result.cache_key: (result.article.article_id, json.dumps(result.analysis.model_dump(mode="json")),
-                               result.requests, result.input_tokens, result.output_tokens)
+            result.cache_key: (
+                result.article.article_id,
+                json.dumps(result.analysis.model_dump(mode="json")),
+                result.requests,
+                result.input_tokens,
+                result.output_tokens,
+            )
             for result in store.iter_results()
         }
 
@@ -138,4 +145,5 @@ def test_a_killed_worker_loses_no_finished_article_and_pays_for_none_twice(local
     assert result.counts["ok"] + result.counts["failed"] == count
     assert len(_stored_fences(settings.db)) == result.counts["ok"]
     assert {fence: stats["paid"][fence] for fence in finished_at_kill} == {
-        fence: paid_at_kill[fence] for fence in finished_at_kill}, "a finished article was paid for again"
+        fence: paid_at_kill[fence] for fence in finished_at_kill
+    }, "a finished article was paid for again"

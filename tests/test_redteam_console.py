@@ -28,19 +28,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def _assert_safe(output: str) -> None:
     plain = _SGR.sub("", output)  # rich's own styling is the only escape sequence allowed
-    assert not _CONTROL.search(plain), repr(plain[max(0, _CONTROL.search(plain).start() - 40):][:80])
+    assert not _CONTROL.search(plain), repr(plain[max(0, _CONTROL.search(plain).start() - 40) :][:80])
 
 
 def _hostile_inputs(folder):
     folder.mkdir()
     records = []
     for number, (markup, escape) in enumerate(zip(MARKUP, ESCAPES, strict=False)):
-        records.append({
-            "id": f"{markup}{escape}id-{number}",
-            "title": f"Title {markup} {escape} {number}",
-            "text": f"The mayor said \"we will open {markup} bridge {number} {escape} soon\" on Tuesday. "
-                    f"Officials confirmed the date {number}.",
-        })
+        records.append(
+            {
+                "id": f"{markup}{escape}id-{number}",
+                "title": f"Title {markup} {escape} {number}",
+                "text": f'The mayor said "we will open {markup} bridge {number} {escape} soon" on Tuesday. '
+                f"Officials confirmed the date {number}.",
+            }
+        )
     (folder / "records.jsonl").write_text("\n".join(json.dumps(record) for record in records) + "\n", encoding="utf-8")
     (folder / "[red]named[link=x].txt").write_text("", encoding="utf-8")  # skipped: its name is in the reason
     (folder / "bell\x07[b].txt").write_text("", encoding="utf-8")
@@ -88,8 +90,21 @@ def test_redteam_markup_a_provider_error_echoing_hostile_text_is_printed_literal
     model = "gpt-4o-mini[/INST][bold]x"
     with FakeServer(ServerConfig(model="only-this-model")) as server:
         result = CliRunner().invoke(
-            app, ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--engine", "llm", "--base-url", server.base_url,
-                  "--model", model], env={"OPENAI_API_KEY": "test-key", "COLUMNS": "400"})
+            app,
+            [
+                "run",
+                str(inputs),
+                "--db",
+                str(tmp_path / "p.db"),
+                "--engine",
+                "llm",
+                "--base-url",
+                server.base_url,
+                "--model",
+                model,
+            ],
+            env={"OPENAI_API_KEY": "test-key", "COLUMNS": "400"},
+        )
     assert result.exit_code == 2, result.output
     assert "does not know this model" in result.output and "gpt-4o-mini[/INST]" in result.output
     _assert_safe(result.output)
@@ -109,4 +124,4 @@ def test_redteam_markup_no_renderable_carries_an_escape_sequence_to_a_terminal(e
     _assert_safe(printed)
     assert "\u202e" not in printed
     assert "[/INST]" in printed and "[bold]z" in printed and "[/]" in printed
-    assert clean(f"keep\ttabs\nand lines{escape}") .startswith("keep\ttabs\nand lines")
+    assert clean(f"keep\ttabs\nand lines{escape}").startswith("keep\ttabs\nand lines")

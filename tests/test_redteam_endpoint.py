@@ -21,14 +21,22 @@ def _run(tmp_path, server, key: str, base_url: str):
     inputs.mkdir(exist_ok=True)
     (inputs / "a.txt").write_text('The mayor said "the bridge opens in May" on Tuesday.\n', encoding="utf-8")
     return CliRunner().invoke(
-        app, ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--model", "gpt-4o-mini", "--max-retries", "0"],
+        app,
+        ["run", str(inputs), "--db", str(tmp_path / "p.db"), "--model", "gpt-4o-mini", "--max-retries", "0"],
         env={"OPENAI_API_KEY": key, "OPENAI_BASE_URL": base_url, "COLUMNS": "300"},
     )
 
 
-@pytest.mark.parametrize(("key_padding", "url_padding"), [
-    ("\n", ""), ("  \r\n", ""), ("\t", " "), ("", "\n"), (" ", " \n "),
-])
+@pytest.mark.parametrize(
+    ("key_padding", "url_padding"),
+    [
+        ("\n", ""),
+        ("  \r\n", ""),
+        ("\t", " "),
+        ("", "\n"),
+        (" ", " \n "),
+    ],
+)
 def test_redteam_keyspace_padding_is_stripped_with_a_warning_and_the_run_works(tmp_path, key_padding, url_padding):
     with FakeServer(ServerConfig(api_key=KEY)) as server:
         result = _run(tmp_path, server, KEY + key_padding, url_padding + server.base_url + url_padding)
@@ -38,13 +46,16 @@ def test_redteam_keyspace_padding_is_stripped_with_a_warning_and_the_run_works(t
     assert KEY not in result.output
 
 
-@pytest.mark.parametrize(("key", "url", "named"), [
-    (KEY[:8] + " " + KEY[8:], None, "OPENAI_API_KEY"),
-    (KEY[:8] + "\n" + KEY[8:], None, "OPENAI_API_KEY"),
-    (KEY[:4] + "\x1b" + KEY[4:], None, "OPENAI_API_KEY"),
-    (KEY, "127.0.0.1:9/v1", "OPENAI_BASE_URL"),
-    (KEY, "http://127.0.0.1:9/ v1", "OPENAI_BASE_URL"),
-])
+@pytest.mark.parametrize(
+    ("key", "url", "named"),
+    [
+        (KEY[:8] + " " + KEY[8:], None, "OPENAI_API_KEY"),
+        (KEY[:8] + "\n" + KEY[8:], None, "OPENAI_API_KEY"),
+        (KEY[:4] + "\x1b" + KEY[4:], None, "OPENAI_API_KEY"),
+        (KEY, "127.0.0.1:9/v1", "OPENAI_BASE_URL"),
+        (KEY, "http://127.0.0.1:9/ v1", "OPENAI_BASE_URL"),
+    ],
+)
 def test_redteam_keyspace_whitespace_inside_is_refused_in_one_line(tmp_path, key, url, named):
     with FakeServer(ServerConfig(api_key=KEY)) as server:
         result = _run(tmp_path, server, key, url or server.base_url)

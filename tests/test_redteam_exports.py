@@ -22,10 +22,22 @@ from pipeline.runner import run_batch
 from pipeline.settings import load_settings
 from pipeline.store import CacheIdentity, Store
 
-FORMULAS = ["=HYPERLINK(\"http://evil.test\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "\r=1+1", "=cmd|'/c notepad'!_xlbgnm.A1"]
-SCRIPT = ["</script><script>document.title='PWNED'</script>", "</SCRIPT ><img src=x onerror=alert(1)>",
-          "<!--<script>", "a & b &amp; c", "]]></x>"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.test","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "=cmd|'/c notepad'!_xlbgnm.A1",
+]
+SCRIPT = [
+    "</script><script>document.title='PWNED'</script>",
+    "</SCRIPT ><img src=x onerror=alert(1)>",
+    "<!--<script>",
+    "a & b &amp; c",
+    "]]></x>",
+]
 
 
 class ScriptedEngine:
@@ -33,19 +45,42 @@ class ScriptedEngine:
 
     name = "scripted"
     reasks = False
-    identity = CacheIdentity(engine="scripted", model="scripted", mode="test", prompt_version="p",
-                             prompt_hash="h", schema_hash="s", params={})
+    identity = CacheIdentity(
+        engine="scripted", model="scripted", mode="test", prompt_version="p", prompt_hash="h", schema_hash="s", params={}
+    )
 
     def __init__(self, strings: list[str]):
         self.strings = strings
 
     async def analyse(self, article):
-        quotes = [{"speaker": s, "speaker_kind": "named", "text": s, "cue": s, "channel": s}
-                  for s in self.strings if s.strip() in article.text]
-        claims = [{"event": s, "who": s, "when": s, "where": s, "attributed_to": s, "why": ["uncorroborated_event"],
-                   "check_with": s, "priority": "high"} for s in self.strings]
-        verdict = ArticleVerdict.model_validate({"label": "likely_fabrication", "confidence": 0.9, "reasons": [],
-                                                 "rationale": self.strings[0], "quotes": quotes, "claims": claims})
+        quotes = [
+            {"speaker": s, "speaker_kind": "named", "text": s, "cue": s, "channel": s}
+            for s in self.strings
+            if s.strip() in article.text
+        ]
+        claims = [
+            {
+                "event": s,
+                "who": s,
+                "when": s,
+                "where": s,
+                "attributed_to": s,
+                "why": ["uncorroborated_event"],
+                "check_with": s,
+                "priority": "high",
+            }
+            for s in self.strings
+        ]
+        verdict = ArticleVerdict.model_validate(
+            {
+                "label": "likely_fabrication",
+                "confidence": 0.9,
+                "reasons": [],
+                "rationale": self.strings[0],
+                "quotes": quotes,
+                "claims": claims,
+            }
+        )
         return EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=0, input_tokens=0, output_tokens=0))
 
     async def reask_quotes(self, article, previous, missing):
@@ -56,8 +91,12 @@ def _analysed(tmp_path, strings: list[str]) -> Store:
     inputs = tmp_path / "in"
     inputs.mkdir()
     records = [
-        {"id": value, "title": value, "url": f"https://example.org/{number}",
-         "text": f"Officials said \"{value.strip()}\" on Monday.\n{value} was posted online, number {number}."}
+        {
+            "id": value,
+            "title": value,
+            "url": f"https://example.org/{number}",
+            "text": f'Officials said "{value.strip()}" on Monday.\n{value} was posted online, number {number}.',
+        }
         for number, value in enumerate(strings)
     ]
     (inputs / "records.jsonl").write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")

@@ -32,8 +32,9 @@ class Engine:
     def __init__(self, name: str, label: str):
         self.name = name
         self.label = label
-        self.identity = CacheIdentity(engine=name, model=f"{name}-model", mode="test", prompt_version="p",
-                                      prompt_hash="h", schema_hash="s", params={})
+        self.identity = CacheIdentity(
+            engine=name, model=f"{name}-model", mode="test", prompt_version="p", prompt_hash="h", schema_hash="s", params={}
+        )
 
     async def analyse(self, article):
         verdict = ArticleVerdict(label=self.label, confidence=0.6, reasons=[], rationale=self.name, quotes=[], claims=[])
@@ -87,8 +88,9 @@ def test_redteam_exportpick_a_clock_stepped_back_hides_no_result_and_no_run_last
     run = store.run_summary(second)
     assert run["wall_seconds"] is not None and run["wall_seconds"] >= 0
     monkeypatch.setattr(store_module, "utc_now", lambda: "2030-01-01T00:00:00.000+00:00")
-    store.db.execute("UPDATE run SET wall_seconds = NULL, ended_at = '2000-01-01T00:00:00.000+00:00' WHERE run_id = ?",
-                     (second,))  # a legacy row whose clock ran backwards
+    store.db.execute(
+        "UPDATE run SET wall_seconds = NULL, ended_at = '2000-01-01T00:00:00.000+00:00' WHERE run_id = ?", (second,)
+    )  # a legacy row whose clock ran backwards
     table = runs_table(store.runs())
     walls = [cell for cell in table.columns[-2].cells]
     assert all(not str(cell).startswith("-") for cell in walls), walls

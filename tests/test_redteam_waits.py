@@ -23,8 +23,15 @@ from pipeline.settings import Engine, Settings
 
 pytestmark = pytest.mark.cause(4)
 
-ARTICLE = Article(article_id="a" * 64, text='The council said "the bridge opens in May" on Tuesday.', title=None,
-                  url=None, published=None, source_path="in/a.txt", record_id=None)
+ARTICLE = Article(
+    article_id="a" * 64,
+    text='The council said "the bridge opens in May" on Tuesday.',
+    title=None,
+    url=None,
+    published=None,
+    source_path="in/a.txt",
+    record_id=None,
+)
 
 
 def _engine(responses: list[tuple[int, dict[str, str]]], clock: FakeClock):
@@ -39,8 +46,9 @@ def _engine(responses: list[tuple[int, dict[str, str]]], clock: FakeClock):
         error = {"error": {"message": "slow down", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
         return httpx.Response(status, json=error, headers=headers)
 
-    settings = Settings(engine=Engine.llm, base_url="http://provider.test/v1", api_key="k", model="gpt-4o-mini",
-                        concurrency=2, max_retries=3).validated()
+    settings = Settings(
+        engine=Engine.llm, base_url="http://provider.test/v1", api_key="k", model="gpt-4o-mini", concurrency=2, max_retries=3
+    ).validated()
     limiter = AdaptiveLimiter(settings.concurrency, clock=clock, sleep=clock.sleep)
 
     async def observe(response: httpx.Response) -> None:
@@ -84,13 +92,22 @@ def test_redteam_ratelimit_a_429_never_waits_past_the_cap(headers, caplog):
     assert clock.slept, "a 429 makes the run wait"
     assert all(math.isfinite(wait) and 0 <= wait <= MAX_WAIT_SECONDS for wait in clock.slept), clock.slept
     if max(clock.slept) >= LOGGED_WAIT_SECONDS:
-        assert any("waits" in record.getMessage() and "rate limited" in record.getMessage()
-                   for record in caplog.records), "the log says why the run waits"
+        assert any("waits" in record.getMessage() and "rate limited" in record.getMessage() for record in caplog.records), (
+            "the log says why the run waits"
+        )
 
 
 RESET_HEADERS = [
-    ("tokens", "2h"), ("tokens", "1m30s"), ("tokens", "99999h"), ("tokens", "inf"), ("tokens", "∞"),
-    ("tokens", "garbage"), ("tokens", "1h 2m"), ("tokens", "-5s"), ("requests", "3h"), ("requests", "nan"),
+    ("tokens", "2h"),
+    ("tokens", "1m30s"),
+    ("tokens", "99999h"),
+    ("tokens", "inf"),
+    ("tokens", "∞"),
+    ("tokens", "garbage"),
+    ("tokens", "1h 2m"),
+    ("tokens", "-5s"),
+    ("requests", "3h"),
+    ("requests", "nan"),
 ]
 
 

@@ -143,7 +143,9 @@ def test_the_worklist_is_one_item_for_the_template_with_its_variants(report):
 
 
 def test_every_card_has_a_title_source_and_collapsed_details(page, report):
-    cards = re.findall(r'<article class="card [a-z_]+" id="a-[0-9a-f]{16}" data-r="[a-z_ ]*"><details><summary>(.*?)</summary>', page)
+    cards = re.findall(
+        r'<article class="card [a-z_]+" id="a-[0-9a-f]{16}" data-r="[a-z_ ]*"><details><summary>(.*?)</summary>', page
+    )
     assert len(cards) == len(report.results)
     assert all("<i>" in card for card in cards)
     assert "hostile.txt" in page

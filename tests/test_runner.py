@@ -88,8 +88,9 @@ def test_limiter_pauses_new_requests_for_retry_after_and_spent_quota_headers():
         limiter.release()
         await limiter.acquire()
         limiter.release()
-        limiter.observe_headers({"x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "0",
-                                 "x-ratelimit-reset-requests": "10s"})
+        limiter.observe_headers(
+            {"x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "10s"}
+        )
         await limiter.acquire()
         limiter.observe_headers({"x-ratelimit-remaining-requests": "5", "x-ratelimit-reset-requests": "1m"})
         await limiter.acquire()
@@ -121,7 +122,8 @@ def test_a_run_analyses_every_article_with_one_paid_request_each(server, tmp_pat
         results = list(store.iter_results(result.run_id))
     assert all(len(stored.analysis.quotes) == 1 and not stored.analysis.rejected_quotes for stored in results)
     assert result.input_tokens > 0 and result.cost == pytest.approx(  # the fake server reports a seen system prompt as cached
-        estimate_cost("gpt-4o-mini", result.input_tokens, result.output_tokens, cached_input_tokens=result.cached_input_tokens))
+        estimate_cost("gpt-4o-mini", result.input_tokens, result.output_tokens, cached_input_tokens=result.cached_input_tokens)
+    )
 
 
 def test_resume_after_a_partial_run_pays_only_for_the_rest(server, tmp_path):
@@ -239,8 +241,10 @@ def test_progress_logs_one_line_per_n_articles_without_a_terminal():
         for status in ("ok", "ok", "failed", "cached", "ok"):
             progress(status, "a.txt", None)
     lines = output.getvalue().splitlines()
-    assert lines == ["2 articles (2 ok, 0 cached, 0 failed, 0 skipped), 2.0/s",
-                     "4 articles (2 ok, 1 cached, 1 failed, 0 skipped), 2.0/s"]
+    assert lines == [
+        "2 articles (2 ok, 0 cached, 0 failed, 0 skipped), 2.0/s",
+        "4 articles (2 ok, 1 cached, 1 failed, 0 skipped), 2.0/s",
+    ]
 
 
 # cost
@@ -255,9 +259,21 @@ def test_prices_match_the_longest_model_prefix_and_unknown_models_cost_nothing_k
 
 def test_the_ledger_shows_wall_time_and_unknown_cost():
     started = datetime(2026, 1, 1, tzinfo=UTC)
-    row = {"run_id": 1, "started_at": started.isoformat(), "ended_at": (started + timedelta(seconds=90)).isoformat(),
-           "status": "finished", "engine": "llm", "model": "smollm2", "ok": 1, "cached": 0, "failed": 0,
-           "skipped": 0, "requests": 1, "input_tokens": 10, "output_tokens": 5}
+    row = {
+        "run_id": 1,
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(seconds=90)).isoformat(),
+        "status": "finished",
+        "engine": "llm",
+        "model": "smollm2",
+        "ok": 1,
+        "cached": 0,
+        "failed": 0,
+        "skipped": 0,
+        "requests": 1,
+        "input_tokens": 10,
+        "output_tokens": 5,
+    }
     output = io.StringIO()
     Console(file=output, width=300).print(runs_table([row]))
     assert "90.0s" in output.getvalue() and "unknown" in output.getvalue()

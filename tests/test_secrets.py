@@ -30,8 +30,16 @@ PIPELINE = Path(sys.executable).with_name("pipeline")
 
 FAKE_KEY = "sk-proj-" + "Zq7T4mWn2Xr9Kp3Lc8Vb5Hd1Jf6Gs0Ya" * 2
 """Shaped like a real OpenAI project key, so every check that looks for one would see it."""
-SENSITIVE_HEADERS = {"authorization", "cookie", "set-cookie", "x-api-key", "api-key", "openai-organization",
-                     "openai-project", "proxy-authorization"}
+SENSITIVE_HEADERS = {
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "openai-organization",
+    "openai-project",
+    "proxy-authorization",
+}
 KEY_LIKE = re.compile(r"\b(?:sk|sess|key)-[A-Za-z0-9_\-]{16,}|\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}")
 
 
@@ -54,8 +62,15 @@ class _KeyEchoingProvider(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         key = (self.headers.get("authorization") or "").removeprefix("Bearer ")
-        body = json.dumps({"error": {"message": f"Incorrect API key provided: {key}.", "type": "invalid_request_error",
-                                     "code": "invalid_api_key"}}).encode()
+        body = json.dumps(
+            {
+                "error": {
+                    "message": f"Incorrect API key provided: {key}.",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            }
+        ).encode()
         self.send_response(401)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -84,9 +99,26 @@ def test_the_key_reaches_no_output_database_export_or_report(
     db = tmp_path / "secrets.db"
     env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY}
     run = subprocess.run(
-        [str(PIPELINE), "run", str(SEEDS), "--base-url", base_url, "--model", "gpt-4o-mini",
-         "--max-retries", "0", "--timeout", "2", "--db", str(db)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+        [
+            str(PIPELINE),
+            "run",
+            str(SEEDS),
+            "--base-url",
+            base_url,
+            "--model",
+            "gpt-4o-mini",
+            "--max-retries",
+            "0",
+            "--timeout",
+            "2",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert run.returncode == exit_code, run.stderr
     outputs = {"run stdout": run.stdout, "run stderr": run.stderr}
@@ -113,9 +145,21 @@ def test_recording_cassettes_with_a_real_looking_key_is_refused() -> None:
     env = {name: value for name, value in os.environ.items() if name != "PIPELINE_ALLOW_REAL_KEY"}
     # A test that records nothing: were the refusal broken, no cassette could be overwritten.
     refused = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=rewrite",
-         "tests/test_prompts.py::test_an_unknown_version_is_a_config_error"],
-        capture_output=True, text=True, env={**env, "OPENAI_API_KEY": FAKE_KEY}, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--record-mode=rewrite",
+            "tests/test_prompts.py::test_an_unknown_version_is_a_config_error",
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "OPENAI_API_KEY": FAKE_KEY},
+        cwd=ROOT,
+        timeout=120,
     )
     assert refused.returncode == 2
     assert "OPENAI_API_KEY looks like a real key" in refused.stdout + refused.stderr
@@ -131,8 +175,16 @@ def test_the_key_reaches_no_log_record_even_with_logging_configured(tmp_path: Pa
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        settings = Settings(engine=Engine.llm, base_url=key_echoing_provider, api_key=FAKE_KEY, model="gpt-4o-mini",
-                            db=tmp_path / "p.db", max_retries=0, timeout=2, min_file_age=0).validated()
+        settings = Settings(
+            engine=Engine.llm,
+            base_url=key_echoing_provider,
+            api_key=FAKE_KEY,
+            model="gpt-4o-mini",
+            db=tmp_path / "p.db",
+            max_retries=0,
+            timeout=2,
+            min_file_age=0,
+        ).validated()
         result = run([str(SEEDS)], settings)
     finally:
         root.removeHandler(handler)

@@ -312,9 +312,7 @@ def test_json_list_of_records_yields_each_and_skips_bad_ones_by_position(tmp_pat
         ({"text": "ok", "published": [2024]}, "JSON field `published` must be a string or number, got array"),
     ],
 )
-def test_json_records_with_missing_or_wrong_typed_fields_are_skipped(
-    tmp_path: Path, record: dict, reason: str
-) -> None:
+def test_json_records_with_missing_or_wrong_typed_fields_are_skipped(tmp_path: Path, record: dict, reason: str) -> None:
     assert skip_reason(write(tmp_path / "bad.json", json.dumps(record))) == reason
 
 
@@ -344,9 +342,7 @@ def test_jsonl_streams_records_and_skips_bad_lines_with_their_number(tmp_path: P
     assert broken == SkippedInput(
         source_path=str(path), record_id=None, reason="invalid JSON at line 3: Expecting value (column 22)"
     )
-    assert missing == SkippedInput(
-        source_path=str(path), record_id="r3", reason="JSON record without `text` (line 4)"
-    )
+    assert missing == SkippedInput(source_path=str(path), record_id="r3", reason="JSON record without `text` (line 4)")
     assert isinstance(last, Article) and (last.record_id, last.url) == (None, "7")
 
 

@@ -10,8 +10,15 @@ from pipeline.runner import analyse_article
 from pipeline.sources import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
 
-IDENTITY = CacheIdentity(engine="llm", model="m", mode="tools", prompt_version="v1", prompt_hash="p" * 16,
-                         schema_hash="s" * 16, params={"temperature": 0.0, "max_tokens": 100})
+IDENTITY = CacheIdentity(
+    engine="llm",
+    model="m",
+    mode="tools",
+    prompt_version="v1",
+    prompt_hash="p" * 16,
+    schema_hash="s" * 16,
+    params={"temperature": 0.0, "max_tokens": 100},
+)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +74,7 @@ def test_a_saved_result_reads_back_whole_and_in_the_views(tmp_path, seed_analysi
     assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == len(analysis.claims)
     assert db.execute("SELECT ok, failed, cached, skipped FROM runs").fetchone() == (1, 0, 0, 0)
     quote = analysis.quotes[0]
-    assert db.execute("SELECT text, start, \"end\" FROM quotes LIMIT 1").fetchone() == (quote.text, quote.start, quote.end)
+    assert db.execute('SELECT text, start, "end" FROM quotes LIMIT 1').fetchone() == (quote.text, quote.start, quote.end)
 
 
 def test_a_failed_write_leaves_nothing_half_written(tmp_path, seed_analysis):

@@ -124,9 +124,7 @@ def test_whitespace_line_breaks_case_and_composition() -> None:
     text = "She said “we were just  saying thank you” to all."
     assert found(text, "we were just\nsaying   thank you") == ["we were just  saying thank you"]
     assert found("“Keep dancing, my friends.”", "keep dancing, my friends") is None
-    assert found(normalise_text("“Café society,” she said."), unicodedata.normalize("NFD", "Café society")) == [
-        "Café society"
-    ]
+    assert found(normalise_text("“Café society,” she said."), unicodedata.normalize("NFD", "Café society")) == ["Café society"]
 
 
 def test_empty_or_punctuation_only_quotes_do_not_verify() -> None:
@@ -333,9 +331,7 @@ WORD_CHAR = re.compile(r"\w")
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(PHRASE, JOINER), min_size=1, max_size=6), st.data())
-def test_verified_pieces_sit_inside_quotations_on_word_boundaries(
-    parts: list[tuple[str, str]], data: st.DataObject
-) -> None:
+def test_verified_pieces_sit_inside_quotations_on_word_boundaries(parts: list[tuple[str, str]], data: st.DataObject) -> None:
     text = "Derek said: “" + "".join(words + joiner for words, joiner in parts) + "”"
     first = data.draw(st.integers(0, len(parts) - 1))
     last = data.draw(st.integers(first, len(parts) - 1))
@@ -349,9 +345,7 @@ def test_verified_pieces_sit_inside_quotations_on_word_boundaries(
         for piece in quote_found.spans:
             assert any(q.start <= piece.start < piece.end <= q.end for q in spans)
             assert not (piece.start and WORD_CHAR.match(text[piece.start - 1]) and WORD_CHAR.match(text[piece.start]))
-            assert not (
-                piece.end < len(text) and WORD_CHAR.match(text[piece.end - 1]) and WORD_CHAR.match(text[piece.end])
-            )
+            assert not (piece.end < len(text) and WORD_CHAR.match(text[piece.end - 1]) and WORD_CHAR.match(text[piece.end]))
         [again], _ = verify_quotes(text, [quote_found])
         assert again.spans == quote_found.spans
     assert all(rejection.reason in REJECTION_REASONS for rejection in rejected)

@@ -21,8 +21,9 @@ __all__ = ["CannedEngine"]
 class CannedEngine:
     """Answers by article id under ``identity``; an article without one is an ``AnswerError``."""
 
-    def __init__(self, name: str, identity: CacheIdentity, answers: Mapping[str, EngineAnswer],
-                 live: AnalysisEngine | None = None):
+    def __init__(
+        self, name: str, identity: CacheIdentity, answers: Mapping[str, EngineAnswer], live: AnalysisEngine | None = None
+    ):
         self.name = name
         self.identity = identity
         self.answers = answers

@@ -48,8 +48,7 @@ class Fleet:
         healthy = [endpoint for endpoint in self.endpoints if endpoint.out_until <= now]
         if not healthy:
             healthy = [min(self.endpoints, key=lambda endpoint: endpoint.out_until)]
-        chosen = max(healthy, key=lambda endpoint: (int(endpoint.limiter.limit) - endpoint.limiter.in_flight,
-                                                    -endpoint.picked))
+        chosen = max(healthy, key=lambda endpoint: (int(endpoint.limiter.limit) - endpoint.limiter.in_flight, -endpoint.picked))
         chosen.picked += 1
         return chosen
 

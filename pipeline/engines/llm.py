@@ -46,9 +46,21 @@ from ..settings import LLMMode, Settings
 from .fleet import Endpoint, Fleet
 
 __all__ = [
-    "INSTRUCTOR_MODES", "RESPONSE_MODEL", "ANSWER_NAME", "make_openai_client", "make_client", "LLMEngine",
-    "EvidenceEngine", "classify_error", "generation_params", "parse_completion", "answer_schema", "answer_tool",
-    "answer_format_params", "answer_guide", "completion_usage",
+    "INSTRUCTOR_MODES",
+    "RESPONSE_MODEL",
+    "ANSWER_NAME",
+    "make_openai_client",
+    "make_client",
+    "LLMEngine",
+    "EvidenceEngine",
+    "classify_error",
+    "generation_params",
+    "parse_completion",
+    "answer_schema",
+    "answer_tool",
+    "answer_format_params",
+    "answer_guide",
+    "completion_usage",
 ]
 
 INSTRUCTOR_MODES = {
@@ -80,9 +92,7 @@ _FORMAT_STATUSES = frozenset({400, 422, 500, 501})
 _CONTEXT_WORDS = ("context_length_exceeded", "context window", "context length", "maximum context")
 
 
-def make_openai_client(
-    settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None
-) -> openai.AsyncOpenAI:
+def make_openai_client(settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None) -> openai.AsyncOpenAI:
     """The raw SDK client, without SDK retries; ``on_response`` sees every HTTP response."""
     return openai.AsyncOpenAI(
         base_url=settings.base_url,
@@ -94,9 +104,7 @@ def make_openai_client(
     )
 
 
-def make_client(
-    settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None
-) -> instructor.AsyncInstructor:
+def make_client(settings: Settings, on_response: Callable[[Any], Awaitable[None]] | None = None) -> instructor.AsyncInstructor:
     """An instructor client over ``openai.AsyncOpenAI`` for any compatible endpoint."""
     return instructor.from_openai(make_openai_client(settings, on_response), mode=INSTRUCTOR_MODES[settings.mode])
 
@@ -153,12 +161,12 @@ def classify_error(error: BaseException, secret: str | None = None, mode: LLMMod
         limited = RateLimitError(f"rate limited: {message[:200]}")
         limited.retry_after = parse_retry_after(error.response.headers)
         return limited
-    if (isinstance(error, openai.APIStatusError) and error.status_code in _FORMAT_STATUSES
-            and _mentions(message, _FORMAT_WORDS)):
+    if isinstance(error, openai.APIStatusError) and error.status_code in _FORMAT_STATUSES and _mentions(message, _FORMAT_WORDS):
         used = f"--mode {mode.value}" if mode else "this --mode"
         return FatalProviderError(
             f"the server rejects the response format of {used} (strict schemas are PIPELINE_STRICT): "
-            f"choose another --mode, or set PIPELINE_STRICT=0 ({message[:200]})")
+            f"choose another --mode, or set PIPELINE_STRICT=0 ({message[:200]})"
+        )
     if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
         transient = TransientProviderError(f"provider error {error.status_code}: {message[:200]}")
         transient.retry_after = parse_retry_after(error.response.headers)
@@ -167,8 +175,8 @@ def classify_error(error: BaseException, secret: str | None = None, mode: LLMMod
         return TransientProviderError(f"{type(error).__name__}: {message[:200]}")
     if isinstance(error, openai.APIStatusError) and _mentions(message, _CONTEXT_WORDS):
         return AnswerError(
-            "the article is longer than the model's context window: lower PIPELINE_MAX_INPUT_CHARS "
-            f"({message[:200]})", kind="context"
+            f"the article is longer than the model's context window: lower PIPELINE_MAX_INPUT_CHARS ({message[:200]})",
+            kind="context",
         )
     if isinstance(error, openai.APIStatusError):
         return AnswerError(f"provider rejected the request ({error.status_code}): {message[:300]}", kind="rejected")
@@ -184,8 +192,13 @@ def _wait(retry_state: RetryCallState) -> float:
     else:
         seconds = wait_random_exponential(multiplier=1, max=60)(retry_state)
     if seconds >= LOGGED_WAIT_SECONDS:
-        _LOG.warning("a request waits %.1f s before retry %d%s: %s", seconds, retry_state.attempt_number,
-                     f" (the provider asked {asked:g} s)" if asked else "", error)
+        _LOG.warning(
+            "a request waits %.1f s before retry %d%s: %s",
+            seconds,
+            retry_state.attempt_number,
+            f" (the provider asked {asked:g} s)" if asked else "",
+            error,
+        )
     return seconds
 
 
@@ -241,8 +254,9 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
     """Parse a chat completion that arrived another way (a Batch API answer) as a live one is parsed."""
     try:
         completion = ChatCompletion.model_validate(body)
-        verdict = process_response(completion, response_model=RESPONSE_MODEL, stream=False, strict=False,
-                                   mode=INSTRUCTOR_MODES[mode])
+        verdict = process_response(
+            completion, response_model=RESPONSE_MODEL, stream=False, strict=False, mode=INSTRUCTOR_MODES[mode]
+        )
     except Exception as error:  # classified into the error tree right here
         raise classify_error(error) from None
     return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=completion_usage(completion))
@@ -294,8 +308,7 @@ class LLMEngine:
         endpoints = []
         for url in [self.settings.base_url] if self._client else self.settings.endpoints:
             limiter = self._limiter_for(url)
-            client = self._client or make_client(self.settings.model_copy(update={"base_url": url}),
-                                                 _header_observer(limiter))
+            client = self._client or make_client(self.settings.model_copy(update={"base_url": url}), _header_observer(limiter))
             endpoints.append(Endpoint(url, client, limiter))
         return Fleet(endpoints)
 
@@ -333,17 +346,19 @@ class LLMEngine:
         return answer
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> ArticleVerdict:
-        verdict, _completion = await self._send(lambda client: client.chat.completions.create_with_completion(
-            model=self.settings.model,
-            messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
-            response_model=RESPONSE_MODEL,
-            max_retries=_VALIDATION_ATTEMPTS,
-            # Lax validation: a model that writes 0.9 as "0.9" is still understood;
-            # the verifier, not pydantic, decides what is true.
-            strict=False,
-            hooks=attempts.hooks,
-            **generation_params(self.settings),
-        ))
+        verdict, _completion = await self._send(
+            lambda client: client.chat.completions.create_with_completion(
+                model=self.settings.model,
+                messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
+                response_model=RESPONSE_MODEL,
+                max_retries=_VALIDATION_ATTEMPTS,
+                # Lax validation: a model that writes 0.9 as "0.9" is still understood;
+                # the verifier, not pydantic, decides what is true.
+                strict=False,
+                hooks=attempts.hooks,
+                **generation_params(self.settings),
+            )
+        )
         return verdict
 
     def _attempts(self, article: Article, phase: str) -> _Attempts:
@@ -383,13 +398,15 @@ class LLMEngine:
 
     async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""
-        return await self._answer([
-            *self.prompt.messages(article, self.settings.max_input_chars),
-            {"role": "assistant", "content": previous.verdict.model_dump_json()},
-            self.prompt.reask_message(missing),
-        ], article, "reask")
-
-
+        return await self._answer(
+            [
+                *self.prompt.messages(article, self.settings.max_input_chars),
+                {"role": "assistant", "content": previous.verdict.model_dump_json()},
+                self.prompt.reask_message(missing),
+            ],
+            article,
+            "reask",
+        )
 
 
 def _inline(schema: Any, defs: dict[str, Any]) -> Any:
@@ -423,11 +440,17 @@ def answer_tool(model: type[BaseModel], *, strict: bool) -> dict[str, Any]:
 def answer_format_params(model: type[BaseModel], settings: Settings) -> dict[str, Any]:
     """The request parameters that ask for ``model``'s shape in ``settings.mode``."""
     if settings.mode is LLMMode.tools:
-        return {"tools": [answer_tool(model, strict=settings.strict)],
-                "tool_choice": {"type": "function", "function": {"name": ANSWER_NAME}}}
+        return {
+            "tools": [answer_tool(model, strict=settings.strict)],
+            "tool_choice": {"type": "function", "function": {"name": ANSWER_NAME}},
+        }
     if settings.mode is LLMMode.json_schema:
-        return {"response_format": {"type": "json_schema", "json_schema": {
-            "name": ANSWER_NAME, "schema": answer_schema(model), "strict": settings.strict}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": ANSWER_NAME, "schema": answer_schema(model), "strict": settings.strict},
+            }
+        }
     if settings.mode is LLMMode.json:
         return {"response_format": {"type": "json_object"}}
     return {}
@@ -452,15 +475,18 @@ def _answer_text(completion: ChatCompletion, mode: LLMMode) -> str:
     if refusal:
         raise AnswerError(f"the model refused to answer: {refusal[:200]}", kind="refusal")
     if choice.finish_reason == "content_filter":
-        raise AnswerError("the provider's content filter stopped the answer (finish_reason=content_filter)",
-                          kind="content_filter")
+        raise AnswerError(
+            "the provider's content filter stopped the answer (finish_reason=content_filter)", kind="content_filter"
+        )
     calls = message.tool_calls or []
     function = getattr(calls[0], "function", None) if calls else None  # custom tool calls carry none
     text = function.arguments if function is not None and mode is LLMMode.tools else (message.content or "")
     if choice.finish_reason == "length":
-        raise AnswerError(f"answer truncated (finish_reason=length) after {len(text)} characters: raise "
-                          "PIPELINE_MAX_TOKENS; it is not re-asked, the same request would stop at the same place",
-                          kind="truncated")
+        raise AnswerError(
+            f"answer truncated (finish_reason=length) after {len(text)} characters: raise "
+            "PIPELINE_MAX_TOKENS; it is not re-asked, the same request would stop at the same place",
+            kind="truncated",
+        )
     if mode is LLMMode.md_json:
         fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
         text = fenced.group(1) if fenced else text
@@ -476,8 +502,11 @@ def _parse(text: str) -> dict[str, Any]:
         # that is well formed as far as it goes but stops open is truncation, whatever
         # finish_reason says.
         if _stops_open(text):
-            raise AnswerError(f"answer truncated (its JSON stops after {len(text)} characters though the server "
-                              "said it finished): raise PIPELINE_MAX_TOKENS", kind="truncated") from None
+            raise AnswerError(
+                f"answer truncated (its JSON stops after {len(text)} characters though the server "
+                "said it finished): raise PIPELINE_MAX_TOKENS",
+                kind="truncated",
+            ) from None
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -511,7 +540,9 @@ def _drop(data: Any, location: tuple[Any, ...]) -> None:
     del data[location[-1]]
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], context: dict[str, int]) -> tuple[BaseModel | None, list[str], list[str]]:
+def _validate(
+    model: type[BaseModel], data: dict[str, Any], context: dict[str, int]
+) -> tuple[BaseModel | None, list[str], list[str]]:
     """The answer, or the validation problems and the top-level fields they are in.
 
     Keys the schema does not know are dropped, not failed: a lax server's extras are
@@ -558,24 +589,35 @@ class EvidenceEngine(LLMEngine):
         return {**generation_params(self.settings), "strict": self.settings.strict}
 
     def _body(self, messages: list[dict[str, str]], model: type[BaseModel]) -> dict[str, Any]:
-        return {"model": self.settings.model, "messages": messages, **generation_params(self.settings),
-                **answer_format_params(model, self.settings)}
+        return {
+            "model": self.settings.model,
+            "messages": messages,
+            **generation_params(self.settings),
+            **answer_format_params(model, self.settings),
+        }
 
     def request_body(self, article: Article) -> dict[str, Any]:
         """The body of the chat-completion request ``analyse`` sends first, for the Batch API."""
         return self._body(self.prompt.request(article, self.settings.max_input_chars)[0], self.answer_model)
 
     def _context_error(self, error: AnswerError, messages: list[dict[str, str]]) -> AnswerError:
-        fixed = len(messages[0]["content"]) + len(json.dumps(answer_schema(self.answer_model))) + len(self.prompt.static_user_prefix())
+        fixed = (
+            len(messages[0]["content"])
+            + len(json.dumps(answer_schema(self.answer_model)))
+            + len(self.prompt.static_user_prefix())
+        )
         article = len(messages[1]["content"]) - len(self.prompt.static_user_prefix())
         reask = sum(len(message["content"]) for message in messages[2:])
         parts = f"fixed prompt ≈{fixed // _CHARS_PER_TOKEN} tokens, article ≈{article // _CHARS_PER_TOKEN} tokens"
         if reask:
             parts += f", re-ask ≈{reask // _CHARS_PER_TOKEN} tokens"
         grew = "the re-ask pushed it over" if reask else "the article is the part that grows"
-        return AnswerError(f"the request is longer than the model's context window ({parts}; {grew}): lower "
-                           f"PIPELINE_MAX_INPUT_CHARS (now {self.settings.max_input_chars}) or PIPELINE_MAX_TOKENS; "
-                           f"provider said: {str(error)[:200]}", kind="context")
+        return AnswerError(
+            f"the request is longer than the model's context window ({parts}; {grew}): lower "
+            f"PIPELINE_MAX_INPUT_CHARS (now {self.settings.max_input_chars}) or PIPELINE_MAX_TOKENS; "
+            f"provider said: {str(error)[:200]}",
+            kind="context",
+        )
 
     async def _complete(self, messages: list[dict[str, str]], model: type[BaseModel], attempts: _Attempts) -> ChatCompletion:
         body = self._body(messages, model)
@@ -588,8 +630,9 @@ class EvidenceEngine(LLMEngine):
         attempts.record(completion)
         return completion
 
-    async def finish(self, messages: list[dict[str, str]], evidence: Evidence, completion: ChatCompletion,
-                     attempts: _Attempts) -> ArticleVerdict:
+    async def finish(
+        self, messages: list[dict[str, str]], evidence: Evidence, completion: ChatCompletion, attempts: _Attempts
+    ) -> ArticleVerdict:
         """Read one answer and, if some fields fail validation, re-ask once for those fields only."""
         context = evidence.context()
         data = _parse(_answer_text(completion, self.settings.mode))
@@ -598,12 +641,16 @@ class EvidenceEngine(LLMEngine):
             spent = attempts.usage.input_tokens + attempts.usage.output_tokens
             projected = spent + attempts.usage.input_tokens + self.settings.max_tokens
             if projected > self.settings.max_article_tokens:
-                raise AnswerError(f"answer does not fit the schema ({'; '.join(problems[:3])[:400]}); not re-asked: "
-                                  f"it would pass PIPELINE_MAX_ARTICLE_TOKENS={self.settings.max_article_tokens}")
+                raise AnswerError(
+                    f"answer does not fit the schema ({'; '.join(problems[:3])[:400]}); not re-asked: "
+                    f"it would pass PIPELINE_MAX_ARTICLE_TOKENS={self.settings.max_article_tokens}"
+                )
             fix_messages = [*messages, self.prompt.fix_message(problems[:10], fields)]
             fixed = await self._complete(fix_messages, _partial(self.answer_model, fields), attempts)
-            data = {**data, **{name: value for name, value in _parse(_answer_text(fixed, self.settings.mode)).items()
-                               if name in fields}}
+            data = {
+                **data,
+                **{name: value for name, value in _parse(_answer_text(fixed, self.settings.mode)).items() if name in fields},
+            }
             verdict, problems, _fields = _validate(self.answer_model, data, context)
             if verdict is None:
                 raise AnswerError(f"answer does not fit the schema after one re-ask: {'; '.join(problems[:3])[:400]}")

@@ -163,10 +163,24 @@ async def _analyse_one(article: Article, engine: Any, prior: float) -> dict[str,
         status = "fatal" if isinstance(error, FatalProviderError) else "failed"
         # A deterministic failure's kind: the driver remembers it, as a local run does.
         kind = error.kind if isinstance(error, AnswerError) else None
-        return {"status": status, "reason": str(error), "kind": kind, "usage": usage, "analysis": None,
-                "answers": None, "latency_ms": 0}
-    return {"status": "ok", "reason": None, "kind": None, "usage": None, "analysis": analysis.model_dump_json(),
-            "answers": _ANSWERS.dump_json(answers).decode(), "latency_ms": int((time.perf_counter() - started) * 1000)}
+        return {
+            "status": status,
+            "reason": str(error),
+            "kind": kind,
+            "usage": usage,
+            "analysis": None,
+            "answers": None,
+            "latency_ms": 0,
+        }
+    return {
+        "status": "ok",
+        "reason": None,
+        "kind": None,
+        "usage": None,
+        "analysis": analysis.model_dump_json(),
+        "answers": _ANSWERS.dump_json(answers).decode(),
+        "latency_ms": int((time.perf_counter() - started) * 1000),
+    }
 
 
 def analyse_batch(batch: dict[str, Any], settings: Settings, limiters: Limiters) -> dict[str, list[Any]]:
@@ -186,23 +200,37 @@ def analyse_batch(batch: dict[str, Any], settings: Settings, limiters: Limiters)
     return columns
 
 
-def _analyse_window(ray: Any, first: dict[str, Article], settings: Settings, limiters: Limiters,
-                    batch_size: int, ledger: RunLedger, identity: CacheIdentity) -> None:
+def _analyse_window(
+    ray: Any,
+    first: dict[str, Article],
+    settings: Settings,
+    limiters: Limiters,
+    batch_size: int,
+    ledger: RunLedger,
+    identity: CacheIdentity,
+) -> None:
     """Send one window of uncached articles through the workers; store each result as it returns.
 
     On a fatal provider error the window's unreturned articles fail as not finished."""
     items = [{"key": key, "article": article.model_dump_json()} for key, article in first.items()]
     blocks = -(-len(items) // batch_size)
     dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
-        analyse_batch, batch_size=batch_size, fn_kwargs={"settings": settings, "limiters": limiters})
+        analyse_batch, batch_size=batch_size, fn_kwargs={"settings": settings, "limiters": limiters}
+    )
     unreturned = dict(first)
     result = ledger.result
     for row in dataset.iter_rows():
         key = row["key"]
         article = unreturned.pop(key)
         if row["status"] == "ok":
-            ledger.finished(article, key, identity, Analysis.model_validate_json(row["analysis"]),
-                            _ANSWERS.validate_json(row["answers"]), int(row["latency_ms"]))
+            ledger.finished(
+                article,
+                key,
+                identity,
+                Analysis.model_validate_json(row["analysis"]),
+                _ANSWERS.validate_json(row["answers"]),
+                int(row["latency_ms"]),
+            )
             continue
         usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
         ledger.failed(article, key, row["reason"], usage)
@@ -229,8 +257,12 @@ def _limiter_actors(ray: Any, settings: Settings, run_id: int) -> Limiters:
     limiters: Limiters = {}
     for url in settings.endpoints:
         name = f"limiter:{run_id}:{url or 'default'}"
-        limiters[url] = (name, actor.options(name=name, namespace=_NAMESPACE, max_concurrency=10_000)
-                         .remote(settings.concurrency, settings.timeout + _LEASE_MARGIN_SECONDS))
+        limiters[url] = (
+            name,
+            actor.options(name=name, namespace=_NAMESPACE, max_concurrency=10_000).remote(
+                settings.concurrency, settings.timeout + _LEASE_MARGIN_SECONDS
+            ),
+        )
     return limiters
 
 
@@ -257,8 +289,9 @@ def run_with_ray(
     """
     budget = budget or Budget()
     if budget.max_cost is not None:
-        raise ConfigError("--max-cost needs the in-process executor: the Ray executor cannot stop "
-                          "batches already sent to workers")
+        raise ConfigError(
+            "--max-cost needs the in-process executor: the Ray executor cannot stop batches already sent to workers"
+        )
     ray = _ray()
     engine = make_engine(settings)
     budget.check(engine.name, engine.identity.model)
@@ -268,14 +301,14 @@ def run_with_ray(
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     started_ray = not ray.is_initialized()
     if started_ray:
-        ray.init(address=address, namespace=_NAMESPACE, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")
+        ray.init(address=address, namespace=_NAMESPACE, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         with recorded_run(store, engine, on_outcome) as ledger:
             result = ledger.result
             limiters = _limiter_actors(ray, settings, result.run_id)
-            run_inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan,
-                                   min_file_age=settings.min_file_age)
+            run_inputs = RunInputs(
+                paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age
+            )
             inputs = iter(run_inputs)
             sent = 0
             while not result.fatal:
@@ -295,8 +328,7 @@ def run_with_ray(
                     else:
                         first[key] = article
                 sent += len(first)
-                _analyse_window(ray, first, settings, limiters, batch_size or settings.concurrency, ledger,
-                                engine.identity)
+                _analyse_window(ray, first, settings, limiters, batch_size or settings.concurrency, ledger, engine.identity)
                 for article, key in copies:
                     ledger.cached_if_stored(article, key)
             if not result.store_refused:

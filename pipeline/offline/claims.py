@@ -26,15 +26,33 @@ EVENT_TERMS = frozenset(
     won awarded arrested sued confirmed told wrote""".split()
 ) | {"passed away", "said on", "appeared on", "stepped onto"}
 # Doubt rules as word features (unigrams and bigrams of the lower-cased sentence).
-_ANONYMOUS_TERMS = frozenset(
-    """insider insiders anonymous anonymously technician archivist""".split()
-) | {"a source", "sources close", "source close", "sources say", "one source", "team member", "people familiar",
-     "person familiar", "person close", "friend close", "one observer", "one critic", "one viewer", "one user", "one fan"}
+_ANONYMOUS_TERMS = frozenset("""insider insiders anonymous anonymously technician archivist""".split()) | {
+    "a source",
+    "sources close",
+    "source close",
+    "sources say",
+    "one source",
+    "team member",
+    "people familiar",
+    "person familiar",
+    "person close",
+    "friend close",
+    "one observer",
+    "one critic",
+    "one viewer",
+    "one user",
+    "one fan",
+}
 _EXTRAORDINARY_TERMS = frozenset(
     """miracle miraculous unprecedented heaven heavenly supernatural ghost ghostly silhouette""".split()
 ) | {"never before", "long lost", "first time", "from beyond", "shocked the", "stunned the"}
 _VIRAL_TERMS = frozenset("""viral trending trended views worldwide amassed hashtag""".split()) | {
-    "millions of", "broke the", "within hours", "within minutes", "the globe", "social media"
+    "millions of",
+    "broke the",
+    "within hours",
+    "within minutes",
+    "the globe",
+    "social media",
 }
 # The lookaheads on first characters let a scan pass other positions at once.
 _WHEN = re.compile(
@@ -50,7 +68,9 @@ _PLATFORM = re.compile(
 )
 _SHOW = re.compile(r"(?=o)\bon (?P<show>(?:[A-Z][\w’'!-]+ ?){1,5})")
 _NUMBER_WORDS = frozenset({"<num>", "percent", "million", "billion", "thousand", "hundred", "twice", "half", "double", "triple"})
-_STATISTIC = re.compile(r"(?=[\d$mbtMBT])(?:\d+(?:\.\d+)?\s*(?:%|percent)|\$\s?\d|\b\d+(?:,\d{3})+\b|\b(?:million|billion|trillion)\b)", re.IGNORECASE)
+_STATISTIC = re.compile(
+    r"(?=[\d$mbtMBT])(?:\d+(?:\.\d+)?\s*(?:%|percent)|\$\s?\d|\b\d+(?:,\d{3})+\b|\b(?:million|billion|trillion)\b)", re.IGNORECASE
+)
 _BIG_NUMBERS = frozenset({"million", "billion", "trillion"})
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _CAPITALISED = re.compile(r"[A-Z](?<=[a-z,] [A-Z])[a-z]+")  # the capital first: a fast scan
@@ -91,7 +111,11 @@ def _reasons(sentence: str, words: frozenset[str], dead: frozenset[str], when: s
         why.append(ReasonCode.viral_metrics)
     if words & _EXTRAORDINARY_TERMS:
         why.append(ReasonCode.extraordinary_claim)
-    if dead and any(name in dead for _, _, name in person_names(sentence)) and not re.search(r"passed away|died|late\b", sentence):
+    if (
+        dead
+        and any(name in dead for _, _, name in person_names(sentence))
+        and not re.search(r"passed away|died|late\b", sentence)
+    ):
         why.append(ReasonCode.posthumous_attribution)
     if why and when is None and why != [ReasonCode.viral_metrics]:
         # Viral metrics alone are style, not an event without a source.
@@ -128,7 +152,7 @@ def _people(text: str, names: tuple[tuple[int, int, str], ...], first: int, end:
     for start, _, name in names[first:]:
         if start >= end:
             break
-        if _PLACE_PREPOSITION.search(text[max(0, start - 24):start]):
+        if _PLACE_PREPOSITION.search(text[max(0, start - 24) : start]):
             continue
         if name in full_names and full_names[name] not in people:
             people.append(full_names[name])
@@ -140,29 +164,46 @@ _BROADCAST = re.compile(
     r"segment|told (?:reporters|the [A-Z]\w+)|said on|spoke (?:to|on|with))\b|\b(?:Good Morning America|GMA|Today|The View|"
     r"Tonight Show|Late Show|60 Minutes|BBC|CNN|NBC|ABC|CBS|Fox News|ITV|Sky News)\b"
 )
-_SOCIAL = re.compile(r"(?=[ptcsIYTFXh#])\b(?:posted|tweeted|captioned|shared|post|tweet|story|reel|hashtag)\b|#\w+|"
-                     r"\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|Threads)\b")
-_RELEASE = re.compile(r"(?=[rpulsdna])\b(?:releas(?:ed|es|ing)|premier(?:ed|es)|unveil(?:ed|s)|launch(?:ed|es)|streaming|"
-                      r"dropped|announced|available)\b")
+_SOCIAL = re.compile(
+    r"(?=[ptcsIYTFXh#])\b(?:posted|tweeted|captioned|shared|post|tweet|story|reel|hashtag)\b|#\w+|"
+    r"\b(?:YouTube|Instagram|Twitter|TikTok|Facebook|Threads)\b"
+)
+_RELEASE = re.compile(
+    r"(?=[rpulsdna])\b(?:releas(?:ed|es|ing)|premier(?:ed|es)|unveil(?:ed|s)|launch(?:ed|es)|streaming|"
+    r"dropped|announced|available)\b"
+)
 _DEATH_EVENT = re.compile(r"(?=[dpf])\b(?:died|dies|passed away|death|funeral)\b")
 _MEDIA = re.compile(r"(?=[vcfrspt])\b(?:video|clip|clips|footage|film|reels?|recording|performance|rehearsal|screening|tape)\b")
 _HOLDER = re.compile(r"\b(?:studio|vault|archive|academy|theatre|theater)\b")
 _UNNAMED_SPEAKER = re.compile(r"(?=[oO])\b[Oo]ne (?P<role>fan|viewer|user|critic|observer|team member|source|insider|dancer)\b")
 # Capitalised spans inside a sentence: the programmes, organisations, works and places it names.
 _NAMED = re.compile(r"(?<=[\s“‘\"(])[A-Z][\w’'.&-]*(?:\s(?:(?:of|the|with|from|for)\s)*[A-Z][\w’'.&-]*)*")
-_NOT_NAMES = frozenset("""The A An As At In On When What Who Their They He She His Her It Its This That And But For From
-    Another Every Each One Within After Before""".split())
+_NOT_NAMES = frozenset(
+    """The A An As At In On When What Who Their They He She His Her It Its This That And But For From
+    Another Every Each One Within After Before""".split()
+)
 _VIRAL = re.compile(r"(?=[vtma])\b(?:views|trending|trended|amassed|millions of|viral)\b")
-_CROWD = re.compile(r"(?=[fvuptsiaoe])\b(?:fans|viewers|users|people|the internet|social media|audiences|one (?:fan|viewer|user)|"
-                    r"everyone|commenters|followers)\b", re.IGNORECASE)
-_REACTION = re.compile(r"(?=[wcrpdsftlhm])\b(?:wrote|commented|reacted|praised|described|called|said|flooded|tweeted|left|"
-                       r"hailed|mourned|shared (?:their|heartfelt))\b")
+_CROWD = re.compile(
+    r"(?=[fvuptsiaoe])\b(?:fans|viewers|users|people|the internet|social media|audiences|one (?:fan|viewer|user)|"
+    r"everyone|commenters|followers)\b",
+    re.IGNORECASE,
+)
+_REACTION = re.compile(
+    r"(?=[wcrpdsftlhm])\b(?:wrote|commented|reacted|praised|described|called|said|flooded|tweeted|left|"
+    r"hailed|mourned|shared (?:their|heartfelt))\b"
+)
 
 
 def claim_kind(sentence: str) -> str | None:
     """What kind of event the sentence reports, for where to check it: a death, a broadcast or
     interview, a viral metric, a social post, a release; None for anything else."""
-    for kind, pattern in (("death", _DEATH_EVENT), ("broadcast", _BROADCAST), ("viral", _VIRAL), ("social", _SOCIAL), ("release", _RELEASE)):
+    for kind, pattern in (
+        ("death", _DEATH_EVENT),
+        ("broadcast", _BROADCAST),
+        ("viral", _VIRAL),
+        ("social", _SOCIAL),
+        ("release", _RELEASE),
+    ):
         if pattern.search(sentence):
             return kind
     return None
@@ -240,7 +281,12 @@ def _check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
 def _priority(why: list[ReasonCode], event: bool, crowd: bool = False) -> Priority:
     if crowd:
         return Priority.low
-    strong = {ReasonCode.unverifiable_media, ReasonCode.posthumous_attribution, ReasonCode.extraordinary_claim, ReasonCode.anonymous_sourcing}
+    strong = {
+        ReasonCode.unverifiable_media,
+        ReasonCode.posthumous_attribution,
+        ReasonCode.extraordinary_claim,
+        ReasonCode.anonymous_sourcing,
+    }
     if len(why) >= 2 or strong & set(why) and event:
         return Priority.high
     if why or event:

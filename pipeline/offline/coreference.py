@@ -99,10 +99,7 @@ class PersonIndex:
             return None
         speaking = sorted(m for m in self._speaking + self._speakers if not (excluded and excluded.match(m[1])))
         last_speaker = bisect_left(speaking, (position,)) - 1
-        if (
-            last_speaker >= 0
-            and self._sentence_of(position) - self._sentence_of(speaking[last_speaker][0]) <= SPEAKER_REACH
-        ):
+        if last_speaker >= 0 and self._sentence_of(position) - self._sentence_of(speaking[last_speaker][0]) <= SPEAKER_REACH:
             return speaking[last_speaker][1]
         sentence = self._sentence_of(mentions[latest][0])
         first = latest

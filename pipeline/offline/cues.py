@@ -55,9 +55,7 @@ def post_attribution(text: str, seg: QuotationSpan, upper: int) -> Attribution |
     signed = SIGNATURE.match(text, seg.close_end, upper)
     if signed and is_name(signed.group("name")):
         name = signed.group("name")
-        return Attribution(
-            Speaker(name, signed.start("name"), SpeakerKind.named), signed.group("dash"), None, signed.end()
-        )
+        return Attribution(Speaker(name, signed.start("name"), SpeakerKind.named), signed.group("dash"), None, signed.end())
     if not clause.strip() or clause.lstrip()[:1] not in (",", "—", "–", "-") and not re.match(r"\s*[a-zA-Z]", clause):
         return None
     if re.match(
@@ -137,9 +135,7 @@ def channel_of(clause: str) -> str | None:
     return match.group().strip() if match else None
 
 
-def context_attribution(
-    text: str, seg: QuotationSpan, lead: str, paragraph_spans: list[tuple[int, int]]
-) -> Attribution | None:
+def context_attribution(text: str, seg: QuotationSpan, lead: str, paragraph_spans: list[tuple[int, int]]) -> Attribution | None:
     """A quote led in without a speech verb belongs to whoever the lead-in names: the start of
     its own sentence ("his voice echoing in memory:") or, for a quote standing alone, the
     paragraph before ("In his caption, he wrote:", "Derek smiled through tears.")."""

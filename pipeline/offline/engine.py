@@ -78,14 +78,17 @@ def _decide(text: str, counts: SignalCounts, signals: Signals) -> tuple[Label, f
     label = decide_label(probabilities, signals.evidence)
     style = _style_reasons(counts)
     if label is Label.likely_fabrication:
-        rationale = (f"Probability of fabrication {probability_text(fabrication)}; evidence: {_plain(signals.evidence)}"
-                     + (f"; style marks: {_plain(style)}." if style else "."))
+        rationale = f"Probability of fabrication {probability_text(fabrication)}; evidence: {_plain(signals.evidence)}" + (
+            f"; style marks: {_plain(style)}." if style else "."
+        )
         return label, probabilities[label.value], signals.evidence + style, rationale
     reasons = [ReasonCode.honours_person] if label is Label.tribute else []
     if counts.quote_count and 1 - counts.unnamed_quote_share >= _NAMED_SHARE_FOR_REASON:
         reasons.append(ReasonCode.named_sourcing)
     what = "honours a person and its events look ordinary" if label is Label.tribute else "reads as ordinary reporting"
-    unbacked = " (no evidence of fabrication, so style alone does not flag it)" if fabrication > probabilities[label.value] else ""
+    unbacked = (
+        " (no evidence of fabrication, so style alone does not flag it)" if fabrication > probabilities[label.value] else ""
+    )
     rationale = f"Probability of fabrication {probability_text(fabrication)}: the piece {what}{unbacked}."
     return label, probabilities[label.value], reasons, rationale
 

@@ -55,8 +55,20 @@ _TRIBUTE_WORDS = frozenset(
     mourn mourns mourned mourning goodbye obituary survived survivors funeral memorial celebrate
     celebrated retire retires retired retiring retirement anniversary career widow widower mentored""".split()
 )
-_TRIBUTE_PHRASES = frozenset({"passed away", "rest in", "in memoriam", "be missed", "his life", "her life",
-                              "is survived", "years of service", "final day", "last day"})
+_TRIBUTE_PHRASES = frozenset(
+    {
+        "passed away",
+        "rest in",
+        "in memoriam",
+        "be missed",
+        "his life",
+        "her life",
+        "is survived",
+        "years of service",
+        "final day",
+        "last day",
+    }
+)
 # Tributes run at 2.5 to 5 cues per 100 words; news that mentions a death, a career or a legacy
 # in passing stays under 1. Near half-way is the even odds of the curve below.
 _TRIBUTE_EVEN_CUES_PER_100_WORDS = 1.6

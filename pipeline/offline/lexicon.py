@@ -41,7 +41,9 @@ __all__ = [
     "TITLE_SMALL_WORDS",
 ]
 
-CUE_PHRASES = r"pointed out|points out|went on|goes on|chimed in|put it|puts it|according to|referred to \w+ as|summed it up|weighed in"
+CUE_PHRASES = (
+    r"pointed out|points out|went on|goes on|chimed in|put it|puts it|according to|referred to \w+ as|summed it up|weighed in"
+)
 
 
 CUE = r"(?:" + CUE_PHRASES + r"|" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")"
@@ -94,13 +96,7 @@ CUE_NEXT = re.compile(r"\s+(?:" + CUE + r")\b", re.IGNORECASE)
 
 
 NAME_THEN_CUE_NEXT = re.compile(
-    r"\s+(?:[A-Z][\w.’'-]*\s+){1,4}(?:"
-    + ADVERB
-    + r"\s+)?(?:"
-    + CUE
-    + r")\b|\s+(?:he|she|they|I|we)\s+(?:"
-    + CUE
-    + r")\b"
+    r"\s+(?:[A-Z][\w.’'-]*\s+){1,4}(?:" + ADVERB + r"\s+)?(?:" + CUE + r")\b|\s+(?:he|she|they|I|we)\s+(?:" + CUE + r")\b"
 )
 
 
@@ -120,9 +116,7 @@ TITLE_LEAD = re.compile(
 )
 
 
-CATCHPHRASE_LEAD = re.compile(
-    r"catchphrase|catch-phrase|motto|slogan|mantra|nickname|known as|so-called", re.IGNORECASE
-)
+CATCHPHRASE_LEAD = re.compile(r"catchphrase|catch-phrase|motto|slogan|mantra|nickname|known as|so-called", re.IGNORECASE)
 
 
 CHANNEL = re.compile(

@@ -101,7 +101,12 @@ def _is_statement(inner: str, words: list[str]) -> bool:
 
 def _looks_like_title(words: list[str]) -> bool:
     content = [w for w in words if w.lower() not in TITLE_SMALL_WORDS]
-    return 0 < len(words) <= 9 and bool(content) and all(w[:1].isupper() or w[:1] in "#0123456789" for w in content) and not words[-1].endswith((".", "!", "?", ","))
+    return (
+        0 < len(words) <= 9
+        and bool(content)
+        and all(w[:1].isupper() or w[:1] in "#0123456789" for w in content)
+        and not words[-1].endswith((".", "!", "?", ","))
+    )
 
 
 def scan_quotes(text: str) -> list[QuoteFinding]:
@@ -204,8 +209,10 @@ class _Scan:
         if CATCHPHRASE_LEAD.search(lead):
             finding.kind = QuoteKind.catchphrase
             return False, None
-        if finding.embedded and (TITLE_LEAD.search(lead) or _looks_like_title(inner_words)) or (
-            TITLE_LEAD.search(lead) and not re.search(r"[,:]\s*$", lead)
+        if (
+            finding.embedded
+            and (TITLE_LEAD.search(lead) or _looks_like_title(inner_words))
+            or (TITLE_LEAD.search(lead) and not re.search(r"[,:]\s*$", lead))
         ):
             finding.kind = QuoteKind.title
             return False, None
@@ -247,7 +254,7 @@ class _Scan:
         return False, context_attribution(self.text, seg, around.lead, self.paragraph_spans)
 
     def _split_after_cue(self, finding: QuoteFinding, post: Attribution, last: QuotationSpan) -> None:
-        """", he said, “…”" and ", Mr. Hedge said. ''…''": the next quotation continues this quote."""
+        """ ", he said, “…”" and ", Mr. Hedge said. ''…''": the next quotation continues this quote."""
         segments, index, text = self.segments, self.index, self.text
         if index + 1 >= len(segments) or not self.links[index]:
             return
@@ -281,7 +288,12 @@ def _same_sentence_sibling(text: str, findings: list[QuoteFinding], lead_start: 
     if last.mark_spans[-1][1] < lead_start or not last.embedded or last.speaker is None:
         return None
     between = text[last.mark_spans[-1][1] : open_at]
-    if re.fullmatch(r"[\s,;]*(?:(?:and|or|and even|and then|and his classic|and her classic|as well as)\s*)?(?:[\w’']+\s+){0,2}", between) and "\n" not in between:
+    if (
+        re.fullmatch(
+            r"[\s,;]*(?:(?:and|or|and even|and then|and his classic|and her classic|as well as)\s*)?(?:[\w’']+\s+){0,2}", between
+        )
+        and "\n" not in between
+    ):
         return last
     return None
 
@@ -316,7 +328,10 @@ def _speak_on(finding: QuoteFinding, previous: QuoteFinding) -> None:
     them is theirs, but its own quote: only quotations of one attribution join into one
     quote (pipeline.attribution.attribution_links)."""
     finding.speaker, finding.speaker_kind, finding.cue, finding.channel = (
-        previous.speaker, previous.speaker_kind, previous.cue, previous.channel
+        previous.speaker,
+        previous.speaker_kind,
+        previous.cue,
+        previous.channel,
     )
 
 

@@ -34,9 +34,7 @@ _MEDIA_WORDS = frozenset(
 )
 # Words that present a recording as hidden until now; "final", "last", "found" or "archive" are
 # everyday news words ("his last interview", "the archive footage") and are not among them.
-_HIDDEN_WORDS = frozenset(
-    """unreleased unseen surfaced resurfaced rediscovered leaked hidden secret vault""".split()
-)
+_HIDDEN_WORDS = frozenset("""unreleased unseen surfaced resurfaced rediscovered leaked hidden secret vault""".split())
 _HIDDEN_PHRASES = frozenset({"never before", "long lost", "private rehearsal", "thought lost", "private screening"})
 
 
@@ -63,14 +61,43 @@ SUPERLATIVE_WORDS = frozenset(
 )
 # Stock phrases of the viral tribute template, matched on the lower-cased text.
 TEMPLATE_PHRASES = (
-    "stops the world", "stop the world", "the world fell silent", "the world went silent", "time seemed to stop",
-    "time stood still", "not a dry eye", "left fans in tears", "left fans speechless", "left everyone speechless",
-    "never-before-seen", "never before seen", "long-lost", "one thing is clear", "one thing is certain",
-    "it wasn't just", "it wasn’t just", "more than just", "it's not goodbye", "it’s not goodbye",
-    "the world remembers", "will never be the same", "you could feel", "you could almost feel",
-    "broke the internet", "fans around the world", "fans across the globe", "the internet exploded",
-    "social media exploded", "social media erupted", "within hours", "within minutes", "a reminder that",
-    "some dances end", "the music will always go on", "the dance goes on", "the world collectively",
+    "stops the world",
+    "stop the world",
+    "the world fell silent",
+    "the world went silent",
+    "time seemed to stop",
+    "time stood still",
+    "not a dry eye",
+    "left fans in tears",
+    "left fans speechless",
+    "left everyone speechless",
+    "never-before-seen",
+    "never before seen",
+    "long-lost",
+    "one thing is clear",
+    "one thing is certain",
+    "it wasn't just",
+    "it wasn’t just",
+    "more than just",
+    "it's not goodbye",
+    "it’s not goodbye",
+    "the world remembers",
+    "will never be the same",
+    "you could feel",
+    "you could almost feel",
+    "broke the internet",
+    "fans around the world",
+    "fans across the globe",
+    "the internet exploded",
+    "social media exploded",
+    "social media erupted",
+    "within hours",
+    "within minutes",
+    "a reminder that",
+    "some dances end",
+    "the music will always go on",
+    "the dance goes on",
+    "the world collectively",
 )
 _TOKEN = re.compile(r"[a-z]+")
 _ANONYMOUS_SOURCE = re.compile(

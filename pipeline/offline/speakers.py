@@ -49,9 +49,7 @@ def speaker_from_phrase(phrase: str, offset: int, prefer_last: bool) -> Speaker 
     if not chunks:
         return None
     while len(chunks) > 1 and (
-        re.match(r"(?:who|which|whose|where)\b", chunks[-1][1], re.IGNORECASE)
-        or prefer_last
-        and ASIDE.match(chunks[-1][1])
+        re.match(r"(?:who|which|whose|where)\b", chunks[-1][1], re.IGNORECASE) or prefer_last and ASIDE.match(chunks[-1][1])
     ):
         chunks.pop()
     first_at, first = chunks[0]
@@ -119,13 +117,7 @@ def classify_phrase(chunk: str, offset: int) -> Speaker | None:
     if names and not starts_indefinite:
         start, _, name = names[-1]
         return Speaker(name, offset + start, SpeakerKind.named)
-    if (
-        names
-        and starts_indefinite
-        and names[0][0] > 0
-        and is_name(chunk[names[-1][0] :])
-        and chunk.endswith(names[-1][2])
-    ):
+    if names and starts_indefinite and names[0][0] > 0 and is_name(chunk[names[-1][0] :]) and chunk.endswith(names[-1][2]):
         # "former Florida Gov. Rick Scott": a role followed by the name it belongs to.
         start, _, name = names[-1]
         if not re.search(r"\b(?:of|to|for|close|near|with|from|at)\s+[\w’']*\s*$", chunk[:start]):

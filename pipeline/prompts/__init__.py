@@ -129,15 +129,27 @@ class Evidence:
                     continue
                 seen.add(number)
                 span = self.quotations[number - 1]
-                quotes.append(QuoteDraft(speaker=group.speaker, speaker_kind=group.speaker_kind,
-                                         text=self.text[span.start:span.end], cue=group.cue, channel=group.channel))
+                quotes.append(
+                    QuoteDraft(
+                        speaker=group.speaker,
+                        speaker_kind=group.speaker_kind,
+                        text=self.text[span.start : span.end],
+                        cue=group.cue,
+                        channel=group.channel,
+                    )
+                )
         quotes.extend(QuoteDraft(**extra.model_dump()) for extra in answer.extra_quotes)
         claims = [
-            ClaimDraft(**claim.model_dump(exclude={"sentences", "summary"}), event=claim.summary)
-            for claim in answer.claims
+            ClaimDraft(**claim.model_dump(exclude={"sentences", "summary"}), event=claim.summary) for claim in answer.claims
         ]
-        return ArticleVerdict(label=answer.label, confidence=answer.confidence, reasons=answer.reasons,
-                              rationale=answer.rationale, quotes=quotes, claims=claims)
+        return ArticleVerdict(
+            label=answer.label,
+            confidence=answer.confidence,
+            reasons=answer.reasons,
+            rationale=answer.rationale,
+            quotes=quotes,
+            claims=claims,
+        )
 
 
 def mark_evidence(text: str) -> tuple[str, Evidence]:
@@ -185,9 +197,7 @@ class Prompt:
         shown, evidence = mark_evidence(sent) if self.evidence_first else (sent, None)
         fence = article.article_id[:16]
         note = (
-            ""
-            if sent == article.text
-            else f"[The article was cut to its first {len(sent)} of {len(article.text)} characters.]"
+            "" if sent == article.text else f"[The article was cut to its first {len(sent)} of {len(article.text)} characters.]"
         )
         user = self.user.substitute(
             begin_marker=f"<<<ARTICLE {fence}>>>",

@@ -34,14 +34,26 @@ def write_articles(folder: Path, count: int, marker: str = "", start: int = 0) -
     paths = []
     for number in range(start, start + count):
         path = folder / f"article-{number:04d}.txt"
-        path.write_text(f"Story {number}. The mayor said \"we will rebuild bridge number {number} by spring\" "
-                        f"at the council meeting on Tuesday. {marker}\n", encoding="utf-8")
+        path.write_text(
+            f'Story {number}. The mayor said "we will rebuild bridge number {number} by spring" '
+            f"at the council meeting on Tuesday. {marker}\n",
+            encoding="utf-8",
+        )
         paths.append(path)
     return paths
 
 
 def server_settings(server: FakeServer, db: Path, **changes) -> Settings:
-    values = dict(engine=Engine.llm, base_url=server.base_url, api_key="test-key", model="gpt-4o-mini", db=db,
-                  concurrency=4, timeout=5.0, max_retries=2, min_file_age=0)
+    values = dict(
+        engine=Engine.llm,
+        base_url=server.base_url,
+        api_key="test-key",
+        model="gpt-4o-mini",
+        db=db,
+        concurrency=4,
+        timeout=5.0,
+        max_retries=2,
+        min_file_age=0,
+    )
     values.update(changes)
     return Settings(**values).validated()

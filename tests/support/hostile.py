@@ -13,6 +13,13 @@ from make_hostile_corpus import (
 )
 
 __all__ = [
-    "CASES", "HTML_PAYLOADS", "INJECTION_PARAGRAPHS", "LONG_ARTICLE_TAIL_QUOTE", "TEMPLATE_TEXT", "UNREADABLE_FILE",
-    "VANISHING_FILE", "HostileCase", "write_corpus",
+    "CASES",
+    "HTML_PAYLOADS",
+    "INJECTION_PARAGRAPHS",
+    "LONG_ARTICLE_TAIL_QUOTE",
+    "TEMPLATE_TEXT",
+    "UNREADABLE_FILE",
+    "VANISHING_FILE",
+    "HostileCase",
+    "write_corpus",
 ]
