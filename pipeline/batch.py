@@ -35,7 +35,7 @@ from .pricing import BATCH_ENGINE
 from .runner import RunResult, analyse_completion, finish_run, save_analysis
 from .settings import Engine, LLMMode, Settings
 from .sources import iter_articles
-from .store import Store, cache_key
+from .store import ArticleRef, Store, cache_key
 
 __all__ = [
     "BATCH_ENGINE",
@@ -179,7 +179,7 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         if response.get("status_code") != 200:
             reasons[key] = _failure_reason(line)
             continue
-        article = store.get_article(item["article_id"], item["source_path"], item["record_id"])
+        article = store.article(ArticleRef(item["article_id"], item["source_path"], item["record_id"]))
         assert article is not None, "a batch item's article is stored with the item"
         try:
             analysis, answers = await analyse_completion(article, response["body"], live, identity, BATCH_ENGINE)

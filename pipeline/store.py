@@ -437,21 +437,6 @@ class Store:
         for row in self.db.execute(query, params):
             yield self._stored(row)
 
-    def get_article(self, article_id: str, source_path: str = "", record_id: str | None = None) -> Article | None:
-        """The stored article, as read from ``source_path`` (its record ``record_id``)."""
-        row = self.db.execute("SELECT * FROM article WHERE article_id = ?", (article_id,)).fetchone()
-        if row is None:
-            return None
-        return Article(
-            article_id=row["article_id"],
-            text=row["text"],
-            title=row["title"],
-            url=row["url"],
-            published=row["published"],
-            source_path=source_path,
-            record_id=record_id,
-        )
-
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]
@@ -469,10 +454,12 @@ class Store:
                 (row["article_id"],),
             )
         ]
-        article = self.get_article(
-            row["article_id"],
-            source_path=sources[-1]["source_path"] if sources else "",
-            record_id=sources[-1]["record_id"] if sources else None,
+        article = self.article(
+            ArticleRef(
+                row["article_id"],
+                source_path=sources[-1]["source_path"] if sources else "",
+                record_id=sources[-1]["record_id"] if sources else None,
+            )
         )
         assert article is not None, "a result's article is stored in the same transaction"
         return StoredResult(
