@@ -124,6 +124,18 @@ class _Bucket:
         }
 
 
+# What every synthetic claim says beyond its event, in both answer shapes.
+_CLAIM_DETAILS: dict[str, Any] = {
+    "who": None,
+    "when": None,
+    "where": None,
+    "attributed_to": None,
+    "why": ["uncorroborated_event"],
+    "check_with": "the official record",
+    "priority": "low",
+}
+
+
 def verdict_for(article_text: str, fence: str) -> dict[str, Any]:
     """An ``ArticleVerdict`` whose quotes are copied from the article."""
     quotes = [
@@ -139,13 +151,7 @@ def verdict_for(article_text: str, fence: str) -> dict[str, Any]:
         "claims": [
             {
                 "event": article_text[:80],
-                "who": None,
-                "when": None,
-                "where": None,
-                "attributed_to": None,
-                "why": ["uncorroborated_event"],
-                "check_with": "the official record",
-                "priority": "low",
+                **_CLAIM_DETAILS,
             }
         ],
     }
@@ -165,13 +171,7 @@ def evidence_answer_for(marked_text: str, fence: str) -> dict[str, Any]:
             {
                 "sentences": [1],
                 "summary": " ".join(plain.split()[:12]),
-                "who": None,
-                "when": None,
-                "where": None,
-                "attributed_to": None,
-                "why": ["uncorroborated_event"],
-                "check_with": "the official record",
-                "priority": "low",
+                **_CLAIM_DETAILS,
             }
         ],
         "reasons": ["named_sourcing"],
