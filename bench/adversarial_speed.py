@@ -35,13 +35,13 @@ from pipeline.offline.model import word_features  # noqa: E402
 from pipeline.offline.quotes import find_quotes  # noqa: E402
 from pipeline.offline.signals import deceased_people, measure_signals, presented_acting  # noqa: E402
 from pipeline.text import paragraphs, person_names, sentences  # noqa: E402
-from pipeline.people import death_statements  # noqa: E402
-from pipeline.posthumous import find_posthumous  # noqa: E402
+from pipeline.desk.people import death_statements  # noqa: E402
+from pipeline.desk.posthumous import find_posthumous  # noqa: E402
 from pipeline.engines import OfflineEngine  # noqa: E402
-from pipeline.runner import analyse_article  # noqa: E402
-from pipeline.clusters import content_words, sketch  # noqa: E402
-from pipeline.sources import _article_from_html, normalise_text  # noqa: E402
-from pipeline.verify import verify_quotes  # noqa: E402
+from pipeline.runs.runner import analyse_article  # noqa: E402
+from pipeline.desk.clusters import content_words, sketch  # noqa: E402
+from pipeline.inputs import _article_from_html, normalise_text  # noqa: E402
+from pipeline.checks.quotes import verify_quotes  # noqa: E402
 
 SUPER_LINEAR = 1.3
 _WORDS = "the a of dance stage heaven crowd night music step floor light silence fans room".split()

@@ -22,10 +22,10 @@ from pipeline.engines import make_engine
 from pipeline.engines.llm import RESPONSE_MODEL, answer_tool
 from pipeline.models import Article, ArticleVerdict, EvidenceVerdict
 from pipeline.offline import analyse_offline
-from pipeline.prompts import load_prompt, mark_evidence
+from pipeline.engines.prompts import load_prompt, mark_evidence
 from pipeline.settings import Engine, Settings
-from pipeline.sources import article_id, iter_articles
-from pipeline.verify import locate_quote
+from pipeline.inputs import article_id, iter_articles
+from pipeline.checks.quotes import locate_quote
 
 ENCODING = get_encoding("o200k_base")
 SUMMARY_WORDS = 20

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.clusters import update_clusters  # noqa: E402
+from pipeline.desk.clusters import update_clusters  # noqa: E402
 from pipeline.models import Article  # noqa: E402
-from pipeline.sources import article_id  # noqa: E402
+from pipeline.inputs import article_id  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

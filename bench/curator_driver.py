@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bespokelabs import curator  # noqa: E402
 
 from pipeline.models import Article, ArticleVerdict  # noqa: E402
-from pipeline.prompts import load_prompt  # noqa: E402
+from pipeline.engines.prompts import load_prompt  # noqa: E402
 
 __all__ = ["main"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import factchecks  # noqa: E402
-from pipeline.factchecks import _Matcher  # noqa: E402
+from pipeline.desk.factchecks import _Matcher  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 CASES = [

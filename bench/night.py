@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from fit_offline import _group, _is_validation, _read  # noqa: E402
 
-from pipeline.insight import batch_findings, batch_verdict  # noqa: E402
-from pipeline.runner import run as run_pipeline  # noqa: E402
+from pipeline.desk.insight import batch_findings, batch_verdict  # noqa: E402
+from pipeline.runs.runner import run as run_pipeline  # noqa: E402
 from pipeline.settings import Engine, Settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -173,7 +173,7 @@ def _ranked_article_ids(store: Store, run_id: int) -> list[list[str]]:
     """The worklist's items, each as the article ids it covers; on a tree without the worklist
     command, likely fabrications by confidence (what the report listed first)."""
     try:
-        from pipeline.worklist import build_worklist  # type: ignore[attr-defined]
+        from pipeline.views.worklist import build_worklist  # type: ignore[attr-defined]
     except ImportError:
         results = [r for r in store.iter_results(run_id) if r.analysis.label.value == "likely_fabrication"]
         results.sort(key=lambda r: -r.analysis.signals.scores["likely_fabrication"])

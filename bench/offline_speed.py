@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.models import Article  # noqa: E402
 from pipeline.offline import analyse_offline, compute_signals  # noqa: E402
-from pipeline.sources import article_id  # noqa: E402
+from pipeline.inputs import article_id  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_SETS = ("fakenewsamt.jsonl", "llmfake_gossipcop.jsonl", "polnear.jsonl")

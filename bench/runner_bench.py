@@ -154,7 +154,7 @@ def _settings(params: dict[str, Any]):
 
 
 def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.runner import Executor, run
+    from pipeline.runs.runner import Executor, run
 
     settings = _settings(params)
     executor = Executor(params.get("executor", "local"))
@@ -176,7 +176,7 @@ def _child_naive(params: dict[str, Any]) -> dict[str, Any]:
     import openai
 
     from pipeline.models import Article, ArticleVerdict
-    from pipeline.prompts import load_prompt
+    from pipeline.engines.prompts import load_prompt
 
     prompt = load_prompt("analyse-v1")
     client = instructor.from_openai(openai.OpenAI(base_url=params["base_url"], api_key="sk-bench"))

@@ -27,7 +27,7 @@ Public names, by stage (``tests/test_public_api.py`` pins ``__all__`` to this li
 - measurement: ``evaluate_file``, ``render_eval``
 """
 
-from .errors import (
+from pipeline.errors import (
     AnswerError,
     ConfigError,
     FatalProviderError,
@@ -41,24 +41,24 @@ from .errors import (
     TransientProviderError,
     UsageError,
 )
-from .evaluate import evaluate_file, render_eval
-from .export import export_results
-from .factchecks import import_factchecks, list_factchecks
-from .html_report import write_report
-from .insight import update_batch_insight
-from .models import Analysis, Article, ArticleVerdict, Label, ReasonCode
-from .engines import make_engine
-from .offline import analyse_offline
-from .people import death_statements
-from .posthumous import add_death, death_register, remove_death
-from .records import article_record
-from .reviews import Verdict, add_review, import_reviews, review_figures
-from .runner import Budget, RunResult, analyse_article, run, run_batch
-from .settings import Engine, LLMMode, Settings, load_settings
-from .source_lists import SourceStanding, add_sources, listed_sources, remove_sources
-from .sources import iter_articles
-from .store import Store, StoredResult, parse_since
-from .verify import locate_quote, verify_quotes
+from pipeline.evaluate import evaluate_file, render_eval
+from pipeline.views.export import export_results
+from pipeline.desk.factchecks import import_factchecks, list_factchecks
+from pipeline.views.morning_report import write_report
+from pipeline.desk.insight import update_batch_insight
+from pipeline.models import Analysis, Article, ArticleVerdict, Label, ReasonCode
+from pipeline.engines import make_engine
+from pipeline.offline import analyse_offline
+from pipeline.desk.people import death_statements
+from pipeline.desk.posthumous import add_death, death_register, remove_death
+from pipeline.views.record import article_record
+from pipeline.desk.reviews import Verdict, add_review, import_reviews, review_figures
+from pipeline.runs.runner import Budget, RunResult, analyse_article, run, run_batch
+from pipeline.settings import Engine, LLMMode, Settings, load_settings
+from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, remove_sources
+from pipeline.inputs import iter_articles
+from pipeline.store import Store, StoredResult, parse_since
+from pipeline.checks.quotes import locate_quote, verify_quotes
 
 __all__ = [
     "PipelineError",

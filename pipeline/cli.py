@@ -12,26 +12,26 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.models import CommandFunctionType
 
-from . import batch as batch_mode
-from .console import SafeConsole, log_to, styled
-from .errors import InputError, PipelineError, UsageError
-from .factchecks import import_factchecks, list_factchecks
-from .posthumous import add_death, death_register, remove_death
-from .reviews import Verdict, add_review, import_reviews, render_review_figures, review_figures
-from .source_lists import SourceStanding, add_sources, listed_sources, read_domain_file, remove_sources
-from .evaluate import TASKS, engine_analyser, evaluate_file, render_eval
-from .export import EXPORT_FORMATS, export_results
-from .html_report import render_markdown, write_report
-from .insight import BatchFindings, batch_findings, batch_verdict
-from .report import analysis_view, runs_table, summary_table, worklist_view
-from .worklist import DEFAULT_LIMIT, build_worklist
-from .progress import RunProgress
-from .records import article_record
-from .sources import estimate_inputs
-from .runner import Budget, Executor, RunResult
-from .runner import run as run_pipeline
-from .settings import Engine, LLMMode, Settings, load_settings
-from .store import Store
+from pipeline.runs import batch_api as batch_mode
+from pipeline.views.console import SafeConsole, log_to, styled
+from pipeline.errors import InputError, PipelineError, UsageError
+from pipeline.desk.factchecks import import_factchecks, list_factchecks
+from pipeline.desk.posthumous import add_death, death_register, remove_death
+from pipeline.desk.reviews import Verdict, add_review, import_reviews, render_review_figures, review_figures
+from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, read_domain_file, remove_sources
+from pipeline.evaluate import TASKS, engine_analyser, evaluate_file, render_eval
+from pipeline.views.export import EXPORT_FORMATS, export_results
+from pipeline.views.morning_report import render_markdown, write_report
+from pipeline.desk.insight import BatchFindings, batch_findings, batch_verdict
+from pipeline.views.terminal import analysis_view, runs_table, summary_table, worklist_view
+from pipeline.views.worklist import DEFAULT_LIMIT, build_worklist
+from pipeline.views.progress import RunProgress
+from pipeline.views.record import article_record
+from pipeline.inputs import estimate_inputs
+from pipeline.runs.runner import Budget, Executor, RunResult
+from pipeline.runs.runner import run as run_pipeline
+from pipeline.settings import Engine, LLMMode, Settings, load_settings
+from pipeline.store import Store
 
 __all__ = ["app"]
 
@@ -107,7 +107,7 @@ def run(
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[
-        Optional[str], typer.Option(help="Prompt version (files in pipeline/prompts/ or PIPELINE_PROMPTS_DIR).")
+        Optional[str], typer.Option(help="Prompt version (files in prompts/ or PIPELINE_PROMPTS_DIR).")
     ] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Analyse again even when cached.")] = False,
     rescan: Annotated[

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import Usage
+    from pipeline.models import Usage
 
 __all__ = [
     "PipelineError",

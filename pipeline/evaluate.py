@@ -6,7 +6,7 @@ Three tasks, detected from the records when not given:
   precision/recall/F1, accuracy, balanced accuracy (mean recall over the gold classes present)
   and expected calibration error (10 equal-width bins of the verdict's confidence).
 - ``quotes``: records carry ``quotes`` (PolNeAR). The engine's quotes are located in the text
-  as ``pipeline.verify`` locates them (each piece of a split quote on its own) and matched one-to-one to gold quotes, best overlap
+  as ``pipeline.checks.quotes`` locates them (each piece of a split quote on its own) and matched one-to-one to gold quotes, best overlap
   first. Both sides are trimmed of quote marks, whitespace and edge punctuation before comparing.
   A PolNeAR *mixed* quote's span runs over the writer's paraphrase as well as the words inside
   quotation marks ("said he was “not worried”"); an engine reports only the quoted words (the
@@ -40,14 +40,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.console import SafeConsole
+from pipeline.views.console import SafeConsole
 from pipeline.models import Article, ArticleVerdict, Label
 from pipeline.offline import analyse_offline
 from pipeline.engines import OfflineEngine, make_engine
 from pipeline.errors import InputError, UsageError
 from pipeline.settings import Settings
-from pipeline.sources import article_id
-from pipeline.verify import verify_quotes
+from pipeline.inputs import article_id
+from pipeline.checks.quotes import verify_quotes
 
 __all__ = ["evaluate_file", "render_eval", "detect_task", "speaker_matches", "engine_analyser", "TASKS"]
 

@@ -378,7 +378,7 @@ SPEAKER_UNCONFIRMED = "speaker unconfirmed"
 class RejectedQuote(QuoteDraft):
     """A quote an engine reported that does not verify in the article."""
 
-    reason: str = Field(description="One of pipeline.verify.REJECTION_REASONS.")
+    reason: str = Field(description="One of pipeline.checks.quotes.REJECTION_REASONS.")
 
 
 class Signals(BaseModel):

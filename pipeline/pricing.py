@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Usage
+from pipeline.models import Usage
 
 __all__ = [
     "Price",

@@ -22,8 +22,8 @@ import random
 import re
 import sys
 
-from pipeline.offline.text import sentences
-from pipeline.people import death_statements, name_key
+from pipeline.text import sentences
+from pipeline.desk.people import death_statements, name_key
 
 # Broader than the extractor's own cue, so that sentences it never reads are sampled too.
 DEATH_WORDS = re.compile(

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.models import Article, SkippedInput  # noqa: E402
-from pipeline.sources import article_id, iter_articles, normalise_text  # noqa: E402
+from pipeline.inputs import article_id, iter_articles, normalise_text  # noqa: E402
 
 __all__ = ["FuzzReport", "fuzz", "main"]
 

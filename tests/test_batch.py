@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
-from pipeline.batch import collect, split_request_lines, status, submit
-from pipeline.clusters import cluster_members
+from pipeline.runs.batch_api import collect, split_request_lines, status, submit
+from pipeline.desk.clusters import cluster_members
 from pipeline.engines import make_engine
 from pipeline.engines.llm import ANSWER_NAME
-from pipeline.posthumous import posthumous_flags
-from pipeline.runner import run
+from pipeline.desk.posthumous import posthumous_flags
+from pipeline.runs.runner import run
 from pipeline.store import Store
 
 CASSETTE_SERVER_PORT = 8766

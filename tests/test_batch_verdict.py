@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.insight import BATCH_EVIDENCE_WEIGHT, BatchFindings, batch_findings, batch_verdict, names_swapped
+from pipeline.desk.insight import BATCH_EVIDENCE_WEIGHT, BatchFindings, batch_findings, batch_verdict, names_swapped
 from pipeline.models import Label
 from pipeline.offline.label import probability_text
 from pipeline.store import Store
-from pipeline.worklist import build_worklist
+from pipeline.views.worklist import build_worklist
 
 from support import SEEDS
 

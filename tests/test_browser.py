@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.html_report import write_report
+from pipeline.views.morning_report import write_report
 from pipeline.store import Store
 
 from support.batch_fixtures import analysed_store

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clusters import SIMILARITY_THRESHOLD, cluster_members, content_words, jaccard, update_clusters
-from pipeline.insight import batch_findings, update_batch_insight
+from pipeline.desk.clusters import SIMILARITY_THRESHOLD, cluster_members, content_words, jaccard, update_clusters
+from pipeline.desk.insight import batch_findings, update_batch_insight
 from pipeline.models import Article, ReasonCode
-from pipeline.posthumous import find_posthumous
+from pipeline.desk.posthumous import find_posthumous
 from pipeline.store import Store
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))

@@ -7,8 +7,8 @@ from support.memory_fixtures import SEED_TEXTS, store_article
 
 from pipeline.errors import InputError
 from pipeline.models import Label
-from pipeline.people import death_statements, name_key
-from pipeline.posthumous import (
+from pipeline.desk.people import death_statements, name_key
+from pipeline.desk.posthumous import (
     add_death,
     death_register,
     posthumous_flags,

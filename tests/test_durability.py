@@ -7,7 +7,7 @@ import io
 import random
 from pathlib import Path
 
-from pipeline.export import export_results
+from pipeline.views.export import export_results
 from pipeline.store import Store
 
 from support.crashes import final_check, kill_rounds, start_run, write_articles

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.export import CSV_FIELDS, Desk, export_results
-from pipeline.html_report import collect_report
+from pipeline.views.export import CSV_FIELDS, Desk, export_results
+from pipeline.views.morning_report import collect_report
 from pipeline.models import Usage
 from pipeline.pricing import ledger_cost, run_cost
 from pipeline.store import Store

@@ -9,7 +9,7 @@ from support.memory_fixtures import CLAIM_REVIEW as REVIEW
 from support.memory_fixtures import SEED_TEXTS, store_article
 
 from pipeline.errors import InputError
-from pipeline.factchecks import (
+from pipeline.desk.factchecks import (
     factcheck_evidence,
     factcheck_matches,
     import_factchecks,

@@ -6,10 +6,10 @@ import json
 import pytest
 from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
-from pipeline.batch import collect, submit
+from pipeline.runs.batch_api import collect, submit
 from pipeline.engines import make_engine
 from pipeline.pricing import estimate_cost, ledger_cost
-from pipeline.runner import run
+from pipeline.runs.runner import run
 from pipeline.settings import LLMMode
 from pipeline.store import Store
 

@@ -26,8 +26,8 @@ from pipeline.cli import app
 from pipeline.errors import RunLockedError, StoreError
 from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
-from pipeline.runner import Budget, run, run_batch
-from pipeline.sources import iter_articles
+from pipeline.runs.runner import Budget, run, run_batch
+from pipeline.inputs import iter_articles
 from pipeline.store import Store
 
 HOLD_THE_LOCK = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pipeline.engines.canned import CannedEngine
-from pipeline.export import export_results
+from pipeline.views.export import export_results
 from pipeline.models import (
     Article,
     ArticleVerdict,
@@ -24,12 +24,12 @@ from pipeline.models import (
     SpeakerKind,
     Usage,
 )
-from pipeline.report import analysis_view, runs_table
-from pipeline.runner import analyse_article, run
+from pipeline.views.terminal import analysis_view, runs_table
+from pipeline.runs.runner import analyse_article, run
 from pipeline.settings import Engine, Settings
-from pipeline.sources import iter_articles
+from pipeline.inputs import iter_articles
 from pipeline.store import Store
-from pipeline.verify import LONE_WORD, NARRATION, NOT_FOUND, NOT_QUOTED, STITCHED
+from pipeline.checks.quotes import LONE_WORD, NARRATION, NOT_FOUND, NOT_QUOTED, STITCHED
 
 ARTICLE = (
     "Derek Hough and Len Goodman worked together for years.\n"

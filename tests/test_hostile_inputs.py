@@ -18,12 +18,12 @@ from pipeline.engines import make_engine
 from pipeline.engines.llm import INSTRUCTOR_MODES
 from pipeline.models import Article, Label
 from pipeline.offline import analyse_offline
-from pipeline.prompts import load_prompt, mark_evidence, truncate_for_prompt
-from pipeline.runner import RunResult, run
+from pipeline.engines.prompts import load_prompt, mark_evidence, truncate_for_prompt
+from pipeline.runs.runner import RunResult, run
 from pipeline.settings import Engine, Settings
-from pipeline.sources import article_id, iter_articles, normalise_text
+from pipeline.inputs import article_id, iter_articles, normalise_text
 from pipeline.store import StoredResult, Store
-from pipeline.verify import locate_quote
+from pipeline.checks.quotes import locate_quote
 
 from support.hostile import (
     CASES,

@@ -7,10 +7,10 @@ import time
 import pytest
 from support.fakes import write_articles
 
-import pipeline.sources as sources
-from pipeline.runner import run
+import pipeline.inputs as sources
+from pipeline.runs.runner import run
 from pipeline.settings import Engine, Settings
-from pipeline.sources import FileRead, FileStamp, UnchangedFile, iter_articles
+from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
 from pipeline.store import Store
 
 _OLD = time.time_ns() - 3600 * 10**9

@@ -20,13 +20,13 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.models import EvidenceVerdict
-from pipeline.prompts import PROMPTS_DIR, mark_evidence
+from pipeline.engines.prompts import PROMPTS_DIR, mark_evidence
 from pipeline.quotations import quotation_spans
-from pipeline.records import article_record
-from pipeline.runner import run
+from pipeline.views.record import article_record
+from pipeline.runs.runner import run
 from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
 from pipeline.store import Store
-from pipeline.verify import locate_quote
+from pipeline.checks.quotes import locate_quote
 
 SERVER = os.environ.get("PIPELINE_RECORD_BASE_URL", "http://127.0.0.1:8765/v1")
 FIXTURES = Path(__file__).parent / "fixtures" / "llm"

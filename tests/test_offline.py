@@ -11,7 +11,7 @@ from pipeline.models import Article, Label, Priority, ReasonCode, SpeakerKind
 from pipeline.offline import OFFLINE_VERSION, analyse_offline, compute_signals, find_quotes
 from pipeline.offline.label import calibration_digest
 from pipeline.offline.model import weights_digest
-from pipeline.sources import article_id
+from pipeline.inputs import article_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 from pipeline.errors import ConfigError
 from pipeline.engines.llm import answer_guide, answer_schema
 from pipeline.models import Article, EvidenceVerdict, Label, QuoteDraft, ReasonCode, SpeakerKind
-from pipeline.prompts import PROMPTS_DIR, definitions, load_prompt, mark_evidence, truncate_for_prompt
+from pipeline.engines.prompts import PROMPTS_DIR, definitions, load_prompt, mark_evidence, truncate_for_prompt
 from pipeline.settings import DEFAULT_PROMPT_VERSION, LLMMode, Settings
-from pipeline.sources import article_id
+from pipeline.inputs import article_id
 
 VERSIONS = ("analyse-v1", DEFAULT_PROMPT_VERSION)
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.models import Article, QuoteDraft, SpeakerKind
-from pipeline.sources import article_id, iter_articles, normalise_text
+from pipeline.inputs import article_id, iter_articles, normalise_text
 from pipeline.store import CacheIdentity, cache_key
-from pipeline.verify import locate_quote, verify_quotes
+from pipeline.checks.quotes import locate_quote, verify_quotes
 
 modest = settings(max_examples=60, deadline=None)
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.console import SafeConsole, clean, styled
+from pipeline.views.console import SafeConsole, clean, styled
 
 pytestmark = pytest.mark.cause(5)
 

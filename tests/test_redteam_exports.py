@@ -16,9 +16,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.export import export_results
+from pipeline.views.export import export_results
 from pipeline.models import ArticleVerdict, EngineAnswer, Usage
-from pipeline.runner import run_batch
+from pipeline.runs.runner import run_batch
 from pipeline.settings import load_settings
 from pipeline.store import CacheIdentity, Store
 

@@ -14,10 +14,10 @@ import json
 import pytest
 
 from pipeline import store as store_module
-from pipeline.export import export_results
+from pipeline.views.export import export_results
 from pipeline.models import ArticleVerdict, CacheIdentity, EngineAnswer, Usage
-from pipeline.report import runs_table
-from pipeline.runner import run_batch
+from pipeline.views.terminal import runs_table
+from pipeline.runs.runner import run_batch
 from pipeline.settings import load_settings
 from pipeline.store import Store
 

@@ -17,7 +17,13 @@ import pytest
 from support.fakes import FakeClock, chat_completion
 
 from pipeline.models import Article
-from pipeline.ratelimit import LOGGED_WAIT_SECONDS, MAX_WAIT_SECONDS, AdaptiveLimiter, parse_reset_seconds, parse_retry_after
+from pipeline.engines.ratelimit import (
+    LOGGED_WAIT_SECONDS,
+    MAX_WAIT_SECONDS,
+    AdaptiveLimiter,
+    parse_reset_seconds,
+    parse_retry_after,
+)
 from pipeline.engines import make_engine
 from pipeline.settings import Engine, Settings
 

@@ -9,7 +9,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.html_report import FILTER_SCRIPT, collect_report, glossary, highlight_segments, render_html, render_markdown
+from pipeline.views.morning_report import (
+    FILTER_SCRIPT,
+    collect_report,
+    glossary,
+    highlight_segments,
+    render_html,
+    render_markdown,
+)
 from pipeline.models import Label, ReasonCode
 from pipeline.store import Store
 

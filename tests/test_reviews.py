@@ -7,7 +7,7 @@ from support.memory_fixtures import store_article
 
 from pipeline.errors import InputError
 from pipeline.models import Label
-from pipeline.reviews import add_review, import_reviews, review_figures, review_statuses, reviews
+from pipeline.desk.reviews import add_review, import_reviews, review_figures, review_statuses, reviews
 from pipeline.store import Store
 
 

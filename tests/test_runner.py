@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.errors import ConfigError
 from pipeline.pricing import estimate_cost, price_for
-from pipeline.progress import RunProgress
-from pipeline.ratelimit import AdaptiveLimiter, parse_reset_seconds
-from pipeline.report import runs_table
+from pipeline.views.progress import RunProgress
+from pipeline.engines.ratelimit import AdaptiveLimiter, parse_reset_seconds
+from pipeline.views.terminal import runs_table
 from pipeline.engines import make_engine
-from pipeline.runner import Budget, RunResult, run
+from pipeline.runs.runner import Budget, RunResult, run
 from pipeline.store import Store
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from support.memory_fixtures import SIGNALS
 
 from pipeline.models import Analysis, Article, ClaimDraft, Label, Priority, ReasonCode
-from pipeline.source_lists import ListedSource, SourceStanding, add_sources, priority_steps, source_standings
+from pipeline.desk.source_lists import ListedSource, SourceStanding, add_sources, priority_steps, source_standings
 from pipeline.store import CacheIdentity, Store
-from pipeline.worklist import build_worklist
+from pipeline.views.worklist import build_worklist
 
 
 def _claim(event: str) -> ClaimDraft:

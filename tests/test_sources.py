@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.models import Article, SkippedInput
-from pipeline.sources import article_id, estimate_inputs, iter_articles, normalise_text
+from pipeline.inputs import article_id, estimate_inputs, iter_articles, normalise_text
 
 STORY = "“He was tough,” Derek once said.\nIt was a dance from heaven — or so they say."
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))

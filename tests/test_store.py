@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from pipeline.records import article_record
+from pipeline.views.record import article_record
 from pipeline.engines import OfflineEngine
-from pipeline.runner import analyse_article
-from pipeline.sources import iter_articles
+from pipeline.runs.runner import analyse_article
+from pipeline.inputs import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
 
 IDENTITY = CacheIdentity(

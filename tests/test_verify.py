@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from pipeline.models import QuoteDraft, SpeakerKind
 from pipeline.quotations import quotation_spans
-from pipeline.sources import normalise_text
-from pipeline.verify import (
+from pipeline.inputs import normalise_text
+from pipeline.checks.quotes import (
     CUTS_WORD,
     LONE_WORD,
     MAX_SPLIT_GAP,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft
-from ..prompts import load_prompt
-from ..settings import Engine, Settings
-from .canned import CannedEngine
-from .llm import EvidenceEngine, LLMEngine, answer_guide
-from .offline import OfflineEngine
+from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft
+from pipeline.engines.prompts import load_prompt
+from pipeline.settings import Engine, Settings
+from pipeline.engines.canned import CannedEngine
+from pipeline.engines.llm import EvidenceEngine, LLMEngine, answer_guide
+from pipeline.engines.offline import OfflineEngine
 
 __all__ = ["AnalysisEngine", "CannedEngine", "EvidenceEngine", "LLMEngine", "OfflineEngine", "make_engine"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..errors import AnswerError
-from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft
+from pipeline.errors import AnswerError
+from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft
 
 if TYPE_CHECKING:
-    from . import AnalysisEngine
+    from pipeline.engines import AnalysisEngine
 
 __all__ = ["CannedEngine"]
 

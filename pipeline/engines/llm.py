@@ -38,12 +38,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from ..errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
-from ..models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, EvidenceVerdict, QuoteDraft, Usage, schema_hash
-from ..prompts import Evidence, Prompt, field_guide
-from ..ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
-from ..settings import LLMMode, Settings
-from .fleet import Endpoint, Fleet
+from pipeline.errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
+from pipeline.models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, EvidenceVerdict, QuoteDraft, Usage, schema_hash
+from pipeline.engines.prompts import Evidence, Prompt, field_guide
+from pipeline.engines.ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
+from pipeline.settings import LLMMode, Settings
+from pipeline.engines.fleet import Endpoint, Fleet
 
 __all__ = [
     "INSTRUCTOR_MODES",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from ..models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
-from ..offline import OFFLINE_VERSION, analyse_offline
-from ..offline.label import DEFAULT_PRIOR
+from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
+from pipeline.offline import OFFLINE_VERSION, analyse_offline
+from pipeline.offline.label import DEFAULT_PRIOR
 
 __all__ = ["OfflineEngine"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.attribution import attribution_links
+from pipeline.checks.attribution import attribution_links
 from pipeline.models import QuoteDraft, SpeakerKind, VerifiedQuote
 from pipeline.offline.coreference import PersonIndex
 from pipeline.offline.cues import (
@@ -27,7 +27,7 @@ from pipeline.offline.cues import (
 from pipeline.offline.lexicon import CATCHPHRASE_LEAD, TITLE_LEAD, TITLE_SMALL_WORDS
 from pipeline.quotations import QuotationSpan, quotation_spans
 from pipeline.text import paragraphs, sentence_end, sentence_start
-from pipeline.verify import verify_quotes
+from pipeline.checks.quotes import verify_quotes
 
 __all__ = ["QuoteKind", "QuoteFinding", "scan_quotes", "find_quotes"]
 
@@ -326,7 +326,7 @@ def _next_open(segments: tuple[QuotationSpan, ...], index: int, paragraph_spans:
 def _speak_on(finding: QuoteFinding, previous: QuoteFinding) -> None:
     """A quotation that goes on with the previous speaker's without an attribution between
     them is theirs, but its own quote: only quotations of one attribution join into one
-    quote (pipeline.attribution.attribution_links)."""
+    quote (pipeline.checks.attribution.attribution_links)."""
     finding.speaker, finding.speaker_kind, finding.cue, finding.channel = (
         previous.speaker,
         previous.speaker_kind,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipeline.insight import update_batch_insight
-from pipeline.posthumous import add_death
-from pipeline.runner import run
+from pipeline.desk.insight import update_batch_insight
+from pipeline.desk.posthumous import add_death
+from pipeline.runs.runner import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 

@@ -18,10 +18,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .clusters import cluster_members
-from .errors import InputError
-from .models import Label
-from .store import Store, utc_now
+from pipeline.desk.clusters import cluster_members
+from pipeline.errors import InputError
+from pipeline.models import Label
+from pipeline.store import Store, utc_now
 
 __all__ = [
     "Review",

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import RunLockedError, StoreError, UsageError
-from .models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
-from .schema import MIGRATIONS, SCHEMA_VERSION
-from .sources import FileStamp
+from pipeline.errors import RunLockedError, StoreError, UsageError
+from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
+from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
+from pipeline.inputs import FileStamp
 
 __all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now", "parse_since"]
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .text import person_names
-from .people import name_key
-from .store import Store, StoredResult
+from pipeline.errors import InputError
+from pipeline.text import person_names
+from pipeline.desk.people import name_key
+from pipeline.store import Store, StoredResult
 
 __all__ = [
     "FALSE_RATINGS",

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .insight import batch_evidence, batch_findings, batch_verdict
-from .models import ClaimDraft, Label, Priority, ReasonCode
-from .source_lists import ListedSource, priority_steps
-from .store import Store, StoredResult
+from pipeline.desk.insight import batch_evidence, batch_findings, batch_verdict
+from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
+from pipeline.desk.source_lists import ListedSource, priority_steps
+from pipeline.store import Store, StoredResult
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -19,7 +19,7 @@ nothing but an attribution clause between them, or the paragraphs of one quotati
 or period at a join may differ. Anything else joined is "stitched from separate quotations".
 
 Every verified quote also says whether the attribution next to it names its speaker
-(:mod:`pipeline.attribution`); every rejected one carries one of ``REJECTION_REASONS``.
+(:mod:`pipeline.checks.attribution`); every rejected one carries one of ``REJECTION_REASONS``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .attribution import MAX_SPLIT_GAP, SpeakerCheck, attribution_links
-from .models import QuoteDraft, RejectedQuote, Span, VerifiedQuote
-from .quotations import QuotationSpan, quotation_spans, span_at
+from pipeline.checks.attribution import MAX_SPLIT_GAP, SpeakerCheck, attribution_links
+from pipeline.models import QuoteDraft, RejectedQuote, Span, VerifiedQuote
+from pipeline.quotations import QuotationSpan, quotation_spans, span_at
 
 __all__ = [
     "MAX_SPLIT_GAP",

@@ -31,8 +31,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .text import person_names
-from .store import Store
+from pipeline.text import person_names
+from pipeline.store import Store
 
 __all__ = [
     "SIMILARITY_THRESHOLD",

@@ -15,17 +15,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .clusters import ClusterMember, cluster_members, update_clusters
-from .factchecks import FactCheckMatch, factcheck_evidence, factcheck_matches, is_debunk, match_results
-from .models import EVIDENCE_REASONS, Analysis, Label, ReasonCode, VerifiedQuote
-from .offline.engine import decide_label
-from .offline.label import logit, probability_text
-from .offline.model import sigmoid
-from .posthumous import PosthumousFlag, posthumous_flags, update_posthumous
-from .reviews import ReviewStatus, review_statuses
-from .source_lists import ListedSource, SourceStanding, source_standings
-from .store import Store, StoredResult
-from .text import person_names
+from pipeline.desk.clusters import ClusterMember, cluster_members, update_clusters
+from pipeline.desk.factchecks import FactCheckMatch, factcheck_evidence, factcheck_matches, is_debunk, match_results
+from pipeline.models import EVIDENCE_REASONS, Analysis, Label, ReasonCode, VerifiedQuote
+from pipeline.offline.engine import decide_label
+from pipeline.offline.label import logit, probability_text
+from pipeline.offline.model import sigmoid
+from pipeline.desk.posthumous import PosthumousFlag, posthumous_flags, update_posthumous
+from pipeline.desk.reviews import ReviewStatus, review_statuses
+from pipeline.desk.source_lists import ListedSource, SourceStanding, source_standings
+from pipeline.store import Store, StoredResult
+from pipeline.text import person_names
 
 __all__ = [
     "BATCH_EVIDENCE_WEIGHT",

@@ -3,7 +3,7 @@ claim) and ClaimReview (schema.org JSON-LD for the claims worklist).
 
 Batch findings (template clusters, posthumous flags) are merged in here, not stored in
 the cached analysis: ``reasons`` is the engine's reasons plus the batch's, ``batch``
-says which were added and why (see ``pipeline.insight``).
+says which were added and why (see ``pipeline.desk.insight``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .errors import UsageError
-from .insight import BatchFindings, batch_findings
-from .models import Label
-from .records import article_record
-from .store import Store, StoredResult
-from .worklist import claims_worklist
+from pipeline.errors import UsageError
+from pipeline.desk.insight import BatchFindings, batch_findings
+from pipeline.models import Label
+from pipeline.views.record import article_record
+from pipeline.store import Store, StoredResult
+from pipeline.views.worklist import claims_worklist
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -31,7 +31,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .text import sentences
+from pipeline.text import sentences
 
 if TYPE_CHECKING:
     from spacy.language import Language

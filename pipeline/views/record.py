@@ -1,6 +1,6 @@
 """The record of one stored analysis: what ``show --json``, every export and the report read.
 
-The engine's reasons are merged with the batch's (``pipeline.insight``) and its verdict is
+The engine's reasons are merged with the batch's (``pipeline.desk.insight``) and its verdict is
 settled after the batch's evidence (``batch_verdict``) here, so every view of an article
 says the same thing.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .insight import BatchFindings, batch_verdict, merged_reasons
-from .store import StoredResult
+from pipeline.desk.insight import BatchFindings, batch_verdict, merged_reasons
+from pipeline.store import StoredResult
 
 __all__ = ["article_record"]
 

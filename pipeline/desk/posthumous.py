@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InputError
-from .models import Label, VerifiedQuote
-from .offline.signals import presented_acting
-from .text import person_names
-from .people import death_statements, name_key
-from .store import Store
+from pipeline.errors import InputError
+from pipeline.models import Label, VerifiedQuote
+from pipeline.offline.signals import presented_acting
+from pipeline.text import person_names
+from pipeline.desk.people import death_statements, name_key
+from pipeline.store import Store
 
 __all__ = [
     "DeathEntry",

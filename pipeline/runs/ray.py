@@ -29,13 +29,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..errors import AnswerError, ConfigError, FatalProviderError, ProviderError
-from ..models import Analysis, Article, EngineAnswer, Usage
-from ..ratelimit import AdaptiveLimiter
-from ..engines import make_engine
-from ..runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, recorded_run
-from ..settings import Engine, Settings
-from ..store import CacheIdentity, Store
+from pipeline.errors import AnswerError, ConfigError, FatalProviderError, ProviderError
+from pipeline.models import Analysis, Article, EngineAnswer, Usage
+from pipeline.engines.ratelimit import AdaptiveLimiter
+from pipeline.engines import make_engine
+from pipeline.runs.runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, recorded_run
+from pipeline.settings import Engine, Settings
+from pipeline.store import CacheIdentity, Store
 
 __all__ = ["EndpointLimiter", "analyse_batch", "run_with_ray"]
 

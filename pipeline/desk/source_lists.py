@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InputError
-from .store import Store
+from pipeline.errors import InputError
+from pipeline.store import Store
 
 __all__ = [
     "ListedSource",

@@ -27,15 +27,15 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from .engines import LLMEngine, make_engine
-from .engines.llm import classify_error, completion_usage, make_openai_client
-from .errors import ConfigError, FatalProviderError, ProviderError
-from .models import Article, CacheIdentity, SkippedInput, Usage
-from .pricing import BATCH_ENGINE
-from .runner import RunResult, analyse_completion, finish_run, save_analysis
-from .settings import Engine, LLMMode, Settings
-from .sources import iter_articles
-from .store import ArticleRef, Store, cache_key
+from pipeline.engines import LLMEngine, make_engine
+from pipeline.engines.llm import classify_error, completion_usage, make_openai_client
+from pipeline.errors import ConfigError, FatalProviderError, ProviderError
+from pipeline.models import Article, CacheIdentity, SkippedInput, Usage
+from pipeline.pricing import BATCH_ENGINE
+from pipeline.runs.runner import RunResult, analyse_completion, finish_run, save_analysis
+from pipeline.settings import Engine, LLMMode, Settings
+from pipeline.inputs import iter_articles
+from pipeline.store import ArticleRef, Store, cache_key
 
 __all__ = [
     "BATCH_ENGINE",

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
-from .insight import update_batch_insight
-from .engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
-from .journal import AnswerJournal
-from .models import (
+from pipeline.errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
+from pipeline.desk.insight import update_batch_insight
+from pipeline.engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
+from pipeline.runs.journal import AnswerJournal
+from pipeline.models import (
     Analysis,
     Article,
     CacheIdentity,
@@ -37,14 +37,14 @@ from .models import (
     Usage,
     VerifiedQuote,
 )
-from .offline import compute_signals
-from .offline.engine import settle_label
-from .offline.label import DEFAULT_PRIOR
-from .pricing import run_cost
-from .settings import Settings
-from .sources import FileRead, FileStamp, UnchangedFile, iter_articles
-from .store import ArticleRef, Store, cache_key
-from .verify import verify_quotes
+from pipeline.offline import compute_signals
+from pipeline.offline.engine import settle_label
+from pipeline.offline.label import DEFAULT_PRIOR
+from pipeline.pricing import run_cost
+from pipeline.settings import Settings
+from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
+from pipeline.store import ArticleRef, Store, cache_key
+from pipeline.checks.quotes import verify_quotes
 
 __all__ = [
     "RunResult",
@@ -772,7 +772,7 @@ def run(
     """Synchronous entry point: open the store, run the batch on the executor, close the store."""
     with Store(settings.db) as store:
         if executor is Executor.ray:
-            from .executors.ray import run_with_ray
+            from pipeline.runs.ray import run_with_ray
 
             return run_with_ray(paths, settings, store, address=ray_address, refresh=refresh, rescan=rescan, **kwargs)
         return asyncio.run(run_batch(paths, settings, store, refresh=refresh, rescan=rescan, **kwargs))

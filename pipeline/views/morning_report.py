@@ -28,15 +28,15 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .clusters import ClusterMember
-from .errors import OutputError, UsageError
-from .insight import BatchFindings, batch_findings, batch_verdict, merged_reasons
-from .posthumous import PosthumousFlag
-from .models import Label, ReasonCode, SpeakerKind
-from .pricing import ledger_cost
-from .offline.label import probability_text
-from .store import Store, StoredResult, parse_since
-from .worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
+from pipeline.desk.clusters import ClusterMember
+from pipeline.errors import OutputError, UsageError
+from pipeline.desk.insight import BatchFindings, batch_findings, batch_verdict, merged_reasons
+from pipeline.desk.posthumous import PosthumousFlag
+from pipeline.models import Label, ReasonCode, SpeakerKind
+from pipeline.pricing import ledger_cost
+from pipeline.offline.label import probability_text
+from pipeline.store import Store, StoredResult, parse_since
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -236,7 +236,7 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
 
 
 _ENVIRONMENT = Environment(
-    loader=PackageLoader("pipeline", "templates"),
+    loader=PackageLoader("pipeline.views", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -23,8 +23,8 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 
-from .quotations import QuotationSpan
-from .text import NON_PERSON, OTHER_GENDER_TITLE, SPEECH_VERBS, person_names, sentences
+from pipeline.quotations import QuotationSpan
+from pipeline.text import NON_PERSON, OTHER_GENDER_TITLE, SPEECH_VERBS, person_names, sentences
 
 __all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "attribution_links", "people_named"]
 

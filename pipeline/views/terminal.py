@@ -10,11 +10,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .insight import BatchFindings, batch_verdict, merged_reasons
-from .pricing import ledger_cost
-from .offline.label import probability_text
-from .store import StoredResult
-from .worklist import Worklist
+from pipeline.desk.insight import BatchFindings, batch_verdict, merged_reasons
+from pipeline.pricing import ledger_cost
+from pipeline.offline.label import probability_text
+from pipeline.store import StoredResult
+from pipeline.views.worklist import Worklist
 
 __all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
 

@@ -43,8 +43,8 @@ from typing import Any, AnyStr, NamedTuple, TextIO, overload
 
 import trafilatura
 
-from .errors import InputError
-from .models import Article, SkippedInput
+from pipeline.errors import InputError
+from pipeline.models import Article, SkippedInput
 
 __all__ = [
     "FOLDER_SUFFIXES",

@@ -27,8 +27,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from ..errors import ConfigError
-from ..models import (
+from pipeline.errors import ConfigError
+from pipeline.models import (
     Article,
     ArticleVerdict,
     ClaimDraft,
@@ -37,8 +37,8 @@ from ..models import (
     QuoteDraft,
     ReasonCode,
 )
-from ..offline.text import sentences
-from ..quotations import QuotationSpan, quotation_spans
+from pipeline.text import sentences
+from pipeline.quotations import QuotationSpan, quotation_spans
 
 __all__ = [
     "PROMPTS_DIR",
@@ -52,7 +52,7 @@ __all__ = [
     "definitions",
 ]
 
-PROMPTS_DIR: Traversable = resources.files(__name__)
+PROMPTS_DIR: Traversable = resources.files("pipeline.prompts")
 VERDICT_FIRST_VERSIONS = frozenset({"analyse-v1"})
 """Versions written for the verdict-first answer with copied quotes; kept so their caches stay valid."""
 _PARTS = ("system", "user", "reask")

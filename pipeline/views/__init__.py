@@ -1,0 +1,1 @@
+"""What people read: the terminal, the morning report, the worklist and the exports."""
