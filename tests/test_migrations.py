@@ -1,5 +1,6 @@
 """The store's schema version: old databases open and upgrade in place, new steps apply once."""
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -106,12 +107,41 @@ def test_every_table_and_view_is_defined_in_the_schema_module():
             assert "CREATE TABLE" not in module.read_text(encoding="utf-8"), module
 
 
-def test_every_query_is_a_store_method():
+# The modules that own tables, beside the store: each makes every query on its tables.
+TABLE_OWNERS = {
+    "desk/clusters.py": {"cluster_band", "cluster_pair", "template_cluster"},
+    "desk/posthumous.py": {"death_evidence", "death_desk_entry", "posthumous_flag", "posthumous_applied"},
+    "desk/factchecks.py": {"factcheck", "factcheck_fts", "factcheck_match"},
+    "desk/reviews.py": {"review"},
+    "desk/source_lists.py": {"source_list"},
+}
+_TABLE_NAMED = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)")
+
+
+def _querying_modules() -> dict[str, str]:
     package = Path(pipeline.__file__).parent
-    offenders = sorted(
-        str(module.relative_to(package))
-        for module in package.rglob("*.py")
-        if module.parent.name != "store"
-        and any(call in module.read_text(encoding="utf-8") for call in (".db.execute", ".db.executemany", "self.db"))
+    texts = {module.relative_to(package).as_posix(): module.read_text(encoding="utf-8") for module in package.rglob("*.py")}
+    calls = (".db.execute", ".db.create_function", "self.db")
+    return {path: text for path, text in texts.items() if any(call in text for call in calls)}
+
+
+def test_every_query_lives_in_the_store_or_in_the_module_that_owns_its_tables():
+    querying = _querying_modules()
+    assert sorted(path for path in querying if not path.startswith("store/") and path not in TABLE_OWNERS) == []
+    owner_of = {table: owner for owner, tables in TABLE_OWNERS.items() for table in tables}
+    trespasses = sorted(
+        (path, table)
+        for path, text in querying.items()
+        if path != "store/schema.py"
+        for table in set(_TABLE_NAMED.findall(text))
+        if owner_of.get(table, path) != path
     )
-    assert offenders == []
+    assert trespasses == []
+    assert set(owner_of) <= set(_objects_of_the_schema()), "every owned table is defined in store/schema.py"
+
+
+def _objects_of_the_schema() -> dict[str, str]:
+    with sqlite3.connect(":memory:") as connection:
+        for step in schema.MIGRATIONS:
+            connection.executescript(step)
+        return dict(connection.execute("SELECT name, type FROM sqlite_master").fetchall())

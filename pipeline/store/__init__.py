@@ -4,7 +4,10 @@ WAL mode, each result in its own transaction, so a finished article survives a
 crash at any later point and readers (report, export) work while a run writes.
 The tables are plain and named, with a view per concept (``articles``,
 ``quotes``, ``claims``, ``runs``), so Datasette and sqlite-utils open it cleanly.
-They are defined in ``schema.py``; every query the pipeline makes is a method here.
+They are defined in ``schema.py``. The queries on runs, articles, results, outcomes and
+failure memory are methods here; each desk feature (clusters, deaths, fact-checks, reviews,
+source lists) keeps the queries on its own tables beside its logic, through ``Store.db`` and
+``Store.transaction``, and filters by article with ``among``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usag
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
 from pipeline.inputs import FileStamp
 
-__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now", "parse_since"]
+__all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "among", "cache_key", "utc_now", "parse_since"]
 
 _KEYS_PER_QUERY = 500
 _OUTCOME_COLUMNS = (
@@ -56,6 +59,15 @@ def parse_since(value: str) -> datetime:
         except ValueError:
             raise UsageError(f"{value!r} is not a date or time: give e.g. 2026-12-01 or 2026-12-01T06:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def among(column: str, values: Iterable[str] | Iterable[int] | None) -> tuple[str, tuple[str, ...]]:
+    """A condition keeping the rows whose ``column`` is one of ``values`` (every row when
+    ``values`` is None), and its parameters. The values travel as one JSON array, so any
+    number of them fits under SQLite's limit on bound variables, in one query."""
+    if values is None:
+        return "1", ()
+    return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
 
 
 def cache_key(article_id: str, identity: CacheIdentity) -> str:
@@ -437,6 +449,12 @@ class Store:
         for row in self.db.execute(query, params):
             yield self._stored(row)
 
+    def latest_results(self, article_ids: Iterable[str]) -> list[StoredResult]:
+        """The latest result of each of these articles (those with none are left out)."""
+        condition, params = among("article_id", article_ids)
+        rows = self.db.execute(f"SELECT * FROM latest_result WHERE {condition} ORDER BY created_at", params).fetchall()
+        return [self._stored(row) for row in rows]
+
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]
@@ -540,287 +558,6 @@ class Store:
 
     def mark_batch_collected(self, batch_id: str) -> None:
         self.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), batch_id))
-
-    # template clusters (callers hold a transaction)
-
-    def replace_cluster_bands(self, article_id: str, buckets: Iterable[tuple[int, int]]) -> None:
-        """The LSH (band, bucket) pairs of one article, replacing its old ones."""
-        self.db.execute("DELETE FROM cluster_band WHERE article_id = ?", (article_id,))
-        self.db.executemany(
-            "INSERT INTO cluster_band (article_id, band, bucket) VALUES (?, ?, ?)",
-            [(article_id, band, bucket) for band, bucket in buckets],
-        )
-
-    def band_neighbours(self, article_id: str, max_bucket: int) -> list[str]:
-        """Articles sharing a band bucket with this one, in buckets of at most ``max_bucket`` articles."""
-        rows = self.db.execute(
-            """SELECT DISTINCT other.article_id FROM cluster_band mine
-               JOIN cluster_band other ON other.band = mine.band AND other.bucket = mine.bucket
-               WHERE mine.article_id = ? AND other.article_id != mine.article_id
-                 AND (SELECT COUNT(*) FROM cluster_band b WHERE b.band = mine.band AND b.bucket = mine.bucket) <= ?""",
-            (article_id, max_bucket),
-        )
-        return [row["article_id"] for row in rows]
-
-    def save_cluster_pair(self, first: str, second: str, jaccard: float) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO cluster_pair (article_a, article_b, jaccard) VALUES (?, ?, ?)",
-            (*sorted((first, second)), jaccard),
-        )
-
-    def cluster_pairs(self) -> Iterator[tuple[str, str, float]]:
-        for row in self.db.execute("SELECT article_a, article_b, jaccard FROM cluster_pair"):
-            yield row["article_a"], row["article_b"], row["jaccard"]
-
-    def replace_template_clusters(self, members: Iterable[tuple[str, str, int, float]]) -> None:
-        """Every clustered article as (article id, cluster id, size, best Jaccard), replacing the old clusters."""
-        self.db.execute("DELETE FROM template_cluster")
-        self.db.executemany(
-            "INSERT INTO template_cluster (article_id, cluster_id, size, best_jaccard) VALUES (?, ?, ?, ?)", members
-        )
-
-    def template_clusters(self) -> list[tuple[str, str, int, float]]:
-        """Every clustered article as (article id, cluster id, size, best Jaccard), largest clusters first."""
-        rows = self.db.execute(
-            "SELECT article_id, cluster_id, size, best_jaccard FROM template_cluster ORDER BY size DESC, cluster_id, article_id"
-        )
-        return [(row["article_id"], row["cluster_id"], row["size"], row["best_jaccard"]) for row in rows]
-
-    # posthumous attribution (callers hold a transaction)
-
-    def replace_posthumous_flags(self, article_id: str, flags: Iterable[tuple[str, str, int, int, str | None]]) -> None:
-        """One article's flags as (person, kind, start, end, evidence article id), replacing its old ones."""
-        self.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
-        self.db.executemany(
-            'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) '
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(article_id, *flag) for flag in flags],
-        )
-
-    def posthumous_flags(self) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            'SELECT article_id, person, kind, start, "end", evidence_article_id FROM posthumous_flag ORDER BY article_id, start'
-        )
-        return [dict(row) for row in rows]
-
-    def drop_posthumous_flags(self, person: str) -> None:
-        """Drop every flag resting on one person's entry."""
-        self.db.execute("DELETE FROM posthumous_flag WHERE person = ?", (person,))
-
-    def applied_deaths(self) -> dict[str, tuple[str, str | None]]:
-        """The register the stored flags were computed from: name key -> (name, evidence article id)."""
-        rows = self.db.execute("SELECT name_key, name, evidence_article_id FROM posthumous_applied")
-        return {row["name_key"]: (row["name"], row["evidence_article_id"]) for row in rows}
-
-    def replace_applied_deaths(self, register: dict[str, tuple[str, str | None]]) -> None:
-        self.db.execute("DELETE FROM posthumous_applied")
-        self.db.executemany(
-            "INSERT INTO posthumous_applied (name_key, name, evidence_article_id) VALUES (?, ?, ?)",
-            [(key, name, evidence) for key, (name, evidence) in register.items()],
-        )
-
-    def article_ids_containing(self, needles: Iterable[str]) -> list[str]:
-        """Articles whose case-folded text contains any of these case-folded strings."""
-        wanted = sorted(set(needles))
-        if not wanted:
-            return []
-        self.db.create_function("casefold", 1, lambda text: text.casefold() if text else "", deterministic=True)
-        rows = self.db.execute(
-            "SELECT article_id FROM (SELECT article_id, casefold(text) AS folded FROM article) WHERE "
-            + " OR ".join("instr(folded, ?) > 0" for _ in wanted)
-            + " ORDER BY article_id",
-            wanted,
-        )
-        return [row["article_id"] for row in rows]
-
-    def latest_results(self, article_ids: Iterable[str]) -> list[StoredResult]:
-        """The latest result of each of these articles (those with none are left out)."""
-        ids = list(dict.fromkeys(article_ids))
-        found = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self.db.execute(
-                f"SELECT * FROM latest_result WHERE article_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
-                chunk,
-            )
-            found += [self._stored(row) for row in rows]
-        return found
-
-    # the death register (callers hold a transaction for writes)
-
-    def add_death_evidence(self, rows: Iterable[tuple[str, str, str, str, int, int, int, int]]) -> None:
-        """(name key, name, article id, kind, start, end, sentence start, sentence end) rows;
-        evidence already recorded keeps its state, so a suppressed row stays suppressed."""
-        now = utc_now()
-        self.db.executemany(
-            """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
-               sentence_start, sentence_end, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(*row, now) for row in rows],
-        )
-
-    def death_evidence(self, exclude_label: str) -> list[dict[str, Any]]:
-        """Unsuppressed evidence with its sentence, from articles whose latest label is not
-        ``exclude_label``, oldest article first."""
-        rows = self.db.execute(
-            """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence
-               FROM death_evidence e JOIN article a ON a.article_id = e.article_id
-               JOIN latest_result l ON l.article_id = e.article_id
-               WHERE e.suppressed_at IS NULL AND l.label != ?
-               ORDER BY a.first_seen, e.article_id, e.start""",
-            (exclude_label,),
-        )
-        return [dict(row) for row in rows]
-
-    def death_desk_entries(self) -> dict[str, dict[str, Any]]:
-        """The desk's own entries by name key."""
-        return {row["name_key"]: dict(row) for row in self.db.execute("SELECT * FROM death_desk_entry")}
-
-    def save_death_desk_entry(self, key: str, name: str, date: str | None, source: str | None) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
-            (key, name, date, source, utc_now()),
-        )
-
-    def suppress_death(self, key: str) -> None:
-        """Suppress a name's evidence for good and drop the desk's entry for it."""
-        self.db.execute(
-            "UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL", (utc_now(), key)
-        )
-        self.db.execute("DELETE FROM death_desk_entry WHERE name_key = ?", (key,))
-
-    # known fact-checks (callers hold a transaction for writes)
-
-    def has_factchecks(self) -> bool:
-        return self.db.execute("SELECT 1 FROM factcheck LIMIT 1").fetchone() is not None
-
-    def save_factcheck(
-        self,
-        url: str,
-        publisher: str | None,
-        claim_reviewed: str,
-        rating: str | None,
-        claimant: str | None,
-        date_published: str | None,
-        appearances: list[str],
-    ) -> bool:
-        """Insert or update the check with this URL, and its FTS5 row; True when it is new."""
-        row = self.db.execute("SELECT factcheck_id FROM factcheck WHERE url = ?", (url,)).fetchone()
-        values = (publisher, claim_reviewed, rating, claimant, date_published, json.dumps(appearances), utc_now())
-        if row is None:
-            factcheck_id = self.db.execute(
-                """INSERT INTO factcheck (url, publisher, claim_reviewed, rating, claimant, date_published,
-                   appearances, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (url, *values),
-            ).lastrowid
-        else:
-            factcheck_id = row["factcheck_id"]
-            self.db.execute(
-                """UPDATE factcheck SET publisher = ?, claim_reviewed = ?, rating = ?, claimant = ?,
-                   date_published = ?, appearances = ?, imported_at = ? WHERE factcheck_id = ?""",
-                (*values, factcheck_id),
-            )
-            self.db.execute("DELETE FROM factcheck_fts WHERE rowid = ?", (factcheck_id,))
-        self.db.execute("INSERT INTO factcheck_fts (rowid, claim_reviewed) VALUES (?, ?)", (factcheck_id, claim_reviewed))
-        return row is None
-
-    def factchecks(self, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
-        """Stored checks (of these ids, or all), newest first."""
-        if ids is None:
-            rows = self.db.execute("SELECT * FROM factcheck ORDER BY date_published DESC, url")
-        else:
-            wanted = list(ids)
-            rows = self.db.execute(
-                f"SELECT * FROM factcheck WHERE factcheck_id IN ({','.join('?' * len(wanted))}) "
-                "ORDER BY date_published DESC, url",
-                wanted,
-            )
-        return [dict(row) for row in rows]
-
-    def factcheck_search(self, query: str, limit: int) -> list[int]:
-        """FTS5 rowids of the checks matching an FTS5 query, best BM25 first."""
-        rows = self.db.execute(
-            "SELECT rowid FROM factcheck_fts WHERE factcheck_fts MATCH ? ORDER BY bm25(factcheck_fts) LIMIT ?", (query, limit)
-        )
-        return [row[0] for row in rows]
-
-    def factcheck_bm25(self, query: str, rowids: list[int]) -> dict[int, float]:
-        """BM25 of an FTS5 query against each of these checks it matches."""
-        rows = self.db.execute(
-            f"SELECT rowid, bm25(factcheck_fts) FROM factcheck_fts WHERE factcheck_fts MATCH ? "
-            f"AND rowid IN ({','.join('?' * len(rowids))})",
-            (query, *rowids),
-        )
-        return {row[0]: row[1] for row in rows}
-
-    def factcheck_claim(self, rowid: int) -> str:
-        return self.db.execute("SELECT claim_reviewed FROM factcheck_fts WHERE rowid = ?", (rowid,)).fetchone()[0]
-
-    def replace_factcheck_matches(self, article_id: str, matches: Iterable[tuple[str, int, float]]) -> None:
-        """One article's matches as (target, fact-check id, score), replacing its old ones."""
-        now = utc_now()
-        self.db.execute("DELETE FROM factcheck_match WHERE article_id = ?", (article_id,))
-        self.db.executemany(
-            "INSERT OR REPLACE INTO factcheck_match (article_id, target, factcheck_id, score, matched_at) VALUES (?, ?, ?, ?, ?)",
-            [(article_id, target, factcheck_id, score, now) for target, factcheck_id, score in matches],
-        )
-
-    def factcheck_matches(self) -> list[dict[str, Any]]:
-        """Every stored match with its check, by article, best first."""
-        rows = self.db.execute(
-            """SELECT m.article_id, m.target, m.score, f.url, f.publisher, f.rating, f.claim_reviewed
-               FROM factcheck_match m JOIN factcheck f ON f.factcheck_id = m.factcheck_id
-               ORDER BY m.article_id, m.score DESC, f.url"""
-        )
-        return [dict(row) for row in rows]
-
-    # the desk's verdicts and source lists
-
-    def add_review(
-        self, target: str, story_id: str | None, article_ids: list[str], verdict: str, note: str | None, by: str | None, at: str
-    ) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO review (target, story_id, article_ids, verdict, note, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (target, story_id, json.dumps(article_ids), verdict, note, by, at),
-        )
-        assert cursor.lastrowid is not None, "an INSERT sets lastrowid"
-        return cursor.lastrowid
-
-    def reviews(self) -> list[dict[str, Any]]:
-        """Every review, oldest first, its ``article_ids`` a list."""
-        rows = self.db.execute("SELECT * FROM review ORDER BY reviewed_at, review_id")
-        return [{**dict(row), "article_ids": json.loads(row["article_ids"])} for row in rows]
-
-    def first_seen(self) -> dict[str, str]:
-        """When each article was first stored."""
-        return {row["article_id"]: row["first_seen"] for row in self.db.execute("SELECT article_id, first_seen FROM article")}
-
-    def latest_labels(self) -> dict[str, str]:
-        """Each article's label in its latest result."""
-        return {row["article_id"]: row["label"] for row in self.db.execute("SELECT article_id, label FROM latest_result")}
-
-    def article_urls(self) -> dict[str, str]:
-        """The URL of each article that has one."""
-        return {
-            row["article_id"]: row["url"] for row in self.db.execute("SELECT article_id, url FROM article WHERE url IS NOT NULL")
-        }
-
-    def save_sources(self, listed: Iterable[tuple[str, str]]) -> None:
-        """(domain, standing) pairs; a domain listed before changes standing."""
-        now = utc_now()
-        self.db.executemany(
-            "INSERT OR REPLACE INTO source_list (domain, standing, added_at) VALUES (?, ?, ?)",
-            [(domain, standing, now) for domain, standing in listed],
-        )
-
-    def remove_sources(self, domains: Iterable[str]) -> int:
-        return sum(self.db.execute("DELETE FROM source_list WHERE domain = ?", (domain,)).rowcount for domain in domains)
-
-    def sources(self) -> list[tuple[str, str]]:
-        """Every listed (domain, standing), by domain."""
-        return [
-            (row["domain"], row["standing"])
-            for row in self.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")
-        ]
 
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
