@@ -40,6 +40,27 @@ _OUTCOME_COLUMNS = (
 
 _BUSY_TIMEOUT_S = 30.0
 
+# A result's cache identity as stored (``params`` as JSON), and the usage columns results and outcomes share.
+_IDENTITY_COLUMNS = "engine, model, mode, prompt_version, prompt_hash, schema_hash, params"
+_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens"
+
+
+def _identity_values(identity: CacheIdentity) -> tuple[str, ...]:
+    return tuple(
+        identity.params_json() if name == "params" else getattr(identity, name) for name in _IDENTITY_COLUMNS.split(", ")
+    )
+
+
+def _usage_values(usage: Usage | None) -> tuple[int, ...]:
+    """The values of ``_USAGE_COLUMNS``; none spent when there is no usage."""
+    return tuple(getattr(usage, name) if usage else 0 for name in _USAGE_COLUMNS.split(", "))
+
+
+def _marks(values: tuple[Any, ...]) -> str:
+    """One ``?`` per value."""
+    return ", ".join("?" * len(values))
+
+
 # The ledger view and each run's wall time on a monotonic clock.
 _RUNS = "SELECT runs.*, run.wall_seconds FROM runs JOIN run USING (run_id)"
 
@@ -105,6 +126,21 @@ class StoredResult:
     run_id: int | None
     created_at: str
     sources: list[dict[str, str | None]]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, article: Article, sources: list[dict[str, str | None]]) -> StoredResult:
+        """A ``result`` row with its article and the sources it was seen at."""
+        identity = CacheIdentity(
+            **{name: json.loads(row[name]) if name == "params" else row[name] for name in _IDENTITY_COLUMNS.split(", ")}
+        )
+        return cls(
+            cache_key=row["cache_key"],
+            analysis=Analysis.model_validate_json(row["analysis"]),
+            article=article,
+            identity=identity,
+            **{name: row[name] for name in ("requests", "input_tokens", "output_tokens", "latency_ms", "run_id", "created_at")},
+            sources=sources,
+        )
 
 
 class Store:
@@ -248,33 +284,12 @@ class Store:
         raw = json.dumps([raw for answer in answers for raw in answer.raw_responses])
         with self.transaction():
             self.remember_article(article, now)
+            judged = (analysis.label.value, analysis.confidence, analysis.model_dump_json(), raw)
+            row = (key, article.article_id, *_identity_values(identity), *judged, *_usage_values(usage), latency_ms, run_id, now)
             self.db.execute(
-                """INSERT OR REPLACE INTO result (cache_key, article_id, engine, model, mode, prompt_version,
-                   prompt_hash, schema_hash, params, label, confidence, analysis, raw_responses, requests,
-                   input_tokens, cached_input_tokens, output_tokens, latency_ms, run_id, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    key,
-                    article.article_id,
-                    identity.engine,
-                    identity.model,
-                    identity.mode,
-                    identity.prompt_version,
-                    identity.prompt_hash,
-                    identity.schema_hash,
-                    identity.params_json(),
-                    analysis.label.value,
-                    analysis.confidence,
-                    analysis.model_dump_json(),
-                    raw,
-                    usage.requests,
-                    usage.input_tokens,
-                    usage.cached_input_tokens,
-                    usage.output_tokens,
-                    latency_ms,
-                    run_id,
-                    now,
-                ),
+                f"""INSERT OR REPLACE INTO result (cache_key, article_id, {_IDENTITY_COLUMNS}, label, confidence, analysis,
+                   raw_responses, {_USAGE_COLUMNS}, latency_ms, run_id, created_at) VALUES ({_marks(row)})""",
+                row,
             )
             self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage, cost)
             self.db.execute("DELETE FROM failure WHERE cache_key = ?", (key,))
@@ -372,25 +387,11 @@ class Store:
                 )
 
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage, cost=None) -> None:
+        values = (run_id, source_path, record_id, article_id, status, reason, key, *_usage_values(usage), cost, utc_now())
         self.db.execute(
-            """INSERT INTO outcome (run_id, source_path, record_id, article_id, status, reason, cache_key,
-               requests, input_tokens, cached_input_tokens, output_tokens, cost, at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                run_id,
-                source_path,
-                record_id,
-                article_id,
-                status,
-                reason,
-                key,
-                usage.requests if usage else 0,
-                usage.input_tokens if usage else 0,
-                usage.cached_input_tokens if usage else 0,
-                usage.output_tokens if usage else 0,
-                cost,
-                utc_now(),
-            ),
+            f"""INSERT INTO outcome (run_id, source_path, record_id, article_id, status, reason, cache_key,
+               {_USAGE_COLUMNS}, cost, at) VALUES ({_marks(values)})""",
+            values,
         )
 
     # failure memory
@@ -433,14 +434,10 @@ class Store:
         """Latest result per article still current at one of its sources (not replaced there by
         a newer version), or the results a run touched: analysed or cached, or with
         ``analysed_only`` just those the run itself produced."""
-        if run_id is None:
-            query, params = (
-                """SELECT * FROM latest_result WHERE article_id IN
-                               (SELECT article_id FROM article_source WHERE superseded_at IS NULL)
-                               ORDER BY created_at""",
-                tuple[Any, ...](),
-            )
-        else:
+        params: tuple[int, ...] = ()
+        query = """SELECT * FROM latest_result WHERE article_id IN
+                   (SELECT article_id FROM article_source WHERE superseded_at IS NULL) ORDER BY created_at"""
+        if run_id is not None:
             statuses = "('ok')" if analysed_only else "('ok', 'cached')"
             query = f"""SELECT r.* FROM result r JOIN (SELECT DISTINCT cache_key FROM outcome
                        WHERE run_id = ? AND cache_key IS NOT NULL AND status IN {statuses}) o
@@ -480,27 +477,7 @@ class Store:
             )
         )
         assert article is not None, "a result's article is stored in the same transaction"
-        return StoredResult(
-            cache_key=row["cache_key"],
-            analysis=Analysis.model_validate_json(row["analysis"]),
-            article=article,
-            identity=CacheIdentity(
-                engine=row["engine"],
-                model=row["model"],
-                mode=row["mode"],
-                prompt_version=row["prompt_version"],
-                prompt_hash=row["prompt_hash"],
-                schema_hash=row["schema_hash"],
-                params=json.loads(row["params"]),
-            ),
-            requests=row["requests"],
-            input_tokens=row["input_tokens"],
-            output_tokens=row["output_tokens"],
-            latency_ms=row["latency_ms"],
-            run_id=row["run_id"],
-            created_at=row["created_at"],
-            sources=sources,
-        )
+        return StoredResult.from_row(row, article, sources)
 
     # Batch API jobs
 
