@@ -70,8 +70,8 @@ def test_each_new_step_runs_once_and_in_order(tmp_path, monkeypatch):
     db = tmp_path / "pipeline.db"
     Store(db).close()
     steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT", "UPDATE run SET note = 'second step'"]
-    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
-    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    monkeypatch.setattr("pipeline.store.connection.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.connection.SCHEMA_VERSION", len(steps))
     for _ in range(2):
         Store(db).close()
     assert _version(db) == len(steps)
@@ -83,8 +83,8 @@ def test_a_failing_step_leaves_the_database_at_the_last_good_version(tmp_path, m
     db = tmp_path / "pipeline.db"
     Store(db).close()
     steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT;\nALTER TABLE no_such_table ADD COLUMN x TEXT;"]
-    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
-    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    monkeypatch.setattr("pipeline.store.connection.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.connection.SCHEMA_VERSION", len(steps))
     with pytest.raises(StoreError, match="cannot open"):
         Store(db)
     assert _version(db) == schema.SCHEMA_VERSION

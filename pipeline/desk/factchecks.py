@@ -57,56 +57,8 @@ NAME_WEIGHT = 0.3
 _CANDIDATES = 20
 _ARTICLE_CHARS = 1200
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "she",
-        "that",
-        "the",
-        "their",
-        "they",
-        "this",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "who",
-        "what",
-        "when",
-        "where",
-        "which",
-        "not",
-        "no",
-        "said",
-        "says",
-        "claim",
-        "claims",
-    ]
+    """a an and are as at be been but by for from had has have he her his i in is it its of on or she that the
+    their they this to was were will with who what when where which not no said says claim claims""".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 # Ratings that say a claim is wrong: evidence against an article that makes it.

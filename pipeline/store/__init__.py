@@ -1,7 +1,8 @@
 """The SQLite store: articles, results under their cache keys, runs and outcomes.
 
-WAL mode, each result in its own transaction, so a finished article survives a
-crash at any later point and readers (report, export) work while a run writes.
+WAL mode (``connection.py`` opens, checks and upgrades the file), each result in its own
+transaction, so a finished article survives a crash at any later point and readers
+(report, export) work while a run writes.
 The tables are plain and named, with a view per concept (``articles``,
 ``quotes``, ``claims``, ``runs``), so Datasette and sqlite-utils open it cleanly.
 They are defined in ``schema.py``. The queries on runs, articles, results, outcomes and
@@ -27,7 +28,7 @@ from typing import Any
 
 from pipeline.errors import RunLockedError, StoreError, UsageError
 from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
-from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
+from pipeline.store.connection import Transaction, connect
 from pipeline.inputs import FileStamp
 
 __all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "among", "cache_key", "utc_now", "parse_since"]
@@ -37,8 +38,6 @@ _OUTCOME_COLUMNS = (
     "run_id, source_path, record_id, article_id, status, reason, cache_key, requests, input_tokens, output_tokens, at"
 )
 
-
-_BUSY_TIMEOUT_S = 30.0
 
 # A result's cache identity as stored (``params`` as JSON), and the usage columns results and outcomes share.
 _IDENTITY_COLUMNS = "engine, model, mode, prompt_version, prompt_hash, schema_hash, params"
@@ -152,17 +151,7 @@ class Store:
         self.path = Path(path)
         self._run_lock: _RunLock | None = None
         self._run_clocks: dict[int, float] = {}
-        try:
-            if read_only:
-                self.db = _open_read_only(self.path)
-            else:
-                self.db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                _migrate(self.db, self.path)
-            self.db.row_factory = sqlite3.Row
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot open the database ({error})") from None
+        self.db = connect(self.path, read_only=read_only)
 
     def close(self) -> None:
         self._release_run_lock()
@@ -538,106 +527,7 @@ class Store:
 
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
-        return _Transaction(self.db, begin, self.path)
-
-
-class _Transaction:
-    """A write: committed on success, rolled back on an exception. With the store's ``path``, a
-    write SQLite refuses (disk full, busy past the timeout) is a StoreError naming the cause."""
-
-    def __init__(self, db: sqlite3.Connection, begin: str, path: Path | None = None):
-        self.db = db
-        self.begin = begin
-        self.path = path
-
-    def __enter__(self) -> None:
-        try:
-            self.db.execute(self.begin)
-        except sqlite3.OperationalError as error:
-            raise self._refused(error) from None
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        except sqlite3.OperationalError as error:
-            if exc_type is None:
-                raise self._refused(error) from None
-            # The rollback failed too (SQLite may have rolled back itself): the first error says why.
-        if isinstance(exc, sqlite3.OperationalError):
-            raise self._refused(exc) from None
-
-    def _refused(self, error: sqlite3.OperationalError) -> Exception:
-        return error if self.path is None else _write_error(self.path, error)
-
-
-def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
-    message = str(error)
-    if "full" in message:
-        why = "the disk is full (free space, then re-run)"
-    elif "locked" in message or "busy" in message:
-        why = f"another process held the database longer than the {_BUSY_TIMEOUT_S:g} s busy timeout"
-    else:
-        why = message
-    return StoreError(f"{path}: cannot write: {why} ({message})")
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """A connection that can only read ``path``: ``mode=ro``, or, on a read-only mount where
-    SQLite cannot create the WAL index beside it, ``immutable=1`` (nothing can write there)."""
-    if not path.exists():
-        raise StoreError(f"{path}: no database there (check --db; `pipeline run` creates one)")
-    if path.is_dir():
-        raise StoreError(f"{path}: a folder, not a database (check --db)")
-    uri = path.resolve().as_uri()
-    try:
-        db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None), path)
-    except sqlite3.OperationalError:
-        if os.access(path.parent, os.W_OK):
-            raise
-        db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
-    return db
-
-
-def _checked(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
-    """Read the schema version, which fails on a file that is no SQLite database; refuse any other version."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    if version != SCHEMA_VERSION:
-        db.close()
-        newer = (
-            "newer than this pipeline's: upgrade pipeline"
-            if version > SCHEMA_VERSION
-            else "older than this pipeline's: run `pipeline run` once to upgrade it"
-        )
-        raise StoreError(f"{path}: schema version {version} is {newer} ({SCHEMA_VERSION})")
-    return db
-
-
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Run the schema steps this database lacks, each in its own transaction."""
-    while (version := db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path}: schema version {version} is newer than this pipeline's ({SCHEMA_VERSION}): upgrade pipeline"
-            )
-        with _Transaction(db, "BEGIN IMMEDIATE"):
-            # Another process may have run the step while this one waited for the lock.
-            if db.execute("PRAGMA user_version").fetchone()[0] == version:
-                for statement in _statements(MIGRATIONS[version]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {version + 1}")
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The statements of an SQL script, one at a time (``executescript`` would commit the transaction)."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            yield statement
-            statement = ""
-    if statement.strip():
-        yield statement
+        return Transaction(self.db, begin, self.path)
 
 
 class _RunLock:
