@@ -437,6 +437,53 @@ class Store:
         for row in self.db.execute(query, params):
             yield self._stored(row)
 
+    def results_since(self, moment: str) -> Iterator[StoredResult]:
+        """Latest result per current article (as ``iter_results``) stored at or after ``moment`` (ISO)."""
+        rows = self.db.execute(
+            """SELECT * FROM latest_result WHERE created_at >= ? AND article_id IN
+               (SELECT article_id FROM article_source WHERE superseded_at IS NULL) ORDER BY created_at""",
+            (moment,),
+        )
+        for row in rows:
+            yield self._stored(row)
+
+    def first_seen_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """When each of these articles was first stored."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT article_id, first_seen FROM article WHERE article_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update((row["article_id"], row["first_seen"]) for row in rows)
+        return found
+
+    def verdict_article_ids(self, *, missing_only: bool = False) -> list[str]:
+        """Every article with a result, or (``missing_only``) those without a ``verdicts`` row yet."""
+        missing = " WHERE article_id NOT IN (SELECT article_id FROM verdicts)" if missing_only else ""
+        return [row[0] for row in self.db.execute(f"SELECT DISTINCT article_id FROM result{missing} ORDER BY article_id")]
+
+    def article_ids_at_domains(self, domains: Iterable[str]) -> list[str]:
+        """Articles whose URL mentions any of these domains (a superset of those at them)."""
+        wanted = sorted(set(domains))
+        if not wanted:
+            return []
+        rows = self.db.execute(
+            "SELECT article_id FROM article WHERE " + " OR ".join("instr(lower(url), ?) > 0" for _ in wanted),
+            [domain.lower() for domain in wanted],
+        )
+        return [row["article_id"] for row in rows]
+
+    def save_verdicts(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """(article_id, label, confidence, p_news, p_tribute, p_fabrication, reasons, review_status,
+        night, run_id, settled_at) rows of ``verdicts``, replacing the articles' earlier ones."""
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.db.execute("SELECT * FROM verdicts ORDER BY article_id")]
+
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]
