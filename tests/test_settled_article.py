@@ -203,3 +203,15 @@ def test_the_night_is_counted_in_the_desks_zone():
     # 17:30 UTC is 18:30 in Berlin in winter: the night of that day has begun there, not in UTC.
     assert berlin.night_of("2026-12-05T17:30:00+00:00") == "2026-12-05"
     assert NightClock(zone=ZoneInfo("UTC")).night_of("2026-12-05T17:30:00+00:00") == "2026-12-04"
+
+
+def test_articles_without_a_verdicts_row_get_one_at_the_next_refresh(evidence_db, tmp_path):
+    db = tmp_path / "upgraded.db"
+    shutil.copy(evidence_db, db)
+    before = _verdicts(db)
+    with sqlite3.connect(db) as connection:
+        connection.execute("delete from verdicts")
+    # A desk change that touches no article still fills the rows a store from before the table lacks.
+    _invoke("deaths", "add", "Nobody Named Here", "--db", str(db))
+    after = _verdicts(db)
+    assert {k: {**v, "settled_at": ""} for k, v in after.items()} == {k: {**v, "settled_at": ""} for k, v in before.items()}

@@ -481,9 +481,6 @@ class Store:
         with self.transaction():
             self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def verdicts(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in self.db.execute("SELECT * FROM verdicts ORDER BY article_id")]
-
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]
