@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from fit_offline import _group, _is_validation, _read  # noqa: E402
 
-from pipeline.desk.insight import batch_findings, batch_verdict  # noqa: E402
+from pipeline.views.read import read_settled  # noqa: E402
 from pipeline.runs.runner import run as run_pipeline  # noqa: E402
 from pipeline.settings import Engine, Settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
@@ -201,7 +201,8 @@ def main() -> None:
     db = args.out / "night.db"
     db.unlink(missing_ok=True)
     # The night was written just now and is complete: no wait for a file still being written.
-    result = run_pipeline([str(path)], Settings(engine=Engine.offline, db=db, min_file_age=0))
+    settings = Settings(engine=Engine.offline, db=db, min_file_age=0)
+    result = run_pipeline([str(path)], settings)
     gold = {r["id"]: r for r in night}
     with Store(db) as store:
         by_article: dict[str, dict] = {}
@@ -209,10 +210,9 @@ def main() -> None:
         scored = []
         flagged = Counter()
         kinds = Counter()
-        findings = batch_findings(store)
-        for stored in store.iter_results(result.run_id):
+        for settled in read_settled(store, settings.night_clock, run_id=result.run_id):
             # The verdict the desk reads: after the batch's evidence, as every view shows it.
-            stored = batch_verdict(stored, findings.get(stored.article.article_id))
+            stored = settled.result
             record = gold[stored.article.record_id or ""]
             by_article[stored.article.article_id] = record
             label = stored.analysis.label.value

@@ -14,13 +14,14 @@ Public names, by stage (``tests/test_public_api.py`` pins ``__all__`` to this li
 - errors: ``PipelineError``, ``UsageError``, ``ConfigError``, ``InputError``, ``ProviderError``,
   ``TransientProviderError``, ``RateLimitError``, ``FatalProviderError``, ``AnswerError``,
   ``StoreError``, ``RunLockedError``, ``OutputError``
-- settings: ``Settings``, ``Engine``, ``LLMMode``, ``load_settings``
+- settings: ``Settings``, ``Engine``, ``LLMMode``, ``load_settings``, ``NightClock``
 - schema: ``Article``, ``ArticleVerdict``, ``Analysis``, ``Label``, ``ReasonCode``
 - sources and verification: ``iter_articles``, ``locate_quote``, ``verify_quotes``
 - engines: ``make_engine``, ``analyse_offline``
 - runs: ``analyse_article``, ``run``, ``run_batch``, ``Budget``, ``RunResult``
 - store: ``Store``, ``StoredResult``, ``parse_since``
-- insight and views: ``update_batch_insight``, ``article_record``, ``export_results``, ``write_report``
+- insight and views: ``update_batch_insight``, ``SettledArticle``, ``read_settled``, ``refresh_verdicts``,
+  ``article_record``, ``export_results``, ``write_report``
 - the desk's memory: ``death_statements``, ``death_register``, ``add_death``, ``remove_death``,
   ``import_factchecks``, ``list_factchecks``, ``Verdict``, ``add_review``, ``import_reviews``,
   ``review_figures``, ``SourceStanding``, ``add_sources``, ``remove_sources``, ``listed_sources``
@@ -51,10 +52,12 @@ from pipeline.engines import make_engine
 from pipeline.offline import analyse_offline
 from pipeline.desk.people import death_statements
 from pipeline.desk.posthumous import add_death, death_register, remove_death
+from pipeline.desk.settled import SettledArticle, refresh_verdicts
+from pipeline.views.read import read_settled
 from pipeline.views.record import article_record
 from pipeline.desk.reviews import Verdict, add_review, import_reviews, review_figures
 from pipeline.runs.runner import Budget, RunResult, analyse_article, run, run_batch
-from pipeline.settings import Engine, LLMMode, Settings, load_settings
+from pipeline.settings import Engine, LLMMode, NightClock, Settings, load_settings
 from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, remove_sources
 from pipeline.inputs import iter_articles
 from pipeline.store import Store, StoredResult, parse_since
@@ -77,6 +80,7 @@ __all__ = [
     "Engine",
     "LLMMode",
     "load_settings",
+    "NightClock",
     "Article",
     "ArticleVerdict",
     "Analysis",
@@ -96,6 +100,9 @@ __all__ = [
     "StoredResult",
     "parse_since",
     "update_batch_insight",
+    "SettledArticle",
+    "read_settled",
+    "refresh_verdicts",
     "article_record",
     "export_results",
     "write_report",

@@ -16,13 +16,21 @@ from pipeline.runs import batch_api as batch_mode
 from pipeline.views.console import SafeConsole, log_to, styled
 from pipeline.errors import InputError, PipelineError, UsageError
 from pipeline.desk.factchecks import import_factchecks, list_factchecks
-from pipeline.desk.posthumous import add_death, death_register, remove_death
+from pipeline.desk.posthumous import add_death, articles_containing, death_register, remove_death
 from pipeline.desk.reviews import Verdict, add_review, import_reviews, render_review_figures, review_figures
-from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, read_domain_file, remove_sources
+from pipeline.desk.source_lists import (
+    SourceStanding,
+    add_sources,
+    article_ids_at_domains,
+    listed_sources,
+    read_domain_file,
+    remove_sources,
+)
 from pipeline.evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from pipeline.views.export import EXPORT_FORMATS, export_results
 from pipeline.views.morning_report import render_markdown, write_report
-from pipeline.desk.insight import BatchFindings, batch_findings, batch_verdict
+from pipeline.desk.settled import refresh_verdicts
+from pipeline.views.read import read_settled
 from pipeline.views.terminal import analysis_view, runs_table, summary_table, worklist_view
 from pipeline.views.worklist import DEFAULT_LIMIT, build_worklist
 from pipeline.views.progress import RunProgress
@@ -179,9 +187,7 @@ def run(
     with Store(settings.db) as store:
         outcomes = store.outcomes(result.run_id)
         if len(outcomes) <= _SUMMARY_ROWS:
-            results = list(store.iter_results(result.run_id))
-            findings = batch_findings(store, [stored.article.article_id for stored in results])
-            stdout.print(summary_table(results, outcomes, findings))
+            stdout.print(summary_table(read_settled(store, settings.night_clock, run_id=result.run_id), outcomes))
         else:
             _print_problems(outcomes)
     _print_result(result)
@@ -232,19 +238,15 @@ def show(
     """Show the stored analysis of one article (--json: the record of `export --format jsonl`)."""
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        results = store.find_results(ref)
-        findings = batch_findings(store, [result.article.article_id for result in results])
-    if not results:
+        articles = read_settled(store, settings.night_clock, refs=[ref])
+    if not articles:
         console.print(f"no stored analysis matches {ref!r}")
         raise typer.Exit(1)
-    for result in results:
-        found = findings.get(result.article.article_id, BatchFindings())
+    for article in articles:
         if as_json:
-            stdout.print(json.dumps(article_record(result, found), ensure_ascii=False), soft_wrap=True)
+            stdout.print(json.dumps(article_record(article), ensure_ascii=False), soft_wrap=True)
         else:
-            stdout.print(analysis_view(batch_verdict(result, found), found))
-            for note in found.desk_notes:
-                stdout.print(note)
+            stdout.print(analysis_view(article))
 
 
 @app.command()
@@ -256,7 +258,7 @@ def export(
     """Write stored analyses to standard output (latest result per article)."""
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = export_results(store, format, sys.stdout, run_id)
+        written = export_results(store, format, sys.stdout, run_id, settings.night_clock)
     console.print(f"{written} {format} records written")
 
 
@@ -275,7 +277,7 @@ def report(
     """
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit)
+        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock)
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(
@@ -297,7 +299,7 @@ def worklist(
         raise typer.Exit(2)
     settings = _settings(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        found = build_worklist(store, run_id=run_id, limit=limit or None)
+        found = build_worklist(store, run_id=run_id, limit=limit or None, clock=settings.night_clock)
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:
@@ -412,6 +414,11 @@ def _memory(db: Path | None):
     return Store(_settings(db=db, engine=Engine.offline).db)
 
 
+def _refresh(store: Store, db: Path | None, article_ids: list[str] | None) -> None:
+    """Settle again the verdicts a desk change touched (None: every article's)."""
+    refresh_verdicts(store, _settings(db=db, engine=Engine.offline).night_clock, article_ids)
+
+
 def _emit(as_json: bool, record: object, text: str) -> None:
     if as_json:
         stdout.print(json.dumps(record, ensure_ascii=False, indent=2), soft_wrap=True)
@@ -449,6 +456,7 @@ def deaths_add(
     """Register a death on the desk's word."""
     with _memory(db) as store:
         entry = add_death(store, name, date=date, source=source)
+        _refresh(store, db, articles_containing(store, [entry.name.casefold()]))
     _emit(as_json, entry.to_record(), f"registered {entry.name}")
 
 
@@ -462,6 +470,7 @@ def deaths_remove(
     posthumous flags resting on it are dropped."""
     with _memory(db) as store:
         entry = remove_death(store, name)
+        _refresh(store, db, articles_containing(store, [entry.name.casefold()]))
     _emit(as_json, entry.to_record(), f"removed {entry.name} ({len(entry.evidence)} evidence suppressed)")
 
 
@@ -489,6 +498,7 @@ def factchecks_import(
     """Import ClaimReview files (a re-import updates by URL) and match every stored article."""
     with _memory(db) as store:
         counts = import_factchecks(store, files)
+        _refresh(store, db, None)
     _emit(
         as_json,
         counts,
@@ -520,6 +530,7 @@ def review(
             raise InputError("review", "give one ARTICLE_OR_STORY and --verdict")
         else:
             done = [add_review(store, target[0], verdict, note=note, by=by)]
+        _refresh(store, db, [article_id for r in done for article_id in r.article_ids])
     _emit(
         as_json,
         [r.to_record() for r in done],
@@ -562,6 +573,7 @@ def sources_add(
         listings[standing] += read_domain_file(file)
     with _memory(db) as store:
         listed = add_sources(store, listings)
+        _refresh(store, db, article_ids_at_domains(store, (s.domain for s in listed)))
     _emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))
 
 
@@ -572,4 +584,5 @@ def sources_remove(
     """Unlist domains."""
     with _memory(db) as store:
         removed = remove_sources(store, domains)
+        _refresh(store, db, article_ids_at_domains(store, domains))
     _emit(as_json, {"removed": removed}, f"{removed} domains unlisted")

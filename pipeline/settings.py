@@ -25,6 +25,8 @@
 | failed_retries | (none)           | PIPELINE_FAILED_RETRIES  | failed_retries  |
 | fabrication_prior | --prior       | PIPELINE_FABRICATION_PRIOR | fabrication_prior |
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
+| night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
+| timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied. Several identical servers (replicas of one model):
@@ -39,15 +41,18 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
 
-__all__ = ["Engine", "LLMMode", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
+__all__ = ["Engine", "LLMMode", "NightClock", "DEFAULT_NIGHT_CLOCK", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -65,6 +70,30 @@ class LLMMode(StrEnum):
     json_schema = "json_schema"
     json = "json"
     md_json = "md_json"
+
+
+@dataclass(frozen=True)
+class NightClock:
+    """The desk's nights: each starts at ``starts`` in ``zone`` (None: the machine's local
+    zone) and is named by the date it starts on."""
+
+    starts: time = time(18, 0)
+    zone: tzinfo | None = None
+
+    def night_of(self, moment: datetime | str) -> str:
+        """The night (YYYY-MM-DD) containing ``moment``; a moment without a zone is UTC, as
+        the store's timestamps are."""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(self.zone)
+        day = local.date() if local.time() >= self.starts else local.date() - timedelta(days=1)
+        return day.isoformat()
+
+
+DEFAULT_NIGHT_CLOCK = NightClock()
+"""Nights from 18:00 in the machine's local zone: the settings' defaults."""
 
 
 class Settings(BaseModel):
@@ -104,6 +133,32 @@ class Settings(BaseModel):
     prompt_version: str = DEFAULT_PROMPT_VERSION
     prompts_dir: Path | None = None  # None: the prompts shipped in the package
     replica_urls: tuple[str, ...] = ()
+    # The desk's night, which the settled verdicts are grouped by: when it starts (HH:MM) in
+    # which IANA zone (None: the machine's local zone).
+    night_starts: str = "18:00"
+    timezone: str | None = None
+
+    @property
+    def night_clock(self) -> NightClock:
+        return NightClock(time.fromisoformat(self.night_starts), None if self.timezone is None else ZoneInfo(self.timezone))
+
+    @field_validator("night_starts")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{2}:\d{2}", value):
+            raise ValueError("a time of day as HH:MM, e.g. 18:00")
+        time.fromisoformat(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("not a known time zone: give an IANA name, e.g. Europe/Berlin") from None
+        return value
 
     @property
     def endpoints(self) -> list[str | None]:
@@ -181,6 +236,8 @@ _ENV_NAMES = {
     "failed_retries": "PIPELINE_FAILED_RETRIES",
     "fabrication_prior": "PIPELINE_FABRICATION_PRIOR",
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
+    "night_starts": "PIPELINE_NIGHT_STARTS",
+    "timezone": "PIPELINE_TIMEZONE",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

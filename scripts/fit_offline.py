@@ -45,8 +45,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.offline.claims import sentence_features  # noqa: E402
-from pipeline.offline.label import CALIBRATION_FILE, EVIDENCE_FEATURES, fabrication_logit, logit  # noqa: E402
-from pipeline.offline.model import WEIGHTS_FILE, sigmoid, word_features  # noqa: E402
+from pipeline.checks.verdict import logit, sigmoid  # noqa: E402
+from pipeline.offline.label import CALIBRATION_FILE, EVIDENCE_FEATURES, fabrication_logit  # noqa: E402
+from pipeline.offline.model import WEIGHTS_FILE, word_features  # noqa: E402
 from pipeline.offline.signals import SUPERLATIVE_WORDS, TEMPLATE_PHRASES, evidence_features, measure_signals  # noqa: E402
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "data" / WEIGHTS_FILE

@@ -11,13 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.desk.insight import BATCH_EVIDENCE_WEIGHT, BatchFindings, batch_findings, batch_verdict, names_swapped
-from pipeline.models import Label
-from pipeline.offline.label import probability_text
+from pipeline.checks.verdict import BATCH_EVIDENCE_WEIGHT, probability_text, settle_with_evidence
+from pipeline.desk.insight import BatchFindings, batch_findings, names_swapped
+from pipeline.models import Analysis, Label
 from pipeline.store import Store
 from pipeline.views.worklist import build_worklist
 
 from support import SEEDS
+
+
+def _settled(analysis: Analysis, found: BatchFindings | None) -> Analysis:
+    return settle_with_evidence(analysis, (found or BatchFindings()).batch_evidence(analysis))
 
 
 def _invoke(*arguments: str) -> str:
@@ -76,7 +80,7 @@ def test_a_single_seed_alone_gets_no_template_evidence(tmp_path):
     assert record["batch"]["cluster"] is None and "template_language" not in record["reasons"]
     with Store(db) as store:
         [result] = list(store.iter_results())
-        assert batch_verdict(result, batch_findings(store).get(result.article.article_id)) is result
+        assert _settled(result.analysis, batch_findings(store).get(result.article.article_id)) is result.analysis
     assert (record["label"], record["confidence"]) == (result.analysis.label.value, result.analysis.confidence)
 
 
@@ -91,11 +95,11 @@ def test_one_piece_of_batch_evidence_is_not_certainty(seeds_db):
         result,
         analysis=result.analysis.model_copy(update={"probabilities": {"news": 0.9, "tribute": 0.05, "likely_fabrication": 0.05}}),
     )
-    after = batch_verdict(at_prior, found).analysis.probabilities["likely_fabrication"]
+    after = _settled(at_prior.analysis, found).probabilities["likely_fabrication"]
     assert 0.5 < after < 0.9, "one template cluster flags an article at the feed's prior, far from certainty"
     assert 2 < BATCH_EVIDENCE_WEIGHT < 5
     # Without evidence the batch changes nothing, whatever the cluster.
-    assert batch_verdict(result, BatchFindings(cluster=found.cluster, template=False)) is result
+    assert _settled(result.analysis, BatchFindings(cluster=found.cluster, template=False)) is result.analysis
 
 
 def test_names_swapped_needs_different_people_in_the_variants():

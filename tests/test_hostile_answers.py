@@ -24,6 +24,7 @@ from pipeline.models import (
     SpeakerKind,
     Usage,
 )
+from pipeline.views.read import read_settled
 from pipeline.views.terminal import analysis_view, runs_table
 from pipeline.runs.runner import analyse_article, run
 from pipeline.settings import Engine, Settings
@@ -77,6 +78,7 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
     assert result.counts["ok"] == 1
     with Store(settings.db) as store:
         [stored] = list(store.iter_results(result.run_id, analysed_only=True))
+        [settled] = read_settled(store, settings.night_clock, run_id=result.run_id)
         runs = store.runs(1)
         csv_out = io.StringIO()
         export_results(store, "csv", csv_out)
@@ -91,7 +93,7 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
     assert runs[0]["rejected_quotes"] == {reason: 1 for reason in rejected.values()}
     assert "5: " in "".join(str(cell) for column in runs_table(runs).columns for cell in column._cells)
     shown = io.StringIO()
-    Console(file=shown, width=200).print(analysis_view(stored))
+    Console(file=shown, width=200).print(analysis_view(settled))
     assert shown.getvalue().count("speaker unconfirmed") == 1
     assert csv_out.getvalue().count("speaker unconfirmed") == 1
 

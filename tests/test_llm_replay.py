@@ -22,6 +22,7 @@ from pipeline.cli import app
 from pipeline.models import EvidenceVerdict
 from pipeline.engines.prompts import PROMPTS_DIR, mark_evidence
 from pipeline.quotations import quotation_spans
+from pipeline.desk.settled import settle_results
 from pipeline.views.record import article_record
 from pipeline.runs.runner import run
 from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
@@ -91,7 +92,7 @@ def raw_answers(settings: Settings, key: str) -> list[dict]:
     return answers
 
 
-def assert_only_verified_quotes_stored(result) -> None:
+def assert_only_verified_quotes_stored(settings: Settings, result) -> None:
     text = result.article.text
     for quote in result.analysis.quotes:
         assert quote.verified and quote.spans
@@ -99,7 +100,9 @@ def assert_only_verified_quotes_stored(result) -> None:
         assert all(0 <= span.start < span.end <= len(text) for span in quote.spans)
     for rejected in result.analysis.rejected_quotes:
         assert locate_quote(text, rejected.text) is None and rejected.reason
-    record = article_record(result)  # what export gives
+    with Store(settings.db) as store:
+        [settled] = settle_results(store, [result], settings.night_clock)
+    record = article_record(settled)  # what export gives
     assert {quote["text"] for quote in record["quotes"]}.isdisjoint(q["text"] for q in record["rejected_quotes"])
 
 
@@ -159,7 +162,7 @@ def test_seed_articles_go_through_the_evidence_first_path(tmp_path, http_request
             DEFAULT_PROMPT_VERSION,
         )
         assert record.input_tokens > 0
-        assert_only_verified_quotes_stored(record)
+        assert_only_verified_quotes_stored(settings, record)
         assert_evidence_answer_handled(settings, record)
     # Every re-ask names the validation problems, asks only for the fields that failed and
     # repeats the first request's system and user messages (a cached prefix); counted once.
@@ -188,7 +191,7 @@ def test_short_articles_truncated_answers_are_not_reasked_and_a_rerun_is_free(tm
     assert analysed(outcomes), "the cassette holds no usable answer: re-record or change the fixtures"
     for outcome in analysed(outcomes):
         record = results[outcome["cache_key"]]
-        assert_only_verified_quotes_stored(record)
+        assert_only_verified_quotes_stored(settings, record)
         assert_evidence_answer_handled(settings, record)
     ok = [results[outcome["cache_key"]] for outcome in analysed(outcomes)]
     print(
@@ -220,7 +223,7 @@ def test_the_verdict_first_v1_prompt_still_runs_and_reasks_missing_quotes(tmp_pa
     for outcome in analysed(outcomes):
         record = results[outcome["cache_key"]]
         assert record.identity.prompt_version == "analyse-v1"
-        assert_only_verified_quotes_stored(record)
+        assert_only_verified_quotes_stored(settings, record)
         if record.analysis.rejected_quotes:
             assert record.requests >= 2, "a missing quote earns one re-ask under v1"
 

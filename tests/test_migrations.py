@@ -114,6 +114,7 @@ TABLE_OWNERS = {
     "desk/factchecks.py": {"factcheck", "factcheck_fts", "factcheck_match"},
     "desk/reviews.py": {"review"},
     "desk/source_lists.py": {"source_list"},
+    "desk/settled.py": {"verdicts"},
 }
 _TABLE_NAMED = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)")
 

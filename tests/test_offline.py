@@ -141,7 +141,7 @@ def test_style_alone_never_makes_the_label(record: dict) -> None:
 
 
 def test_without_evidence_no_probability_makes_a_fabrication() -> None:
-    from pipeline.offline.engine import decide_label
+    from pipeline.checks.verdict import decide_label
 
     probabilities = {"news": 0.1, "tribute": 0.05, "likely_fabrication": 0.85}
     assert decide_label(probabilities, []) is Label.news

@@ -4,6 +4,8 @@ import sqlite3
 
 import pytest
 
+from pipeline.desk.settled import settle_results
+from pipeline.settings import DEFAULT_NIGHT_CLOCK
 from pipeline.views.record import article_record
 from pipeline.engines import OfflineEngine
 from pipeline.runs.runner import analyse_article
@@ -64,7 +66,8 @@ def test_a_saved_result_reads_back_whole_and_in_the_views(tmp_path, seed_analysi
         assert stored.analysis == analysis and stored.article.text == article.text
         assert [r.cache_key for r in store.find_results(article.article_id[:8])] == [key]
         assert [r.cache_key for r in store.find_results(article.source_path)] == [key]
-        record = article_record(stored)
+        [settled] = settle_results(store, [stored], DEFAULT_NIGHT_CLOCK)
+        record = article_record(settled)
         assert record["sources"] == [{"source_path": article.source_path, "record_id": None}]
         assert record["prompt_version"] == identity.prompt_version and record["usage"]["requests"] == 0
     db = sqlite3.connect(tmp_path / "p.db")

@@ -3,7 +3,7 @@
 The runner calls ``update_batch_insight(store, run_id)`` once the run's results are
 stored. Findings live in their own tables, never in the cached answer: a cached
 LLM analysis stays byte-for-byte what the model said (and re-parsable), while the
-report and the exports merge the batch reasons in through ``BatchFindings``
+settled article (``pipeline.desk.settled``) merges the batch reasons in through ``BatchFindings``
 (``template_language`` for a cluster member, ``posthumous_attribution`` for a
 flagged article). A later run can change clusters without touching the cache.
 """
@@ -12,42 +12,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.checks.verdict import BatchEvidence, batch_evidence
 from pipeline.desk.clusters import ClusterMember, cluster_members, update_clusters
 from pipeline.desk.factchecks import FactCheckMatch, factcheck_evidence, factcheck_matches, is_debunk, match_results
-from pipeline.models import EVIDENCE_REASONS, Analysis, Label, ReasonCode, VerifiedQuote
-from pipeline.offline.engine import decide_label
-from pipeline.offline.label import logit, probability_text
-from pipeline.offline.model import sigmoid
+from pipeline.models import Analysis, Label, ReasonCode, VerifiedQuote
 from pipeline.desk.posthumous import PosthumousFlag, posthumous_flags, update_posthumous
 from pipeline.desk.reviews import ReviewStatus, review_statuses
 from pipeline.desk.source_lists import ListedSource, SourceStanding, article_urls, source_standings
-from pipeline.store import Store, StoredResult
+from pipeline.store import Store
 from pipeline.text import person_names
 
 __all__ = [
-    "BATCH_EVIDENCE_WEIGHT",
     "BatchFindings",
-    "BatchEvidence",
     "InsightSummary",
     "update_batch_insight",
     "batch_findings",
-    "batch_evidence",
-    "batch_verdict",
     "merged_reasons",
     "names_swapped",
 ]
 
-BATCH_EVIDENCE_WEIGHT = 3.5
-"""Log-odds one piece of batch evidence (the template of a flagged story with names swapped, a
-death the store knows of, a debunking fact-check, an unreliable source) adds to the article's
-calibrated probability of fabrication: a likelihood ratio of e^3.5 = 33, hand-set like the
-calibration's rules, as no labelled night holds template clusters of fabrications. Chosen so
-that one piece alone flags an article the text puts at or a little under the feed's prior
-(0.05 -> 0.64, 0.03 -> 0.53; the flag needs logit(0.5) - logit(0.05) = 2.9 at least), and
-no more: one piece never nears certainty; two independent pieces on a suspect text can."""
 _NAMES_PER_VARIANT = 2
 
 
@@ -84,6 +70,10 @@ class BatchFindings:
         if self.source is not None and self.source.standing is SourceStanding.unreliable:
             found.append(f"source listed unreliable: {self.source.domain}")
         return found
+
+    def batch_evidence(self, analysis: Analysis) -> BatchEvidence:
+        """The article's evidence of fabrication with what the batch and the desk add."""
+        return batch_evidence(analysis, template=self.template, posthumous=bool(self.posthumous), desk=self.evidence())
 
     @property
     def reasons(self) -> list[ReasonCode]:
@@ -216,69 +206,3 @@ def _template_clusters(store: Store, cluster_ids: set[str]) -> set[str]:
         ):
             templates.add(cluster_id)
     return templates
-
-
-@dataclass(frozen=True)
-class BatchEvidence:
-    """An article's evidence: its own, what only the batch could see, and the desk memory's."""
-
-    own: list[ReasonCode]
-    added: list[ReasonCode]
-    desk: list[str]
-
-    @property
-    def reasons(self) -> list[ReasonCode]:
-        return self.own + self.added
-
-    @property
-    def count(self) -> int:
-        return len(self.own) + len(self.added) + len(self.desk)
-
-
-def batch_evidence(analysis: Analysis, findings: BatchFindings | None) -> BatchEvidence:
-    """The article's evidence of fabrication after the batch: its text's and engine's, then a
-    template cluster, a posthumous contradiction and the desk's memory, each counted once."""
-    own = list(dict.fromkeys([*analysis.signals.evidence, *(r for r in analysis.reasons if r in EVIDENCE_REASONS)]))
-    # An engine's template_language on an article it did not flag is wording, not a cluster.
-    if analysis.label is not Label.likely_fabrication and ReasonCode.template_language in own:
-        own.remove(ReasonCode.template_language)
-    batch = []
-    if findings and findings.template:
-        batch.append(ReasonCode.template_language)
-    if findings and findings.posthumous:
-        batch.append(ReasonCode.posthumous_attribution)
-    added = [reason for reason in dict.fromkeys(batch) if reason not in own]
-    return BatchEvidence(own=own, added=added, desk=findings.evidence() if findings else [])
-
-
-def batch_verdict(result: StoredResult, findings: BatchFindings | None) -> StoredResult:
-    """The article's verdict after the batch's evidence, the one every view shows: the
-    probability of fabrication moves ``BATCH_EVIDENCE_WEIGHT`` in log-odds per piece the
-    article's own analysis could not see, the other labels keep their ratio, and the label is
-    settled again by ``decide_label`` (likely_fabrication needs evidence). Derived at read time,
-    so the cached answer stays the engine's and a later night's cluster or fact-check reaches
-    every view of an earlier article without a re-run."""
-    evidence = batch_evidence(result.analysis, findings)
-    pieces = len(evidence.added) + len(evidence.desk)
-    if not pieces:
-        return result
-    analysis = result.analysis
-    before = analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
-    after = sigmoid(logit(before) + BATCH_EVIDENCE_WEIGHT * pieces)
-    share = (1 - after) / (1 - before) if before < 1 else 0.0
-    probabilities = {
-        name: round(after if name == Label.likely_fabrication.value else value * share, 6)
-        for name, value in analysis.probabilities.items()
-    }
-    label = decide_label(probabilities, [*evidence.reasons, *(ReasonCode.uncorroborated_event for _ in evidence.desk)])
-    found = [reason.value.replace("_", " ") for reason in evidence.added] + evidence.desk
-    rationale = f"{analysis.rationale} The batch adds evidence ({'; '.join(found)}): probability of fabrication {probability_text(before)} -> {probability_text(after)}."
-    settled = analysis.model_copy(
-        update={
-            "label": label,
-            "confidence": round(probabilities[label.value], 4),
-            "probabilities": probabilities,
-            "rationale": rationale,
-        }
-    )
-    return replace(result, analysis=settled)

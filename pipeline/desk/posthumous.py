@@ -23,6 +23,7 @@ and ``posthumous_applied``; writers hold the store's transaction.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from pipeline.desk.people import death_statements, name_key
 from pipeline.store import Store, among, utc_now
 
 __all__ = [
+    "articles_containing",
     "DeathEntry",
     "DeathEvidence",
     "PosthumousFlag",
@@ -270,7 +272,7 @@ def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
     # A flag needs the full name in the article, so its longest word finds every candidate.
     needles = {max(re.findall(r"\w+", key) or [key], key=len) for key in changed}
     skip = set(done)
-    candidates = [article_id for article_id in _articles_containing(store, needles) if article_id not in skip]
+    candidates = [article_id for article_id in articles_containing(store, needles) if article_id not in skip]
     register = _register(entries)
     for result in store.latest_results(candidates):
         _flag(store, result.article.article_id, result.article.text, result.analysis.quotes, register)
@@ -282,17 +284,17 @@ def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
     return len(candidates)
 
 
-def _articles_containing(store: Store, needles: Iterable[str]) -> list[str]:
-    """Articles whose case-folded text contains any of these case-folded strings."""
+def articles_containing(store: Store, needles: Iterable[str]) -> list[str]:
+    """Articles whose case-folded text contains any of these case-folded strings (any number:
+    they travel as one JSON array, never one SQL expression each)."""
     wanted = sorted(set(needles))
     if not wanted:
         return []
     store.db.create_function("casefold", 1, lambda text: text.casefold() if text else "", deterministic=True)
     rows = store.db.execute(
-        "SELECT article_id FROM (SELECT article_id, casefold(text) AS folded FROM article) WHERE "
-        + " OR ".join("instr(folded, ?) > 0" for _ in wanted)
-        + " ORDER BY article_id",
-        wanted,
+        "SELECT article_id FROM (SELECT article_id, casefold(text) AS folded FROM article) WHERE EXISTS"
+        " (SELECT 1 FROM json_each(?) WHERE instr(folded, json_each.value) > 0) ORDER BY article_id",
+        (json.dumps(wanted),),
     )
     return [row["article_id"] for row in rows]
 

@@ -9,6 +9,7 @@ This module makes every query on the ``source_list`` table, and reads the articl
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "ListedSource",
     "SourceStanding",
     "add_sources",
+    "article_ids_at_domains",
     "article_urls",
     "listed_sources",
     "normalise_domain",
@@ -145,3 +147,16 @@ def source_standings(store: Store, urls: Mapping[str, str | None]) -> dict[str, 
     listed = {source.domain: source.standing for source in listed_sources(store)}
     found = {article_id: source_standing(url, listed) for article_id, url in urls.items()} if listed else {}
     return {article_id: source for article_id, source in found.items() if source is not None}
+
+
+def article_ids_at_domains(store: Store, domains: Iterable[str]) -> list[str]:
+    """Articles whose URL mentions any of these domains (a superset of those at them)."""
+    wanted = sorted({domain.lower() for domain in domains})
+    if not wanted:
+        return []
+    rows = store.db.execute(
+        "SELECT article_id FROM article WHERE EXISTS"
+        " (SELECT 1 FROM json_each(?) WHERE instr(lower(article.url), json_each.value) > 0)",
+        (json.dumps(wanted),),
+    )
+    return [row["article_id"] for row in rows]

@@ -6,7 +6,7 @@ import hashlib
 
 from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
 from pipeline.offline import OFFLINE_VERSION, analyse_offline
-from pipeline.offline.label import DEFAULT_PRIOR
+from pipeline.checks.verdict import DEFAULT_PRIOR
 
 __all__ = ["OfflineEngine"]
 

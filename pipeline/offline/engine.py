@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.checks.verdict import DEFAULT_PRIOR, decide_label, probability_text
 from pipeline.models import (
-    EVIDENCE_REASONS,
     Article,
     ArticleVerdict,
     Label,
@@ -13,11 +13,11 @@ from pipeline.models import (
     SpeakerKind,
 )
 from pipeline.offline.claims import find_claims
-from pipeline.offline.label import DEFAULT_PRIOR, calibration_digest, probability_text
+from pipeline.offline.label import calibration_digest
 from pipeline.offline.model import weights_digest
 from pipeline.offline.signals import SignalCounts, measure_signals, signals_from_counts
 
-__all__ = ["analyse_offline", "decide_label", "settle_label", "OFFLINE_VERSION", "RULES_VERSION"]
+__all__ = ["analyse_offline", "OFFLINE_VERSION", "RULES_VERSION"]
 
 RULES_VERSION = "6"
 """Bump whenever a rule changes; the weights and calibration files' digests cover the fitted numbers."""
@@ -42,30 +42,6 @@ def _style_reasons(counts: SignalCounts) -> list[ReasonCode]:
     if counts.superlative_density >= _SUPERLATIVES_FOR_REASON or counts.emoji_headings or counts.template_phrases:
         reasons.append(ReasonCode.emotional_language)
     return reasons
-
-
-def decide_label(probabilities: dict[str, float], evidence: list[ReasonCode]) -> Label:
-    """The likeliest label, except that likely_fabrication needs at least one piece of
-    evidence: without any, the likelier of news and tribute."""
-    fabrication = probabilities[Label.likely_fabrication.value]
-    if evidence and fabrication >= max(probabilities[Label.news.value], probabilities[Label.tribute.value]):
-        return Label.likely_fabrication
-    return Label.tribute if probabilities[Label.tribute.value] > probabilities[Label.news.value] else Label.news
-
-
-def settle_label(label: Label, confidence: float, reasons: list[ReasonCode], signals: Signals) -> tuple[Label, dict[str, float]]:
-    """The final label and its probabilities, whatever engine answered. The engine's label
-    keeps its confidence and the other labels share the rest as the offline scorer's calibrated
-    probabilities do; a likely_fabrication without evidence (in the text's signals or among
-    the engine's reasons) becomes the likelier of news and tribute, at the scorer's probabilities."""
-    scores = signals.scores
-    evidence = [*signals.evidence, *(reason for reason in reasons if reason in EVIDENCE_REASONS)]
-    if label is Label.likely_fabrication and not evidence:
-        label = decide_label(scores, [])
-        return label, dict(scores)
-    rest = sum(value for name, value in scores.items() if name != label.value)
-    others = {name: (1 - confidence) * (value / rest if rest else 0.5) for name, value in scores.items() if name != label.value}
-    return label, {name: round(value, 6) for name, value in {label.value: confidence, **others}.items()}
 
 
 def _plain(codes: list[ReasonCode]) -> str:

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pipeline.models import Label
-from pipeline.offline.model import load_models, sigmoid
+from pipeline.checks.verdict import DEFAULT_PRIOR, logit, sigmoid
+from pipeline.offline.model import load_models
 
 __all__ = [
     "CALIBRATION_FILE",
-    "DEFAULT_PRIOR",
     "EVIDENCE_FEATURES",
     "load_calibration",
     "calibration_digest",
@@ -38,12 +37,9 @@ __all__ = [
     "tribute_strength",
     "word_logit",
     "fabrication_logit",
-    "logit",
-    "probability_text",
 ]
 
 CALIBRATION_FILE = "offline_calibration.json"
-DEFAULT_PRIOR = 0.05
 EVIDENCE_FEATURES = ("anonymous_only", "unsourced", "hearsay", "unverifiable_media", "posthumous")
 """The calibration's inputs besides the word score: each 0 or 1 (see ``signals.evidence_features``)."""
 
@@ -84,21 +80,6 @@ def tribute_strength(text: str) -> float:
     cues += sum(spaced.count(f" {phrase} ") for phrase in _TRIBUTE_PHRASES)
     ratio = (100 * cues / max(len(tokens), 1)) / _TRIBUTE_EVEN_CUES_PER_100_WORDS
     return ratio**3 / (1 + ratio**3)
-
-
-def probability_text(probability: float) -> str:
-    """A probability as the editor reads it, two decimals, never 1.00 or 0.00: a calibrated
-    model is never certain, so the ends read ">0.99" and "<0.01" (JSON keeps the float)."""
-    if probability > 0.99:
-        return ">0.99"
-    if probability < 0.01:
-        return "<0.01"
-    return f"{probability:.2f}"
-
-
-def logit(probability: float) -> float:
-    probability = min(max(probability, 1e-6), 1 - 1e-6)
-    return math.log(probability / (1 - probability))
 
 
 @cache

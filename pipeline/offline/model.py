@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from functools import cache, lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WEIGHTS_FILE", "word_features", "LinearModel", "load_models", "weights_digest", "sigmoid"]
+from pipeline.checks.verdict import sigmoid
+
+__all__ = ["WEIGHTS_FILE", "word_features", "LinearModel", "load_models", "weights_digest"]
 
 WEIGHTS_FILE = "offline_weights.json"
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*%?|[$£€%!?]")
@@ -34,13 +35,6 @@ def word_features(text: str, max_tokens: int | None = None) -> frozenset[str]:
         found = [m.group() for m in islice(_TOKEN.finditer(lowered), max_tokens)]
     tokens = ["<num>" if t[0] in _DIGITS else t for t in found]
     return frozenset(tokens).union(map("{} {}".format, tokens, tokens[1:]))
-
-
-def sigmoid(logit: float) -> float:
-    if logit >= 0:
-        return 1 / (1 + math.exp(-logit))
-    z = math.exp(logit)
-    return z / (1 + z)
 
 
 class LinearModel:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.models import ReasonCode, Signals, SpeakerKind, VerifiedQuote
-from pipeline.offline.label import DEFAULT_PRIOR, label_probabilities
+from pipeline.checks.verdict import DEFAULT_PRIOR
+from pipeline.offline.label import label_probabilities
 from pipeline.offline.model import word_features
 from pipeline.offline.quotes import find_quotes
 from pipeline.text import person_names, sentences, words

@@ -253,7 +253,7 @@ async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI,
         run_status = "interrupted"
         raise
     finally:
-        finish_run(store, result, run_status)
+        finish_run(store, result, run_status, settings.night_clock)
     return result
 
 

@@ -303,7 +303,7 @@ def run_with_ray(
     if started_ray:
         ray.init(address=address, namespace=_NAMESPACE, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
-        with recorded_run(store, engine, on_outcome) as ledger:
+        with recorded_run(store, engine, settings.night_clock, on_outcome) as ledger:
             result = ledger.result
             limiters = _limiter_actors(ray, settings, result.run_id)
             run_inputs = RunInputs(

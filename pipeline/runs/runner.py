@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
 from pipeline.desk.insight import update_batch_insight
+from pipeline.desk.settled import refresh_run_verdicts
 from pipeline.engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
 from pipeline.runs.journal import AnswerJournal
 from pipeline.models import (
@@ -38,10 +39,9 @@ from pipeline.models import (
     VerifiedQuote,
 )
 from pipeline.offline import compute_signals
-from pipeline.offline.engine import settle_label
-from pipeline.offline.label import DEFAULT_PRIOR
+from pipeline.checks.verdict import DEFAULT_PRIOR, settle_label
 from pipeline.pricing import run_cost
-from pipeline.settings import Settings
+from pipeline.settings import NightClock, Settings
 from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
 from pipeline.store import ArticleRef, Store, cache_key
 from pipeline.checks.quotes import verify_quotes
@@ -223,15 +223,16 @@ def save_analysis(
     result.counts["ok"] += 1
 
 
-def finish_run(store: Store, result: RunResult, status: str) -> None:
+def finish_run(store: Store, result: RunResult, status: str, clock: NightClock) -> None:
     """Close a run, whichever way its results arrived (``run``, ``batch collect``): the batch
-    insight (template clusters, posthumous flags) over what it analysed, then its ledger line.
+    insight (template clusters, posthumous flags) over what it analysed and the settled
+    verdicts it changed (``verdicts``), then its ledger line.
     An interrupted run skips the insight: it may stop mid-way, and the ledger must close. So
     does a run whose database refused a write (the insight would be refused too); StoreError
     from here means the ledger line could not be written."""
     if status != "interrupted" and not result.store_refused:
         try:
-            update_batch_insight(store, result.run_id)
+            refresh_run_verdicts(store, clock, result.run_id, update_batch_insight(store, result.run_id))
         except StoreError as error:
             result.fatal = result.fatal or f"the database cannot be written: {error}"
             status = "aborted"
@@ -566,7 +567,7 @@ async def run_batch(
     engine = engine or make_engine(settings)
     budget.check(engine.name, engine.identity.model)
     reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
-    with recorded_run(store, engine, on_outcome, reservations) as ledger:
+    with recorded_run(store, engine, settings.night_clock, on_outcome, reservations) as ledger:
         result = ledger.result
         inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age)
         slots = asyncio.Semaphore(settings.concurrency)
@@ -681,6 +682,7 @@ async def run_batch(
 def recorded_run(
     store: Store,
     engine: AnalysisEngine,
+    clock: NightClock,
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     reservations: CostReservations | None = None,
 ) -> Iterator[RunLedger]:
@@ -705,7 +707,7 @@ def recorded_run(
         elif result.stopped and status == "finished":
             status = "stopped"
         try:
-            finish_run(store, result, status)
+            finish_run(store, result, status, clock)
         except StoreError as error:
             result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
 

@@ -441,6 +441,22 @@ class Store:
         rows = self.db.execute(f"SELECT * FROM latest_result WHERE {condition} ORDER BY created_at", params).fetchall()
         return [self._stored(row) for row in rows]
 
+    def results_since(self, moment: str) -> Iterator[StoredResult]:
+        """Latest result per current article (as ``iter_results``) stored at or after ``moment`` (ISO)."""
+        rows = self.db.execute(
+            """SELECT * FROM latest_result WHERE created_at >= ? AND article_id IN
+               (SELECT article_id FROM article_source WHERE superseded_at IS NULL) ORDER BY created_at""",
+            (moment,),
+        )
+        for row in rows:
+            yield self._stored(row)
+
+    def first_seen_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """When each of these articles was first stored."""
+        condition, params = among("article_id", article_ids)
+        rows = self.db.execute(f"SELECT article_id, first_seen FROM article WHERE {condition}", params)
+        return {row["article_id"]: row["first_seen"] for row in rows}
+
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]

@@ -354,6 +354,26 @@ CREATE TABLE source_file (
 );
 """
 
+# The settled verdict of every article (its engine's answer with the batch's and the desk's
+# evidence), one row per article, so SQL tools show what the report shows. Written by
+# ``pipeline.desk.settled.refresh_verdicts``: the policy needs Python (log-odds, clusters).
+_VERDICTS = """
+CREATE TABLE verdicts (
+    article_id TEXT PRIMARY KEY REFERENCES article(article_id),
+    label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    p_news REAL NOT NULL,
+    p_tribute REAL NOT NULL,
+    p_fabrication REAL NOT NULL,
+    reasons TEXT NOT NULL,
+    review_status TEXT NOT NULL,
+    night TEXT NOT NULL,
+    run_id INTEGER,
+    settled_at TEXT NOT NULL
+);
+CREATE INDEX verdicts_night ON verdicts(night);
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -369,5 +389,7 @@ MIGRATIONS: list[str] = [
     _RUN_ORDER,
     # 7: the inbox index: a file's stat when last read whole, and its articles ([[article_id, record_id], ...]).
     _INBOX_INDEX,
+    # 8: the settled verdict per article (``verdicts``), for SQL tools.
+    _VERDICTS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

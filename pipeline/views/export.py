@@ -1,9 +1,9 @@
 """Exports for other tools: JSONL (one analysis a line), CSV (one row per quote and per
 claim) and ClaimReview (schema.org JSON-LD for the claims worklist).
 
-Batch findings (template clusters, posthumous flags) are merged in here, not stored in
-the cached analysis: ``reasons`` is the engine's reasons plus the batch's, ``batch``
-says which were added and why (see ``pipeline.desk.insight``).
+Every export reads settled articles (``pipeline.views.read``): the label, probabilities and
+reasons are those after the batch's and the desk's evidence, as in ``show`` and the report;
+``batch`` says what the batch added and why (see ``pipeline.desk.insight``).
 """
 
 from __future__ import annotations
@@ -11,15 +11,17 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from pipeline.errors import UsageError
-from pipeline.desk.insight import BatchFindings, batch_findings
+from pipeline.desk.settled import SettledArticle
 from pipeline.models import Label
+from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
+from pipeline.store import Store
+from pipeline.views.read import read_settled
 from pipeline.views.record import article_record
-from pipeline.store import Store, StoredResult
 from pipeline.views.worklist import claims_worklist
 
 __all__ = [
@@ -30,13 +32,12 @@ __all__ = [
     "write_csv",
     "write_claimreview",
     "claimreview_items",
+    "rating_text",
     "export_results",
     "spreadsheet_cell",
     "script_safe_json",
     "without_nul",
 ]
-
-Findings = Mapping[str, BatchFindings]
 
 # OWASP's CSV-injection rule: a cell starting with one of these is read as a formula by
 # spreadsheets (the full-width forms too, by some); a leading ' makes it text.
@@ -121,23 +122,19 @@ def script_safe_json(value: Any, **dumps_options: Any) -> str:
     return text
 
 
-def write_jsonl(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
+def write_jsonl(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """One analysis a line with its provenance and batch findings; returns the number written."""
-    findings = findings or {}
     count = 0
-    for result in results:
-        out.write(
-            json.dumps(without_nul(article_record(result, findings.get(result.article.article_id))), ensure_ascii=False) + "\n"
-        )
+    for article in articles:
+        out.write(json.dumps(without_nul(article_record(article)), ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
+def write_csv(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """One row per verified quote and per claim; returns the number of rows. Every cell is
     ``spreadsheet_cell``: text that starts like a formula gets a leading ``'`` (JSONL keeps
     the original)."""
-    findings = findings or {}
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
 
@@ -145,10 +142,10 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
         writer.writerow({name: spreadsheet_cell(value) for name, value in row.items()})
 
     rows = 0
-    for result in results:
-        found = findings.get(result.article.article_id, BatchFindings())
+    for article in articles:
+        result, found = article.result, article.findings
         posthumous_quotes = {(flag.start, flag.end) for flag in found.posthumous if flag.kind == "quote"}
-        record = article_record(result, found)
+        record = article_record(article)
         common = {
             **{name: record[name] for name in ("article_id", "title", "label", "engine", "model", "prompt_version")},
             "source_path": result.article.source_path,
@@ -172,14 +169,14 @@ def write_csv(results: Iterable[StoredResult], out: TextIO, findings: Findings |
     return rows
 
 
-def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Findings | None = None) -> list[dict[str, Any]]:
+def claimreview_items(articles: Iterable[SettledArticle], desk: Desk) -> list[dict[str, Any]]:
     """One schema.org ClaimReview per worklist claim. The rating says what the desk knows
-    at triage time: the claim is unconfirmed and names the source that would settle it.
-    Known fact-checks the article matches are cited (``citation``, with ``factcheck_matches``)."""
-    findings = findings or {}
+    at triage time (the settled label): the claim is unconfirmed and names the source that
+    would settle it. Known fact-checks the article matches are cited (``citation``, with
+    ``factcheck_matches``)."""
     reviews: list[dict[str, Any]] = []
-    for item in claims_worklist(results):
-        article, claim = item.result.article, item.claim
+    for item in claims_worklist(articles):
+        article, claim = item.article.result.article, item.claim
         appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": article.title or article.source_path}
         if article.url:
             appearance["url"] = article.url
@@ -195,31 +192,34 @@ def claimreview_items(results: Iterable[StoredResult], desk: Desk, findings: Fin
                 "@context": "https://schema.org",
                 "@type": "ClaimReview",
                 "url": f"{desk.url.rstrip('/')}/articles/{article.article_id}",
-                "datePublished": item.result.created_at[:10],
+                "datePublished": item.article.result.created_at[:10],
                 "author": {"@type": "Organization", "name": desk.name, "url": desk.url},
                 "claimReviewed": claim.event,
                 "itemReviewed": claimed,
                 "reviewRating": {
                     "@type": "Rating",
-                    "alternateName": "Unverified, likely fabricated"
-                    if item.result.analysis.label is Label.likely_fabrication
-                    else "Unverified",
+                    "alternateName": rating_text(item.article.label),
                     "ratingExplanation": f"Priority {claim.priority.value}; check with {claim.check_with}. "
                     f"Reasons: {', '.join(reason.value for reason in claim.why) or 'none given'}.",
                 },
             }
         )
-        matched = findings.get(article.article_id, BatchFindings()).factchecks
+        matched = item.article.findings.factchecks
         if matched:
             reviews[-1]["citation"] = [{"@type": "CreativeWork", "url": m.url} for m in matched]
             reviews[-1]["factcheck_matches"] = [m.to_record() for m in matched]
     return reviews
 
 
-def write_claimreview(results: Iterable[StoredResult], out: TextIO, findings: Findings | None = None) -> int:
+def rating_text(label: Label) -> str:
+    """ClaimReview's ``alternateName`` for a claim of an article with this settled label."""
+    return "Unverified, likely fabricated" if label is Label.likely_fabrication else "Unverified"
+
+
+def write_claimreview(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """A JSON array of ClaimReview objects for the high-priority claims, safe to place in a
     ``<script type="application/ld+json">`` element as it is; returns how many."""
-    reviews = claimreview_items(results, Desk.from_env(), findings)
+    reviews = claimreview_items(articles, Desk.from_env())
     out.write(script_safe_json(reviews, indent=2) + "\n")
     return len(reviews)
 
@@ -227,12 +227,12 @@ def write_claimreview(results: Iterable[StoredResult], out: TextIO, findings: Fi
 EXPORT_FORMATS = {"jsonl": write_jsonl, "csv": write_csv, "claimreview": write_claimreview}
 
 
-def export_results(store: Store, format: str, out: TextIO, run_id: int | None = None) -> int:
-    """Write the run's (or every article's latest) analyses in a format of ``EXPORT_FORMATS``."""
+def export_results(
+    store: Store, format: str, out: TextIO, run_id: int | None = None, clock: NightClock = DEFAULT_NIGHT_CLOCK
+) -> int:
+    """Write the run's (or every article's latest) settled analyses in a format of ``EXPORT_FORMATS``."""
     if format not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}")
     if run_id is not None:
         store.run_summary(run_id)
-    results = list(store.iter_results(run_id))
-    findings = batch_findings(store, [result.article.article_id for result in results])
-    return EXPORT_FORMATS[format](results, out, findings)
+    return EXPORT_FORMATS[format](read_settled(store, clock, run_id=run_id), out)

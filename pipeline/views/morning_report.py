@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from pipeline.desk.clusters import ClusterMember
 from pipeline.errors import OutputError, UsageError
-from pipeline.desk.insight import BatchFindings, batch_findings, batch_verdict, merged_reasons
+from pipeline.checks.verdict import probability_text
+from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
+from pipeline.desk.settled import SettledArticle
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
-from pipeline.offline.label import probability_text
+from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult, parse_since
+from pipeline.views.read import read_settled
 from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
 
 __all__ = [
@@ -83,14 +87,27 @@ class Segment:
 
 @dataclass
 class MorningReport:
-    """Everything the page and the summary show, gathered from the store."""
+    """Everything the page and the summary show, gathered from the store: settled articles,
+    fabrications first."""
 
     title: str
     runs: list[dict[str, Any]]
-    results: list[StoredResult]
+    articles: list[SettledArticle]
     failures: list[dict[str, Any]]
-    findings: dict[str, BatchFindings] = field(default_factory=dict)
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+
+    @cached_property
+    def results(self) -> list[StoredResult]:
+        """The articles' settled results."""
+        return [article.result for article in self.articles]
+
+    @cached_property
+    def findings(self) -> dict[str, BatchFindings]:
+        return {article.article_id: article.findings for article in self.articles}
+
+    @cached_property
+    def _reasons(self) -> dict[str, list[str]]:
+        return {article.article_id: [reason.value for reason in article.reasons] for article in self.articles}
 
     @property
     def label_counts(self) -> dict[str, int]:
@@ -158,7 +175,7 @@ class MorningReport:
         return f"{name} #{result.article.record_id}" if result.article.record_id else name
 
     def reasons(self, result: StoredResult) -> list[str]:
-        return [reason.value for reason in merged_reasons(result.analysis, self.findings.get(result.article.article_id))]
+        return self._reasons[result.article.article_id]
 
     def flags(self, result: StoredResult) -> list[PosthumousFlag]:
         found = self.findings.get(result.article.article_id)
@@ -173,7 +190,11 @@ class MorningReport:
 
 
 def collect_report(
-    store: Store, run_id: int | None = None, since: str | None = None, limit: int = DEFAULT_LIMIT
+    store: Store,
+    run_id: int | None = None,
+    since: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    clock: NightClock = DEFAULT_NIGHT_CLOCK,
 ) -> MorningReport:
     """The report of one run, of every run started since a date or time (``parse_since``),
     or of the latest run."""
@@ -182,29 +203,31 @@ def collect_report(
     if since is not None:
         moment = parse_since(since)
         runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
-        results = [result for result in store.iter_results() if datetime.fromisoformat(result.created_at) >= moment]
+        articles = read_settled(store, clock, since=since)
         title = f"since {since}"
     else:
         if run_id is None:
             latest = store.runs(limit=1)
             run_id = latest[0]["run_id"] if latest else None
         runs = [store.run_summary(run_id)] if run_id is not None else []
-        results = list(store.iter_results(run_id)) if run_id is not None else []
+        articles = read_settled(store, clock, run_id=run_id) if run_id is not None else []
         title = f"run {run_id}" if run_id is not None else "no runs yet"
     failures = [
         outcome for run in runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
     ]
-    findings = batch_findings(store, [result.article.article_id for result in results])
-    results = [batch_verdict(result, findings.get(result.article.article_id)) for result in results]
-    results.sort(
-        key=lambda result: (
-            result.analysis.label is not Label.likely_fabrication,
-            -result.analysis.confidence,
-            result.article.source_path,
+    articles.sort(
+        key=lambda article: (
+            article.label is not Label.likely_fabrication,
+            -article.confidence,
+            article.result.article.source_path,
         )
     )
-    worklist = build_worklist(store, run_id=run_id if since is None else None, limit=limit) if results else Worklist(run_id=None)
-    return MorningReport(title=title, runs=runs, results=results, failures=failures, findings=findings, worklist=worklist)
+    worklist = (
+        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock)
+        if articles
+        else Worklist(run_id=None)
+    )
+    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist)
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -307,9 +330,10 @@ def write_report(
     run_id: int | None = None,
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    clock: NightClock = DEFAULT_NIGHT_CLOCK,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:

@@ -1,8 +1,8 @@
-"""The record of one stored analysis: what ``show --json``, every export and the report read.
+"""The record of one settled article: what ``show --json``, the JSONL export and the CSV read.
 
-The engine's reasons are merged with the batch's (``pipeline.desk.insight``) and its verdict is
-settled after the batch's evidence (``batch_verdict``) here, so every view of an article
-says the same thing.
+The label, confidence, probabilities and rationale are the settled verdict's, the reasons the
+engine's merged with the batch's (``pipeline.desk.settled``), so every view of an article says
+the same thing.
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from pipeline.desk.insight import BatchFindings, batch_verdict, merged_reasons
-from pipeline.store import StoredResult
+from pipeline.desk.settled import SettledArticle
 
 __all__ = ["article_record"]
 
 
-def article_record(result: StoredResult, findings: BatchFindings | None = None) -> dict[str, Any]:
+def article_record(article: SettledArticle) -> dict[str, Any]:
     """The stable JSON shape of one analysis with its provenance and batch findings (documented in README)."""
-    found = findings or BatchFindings()
-    result = batch_verdict(result, found)
+    result, found = article.result, article.findings
     return {
         "article_id": result.article.article_id,
         "title": result.article.title,
@@ -27,7 +25,7 @@ def article_record(result: StoredResult, findings: BatchFindings | None = None) 
         "published": result.article.published,
         "sources": result.sources,
         **result.analysis.model_dump(mode="json", exclude={"article_id"}),
-        "reasons": [reason.value for reason in merged_reasons(result.analysis, found)],
+        "reasons": [reason.value for reason in article.reasons],
         **asdict(result.identity),
         "usage": {
             "requests": result.requests,
@@ -38,6 +36,8 @@ def article_record(result: StoredResult, findings: BatchFindings | None = None) 
         "run_id": result.run_id,
         "created_at": result.created_at,
         "cache_key": result.cache_key,
+        "review_status": article.review_status,
+        "night": article.night,
         "batch": found.to_record(),
         "factcheck_matches": [match.to_record() for match in found.factchecks],
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.desk.insight import BatchFindings, batch_verdict, merged_reasons
+from pipeline.checks.verdict import probability_text
+from pipeline.desk.settled import SettledArticle
 from pipeline.pricing import ledger_cost
-from pipeline.offline.label import probability_text
-from pipeline.store import StoredResult
 from pipeline.views.worklist import Worklist
 
 __all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
@@ -27,24 +25,21 @@ def _first_reasons(reasons: list, shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def summary_table(
-    results: list[StoredResult], outcomes: list[dict[str, Any]], findings: Mapping[str, BatchFindings] | None = None
-) -> Table:
-    """One row per input of a run: status, label, confidence, quotes, claims, reasons (the batch's too)."""
-    findings = findings or {}
-    by_key = {result.cache_key: result for result in results}
+def summary_table(articles: list[SettledArticle], outcomes: list[dict[str, Any]]) -> Table:
+    """One row per input of a run: status, settled label and confidence, quotes, claims, reasons (the batch's too)."""
+    by_key = {article.stored.cache_key: article for article in articles}
     table = Table(title="pipeline run", show_lines=False)
     table.add_column("source", overflow="fold", ratio=2)
     for column in ("status", "label", "conf", "quotes ok/rej", "claims"):
         table.add_column(column, no_wrap=True)
     table.add_column("reasons", overflow="fold", ratio=3)
     for outcome in outcomes:
-        result = by_key.get(outcome["cache_key"] or "")
+        article = by_key.get(outcome["cache_key"] or "")
         source = outcome["source_path"] + (f" [{outcome['record_id']}]" if outcome["record_id"] else "")
-        if result is None:
+        if article is None:
             table.add_row(source, outcome["status"], "", "", "", "", outcome["reason"] or "")
             continue
-        analysis = batch_verdict(result, findings.get(result.article.article_id)).analysis
+        analysis = article.result.analysis
         table.add_row(
             source,
             outcome["status"],
@@ -52,20 +47,21 @@ def summary_table(
             probability_text(analysis.confidence),
             f"{len(analysis.quotes)}/{len(analysis.rejected_quotes)}",
             str(len(analysis.claims)),
-            _first_reasons(merged_reasons(analysis, findings.get(result.article.article_id))),
+            _first_reasons(article.reasons),
         )
     return table
 
 
-def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -> Group:
-    """One stored analysis, readable in a terminal, with the batch's reasons."""
+def analysis_view(article: SettledArticle) -> Group:
+    """One settled article, readable in a terminal, with the batch's reasons and the desk's notes."""
+    result = article.result
     analysis = result.analysis
     header = Text()
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
     header.append(f"article {result.article.article_id[:16]}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
     header.append(f"  confidence {probability_text(analysis.confidence)}\n")
-    header.append(f"reasons: {', '.join(reason.value for reason in merged_reasons(analysis, findings)) or '-'}\n")
+    header.append(f"reasons: {', '.join(reason.value for reason in article.reasons) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
         f"engine {result.identity.engine}  model {result.identity.model}  prompt {result.identity.prompt_version} ({result.identity.prompt_hash})  "
@@ -102,6 +98,7 @@ def analysis_view(result: StoredResult, findings: BatchFindings | None = None) -
             claim.check_with,
         )
     parts.append(claims)
+    parts += [Text(note) for note in article.findings.desk_notes]
     return Group(*parts)
 
 

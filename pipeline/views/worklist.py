@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.desk.insight import batch_evidence, batch_findings, batch_verdict
-from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
+from pipeline.desk.settled import SettledArticle
 from pipeline.desk.source_lists import ListedSource, priority_steps
+from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
+from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult
+from pipeline.views.read import read_settled
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -64,9 +66,10 @@ def top_claims(result: StoredResult, dead: frozenset[str] = frozenset(), shown: 
 
 @dataclass(frozen=True)
 class WorklistItem:
-    """One story to check, or one template cluster with every variant the run holds."""
+    """One story to check, or one template cluster with every variant the run holds, most
+    likely fabricated first (the lead)."""
 
-    results: list[StoredResult]
+    articles: list[SettledArticle]
     probability: float
     evidence: list[ReasonCode]
     desk_evidence: list[str]
@@ -77,8 +80,13 @@ class WorklistItem:
     source: ListedSource | None = None
 
     @property
+    def results(self) -> list[StoredResult]:
+        """The variants' settled results."""
+        return [article.result for article in self.articles]
+
+    @property
     def lead(self) -> StoredResult:
-        return self.results[0]
+        return self.articles[0].result
 
     @property
     def article_ids(self) -> list[str]:
@@ -146,6 +154,7 @@ def build_worklist(
     store: Store,
     run_id: int | None = None,
     limit: int | None = DEFAULT_LIMIT,
+    clock: NightClock = DEFAULT_NIGHT_CLOCK,
 ) -> Worklist:
     """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
     if run_id is None:
@@ -154,43 +163,33 @@ def build_worklist(
             return Worklist(run_id=None)
         run_id = latest[0]["run_id"]
     new_ids = {o["article_id"] for o in store.outcomes(run_id) if o["status"] == "ok"}
-    results = list(store.iter_results(run_id))
-    findings = batch_findings(store, [result.article.article_id for result in results])
-    groups: dict[str, list[StoredResult]] = {}
-    for result in results:
-        found = findings.get(result.article.article_id)
-        if found and found.settled:
+    articles = read_settled(store, clock, run_id=run_id)
+    groups: dict[str, list[SettledArticle]] = {}
+    for article in articles:
+        if article.findings.settled:
             continue
-        key = found.cluster.cluster_id if found and found.cluster else result.article.article_id
-        groups.setdefault(key, []).append(result)
+        cluster = article.findings.cluster
+        groups.setdefault(cluster.cluster_id if cluster else article.article_id, []).append(article)
     dead = frozenset(
-        name for found in findings.values() for flag in found.posthumous for name in (flag.person, *flag.person.split())
+        name for article in articles for flag in article.findings.posthumous for name in (flag.person, *flag.person.split())
     )
     items = []
     for key, members in groups.items():
-        scored = []
-        for result in members:
-            found = findings.get(result.article.article_id)
-            pieces = batch_evidence(result.analysis, found)
-            settled = batch_verdict(result, found)
-            probability = settled.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
-            scored.append((probability, pieces.count, pieces.reasons, pieces.desk, settled))
-        scored.sort(key=lambda row: (-row[0], -row[1], row[4].article.source_path))
-        probability, _, evidence, desk, lead = scored[0]
-        if not any(row[1] for row in scored):
+        if not any(member.evidence.count for member in members):
             continue
-        review = findings.get(lead.article.article_id)
+        members.sort(key=lambda a: (-a.p_fabrication, -a.evidence.count, a.result.article.source_path))
+        lead = members[0]
         items.append(
             WorklistItem(
-                results=[row[4] for row in scored],
-                probability=probability,
-                evidence=evidence,
-                desk_evidence=desk,
-                new=any(result.article.article_id in new_ids for result in members),
-                review_status=review.review.describe() if review and review.review else "not reviewed",
-                claims=top_claims(lead, dead),
+                articles=members,
+                probability=lead.p_fabrication,
+                evidence=lead.evidence.reasons,
+                desk_evidence=lead.evidence.desk,
+                new=any(member.article_id in new_ids for member in members),
+                review_status=lead.review_status,
+                claims=top_claims(lead.result, dead),
                 cluster_id=key if len(members) > 1 else None,
-                source=review.source if review else None,
+                source=lead.findings.source,
             )
         )
     items.sort(
@@ -208,27 +207,27 @@ def build_worklist(
 
 @dataclass(frozen=True)
 class WorkItem:
-    result: StoredResult
+    article: SettledArticle
     claim: ClaimDraft
 
 
 def claims_worklist(
-    results: Iterable[StoredResult], priorities: frozenset[Priority] = frozenset({Priority.high})
+    articles: Iterable[SettledArticle], priorities: frozenset[Priority] = frozenset({Priority.high})
 ) -> list[WorkItem]:
-    """Claims of these priorities: by priority, fabrications before the rest, then taking
-    turns across articles (each article's first claim before anyone's second, so one long
-    article doesn't fill the top of the list), then by the article's confidence."""
+    """Claims of these priorities: by priority, (settled) fabrications before the rest, then
+    taking turns across articles (each article's first claim before anyone's second, so one long
+    article doesn't fill the top of the list), then by the article's settled confidence."""
     ranked = [
         (
             _PRIORITY_RANK[claim.priority],
-            r.analysis.label is not Label.likely_fabrication,
+            a.label is not Label.likely_fabrication,
             turn,
-            -r.analysis.confidence,
+            -a.confidence,
             order,
-            r,
+            a,
             claim,
         )
-        for order, r in enumerate(results)
-        for turn, claim in enumerate(c for c in r.analysis.claims if c.priority in priorities)
+        for order, a in enumerate(articles)
+        for turn, claim in enumerate(c for c in a.result.analysis.claims if c.priority in priorities)
     ]
-    return [WorkItem(result, claim) for *_, result, claim in sorted(ranked, key=lambda row: row[:5])]
+    return [WorkItem(article, claim) for *_, article, claim in sorted(ranked, key=lambda row: row[:5])]
