@@ -53,7 +53,7 @@ from pipeline.desk.people import death_statements
 from pipeline.desk.posthumous import add_death, death_register, remove_death
 from pipeline.views.record import article_record
 from pipeline.desk.reviews import Verdict, add_review, import_reviews, review_figures
-from pipeline.runs.runner import Budget, RunResult, analyse_article, run, run_batch
+from pipeline.runs import Budget, RunResult, analyse_article, run, run_batch
 from pipeline.settings import Engine, LLMMode, Settings, load_settings
 from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, remove_sources
 from pipeline.inputs import iter_articles

@@ -28,8 +28,8 @@ from pipeline.views.worklist import DEFAULT_LIMIT, build_worklist
 from pipeline.views.progress import RunProgress
 from pipeline.views.record import article_record
 from pipeline.inputs import estimate_inputs
-from pipeline.runs.runner import Budget, Executor, RunResult
-from pipeline.runs.runner import run as run_pipeline
+from pipeline.runs import Budget, Executor, RunResult
+from pipeline.runs import run as run_pipeline
 from pipeline.settings import Engine, LLMMode, Settings, load_settings
 from pipeline.store import Store
 

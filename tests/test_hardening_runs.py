@@ -26,7 +26,7 @@ from pipeline.cli import app
 from pipeline.errors import RunLockedError, StoreError
 from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
-from pipeline.runs.runner import Budget, run, run_batch
+from pipeline.runs import Budget, run, run_batch
 from pipeline.inputs import iter_articles
 from pipeline.store import Store
 

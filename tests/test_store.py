@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.views.record import article_record
 from pipeline.engines import OfflineEngine
-from pipeline.runs.runner import analyse_article
+from pipeline.runs import analyse_article
 from pipeline.inputs import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
 

@@ -9,11 +9,9 @@ They are defined in ``schema.py``; every query the pipeline makes is a method he
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -24,8 +22,8 @@ from typing import Any
 
 from pipeline.errors import RunLockedError, StoreError, UsageError
 from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
+from pipeline.store.lock import RunLock
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
-from pipeline.inputs import FileStamp
 
 __all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "cache_key", "utc_now", "parse_since"]
 
@@ -102,7 +100,7 @@ class Store:
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
-        self._run_lock: _RunLock | None = None
+        self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
         try:
             if read_only:
@@ -136,7 +134,7 @@ class Store:
         """
         if self._run_lock is not None:
             raise RunLockedError(f"{self.path}: this connection already holds run {self._run_lock.run_id}")
-        lock = _RunLock.acquire(self.path)
+        lock = RunLock.acquire(self.path)
         try:
             with self.transaction("BEGIN IMMEDIATE"):
                 self.db.execute("UPDATE run SET status = 'interrupted', ended_at = ? WHERE ended_at IS NULL", (utc_now(),))
@@ -148,7 +146,7 @@ class Store:
         except BaseException:
             lock.release()
             raise
-        lock.describe(run_id)
+        lock.describe(run_id, since=utc_now())
         self._run_lock = lock
         self._run_clocks[run_id] = time.monotonic()
         return run_id
@@ -336,29 +334,6 @@ class Store:
             record_id=ref.record_id,
         )
 
-    # the inbox index: files whose stamp is unchanged are not read again
-
-    def source_index(self) -> dict[str, tuple[FileStamp, str]]:
-        """Every indexed file: its stamp and its articles as JSON ``[[article_id, record_id], ...]``."""
-        rows = self.db.execute("SELECT source_path, size, mtime_ns, inode, articles FROM source_file")
-        return {row[0]: (FileStamp(row[1], row[2], row[3]), row[4]) for row in rows}
-
-    def index_files(self, files: list[tuple[str, FileStamp, list[tuple[str, str | None]]]]) -> None:
-        """Index files read whole (path, stamp, its articles' ids and record ids), each only
-        when every one of its articles is in the store, so the index can stand in for it."""
-        now = utc_now()
-        with self.transaction():
-            for path, stamp, articles in files:
-                ids = list({article_id for article_id, _record_id in articles})
-                if len(self._present("SELECT article_id FROM article WHERE article_id IN ({marks})", ids)) != len(ids):
-                    self.db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
-                    continue
-                self.db.execute(
-                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, articles, indexed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (path, stamp.size, stamp.mtime_ns, stamp.inode, json.dumps(articles), now),
-                )
-
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage, cost=None) -> None:
         self.db.execute(
             """INSERT INTO outcome (run_id, source_path, record_id, article_id, status, reason, cache_key,
@@ -483,63 +458,6 @@ class Store:
             created_at=row["created_at"],
             sources=sources,
         )
-
-    # Batch API jobs
-
-    def pending_batch_keys(self) -> set[str]:
-        """Cache keys of requests in a batch not yet collected."""
-        rows = self.db.execute(
-            "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
-        )
-        return {row[0] for row in rows}
-
-    def record_batch_job(
-        self, batch_id: str, input_file_id: str, status: str, identity: str, items: list[tuple[Article, str]]
-    ) -> None:
-        """Record a submitted batch and its requests (article, cache key) in one transaction."""
-        now = utc_now()
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (batch_id, input_file_id, status, identity, len(items), now),
-            )
-            for article, key in items:
-                self.remember_article(article, now)
-                self.db.execute(
-                    "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
-                    (batch_id, key, article.article_id, article.source_path, article.record_id),
-                )
-
-    def open_batch_ids(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
-
-    def update_batch_job(self, batch_id: str, status: str, output_file_id: str | None, error_file_id: str | None) -> None:
-        self.db.execute(
-            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
-            (status, output_file_id, error_file_id, utc_now(), batch_id),
-        )
-
-    def batch_jobs(self) -> list[dict[str, Any]]:
-        """Every batch, newest first."""
-        return [dict(row) for row in self.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")]
-
-    def batch_jobs_to_collect(self, final_statuses: Iterable[str]) -> list[dict[str, Any]]:
-        """Batches not yet collected whose status is one of ``final_statuses``, oldest first."""
-        statuses = tuple(final_statuses)
-        rows = self.db.execute(
-            f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({','.join('?' * len(statuses))}) "
-            "ORDER BY submitted_at",
-            statuses,
-        )
-        return [dict(row) for row in rows]
-
-    def batch_items(self, batch_id: str) -> dict[str, dict[str, Any]]:
-        """The requests of one batch by cache key (``custom_id``)."""
-        rows = self.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (batch_id,))
-        return {row["custom_id"]: dict(row) for row in rows}
-
-    def mark_batch_collected(self, batch_id: str) -> None:
-        self.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), batch_id))
 
     # template clusters (callers hold a transaction)
 
@@ -924,46 +842,3 @@ def _statements(script: str) -> Iterator[str]:
             statement = ""
     if statement.strip():
         yield statement
-
-
-class _RunLock:
-    """The run lock: an OS file lock (``flock``) on ``<database>.lock``, beside the database.
-
-    The kernel releases it when its holder exits, however it dies, and it holds
-    across PID namespaces (two containers on one volume), where process ids say
-    nothing. The file names the holder for the message a second run prints.
-    """
-
-    def __init__(self, path: Path, descriptor: int):
-        self.path = path
-        self.descriptor = descriptor
-        self.run_id: int | None = None
-
-    @classmethod
-    def acquire(cls, database: Path) -> _RunLock:
-        path = database.with_name(database.name + ".lock")
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as error:
-            raise StoreError(f"{path}: cannot open the run lock ({error.strerror or error})") from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
-            os.close(descriptor)
-            raise RunLockedError(
-                f"{database}: another run holds the run lock {path} ({holder or 'holder not yet named'})"
-            ) from None
-        return cls(path, descriptor)
-
-    def describe(self, run_id: int) -> None:
-        """Name the holder in the lock file: run, process, host, since when."""
-        self.run_id = run_id
-        holder = f"run {run_id}, pid {os.getpid()} on {socket.gethostname()}, since {utc_now()}\n".encode()
-        os.ftruncate(self.descriptor, 0)
-        os.pwrite(self.descriptor, holder, 0)
-
-    def release(self) -> None:
-        # Emptied before unlocking: the file stays (deleting it would race a waiting run), the name goes.
-        os.ftruncate(self.descriptor, 0)
-        os.close(self.descriptor)
