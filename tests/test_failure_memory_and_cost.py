@@ -6,7 +6,7 @@ import json
 import pytest
 from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
-from pipeline.runs.batch_api import collect, submit
+from pipeline.runs.batch_api import BatchJobs, collect, submit
 from pipeline.engines import make_engine
 from pipeline.pricing import estimate_cost, ledger_cost
 from pipeline.runs import run
@@ -105,7 +105,7 @@ def test_a_batch_answers_live_reask_is_priced_live(tmp_path):
     assert ledger_cost(ledger) == pytest.approx(ok["cost"] + failed["cost"]) == pytest.approx(result.cost)
 
 
-def test_batch_collect_remembers_a_deterministic_failure_and_the_live_run_stops_paying_for_it(tmp_path):
+def test_batch_collect_remembers_a_deterministic_failure_and_no_later_run_or_batch_pays_for_it(tmp_path):
     write_articles(tmp_path / "in", 1)
     write_articles(tmp_path / "in", 1, marker="[[fault:schema_invalid]]", start=10)
     write_articles(tmp_path / "in", 1, marker="[[fault:http_500]]", start=20)
@@ -121,6 +121,11 @@ def test_batch_collect_remembers_a_deterministic_failure_and_the_live_run_stops_
         asked = server.stats()["requests"]["chat"] - before
         with Store(settings.db) as store:
             reasons = sorted(o["reason"] for o in store.outcomes(live.run_id) if o["status"] == "failed")
+            # The next night's batch leaves the remembered failure out too, until --retry-failed.
+            jobs = BatchJobs(store)
+            [resubmitted] = submit([str(tmp_path / "in")], settings, store)
+            [retried] = submit([str(tmp_path / "in")], settings, store, retry_failed=True)
+            batched = [set(jobs.items(job["batch_id"])) for job in (resubmitted, retried)]
     assert collected.counts["ok"] == 1 and [reason[:26] for reason, _key in failed] == [
         "answer does not fit the sc",
         "batch request failed (500)",
@@ -131,6 +136,8 @@ def test_batch_collect_remembers_a_deterministic_failure_and_the_live_run_stops_
     # The live run asks only for the transient one; the remembered failure has used its retries.
     assert live.counts == {"ok": 0, "cached": 1, "failed": 2, "skipped": 0} and asked == 1
     assert "not tried again until --retry-failed" in reasons[0] and reasons[0].startswith("answer does not fit")
+    (_schema_reason, schema_key), (_transient_reason, transient_key) = failed
+    assert batched == [{transient_key}, {schema_key}]
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])

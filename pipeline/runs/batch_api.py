@@ -37,7 +37,7 @@ from pipeline.inputs import iter_articles
 from pipeline.models import Article, CacheIdentity, SkippedInput, Usage
 from pipeline.pricing import BATCH_ENGINE
 from pipeline.runs.article import analyse_completion
-from pipeline.runs.ledger import Failure, RunLedger, RunResult, recorded_run
+from pipeline.runs.ledger import Failure, RunLedger, RunResult, recorded_run, retries_used_up
 from pipeline.settings import Engine, LLMMode, Settings
 from pipeline.store import ArticleRef, Store, cache_key, utc_now
 
@@ -154,13 +154,17 @@ def split_request_lines(
         yield chunk
 
 
-def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
+def _articles_to_submit(
+    paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool, retry_failed: bool
+) -> Iterator[tuple[Article, bytes]]:
     pending = BatchJobs(store).pending_keys()
     for item in iter_articles(paths, min_file_age=engine.settings.min_file_age):
         if isinstance(item, SkippedInput):
             continue
         key = cache_key(item.article_id, engine.identity)
         if key in pending or (not refresh and store.has_result(key)):
+            continue
+        if not retry_failed and retries_used_up(store, key, engine.settings.failed_retries):
             continue
         pending.add(key)
         yield item, request_line(item, key, engine)
@@ -186,15 +190,18 @@ def submit(
     store: Store,
     *,
     refresh: bool = False,
+    retry_failed: bool = False,
     client: openai.AsyncOpenAI | None = None,
     max_requests: int = MAX_REQUESTS_PER_FILE,
     max_bytes: int = MAX_BYTES_PER_FILE,
 ) -> list[dict[str, Any]]:
-    """Submit every article under ``paths`` with no result (and not already in a batch); the new batches."""
+    """Submit every article under ``paths`` with no result (and not already in a batch); the new batches.
+    An article whose deterministic failure has used up its retries (as ``run`` counts them) is
+    left out until ``retry_failed``."""
     engine = _llm_engine(settings)
     client = client or make_openai_client(settings)
     identity = json.dumps(asdict(engine.identity), sort_keys=True)
-    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh), max_requests, max_bytes)
+    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh, retry_failed), max_requests, max_bytes)
     try:
         return asyncio.run(_submit_files(client, store, chunks, identity))
     except openai.OpenAIError as error:

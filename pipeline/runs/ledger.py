@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.desk.insight import update_batch_insight
 from pipeline.errors import AnswerError, FatalProviderError, ProviderError, StoreError
@@ -17,7 +18,7 @@ from pipeline.runs.budget import CostReservations
 from pipeline.runs.journal import AnswerJournal
 from pipeline.store import ArticleRef, Store
 
-__all__ = ["RunResult", "Failure", "RunLedger", "recorded_run"]
+__all__ = ["RunResult", "Failure", "RunLedger", "recorded_run", "retries_used_up"]
 
 _CACHED_BLOCK = 500
 _LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
@@ -172,8 +173,8 @@ class RunLedger:
 
     def given_up(self, article: Article, key: str, failed_retries: int, retry_failed: bool) -> bool:
         """Whether the article's remembered failure has used up its retries (and is recorded so)."""
-        remembered = None if retry_failed else self.store.remembered_failure(key)
-        if remembered is None or remembered["runs"] <= failed_retries:
+        remembered = None if retry_failed else retries_used_up(self.store, key, failed_retries)
+        if remembered is None:
             return False
         runs = remembered["runs"]
         self.failed(
@@ -243,6 +244,13 @@ class RunLedger:
             self.reservations.settle(key, usages)
         if self.on_outcome:
             self.on_outcome("ok", article.source_path, None)
+
+
+def retries_used_up(store: Store, key: str, failed_retries: int) -> dict[str, Any] | None:
+    """The deterministic failure remembered under ``key`` once it has failed in more than
+    ``failed_retries`` runs (it is not paid for again until --retry-failed), or None."""
+    remembered = store.remembered_failure(key)
+    return remembered if remembered is not None and remembered["runs"] > failed_retries else None
 
 
 @contextmanager
