@@ -239,11 +239,9 @@ class RunLedger:
             )
             self.failed(article, key, Failure(f"answer paid but not stored ({error}); {kept}", sum(usages, _NO_USAGE)))
             return
-        self.result.counts["ok"] += 1
         if self.reservations is not None:
             self.reservations.settle(key, usages)
-        if self.on_outcome:
-            self.on_outcome("ok", article.source_path, None)
+        self.note("ok", article.source_path)
 
 
 def retries_used_up(store: Store, key: str, failed_retries: int) -> dict[str, Any] | None:

@@ -281,7 +281,7 @@ def run_with_ray(
     ``address``: a running cluster (``auto`` or ``ray://host:port``); None starts a local
     Ray (or uses the one this process already started). ``batch_size`` articles go to a
     worker at a time (default: ``settings.concurrency``, enough to keep the shared limiter busy).
-    Failure memory, ``allow_empty`` and the store's lock are the local run's (``run_batch``).
+    The ledger, failure memory, ``allow_empty`` and the store's lock are the local run's (``run_batch``).
     """
     budget = budget or Budget()
     if budget.max_cost is not None:

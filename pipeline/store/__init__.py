@@ -4,7 +4,9 @@ WAL mode, each result in its own transaction, so a finished article survives a
 crash at any later point and readers (report, export) work while a run writes.
 The tables are plain and named, with a view per concept (``articles``,
 ``quotes``, ``claims``, ``runs``), so Datasette and sqlite-utils open it cleanly.
-They are defined in ``schema.py``; every query the pipeline makes is a method here.
+They are defined in ``schema.py``; the store's own queries are methods here, and a
+feature's own tables are queried beside its logic, through ``Store.db`` (the run lock
+is in ``lock.py``).
 """
 
 from __future__ import annotations
@@ -290,7 +292,7 @@ class Store:
     def record_cached(self, run_id: int, cached: list[tuple[Article | ArticleRef, str]]) -> None:
         """Record articles served from the cache (article or reference, cache key) in one transaction.
 
-        The runner hands these over in blocks: a cached outcome is a ledger line, not
+        The run's ledger hands these over in blocks: a cached outcome is a ledger line, not
         paid work, so a block lost to a crash costs nothing to redo.
         """
         now = utc_now()
