@@ -224,10 +224,12 @@ class RunLedger:
     ) -> None:
         """Store one finished article, whichever way its answer arrived, and count it in the run."""
         usages = [answer.usage for answer in answers]
+        spent_before = self.result.usage, self.result.cost
         try:
             cost = self.result.spend_attempts(usages)
             self.store.save_result(self.result.run_id, article, key, identity, analysis, answers, latency_ms, cost)
         except StoreError as error:
+            self.result.usage, self.result.cost = spent_before  # the failure below counts the attempts once
             self.store_broken(error)
             journal = self.journal
             kept = (
@@ -237,7 +239,8 @@ class RunLedger:
                 if not journal.error
                 else f"and not journalled ({journal.error})"
             )
-            self.failed(article, key, Failure(f"answer paid but not stored ({error}); {kept}", sum(usages, _NO_USAGE)))
+            reasks = sum(usages[1:], _NO_USAGE)
+            self.failed(article, key, Failure(f"answer paid but not stored ({error}); {kept}", reasks), answered=usages[0])
             return
         if self.reservations is not None:
             self.reservations.settle(key, usages)
