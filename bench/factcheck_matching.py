@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import factchecks  # noqa: E402
-from pipeline.desk.factchecks import _Matcher  # noqa: E402
+from pipeline.desk import factchecks  # noqa: E402
+from pipeline.desk.factchecks import FactCheck, _Matcher, _save_check  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 CASES = [
@@ -153,7 +153,7 @@ CASES = [
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory, Store(Path(directory) / "bench.db") as store:
         for index, (check, _, _) in enumerate(CASES):
-            store.save_factcheck(f"https://example.org/check/{index}", None, check, None, None, None, [])
+            _save_check(store, FactCheck(f"https://example.org/check/{index}", check))
         factchecks.MATCH_THRESHOLD = 0.0  # score everything FTS5 retrieves; thresholds applied below
         matcher = _Matcher(store)
         pairs: list[tuple[float, bool, str]] = []  # (score, should match, kind)

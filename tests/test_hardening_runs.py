@@ -304,7 +304,7 @@ def _journal_keys(db: Path) -> set[str]:
 
 
 def test_redteam_an_answer_the_database_refused_is_journalled_and_stored_by_the_rerun_without_paying(tmp_path, monkeypatch):
-    monkeypatch.setattr("pipeline.store._BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("pipeline.store.connection.BUSY_TIMEOUT_S", 0.2)
     write_articles(tmp_path / "in", 12)
     db = tmp_path / "p.db"
     blocker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)

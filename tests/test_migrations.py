@@ -1,5 +1,6 @@
 """The store's schema version: old databases open and upgrade in place, new steps apply once."""
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -69,8 +70,8 @@ def test_each_new_step_runs_once_and_in_order(tmp_path, monkeypatch):
     db = tmp_path / "pipeline.db"
     Store(db).close()
     steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT", "UPDATE run SET note = 'second step'"]
-    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
-    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    monkeypatch.setattr("pipeline.store.connection.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.connection.SCHEMA_VERSION", len(steps))
     for _ in range(2):
         Store(db).close()
     assert _version(db) == len(steps)
@@ -82,8 +83,8 @@ def test_a_failing_step_leaves_the_database_at_the_last_good_version(tmp_path, m
     db = tmp_path / "pipeline.db"
     Store(db).close()
     steps = [*schema.MIGRATIONS, "ALTER TABLE run ADD COLUMN note TEXT;\nALTER TABLE no_such_table ADD COLUMN x TEXT;"]
-    monkeypatch.setattr("pipeline.store.MIGRATIONS", steps)
-    monkeypatch.setattr("pipeline.store.SCHEMA_VERSION", len(steps))
+    monkeypatch.setattr("pipeline.store.connection.MIGRATIONS", steps)
+    monkeypatch.setattr("pipeline.store.connection.SCHEMA_VERSION", len(steps))
     with pytest.raises(StoreError, match="cannot open"):
         Store(db)
     assert _version(db) == schema.SCHEMA_VERSION
@@ -106,17 +107,43 @@ def test_every_table_and_view_is_defined_in_the_schema_module():
             assert "CREATE TABLE" not in module.read_text(encoding="utf-8"), module
 
 
-# Beside the store, the modules that own a feature's tables query them through its connection.
-QUERY_OWNERS = {"runs/batch_api.py", "runs/inputs.py"}
+# The modules that own tables, beside the store: each makes every query on its tables.
+TABLE_OWNERS = {
+    "desk/clusters.py": {"cluster_band", "cluster_pair", "template_cluster"},
+    "desk/posthumous.py": {"death_evidence", "death_desk_entry", "posthumous_flag", "posthumous_applied"},
+    "desk/factchecks.py": {"factcheck", "factcheck_fts", "factcheck_match"},
+    "desk/reviews.py": {"review"},
+    "desk/source_lists.py": {"source_list"},
+    "runs/batch_api.py": {"batch_job", "batch_item"},
+    "runs/inputs.py": {"source_file"},
+}
+_TABLE_NAMED = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)")
 
 
-def test_every_query_is_a_store_method():
+def _querying_modules() -> dict[str, str]:
     package = Path(pipeline.__file__).parent
-    offenders = sorted(
-        str(module.relative_to(package))
-        for module in package.rglob("*.py")
-        if module.parent.name != "store"
-        and module.relative_to(package).as_posix() not in QUERY_OWNERS
-        and any(call in module.read_text(encoding="utf-8") for call in (".db.execute", ".db.executemany", "self.db"))
+    texts = {module.relative_to(package).as_posix(): module.read_text(encoding="utf-8") for module in package.rglob("*.py")}
+    calls = (".db.execute", ".db.create_function", "self.db")
+    return {path: text for path, text in texts.items() if any(call in text for call in calls)}
+
+
+def test_every_query_lives_in_the_store_or_in_the_module_that_owns_its_tables():
+    querying = _querying_modules()
+    assert sorted(path for path in querying if not path.startswith("store/") and path not in TABLE_OWNERS) == []
+    owner_of = {table: owner for owner, tables in TABLE_OWNERS.items() for table in tables}
+    trespasses = sorted(
+        (path, table)
+        for path, text in querying.items()
+        if path != "store/schema.py"
+        for table in set(_TABLE_NAMED.findall(text))
+        if owner_of.get(table, path) != path
     )
-    assert offenders == []
+    assert trespasses == []
+    assert set(owner_of) <= set(_objects_of_the_schema()), "every owned table is defined in store/schema.py"
+
+
+def _objects_of_the_schema() -> dict[str, str]:
+    with sqlite3.connect(":memory:") as connection:
+        for step in schema.MIGRATIONS:
+            connection.executescript(step)
+        return dict(connection.execute("SELECT name, type FROM sqlite_master").fetchall())

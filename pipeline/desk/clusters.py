@@ -21,7 +21,7 @@ not of a template, and yields no candidates: that bounds the work per article by
 bands x ``MAX_BUCKET`` comparisons whatever the night's size, at some cost in recall
 (0.94 of the exact all-pairs links on 2,500 real articles; ``bench/clusters_scale.py``). Verified pairs go to ``cluster_pair``; clusters
 are grown from those pairs by average linkage (see ``_recompute_components``), kept
-in ``template_cluster`` and the ``clusters`` view.
+in ``template_cluster`` and the ``clusters`` view. This module makes every query on those tables.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.text import person_names
-from pipeline.store import Store
+from pipeline.store import Store, among
 
 __all__ = [
     "SIMILARITY_THRESHOLD",
@@ -156,7 +156,7 @@ def update_clusters(store: Store, article_ids: Iterable[str]) -> ClusterUpdate:
     with store.transaction():
         for article_id in ids:
             words = vocabulary[article_id]
-            store.replace_cluster_bands(article_id, band_buckets(sketch(words)) if len(words) >= MIN_WORDS else [])
+            _replace_bands(store, article_id, band_buckets(sketch(words)) if len(words) >= MIN_WORDS else [])
         in_run = set(ids)
         compared = [_pair_with_candidates(store, article_id, in_run, vocabulary) for article_id in ids]
         _recompute_components(store)
@@ -191,13 +191,16 @@ def _pair_with_candidates(store: Store, article_id: str, in_run: set[str], vocab
     """Compare one article with the articles sharing a band bucket with it; a pair inside
     the run is compared once, from its smaller id."""
     candidates = [
-        other for other in store.band_neighbours(article_id, MAX_BUCKET) if not (other in in_run and other < article_id)
+        other for other in _band_neighbours(store, article_id, MAX_BUCKET) if not (other in in_run and other < article_id)
     ]
     kept = 0
     for candidate in candidates:
         similarity = jaccard(vocabulary[article_id], vocabulary[candidate])
         if similarity >= SIMILARITY_THRESHOLD:
-            store.save_cluster_pair(article_id, candidate, round(similarity, 4))
+            store.db.execute(
+                "INSERT OR REPLACE INTO cluster_pair (article_a, article_b, jaccard) VALUES (?, ?, ?)",
+                (*sorted((article_id, candidate)), round(similarity, 4)),
+            )
             kept += 1
     return len(candidates), kept
 
@@ -208,7 +211,7 @@ def _recompute_components(store: Store) -> None:
     Plain connected components chain same-topic coverage (a year of campaign stories)
     into one giant cluster; this keeps clusters close to cliques."""
     similarity: dict[frozenset[str], float] = {}
-    for article_a, article_b, jaccard_value in store.cluster_pairs():
+    for article_a, article_b, jaccard_value in store.db.execute("SELECT article_a, article_b, jaccard FROM cluster_pair"):
         similarity[frozenset((article_a, article_b))] = jaccard_value
     group_of: dict[str, list[str]] = {}
     for pair, _value in sorted(similarity.items(), key=lambda item: (-item[1], sorted(item[0]))):
@@ -221,7 +224,9 @@ def _recompute_components(store: Store) -> None:
             for article_id in second:
                 group_of[article_id] = first
     groups = {id(group): group for group in group_of.values() if len(group) > 1}.values()
-    store.replace_template_clusters(
+    store.db.execute("DELETE FROM template_cluster")
+    store.db.executemany(
+        "INSERT INTO template_cluster (article_id, cluster_id, size, best_jaccard) VALUES (?, ?, ?, ?)",
         [
             (
                 member,
@@ -235,6 +240,37 @@ def _recompute_components(store: Store) -> None:
     )
 
 
-def cluster_members(store: Store) -> list[ClusterMember]:
-    """Every clustered article, largest clusters first."""
-    return [ClusterMember(*row) for row in store.template_clusters()]
+def _replace_bands(store: Store, article_id: str, buckets: Iterable[tuple[int, int]]) -> None:
+    """The LSH (band, bucket) pairs of one article, replacing its old ones."""
+    store.db.execute("DELETE FROM cluster_band WHERE article_id = ?", (article_id,))
+    store.db.executemany(
+        "INSERT INTO cluster_band (article_id, band, bucket) VALUES (?, ?, ?)",
+        [(article_id, band, bucket) for band, bucket in buckets],
+    )
+
+
+def _band_neighbours(store: Store, article_id: str, max_bucket: int) -> list[str]:
+    """Articles sharing a band bucket with this one, in buckets of at most ``max_bucket`` articles."""
+    rows = store.db.execute(
+        """SELECT DISTINCT other.article_id FROM cluster_band mine
+           JOIN cluster_band other ON other.band = mine.band AND other.bucket = mine.bucket
+           WHERE mine.article_id = ? AND other.article_id != mine.article_id
+             AND (SELECT COUNT(*) FROM cluster_band b WHERE b.band = mine.band AND b.bucket = mine.bucket) <= ?""",
+        (article_id, max_bucket),
+    )
+    return [row[0] for row in rows]
+
+
+def cluster_members(
+    store: Store, article_ids: Iterable[str] | None = None, *, cluster_ids: Iterable[str] | None = None
+) -> list[ClusterMember]:
+    """Clustered articles, largest clusters first: every one, or those among ``article_ids``
+    and in one of ``cluster_ids``."""
+    by_article, article_params = among("article_id", article_ids)
+    by_cluster, cluster_params = among("cluster_id", cluster_ids)
+    rows = store.db.execute(
+        f"""SELECT article_id, cluster_id, size, best_jaccard FROM template_cluster WHERE {by_article} AND {by_cluster}
+            ORDER BY size DESC, cluster_id, article_id""",
+        (*article_params, *cluster_params),
+    )
+    return [ClusterMember(*row) for row in rows]

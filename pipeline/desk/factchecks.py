@@ -16,6 +16,9 @@ own words (1.0: the text holds every word of the check), and ``names`` is the sh
 check's capitalised names the text contains. A check naming people matches nothing that
 names none of them. A match needs ``score >= MATCH_THRESHOLD``; the threshold is measured
 by ``bench/factcheck_matching.py`` on paraphrased and unrelated claim pairs.
+
+This module makes every query on ``factcheck``, ``factcheck_fts`` and ``factcheck_match``;
+writers hold the store's transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any
 from pipeline.errors import InputError
 from pipeline.text import person_names
 from pipeline.desk.people import name_key
-from pipeline.store import Store, StoredResult
+from pipeline.store import Store, StoredResult, among, utc_now
 
 __all__ = [
     "FALSE_RATINGS",
@@ -54,56 +57,8 @@ NAME_WEIGHT = 0.3
 _CANDIDATES = 20
 _ARTICLE_CHARS = 1200
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "she",
-        "that",
-        "the",
-        "their",
-        "they",
-        "this",
-        "to",
-        "was",
-        "were",
-        "will",
-        "with",
-        "who",
-        "what",
-        "when",
-        "where",
-        "which",
-        "not",
-        "no",
-        "said",
-        "says",
-        "claim",
-        "claims",
-    ]
+    """a an and are as at be been but by for from had has have he her his i in is it its of on or she that the
+    their they this to was were will with who what when where which not no said says claim claims""".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 # Ratings that say a claim is wrong: evidence against an article that makes it.
@@ -320,36 +275,63 @@ def import_factchecks(store: Store, paths: Iterable[Path]) -> dict[str, int]:
     """Read every file first (one bad file imports nothing), then upsert by URL and
     re-match every stored article; returns counts of added, updated and matches."""
     checks = [check for path in paths for check in read_claimreview_file(Path(path))]
-    added = 0
     with store.transaction():
-        for check in checks:
-            added += store.save_factcheck(
-                check.url,
-                check.publisher,
-                check.claim_reviewed,
-                check.rating,
-                check.claimant,
-                check.date_published,
-                list(check.appearances),
-            )
+        added = sum(_save_check(store, check) for check in checks)
         matches = _rematch(store, store.iter_results())
     return {"read": len(checks), "added": added, "updated": len(checks) - added, "matches": matches}
 
 
-def list_factchecks(store: Store) -> list[FactCheck]:
-    return [_check(row) for row in store.factchecks()]
-
-
-def _check(row: Any) -> FactCheck:
-    return FactCheck(
-        url=row["url"],
-        claim_reviewed=row["claim_reviewed"],
-        publisher=row["publisher"],
-        rating=row["rating"],
-        claimant=row["claimant"],
-        date_published=row["date_published"],
-        appearances=tuple(json.loads(row["appearances"])),
+def _save_check(store: Store, check: FactCheck) -> bool:
+    """Insert or update the check with this URL, and its FTS5 row; True when it is new."""
+    row = store.db.execute("SELECT factcheck_id FROM factcheck WHERE url = ?", (check.url,)).fetchone()
+    values = (
+        check.publisher,
+        check.claim_reviewed,
+        check.rating,
+        check.claimant,
+        check.date_published,
+        json.dumps(list(check.appearances)),
+        utc_now(),
     )
+    if row is None:
+        factcheck_id = store.db.execute(
+            """INSERT INTO factcheck (url, publisher, claim_reviewed, rating, claimant, date_published,
+               appearances, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (check.url, *values),
+        ).lastrowid
+    else:
+        factcheck_id = row["factcheck_id"]
+        store.db.execute(
+            """UPDATE factcheck SET publisher = ?, claim_reviewed = ?, rating = ?, claimant = ?,
+               date_published = ?, appearances = ?, imported_at = ? WHERE factcheck_id = ?""",
+            (*values, factcheck_id),
+        )
+        store.db.execute("DELETE FROM factcheck_fts WHERE rowid = ?", (factcheck_id,))
+    store.db.execute("INSERT INTO factcheck_fts (rowid, claim_reviewed) VALUES (?, ?)", (factcheck_id, check.claim_reviewed))
+    return row is None
+
+
+def list_factchecks(store: Store) -> list[FactCheck]:
+    """Every stored check, newest first."""
+    return list(_stored_checks(store).values())
+
+
+def _stored_checks(store: Store, ids: Iterable[int] | None = None) -> dict[int, FactCheck]:
+    """Stored checks by id (of these ids, or all), newest first."""
+    condition, params = among("factcheck_id", ids)
+    rows = store.db.execute(f"SELECT * FROM factcheck WHERE {condition} ORDER BY date_published DESC, url", params)
+    return {
+        row["factcheck_id"]: FactCheck(
+            url=row["url"],
+            claim_reviewed=row["claim_reviewed"],
+            publisher=row["publisher"],
+            rating=row["rating"],
+            claimant=row["claimant"],
+            date_published=row["date_published"],
+            appearances=tuple(json.loads(row["appearances"])),
+        )
+        for row in rows
+    }
 
 
 # matching
@@ -390,12 +372,16 @@ class _Matcher:
         terms = _terms(text)
         if not terms:
             return []
-        candidates = self.store.factcheck_search(_fts_query(terms), _CANDIDATES)
+        rows = self.store.db.execute(
+            "SELECT rowid FROM factcheck_fts WHERE factcheck_fts MATCH ? ORDER BY bm25(factcheck_fts) LIMIT ?",
+            (_fts_query(terms), _CANDIDATES),
+        )
+        candidates = [row[0] for row in rows]
         if not candidates:
             return []
         names = _names(text)
         content = [term for term in terms if term not in names]
-        ranks = self.store.factcheck_bm25(_fts_query(content), candidates) if content else {}
+        ranks = self._bm25(content, candidates) if content else {}
         found = []
         for rowid in candidates:
             own, check_names = self._own(rowid)
@@ -407,12 +393,21 @@ class _Matcher:
     def _own(self, rowid: int) -> tuple[float, set[str]]:
         """The check's BM25 against its own words (names aside), and its names."""
         if rowid not in self.own:
-            claim = self.store.factcheck_claim(rowid)
+            claim = self.store.db.execute("SELECT claim_reviewed FROM factcheck_fts WHERE rowid = ?", (rowid,)).fetchone()[0]
             names = _names(claim)
             content = [term for term in _terms(claim) if term not in names]
-            own = self.store.factcheck_bm25(_fts_query(content), [rowid]).get(rowid, 0.0) if content else 0.0
+            own = self._bm25(content, [rowid]).get(rowid, 0.0) if content else 0.0
             self.own[rowid] = (own, names)
         return self.own[rowid]
+
+    def _bm25(self, terms: list[str], rowids: list[int]) -> dict[int, float]:
+        """BM25 of the terms' FTS5 query against each of these checks it matches."""
+        condition, params = among("rowid", rowids)
+        rows = self.store.db.execute(
+            f"SELECT rowid, bm25(factcheck_fts) FROM factcheck_fts WHERE factcheck_fts MATCH ? AND {condition}",
+            (_fts_query(terms), *params),
+        )
+        return {row[0]: row[1] for row in rows}
 
 
 def _score(rank: float, own: float, check_names: set[str], text_names: set[str]) -> float:
@@ -429,7 +424,7 @@ def _score(rank: float, own: float, check_names: set[str], text_names: set[str])
 def match_text(store: Store, text: str) -> list[tuple[FactCheck, float]]:
     """The stored checks matching one text, best first."""
     found = sorted(_Matcher(store).match(text), key=lambda pair: -pair[1])
-    checks = {row["factcheck_id"]: _check(row) for row in store.factchecks(i for i, _ in found)}
+    checks = _stored_checks(store, [i for i, _ in found])
     return [(checks[i], score) for i, score in found]
 
 
@@ -441,13 +436,21 @@ def _targets(result: StoredResult) -> Iterator[tuple[str, str]]:
 
 
 def _rematch(store: Store, results: Iterable[StoredResult]) -> int:
+    """Match these articles again, replacing their stored matches; returns the number of matches."""
     matcher = _Matcher(store)
     count = 0
     for result in results:
+        article_id, now = result.article.article_id, utc_now()
         found = [
-            (target, factcheck_id, score) for target, text in _targets(result) for factcheck_id, score in matcher.match(text)
+            (article_id, target, factcheck_id, score, now)
+            for target, text in _targets(result)
+            for factcheck_id, score in matcher.match(text)
         ]
-        store.replace_factcheck_matches(result.article.article_id, found)
+        store.db.execute("DELETE FROM factcheck_match WHERE article_id = ?", (article_id,))
+        store.db.executemany(
+            "INSERT OR REPLACE INTO factcheck_match (article_id, target, factcheck_id, score, matched_at) VALUES (?, ?, ?, ?, ?)",
+            found,
+        )
         count += len(found)
     return count
 
@@ -455,29 +458,24 @@ def _rematch(store: Store, results: Iterable[StoredResult]) -> int:
 def match_results(store: Store, results: Iterable[StoredResult]) -> int:
     """Match these articles and their claims against the known checks (nothing to do
     while none is stored); returns the number of matches."""
-    if not store.has_factchecks():
+    if store.db.execute("SELECT 1 FROM factcheck LIMIT 1").fetchone() is None:
         return 0
     with store.transaction():
         return _rematch(store, results)
 
 
 def factcheck_matches(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, list[FactCheckMatch]]:
-    """Stored matches per article id, best first (articles without any are absent)."""
-    wanted = None if article_ids is None else set(article_ids)
+    """Stored matches per article id (of these articles, or all), best first (articles without any are absent)."""
+    condition, params = among("m.article_id", article_ids)
+    rows = store.db.execute(
+        f"""SELECT m.article_id, m.target, f.url, f.publisher, f.rating, f.claim_reviewed, m.score
+            FROM factcheck_match m JOIN factcheck f ON f.factcheck_id = m.factcheck_id
+            WHERE {condition} ORDER BY m.article_id, m.score DESC, f.url""",
+        params,
+    )
     out: dict[str, list[FactCheckMatch]] = {}
-    for row in store.factcheck_matches():
-        if wanted is None or row["article_id"] in wanted:
-            out.setdefault(row["article_id"], []).append(
-                FactCheckMatch(
-                    row["article_id"],
-                    row["target"],
-                    row["url"],
-                    row["publisher"],
-                    row["rating"],
-                    row["claim_reviewed"],
-                    row["score"],
-                )
-            )
+    for row in rows:
+        out.setdefault(row["article_id"], []).append(FactCheckMatch(*row))
     return out
 
 

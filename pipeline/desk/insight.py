@@ -23,7 +23,7 @@ from pipeline.offline.label import logit, probability_text
 from pipeline.offline.model import sigmoid
 from pipeline.desk.posthumous import PosthumousFlag, posthumous_flags, update_posthumous
 from pipeline.desk.reviews import ReviewStatus, review_statuses
-from pipeline.desk.source_lists import ListedSource, SourceStanding, source_standings
+from pipeline.desk.source_lists import ListedSource, SourceStanding, article_urls, source_standings
 from pipeline.store import Store, StoredResult
 from pipeline.text import person_names
 
@@ -155,14 +155,13 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
 def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, BatchFindings]:
     """Stored findings per article id (articles without any are absent)."""
     wanted = None if article_ids is None else set(article_ids)
-    clusters = {m.article_id: m for m in cluster_members(store) if wanted is None or m.article_id in wanted}
+    clusters = {m.article_id: m for m in cluster_members(store, wanted)}
     flags: dict[str, list[PosthumousFlag]] = {}
     for flag in posthumous_flags(store, wanted):
         flags.setdefault(flag.article_id, []).append(flag)
     checks = factcheck_matches(store, wanted)
     statuses = review_statuses(store, wanted)
-    urls = {article_id: url for article_id, url in store.article_urls().items() if wanted is None or article_id in wanted}
-    sources = source_standings(store, urls)
+    sources = source_standings(store, article_urls(store, wanted))
     templates = _template_clusters(store, {member.cluster_id for member in clusters.values()})
     return {
         article_id: BatchFindings(
@@ -204,9 +203,8 @@ def _template_clusters(store: Store, cluster_ids: set[str]) -> set[str]:
     is no template: on a dev night (train split) 73 genuine articles, restyled or on one
     political topic, clustered with other names and none beside a flagged variant."""
     variants: dict[str, list[str]] = {}
-    for member in cluster_members(store):
-        if member.cluster_id in cluster_ids:
-            variants.setdefault(member.cluster_id, []).append(member.article_id)
+    for member in cluster_members(store, cluster_ids=cluster_ids):
+        variants.setdefault(member.cluster_id, []).append(member.article_id)
     templates = set()
     for cluster_id, article_ids in variants.items():
         if not names_swapped(store.article_text(article_id) or "" for article_id in article_ids):

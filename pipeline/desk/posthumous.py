@@ -16,6 +16,9 @@ in an article that also gives the full name, so one Len's death doesn't flag eve
 The flags follow the register: ``posthumous_applied`` holds the register they were computed
 from, and a change to an entry (the desk adds or removes it, new evidence registers it) re-flags
 the stored articles that mention the name, at the desk's command or the next run.
+
+This module makes every query on ``death_evidence``, ``death_desk_entry``, ``posthumous_flag``
+and ``posthumous_applied``; writers hold the store's transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pipeline.models import Label, VerifiedQuote
 from pipeline.offline.signals import presented_acting
 from pipeline.text import person_names
 from pipeline.desk.people import death_statements, name_key
-from pipeline.store import Store
+from pipeline.store import Store, among, utc_now
 
 __all__ = [
     "DeathEntry",
@@ -122,8 +125,11 @@ def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
     Evidence already recorded keeps its state, so a removed name stays removed.
     """
     found = death_statements(text)
-    store.add_death_evidence(
-        (name_key(d.name), d.name, article_id, d.kind, d.start, d.end, d.sentence_start, d.sentence_end) for d in found
+    now = utc_now()
+    store.db.executemany(
+        """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
+           sentence_start, sentence_end, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [(name_key(d.name), d.name, article_id, d.kind, d.start, d.end, d.sentence_start, d.sentence_end, now) for d in found],
     )
     return sorted({d.name for d in found})
 
@@ -132,7 +138,16 @@ def death_register(store: Store) -> list[DeathEntry]:
     """Every registered death, by name, each with its evidence."""
     evidence: dict[str, list[DeathEvidence]] = {}
     names: dict[str, str] = {}
-    for row in store.death_evidence(exclude_label=Label.likely_fabrication.value):
+    # Unsuppressed evidence with its sentence, from articles the pipeline does not label fabricated.
+    rows = store.db.execute(
+        """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence
+           FROM death_evidence e JOIN article a ON a.article_id = e.article_id
+           JOIN latest_result l ON l.article_id = e.article_id
+           WHERE e.suppressed_at IS NULL AND l.label != ?
+           ORDER BY a.first_seen, e.article_id, e.start""",
+        (Label.likely_fabrication.value,),
+    )
+    for row in rows:
         names.setdefault(row["name_key"], row["name"])
         evidence.setdefault(row["name_key"], []).append(
             DeathEvidence(
@@ -145,7 +160,7 @@ def death_register(store: Store) -> list[DeathEntry]:
                 row["sentence"],
             )
         )
-    desk = store.death_desk_entries()
+    desk = {row["name_key"]: dict(row) for row in store.db.execute("SELECT * FROM death_desk_entry")}
     entries = [
         DeathEntry(
             name=desk[key]["name"] if key in desk else names[key],
@@ -166,7 +181,10 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
     if not name:
         raise InputError("deaths add", "the name is empty")
     with store.transaction():
-        store.save_death_desk_entry(name_key(name), name, date, source)
+        store.db.execute(
+            "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
+            (name_key(name), name, date, source, utc_now()),
+        )
         reflag_changed(store)
     return next(entry for entry in death_register(store) if name_key(entry.name) == name_key(name))
 
@@ -179,8 +197,11 @@ def remove_death(store: Store, name: str) -> DeathEntry:
     if entry is None:
         raise InputError("deaths remove", f"{name!r} is not in the death register")
     with store.transaction():
-        store.suppress_death(key)
-        store.drop_posthumous_flags(entry.name)
+        store.db.execute(
+            "UPDATE death_evidence SET suppressed_at = ? WHERE name_key = ? AND suppressed_at IS NULL", (utc_now(), key)
+        )
+        store.db.execute("DELETE FROM death_desk_entry WHERE name_key = ?", (key,))
+        store.db.execute("DELETE FROM posthumous_flag WHERE person = ?", (entry.name,))
         reflag_changed(store)
     return entry
 
@@ -241,17 +262,39 @@ def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
     flagged again. Returns how many articles were (callers hold a transaction)."""
     entries = death_register(store)
     current = {name_key(entry.name): (entry.name, entry.evidence_article_id) for entry in entries}
-    applied = store.applied_deaths()
+    applied = {
+        row["name_key"]: (row["name"], row["evidence_article_id"])
+        for row in store.db.execute("SELECT name_key, name, evidence_article_id FROM posthumous_applied")
+    }
     changed = [key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)]
     # A flag needs the full name in the article, so its longest word finds every candidate.
     needles = {max(re.findall(r"\w+", key) or [key], key=len) for key in changed}
     skip = set(done)
-    candidates = [article_id for article_id in store.article_ids_containing(needles) if article_id not in skip]
+    candidates = [article_id for article_id in _articles_containing(store, needles) if article_id not in skip]
     register = _register(entries)
     for result in store.latest_results(candidates):
         _flag(store, result.article.article_id, result.article.text, result.analysis.quotes, register)
-    store.replace_applied_deaths(current)
+    store.db.execute("DELETE FROM posthumous_applied")
+    store.db.executemany(
+        "INSERT INTO posthumous_applied (name_key, name, evidence_article_id) VALUES (?, ?, ?)",
+        [(key, name, evidence) for key, (name, evidence) in current.items()],
+    )
     return len(candidates)
+
+
+def _articles_containing(store: Store, needles: Iterable[str]) -> list[str]:
+    """Articles whose case-folded text contains any of these case-folded strings."""
+    wanted = sorted(set(needles))
+    if not wanted:
+        return []
+    store.db.create_function("casefold", 1, lambda text: text.casefold() if text else "", deterministic=True)
+    rows = store.db.execute(
+        "SELECT article_id FROM (SELECT article_id, casefold(text) AS folded FROM article) WHERE "
+        + " OR ".join("instr(folded, ?) > 0" for _ in wanted)
+        + " ORDER BY article_id",
+        wanted,
+    )
+    return [row["article_id"] for row in rows]
 
 
 def _register(entries: Iterable[DeathEntry]) -> dict[str, str | None]:
@@ -262,16 +305,21 @@ def _flag(
     store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote], register: dict[str, str | None]
 ) -> list[PosthumousFlag]:
     found = find_posthumous(article_id, text, quotes, register)
-    store.replace_posthumous_flags(article_id, [(f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found])
+    store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
+    store.db.executemany(
+        'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) '
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found],
+    )
     return found
 
 
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:
-    """Stored flags, for some articles or all."""
-    rows = store.posthumous_flags()
-    wanted = None if article_ids is None else set(article_ids)
-    return [
-        PosthumousFlag(row["article_id"], row["person"], row["evidence_article_id"], row["kind"], row["start"], row["end"])
-        for row in rows
-        if wanted is None or row["article_id"] in wanted
-    ]
+    """Stored flags, for these articles or all, by article and offset."""
+    condition, params = among("article_id", article_ids)
+    rows = store.db.execute(
+        f"""SELECT article_id, person, evidence_article_id, kind, start, "end" FROM posthumous_flag WHERE {condition}
+            ORDER BY article_id, start""",
+        params,
+    )
+    return [PosthumousFlag(*row) for row in rows]

@@ -6,11 +6,13 @@ A reviewed article leaves the worklist; a reviewed story comes back when an arti
 not cover joins it (``review_statuses``). ``import_reviews`` reads the worklist CSV with a
 filled ``verdict`` column, checking every row before writing any. ``review_figures`` gives
 the engine's precision and recall against the desk's verdicts, by ISO week of the review.
+This module makes every query on the ``review`` table.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +23,7 @@ from typing import Any
 from pipeline.desk.clusters import cluster_members
 from pipeline.errors import InputError
 from pipeline.models import Label
-from pipeline.store import Store, utc_now
+from pipeline.store import Store, among, utc_now
 
 __all__ = [
     "Review",
@@ -101,7 +103,7 @@ def _parse_verdict(value: str, where: str) -> Verdict:
 def _resolve(store: Store, ref: str, where: str) -> tuple[str | None, tuple[str, ...]]:
     """(story id or None, the article ids it covers) for an article or story reference."""
     ref = ref.strip()
-    story = [m.article_id for m in cluster_members(store) if m.cluster_id == ref]
+    story = [m.article_id for m in cluster_members(store, cluster_ids=[ref])]
     if story:
         return ref, tuple(sorted(story))
     ids = sorted({result.article.article_id for result in store.find_results(ref)}) if ref else []
@@ -124,7 +126,11 @@ def _insert(
     store: Store, ref: str, story_id: str | None, article_ids: tuple[str, ...], verdict: Verdict, note: str | None, by: str | None
 ) -> Review:
     now = utc_now()
-    review_id = store.add_review(ref, story_id, list(article_ids), verdict.value, note or None, by or None, now)
+    review_id = store.db.execute(
+        "INSERT INTO review (target, story_id, article_ids, verdict, note, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ref, story_id, json.dumps(list(article_ids)), verdict.value, note or None, by or None, now),
+    ).lastrowid
+    assert review_id is not None, "an INSERT sets lastrowid"
     return Review(review_id, ref, story_id, article_ids, verdict, note or None, by or None, now)
 
 
@@ -165,50 +171,65 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
         return [_insert(store, *plan) for plan in seen.values()]
 
 
-def reviews(store: Store) -> list[Review]:
-    """Every review, oldest first."""
+def reviews(store: Store, article_ids: Iterable[str] | None = None) -> list[Review]:
+    """Every review (or those covering one of these articles), oldest first."""
+    condition, params = among("covered.value", article_ids)
+    if article_ids is not None:
+        condition = f"EXISTS (SELECT 1 FROM json_each(review.article_ids) AS covered WHERE {condition})"
+    rows = store.db.execute(f"SELECT * FROM review WHERE {condition} ORDER BY reviewed_at, review_id", params)
     return [
         Review(
             row["review_id"],
             row["target"],
             row["story_id"],
-            tuple(row["article_ids"]),
+            tuple(json.loads(row["article_ids"])),
             Verdict(row["verdict"]),
             row["note"],
             row["reviewed_by"],
             row["reviewed_at"],
         )
-        for row in store.reviews()
+        for row in rows
     ]
 
 
 def review_statuses(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, ReviewStatus]:
     """The latest review of each reviewed article (of these, or all), settled or not."""
-    stories: dict[str, set[str]] = {}
-    for member in cluster_members(store):
-        stories.setdefault(member.cluster_id, set()).add(member.article_id)
-    story_of = {article: cluster for cluster, members in stories.items() for article in members}
-    latest: dict[str, Review] = {}
-    for review in reviews(store):
-        for article_id in review.article_ids:
-            latest[article_id] = review
-    first_seen = store.first_seen()
     wanted = None if article_ids is None else set(article_ids)
+    latest: dict[str, Review] = {}
+    for review in reviews(store, wanted):
+        for article_id in review.article_ids:
+            if wanted is None or article_id in wanted:
+                latest[article_id] = review
+    story_of = {member.article_id: member.cluster_id for member in cluster_members(store, latest)}
+    stories: dict[str, set[str]] = {}
+    for member in cluster_members(store, cluster_ids=set(story_of.values())):
+        stories.setdefault(member.cluster_id, set()).add(member.article_id)
+    members = set().union(*stories.values())
+    unreviewed = members - _reviewed(store, members)
+    condition, params = among("article_id", unreviewed)
+    first_seen = dict(store.db.execute(f"SELECT article_id, first_seen FROM article WHERE {condition}", params).fetchall())
     statuses = {}
     for article_id, review in latest.items():
-        if wanted is None or article_id in wanted:
-            # An article nobody reviewed that joined the story after the review brings it back.
-            unreviewed = stories.get(story_of.get(article_id, ""), set()) - latest.keys()
-            new = tuple(sorted(a for a in unreviewed if first_seen.get(a, "") > review.reviewed_at))
-            statuses[article_id] = ReviewStatus(review, review.verdict is not Verdict.needs_work and not new, new)
+        # An article nobody reviewed that joined the story after the review brings it back.
+        story = stories.get(story_of.get(article_id, ""), set())
+        new = tuple(sorted(a for a in story & unreviewed if first_seen.get(a, "") > review.reviewed_at))
+        statuses[article_id] = ReviewStatus(review, review.verdict is not Verdict.needs_work and not new, new)
     return statuses
+
+
+def _reviewed(store: Store, article_ids: Iterable[str]) -> set[str]:
+    """Those of these articles that some review covers."""
+    condition, params = among("covered.value", article_ids)
+    rows = store.db.execute(
+        f"SELECT DISTINCT covered.value FROM review, json_each(review.article_ids) AS covered WHERE {condition}", params
+    )
+    return {row[0] for row in rows}
 
 
 def review_figures(store: Store) -> dict[str, Any]:
     """Precision and recall of the ``likely_fabrication`` label against the desk's settled
     verdicts (confirmed_fabrication: positive; false_positive, accurate: negative), by ISO
     week of the review, and overall."""
-    labels = store.latest_labels()
     truth: dict[str, tuple[bool, str]] = {}
     for review in reviews(store):
         if review.verdict is Verdict.needs_work:
@@ -216,6 +237,8 @@ def review_figures(store: Store) -> dict[str, Any]:
         year, week_number, _ = datetime.fromisoformat(review.reviewed_at).isocalendar()
         for article_id in review.article_ids:
             truth[article_id] = (review.verdict is Verdict.confirmed_fabrication, f"{year}-W{week_number:02d}")
+    condition, params = among("article_id", truth)
+    labels = dict(store.db.execute(f"SELECT article_id, label FROM latest_result WHERE {condition}", params).fetchall())
     weeks: dict[str, dict[str, int]] = {}
     for article_id, (positive, week) in truth.items():
         flagged = labels.get(article_id) == Label.likely_fabrication.value

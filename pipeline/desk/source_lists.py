@@ -4,6 +4,7 @@ An article's URL is its JSON ``url`` or its HTML canonical link (both land in
 ``article.url``). A listed domain covers its subdomains (``example.com`` covers
 ``news.example.com``); the most specific listing wins. An unreliable source is evidence
 for a fabrication; a trusted one lowers an article's priority on the worklist.
+This module makes every query on the ``source_list`` table, and reads the articles' URLs.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
-from pipeline.store import Store
+from pipeline.store import Store, among, utc_now
 
 __all__ = [
     "ListedSource",
     "SourceStanding",
     "add_sources",
+    "article_urls",
     "listed_sources",
     "normalise_domain",
     "priority_steps",
@@ -94,19 +96,32 @@ def add_sources(store: Store, listings: Mapping[SourceStanding, Iterable[str]], 
             listed.append(ListedSource(domain, standing))
     if not listed:
         raise InputError(where, "give --trusted DOMAIN, --unreliable DOMAIN or --file")
+    now = utc_now()
     with store.transaction():
-        store.save_sources((s.domain, s.standing.value) for s in listed)
+        store.db.executemany(
+            "INSERT OR REPLACE INTO source_list (domain, standing, added_at) VALUES (?, ?, ?)",
+            [(s.domain, s.standing.value, now) for s in listed],
+        )
     return listed
 
 
 def remove_sources(store: Store, domains: Iterable[str]) -> int:
     keys = [normalise_domain(value) or value for value in domains]
     with store.transaction():
-        return store.remove_sources(keys)
+        return sum(store.db.execute("DELETE FROM source_list WHERE domain = ?", (key,)).rowcount for key in keys)
 
 
 def listed_sources(store: Store) -> list[ListedSource]:
-    return [ListedSource(domain, SourceStanding(standing)) for domain, standing in store.sources()]
+    """Every listed domain, by domain."""
+    rows = store.db.execute("SELECT domain, standing FROM source_list ORDER BY domain")
+    return [ListedSource(row["domain"], SourceStanding(row["standing"])) for row in rows]
+
+
+def article_urls(store: Store, article_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """The URL of each article (of these, or all) that has one: what ``source_standings`` reads."""
+    condition, params = among("article_id", article_ids)
+    rows = store.db.execute(f"SELECT article_id, url FROM article WHERE url IS NOT NULL AND {condition}", params)
+    return {row["article_id"]: row["url"] for row in rows}
 
 
 def source_standing(url: str | None, listed: dict[str, SourceStanding]) -> ListedSource | None:

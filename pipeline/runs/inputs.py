@@ -14,7 +14,7 @@ from pipeline.errors import StoreError
 from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
 from pipeline.models import Article, CacheIdentity, SkippedInput
 from pipeline.runs.ledger import RunLedger
-from pipeline.store import ArticleRef, Store, cache_key, utc_now
+from pipeline.store import ArticleRef, Store, among, cache_key, utc_now
 
 __all__ = ["InboxIndex", "RunInputs"]
 
@@ -42,11 +42,9 @@ class InboxIndex:
         now = utc_now()
         with self.store.transaction():
             for path, stamp, articles in files:
-                ids = json.dumps(list({article_id for article_id, _record_id in articles}))
-                missing = db.execute(
-                    "SELECT COUNT(*) FROM json_each(?) WHERE value NOT IN (SELECT article_id FROM article)", (ids,)
-                ).fetchone()[0]
-                if missing:
+                ids = {article_id for article_id, _record_id in articles}
+                stored, values = among("article_id", ids)
+                if db.execute(f"SELECT COUNT(*) FROM article WHERE {stored}", values).fetchone()[0] != len(ids):
                     db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
                     continue
                 db.execute(
