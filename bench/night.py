@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from fit_offline import _group, _is_validation, _read  # noqa: E402
 
 from pipeline.views.read import read_settled  # noqa: E402
-from pipeline.runs.runner import run as run_pipeline  # noqa: E402
+from pipeline.runs import run as run_pipeline  # noqa: E402
 from pipeline.settings import Engine, Settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.views.morning_report import write_report  # noqa: E402
-from pipeline.runs.runner import run as run_pipeline  # noqa: E402
+from pipeline.runs import run as run_pipeline  # noqa: E402
 from pipeline.settings import Engine, Settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 

@@ -154,7 +154,7 @@ def _settings(params: dict[str, Any]):
 
 
 def _child_pipeline(params: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.runs.runner import Executor, run
+    from pipeline.runs import Executor, run
 
     settings = _settings(params)
     executor = Executor(params.get("executor", "local"))

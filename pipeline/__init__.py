@@ -56,7 +56,7 @@ from pipeline.desk.settled import SettledArticle, refresh_verdicts
 from pipeline.views.read import read_settled
 from pipeline.views.record import article_record
 from pipeline.desk.reviews import Verdict, add_review, import_reviews, review_figures
-from pipeline.runs.runner import Budget, RunResult, analyse_article, run, run_batch
+from pipeline.runs import Budget, RunResult, analyse_article, run, run_batch
 from pipeline.settings import Engine, LLMMode, NightClock, Settings, load_settings
 from pipeline.desk.source_lists import SourceStanding, add_sources, listed_sources, remove_sources
 from pipeline.inputs import iter_articles

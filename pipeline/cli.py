@@ -36,8 +36,8 @@ from pipeline.views.worklist import DEFAULT_LIMIT, build_worklist
 from pipeline.views.progress import RunProgress
 from pipeline.views.record import article_record
 from pipeline.inputs import estimate_inputs
-from pipeline.runs.runner import Budget, Executor, RunResult
-from pipeline.runs.runner import run as run_pipeline
+from pipeline.runs import Budget, Executor, RunResult
+from pipeline.runs import run as run_pipeline
 from pipeline.settings import Engine, LLMMode, Settings, load_settings
 from pipeline.store import Store
 
@@ -93,6 +93,10 @@ ModeOption = Annotated[Optional[LLMMode], typer.Option(help="Structured-output m
 EngineOption = Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")]
 RunOption = Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RetryFailedOption = Annotated[
+    bool,
+    typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES."),
+]
 _SUMMARY_ROWS = 50
 
 
@@ -125,10 +129,7 @@ def run(
             help="Read every file again, even those whose size and modification time are unchanged since they were indexed.",
         ),
     ] = False,
-    retry_failed: Annotated[
-        bool,
-        typer.Option("--retry-failed", help="Try again articles whose deterministic failure used up PIPELINE_FAILED_RETRIES."),
-    ] = False,
+    retry_failed: RetryFailedOption = False,
     limit: Annotated[Optional[int], typer.Option(help="Stop cleanly after sending this many articles to the engine.")] = None,
     max_cost: Annotated[
         Optional[float], typer.Option(min=0, help="Stop cleanly before the estimated cost passes this many USD.")
@@ -361,11 +362,12 @@ def batch_submit(
     mode: ModeOption = None,
     db: DbOption = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Submit again even when cached.")] = False,
+    retry_failed: RetryFailedOption = False,
 ) -> None:
     """Submit every article under PATHS with no stored result as Batch API requests."""
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
     with Store(settings.db) as store:
-        submitted = batch_mode.submit(paths, settings, store, refresh=refresh)
+        submitted = batch_mode.submit(paths, settings, store, refresh=refresh, retry_failed=retry_failed)
     for job in submitted:
         stdout.print(f"{job['batch_id']}  {job['status']}  {job['requests']} requests")
     console.print(f"{len(submitted)} batches submitted ({sum(job['requests'] for job in submitted)} requests)")

@@ -15,7 +15,7 @@ from pipeline.desk.clusters import cluster_members
 from pipeline.engines import make_engine
 from pipeline.engines.llm import ANSWER_NAME
 from pipeline.desk.posthumous import posthumous_flags
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.store import Store
 
 CASSETTE_SERVER_PORT = 8766

@@ -6,10 +6,10 @@ import json
 import pytest
 from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
-from pipeline.runs.batch_api import collect, submit
+from pipeline.runs.batch_api import BatchJobs, collect, submit
 from pipeline.engines import make_engine
 from pipeline.pricing import estimate_cost, ledger_cost
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import LLMMode
 from pipeline.store import Store
 
@@ -103,6 +103,41 @@ def test_a_batch_answers_live_reask_is_priced_live(tmp_path):
     live_price = estimate_cost("gpt-4o-mini", failed["input_tokens"], failed["output_tokens"])
     assert batch_price < failed["cost"] < live_price, "half of it went out live"
     assert ledger_cost(ledger) == pytest.approx(ok["cost"] + failed["cost"]) == pytest.approx(result.cost)
+
+
+def test_batch_collect_remembers_a_deterministic_failure_and_no_later_run_or_batch_pays_for_it(tmp_path):
+    write_articles(tmp_path / "in", 1)
+    write_articles(tmp_path / "in", 1, marker="[[fault:schema_invalid]]", start=10)
+    write_articles(tmp_path / "in", 1, marker="[[fault:http_500]]", start=20)
+    with FakeServer(ServerConfig()) as server:
+        settings = server_settings(server, tmp_path / "p.db", max_retries=0, failed_retries=0)
+        with Store(settings.db) as store:
+            submit([str(tmp_path / "in")], settings, store)
+            collected = collect(settings, store)
+            failed = sorted((o["reason"], o["cache_key"]) for o in store.outcomes(collected.run_id) if o["status"] == "failed")
+            remembered = [store.remembered_failure(key) for _reason, key in failed]
+        before = server.stats()["requests"].get("chat", 0)
+        live = _run([str(tmp_path / "in")], settings)
+        asked = server.stats()["requests"]["chat"] - before
+        with Store(settings.db) as store:
+            reasons = sorted(o["reason"] for o in store.outcomes(live.run_id) if o["status"] == "failed")
+            # The next night's batch leaves the remembered failure out too, until --retry-failed.
+            jobs = BatchJobs(store)
+            [resubmitted] = submit([str(tmp_path / "in")], settings, store)
+            [retried] = submit([str(tmp_path / "in")], settings, store, retry_failed=True)
+            batched = [set(jobs.items(job["batch_id"])) for job in (resubmitted, retried)]
+    assert collected.counts["ok"] == 1 and [reason[:26] for reason, _key in failed] == [
+        "answer does not fit the sc",
+        "batch request failed (500)",
+    ]
+    schema, transient = remembered
+    assert schema["runs"] == 1 and schema["kind"] == "schema" and schema["first_run_id"] == collected.run_id
+    assert transient is None, "a transient failure is not remembered"
+    # The live run asks only for the transient one; the remembered failure has used its retries.
+    assert live.counts == {"ok": 0, "cached": 1, "failed": 2, "skipped": 0} and asked == 1
+    assert "not tried again until --retry-failed" in reasons[0] and reasons[0].startswith("answer does not fit")
+    (_schema_reason, schema_key), (_transient_reason, transient_key) = failed
+    assert batched == [{transient_key}, {schema_key}]
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])

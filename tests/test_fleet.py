@@ -7,7 +7,7 @@ from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, w
 from pipeline.engines import make_engine
 from pipeline.engines.fleet import Endpoint, Fleet
 from pipeline.engines.ratelimit import AdaptiveLimiter
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 

@@ -26,7 +26,7 @@ from pipeline.cli import app
 from pipeline.errors import RunLockedError, StoreError
 from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
-from pipeline.runs.runner import Budget, run, run_batch
+from pipeline.runs import Budget, run, run_batch
 from pipeline.inputs import iter_articles
 from pipeline.store import Store
 
@@ -330,6 +330,7 @@ def test_redteam_an_answer_the_database_refused_is_journalled_and_stored_by_the_
     assert first.exit_code == 2 and "busy timeout" in first.fatal
     assert first.counts["ok"] == 3 and first.counts["failed"] == 1
     assert paid_first == 4, "the run stops paying once the database refuses a write"
+    assert first.usage.requests == paid_first, "the refused answer is counted in the run once"
     assert second.exit_code == 0 and second.counts == {"ok": 9, "cached": 3, "failed": 0, "skipped": 0}
     assert stats["duplicates"] == {}, "the refused answer was stored from the journal, not bought again"
     assert stats["paid_total"] == 12

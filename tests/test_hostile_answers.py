@@ -26,7 +26,7 @@ from pipeline.models import (
 )
 from pipeline.views.read import read_settled
 from pipeline.views.terminal import analysis_view, runs_table
-from pipeline.runs.runner import analyse_article, run
+from pipeline.runs import analyse_article, run
 from pipeline.settings import Engine, Settings
 from pipeline.inputs import iter_articles
 from pipeline.store import Store

@@ -19,7 +19,7 @@ from pipeline.engines.llm import INSTRUCTOR_MODES
 from pipeline.models import Article, Label
 from pipeline.offline import analyse_offline
 from pipeline.engines.prompts import load_prompt, mark_evidence, truncate_for_prompt
-from pipeline.runs.runner import RunResult, run
+from pipeline.runs import RunResult, run
 from pipeline.settings import Engine, Settings
 from pipeline.inputs import article_id, iter_articles, normalise_text
 from pipeline.store import StoredResult, Store

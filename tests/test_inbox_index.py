@@ -8,7 +8,7 @@ import pytest
 from support.fakes import write_articles
 
 import pipeline.inputs as sources
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import Engine, Settings
 from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
 from pipeline.store import Store

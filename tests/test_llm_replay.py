@@ -24,7 +24,7 @@ from pipeline.engines.prompts import PROMPTS_DIR, mark_evidence
 from pipeline.quotations import quotation_spans
 from pipeline.desk.settled import settle_results
 from pipeline.views.record import article_record
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
 from pipeline.store import Store
 from pipeline.checks.quotes import locate_quote

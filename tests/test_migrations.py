@@ -12,7 +12,7 @@ from pipeline.store import schema
 from pipeline.engines import OfflineEngine
 from pipeline.errors import StoreError
 from pipeline.views.export import export_results
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
@@ -115,6 +115,8 @@ TABLE_OWNERS = {
     "desk/reviews.py": {"review"},
     "desk/source_lists.py": {"source_list"},
     "desk/settled.py": {"verdicts"},
+    "runs/batch_api.py": {"batch_job", "batch_item"},
+    "runs/inputs.py": {"source_file"},
 }
 _TABLE_NAMED = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\w+)")
 

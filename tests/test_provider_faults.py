@@ -8,7 +8,7 @@ import pytest
 from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, write_articles
 
 from pipeline.engines import make_engine
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.store import Store
 
 RETRIES = 2

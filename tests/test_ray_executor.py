@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support.fakes import FakeServer, ServerConfig, server_settings
 
-from pipeline.runs.runner import Executor, run
+from pipeline.runs import Executor, run
 from pipeline.store import Store
 
 ray = pytest.importorskip("ray", reason="the Ray executor needs the optional extra: pip install -e '.[ray]'")

@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.views.export import export_results
 from pipeline.models import ArticleVerdict, EngineAnswer, Usage
-from pipeline.runs.runner import run_batch
+from pipeline.runs import run_batch
 from pipeline.settings import load_settings
 from pipeline.store import CacheIdentity, Store
 

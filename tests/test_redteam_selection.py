@@ -17,7 +17,7 @@ from pipeline import store as store_module
 from pipeline.views.export import export_results
 from pipeline.models import ArticleVerdict, CacheIdentity, EngineAnswer, Usage
 from pipeline.views.terminal import runs_table
-from pipeline.runs.runner import run_batch
+from pipeline.runs import run_batch
 from pipeline.settings import load_settings
 from pipeline.store import Store
 

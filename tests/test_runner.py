@@ -20,7 +20,7 @@ from pipeline.views.progress import RunProgress
 from pipeline.engines.ratelimit import AdaptiveLimiter, parse_reset_seconds
 from pipeline.views.terminal import runs_table
 from pipeline.engines import make_engine
-from pipeline.runs.runner import Budget, RunResult, run
+from pipeline.runs import Budget, run
 from pipeline.store import Store
 
 
@@ -280,9 +280,7 @@ def test_the_ledger_shows_wall_time_and_unknown_cost():
 
 
 def test_budget_counts_what_is_reserved_for_articles_in_flight():
-    result = RunResult(run_id=1, engine="llm", model="gpt-4o-mini", counts={"ok": 4, "cached": 0, "failed": 0, "skipped": 0})
-    result.cost = 0.4
     budget = Budget(max_cost=1.0)
-    assert budget.stop_reason(4, reserved=0.5, result=result) is None
-    assert budget.stop_reason(4, reserved=0.7, result=result).startswith("budget of $1.0000")
-    assert Budget(limit=4).stop_reason(4, reserved=0.0, result=result) == "limit of 4 articles reached"
+    assert budget.stop_reason(4, reserved=0.5, spent=0.4) is None
+    assert budget.stop_reason(4, reserved=0.7, spent=0.4).startswith("budget of $1.0000")
+    assert Budget(limit=4).stop_reason(4, reserved=0.0, spent=0.4) == "limit of 4 articles reached"

@@ -20,7 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import Engine, Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pipeline.desk.settled import settle_results
 from pipeline.settings import DEFAULT_NIGHT_CLOCK
 from pipeline.views.record import article_record
 from pipeline.engines import OfflineEngine
-from pipeline.runs.runner import analyse_article
+from pipeline.runs import analyse_article
 from pipeline.inputs import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
 

@@ -10,9 +10,12 @@ stores them under their cache keys, and records every request in the error file
 (or missing from both files) as ``failed``: with no stored result, the next live
 ``pipeline run`` analyses it.
 
-Batch state lives in the store's database, in ``batch_job`` and ``batch_item``,
-so a crashed ``submit`` or ``collect`` is seen by the next one. An article in a
-batch not yet collected is never submitted again.
+Batch state lives in the store's database, in ``batch_job`` and ``batch_item``
+(``BatchJobs`` owns their queries), so a crashed ``submit`` or ``collect`` is seen by
+the next one. An article in a batch not yet collected is never submitted again.
+``collect`` records its run through the ledger every executor shares: the same
+outcomes, the same failure memory (a deterministic failure is not paid for night
+after night), the same closing step.
 """
 
 from __future__ import annotations
@@ -29,16 +32,18 @@ from pydantic import ValidationError
 
 from pipeline.engines import LLMEngine, make_engine
 from pipeline.engines.llm import classify_error, completion_usage, make_openai_client
-from pipeline.errors import ConfigError, FatalProviderError, ProviderError
+from pipeline.errors import ConfigError, ProviderError
+from pipeline.inputs import iter_articles
 from pipeline.models import Article, CacheIdentity, SkippedInput, Usage
 from pipeline.pricing import BATCH_ENGINE
-from pipeline.runs.runner import RunResult, analyse_completion, finish_run, save_analysis
+from pipeline.runs.article import analyse_completion
+from pipeline.runs.ledger import Failure, RunLedger, RunResult, recorded_run, retries_used_up
 from pipeline.settings import Engine, LLMMode, Settings
-from pipeline.inputs import iter_articles
-from pipeline.store import ArticleRef, Store, cache_key
+from pipeline.store import ArticleRef, Store, cache_key, utc_now
 
 __all__ = [
     "BATCH_ENGINE",
+    "BatchJobs",
     "MAX_REQUESTS_PER_FILE",
     "MAX_BYTES_PER_FILE",
     "request_line",
@@ -52,6 +57,67 @@ MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 _ENDPOINT: Final = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+class BatchJobs:
+    """The Batch API's jobs and their requests (tables ``batch_job``, ``batch_item``), through the store's connection."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
+
+    def pending_keys(self) -> set[str]:
+        """Cache keys of requests in a batch not yet collected."""
+        rows = self.db.execute(
+            "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
+        )
+        return {row[0] for row in rows}
+
+    def record(self, batch_id: str, input_file_id: str, status: str, identity: str, items: list[tuple[Article, str]]) -> None:
+        """Record a submitted batch and its requests (article, cache key) in one transaction."""
+        now = utc_now()
+        with self.store.transaction():
+            self.db.execute(
+                "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch_id, input_file_id, status, identity, len(items), now),
+            )
+            for article, key in items:
+                self.store.remember_article(article, now)
+                self.db.execute(
+                    "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
+                    (batch_id, key, article.article_id, article.source_path, article.record_id),
+                )
+
+    def open_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
+
+    def update(self, batch_id: str, status: str, output_file_id: str | None, error_file_id: str | None) -> None:
+        self.db.execute(
+            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
+            (status, output_file_id, error_file_id, utc_now(), batch_id),
+        )
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every batch, newest first."""
+        return [dict(row) for row in self.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")]
+
+    def to_collect(self) -> list[dict[str, Any]]:
+        """Batches not yet collected that the provider has finished with, oldest first."""
+        statuses = tuple(sorted(_FINAL_STATUSES))
+        rows = self.db.execute(
+            f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY submitted_at",
+            statuses,
+        )
+        return [dict(row) for row in rows]
+
+    def items(self, batch_id: str) -> dict[str, dict[str, Any]]:
+        """The requests of one batch by cache key (``custom_id``)."""
+        rows = self.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (batch_id,))
+        return {row["custom_id"]: dict(row) for row in rows}
+
+    def mark_collected(self, batch_id: str) -> None:
+        self.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), batch_id))
 
 
 def _llm_engine(settings: Settings) -> LLMEngine:
@@ -88,13 +154,17 @@ def split_request_lines(
         yield chunk
 
 
-def _articles_to_submit(paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool) -> Iterator[tuple[Article, bytes]]:
-    pending = store.pending_batch_keys()
+def _articles_to_submit(
+    paths: Sequence[str], store: Store, engine: LLMEngine, refresh: bool, retry_failed: bool
+) -> Iterator[tuple[Article, bytes]]:
+    pending = BatchJobs(store).pending_keys()
     for item in iter_articles(paths, min_file_age=engine.settings.min_file_age):
         if isinstance(item, SkippedInput):
             continue
         key = cache_key(item.article_id, engine.identity)
         if key in pending or (not refresh and store.has_result(key)):
+            continue
+        if not retry_failed and retries_used_up(store, key, engine.settings.failed_retries):
             continue
         pending.add(key)
         yield item, request_line(item, key, engine)
@@ -109,7 +179,7 @@ async def _submit_files(
         upload = await client.files.create(file=(f"pipeline-batch-{number}.jsonl", content), purpose="batch")
         batch = await client.batches.create(input_file_id=upload.id, endpoint=_ENDPOINT, completion_window="24h")
         items = [(article, json.loads(line)["custom_id"]) for article, line in chunk]
-        store.record_batch_job(batch.id, batch.input_file_id, batch.status, identity, items)
+        BatchJobs(store).record(batch.id, batch.input_file_id, batch.status, identity, items)
         submitted.append({"batch_id": batch.id, "status": batch.status, "requests": len(chunk)})
     return submitted
 
@@ -120,15 +190,18 @@ def submit(
     store: Store,
     *,
     refresh: bool = False,
+    retry_failed: bool = False,
     client: openai.AsyncOpenAI | None = None,
     max_requests: int = MAX_REQUESTS_PER_FILE,
     max_bytes: int = MAX_BYTES_PER_FILE,
 ) -> list[dict[str, Any]]:
-    """Submit every article under ``paths`` with no result (and not already in a batch); the new batches."""
+    """Submit every article under ``paths`` with no result (and not already in a batch); the new batches.
+    An article whose deterministic failure has used up its retries (as ``run`` counts them) is
+    left out until ``retry_failed``."""
     engine = _llm_engine(settings)
     client = client or make_openai_client(settings)
     identity = json.dumps(asdict(engine.identity), sort_keys=True)
-    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh), max_requests, max_bytes)
+    chunks = split_request_lines(_articles_to_submit(paths, store, engine, refresh, retry_failed), max_requests, max_bytes)
     try:
         return asyncio.run(_submit_files(client, store, chunks, identity))
     except openai.OpenAIError as error:
@@ -136,9 +209,9 @@ def submit(
 
 
 async def _refresh_jobs(client: openai.AsyncOpenAI, store: Store) -> None:
-    batch_ids = store.open_batch_ids()
-    for batch in await asyncio.gather(*(client.batches.retrieve(batch_id) for batch_id in batch_ids)):
-        store.update_batch_job(batch.id, batch.status, batch.output_file_id, batch.error_file_id)
+    jobs = BatchJobs(store)
+    for batch in await asyncio.gather(*(client.batches.retrieve(batch_id) for batch_id in jobs.open_ids())):
+        jobs.update(batch.id, batch.status, batch.output_file_id, batch.error_file_id)
 
 
 def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> list[dict[str, Any]]:
@@ -148,7 +221,7 @@ def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | Non
         asyncio.run(_refresh_jobs(client, store))
     except openai.OpenAIError as error:
         raise classify_error(error, settings.api_key) from None
-    return store.batch_jobs()
+    return BatchJobs(store).all()
 
 
 def _failure_reason(line: dict[str, Any]) -> str:
@@ -164,9 +237,14 @@ async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[di
     return [json.loads(line) for line in content.text.splitlines() if line.strip()]
 
 
-async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOpenAI, live: LLMEngine, result: RunResult) -> None:
+async def _collect_job(
+    job: dict[str, Any], jobs: BatchJobs, client: openai.AsyncOpenAI, live: LLMEngine, ledger: RunLedger
+) -> None:
+    """Record every request of one finished batch in the run: verified and stored, or failed.
+    The batch is marked collected only when every outcome is written."""
+    store = ledger.store
     identity = CacheIdentity(**json.loads(job["identity"]))
-    items = store.batch_items(job["batch_id"])
+    items = jobs.items(job["batch_id"])
     answered = await _read_file(client, job["output_file_id"])
     failed_lines = await _read_file(client, job["error_file_id"])
     reasons = {line["custom_id"]: _failure_reason(line) for line in failed_lines}
@@ -179,48 +257,25 @@ async def _collect_job(job: dict[str, Any], store: Store, client: openai.AsyncOp
         if response.get("status_code") != 200:
             reasons[key] = _failure_reason(line)
             continue
+        del items[key]
         article = store.article(ArticleRef(item["article_id"], item["source_path"], item["record_id"]))
         assert article is not None, "a batch item's article is stored with the item"
         try:
             analysis, answers = await analyse_completion(article, response["body"], live, identity, BATCH_ENGINE)
         except ProviderError as error:
-            if isinstance(error, FatalProviderError):
-                raise
-            paid, live_usage = _batch_usage(response["body"]), error.usage or _NO_USAGE
-            cost = _sum_costs(result.spend([paid]), result.spend([live_usage], live=True))
-            store.record_outcome(
-                result.run_id,
-                source_path=item["source_path"],
-                record_id=item["record_id"],
-                article_id=item["article_id"],
-                status="failed",
-                key=key,
-                reason=str(error),
-                usage=paid + live_usage,
-                cost=cost,
-            )
-            result.counts["failed"] += 1
-            del items[key]
-            continue
-        # The batch answer is billed at the batch rate; every re-ask went out live.
-        save_analysis(store, result, article, key, identity, analysis, answers, latency_ms=0)
-        del items[key]
+            # The batch answer was paid at the batch rate; its re-asks went out live.
+            ledger.failed(article, key, Failure.of(error), answered=_batch_usage(response["body"]))
+        else:
+            ledger.finished(article, key, identity, analysis, answers, latency_ms=0)
+        if ledger.result.fatal:
+            return
     for key, item in items.items():
         if not store.has_result(key):
-            store.record_outcome(
-                result.run_id,
-                source_path=item["source_path"],
-                record_id=item["record_id"],
-                article_id=item["article_id"],
-                status="failed",
-                key=key,
-                reason=reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})"),
-            )
-            result.counts["failed"] += 1
-    store.mark_batch_collected(job["batch_id"])
-
-
-_NO_USAGE = Usage(requests=0, input_tokens=0, output_tokens=0)
+            ref = ArticleRef(item["article_id"], item["source_path"], item["record_id"])
+            ledger.failed(ref, key, Failure(reasons.get(key, f"no answer in batch {job['batch_id']} ({job['status']})")))
+        if ledger.result.fatal:
+            return
+    jobs.mark_collected(job["batch_id"])
 
 
 def _batch_usage(body: dict[str, Any]) -> Usage:
@@ -228,33 +283,24 @@ def _batch_usage(body: dict[str, Any]) -> Usage:
     try:
         return completion_usage(ChatCompletion.model_validate(body))
     except ValidationError:
-        return _NO_USAGE
-
-
-def _sum_costs(*costs: float | None) -> float | None:
-    return None if None in costs else sum(cost for cost in costs if cost is not None)
+        return Usage(requests=0, input_tokens=0, output_tokens=0)
 
 
 async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: LLMEngine) -> RunResult | None:
     await _refresh_jobs(client, store)
-    jobs = store.batch_jobs_to_collect(_FINAL_STATUSES)
-    if not jobs:
+    jobs = BatchJobs(store)
+    to_collect = jobs.to_collect()
+    if not to_collect:
         return None
-    run_id = store.start_run(BATCH_ENGINE, live.identity.model)
-    result = RunResult(run_id=run_id, engine=BATCH_ENGINE, model=live.identity.model)
-    run_status = "finished"
-    try:
-        for job in jobs:
-            await _collect_job(job, store, client, live, result)
-    except (FatalProviderError, openai.OpenAIError) as error:
-        result.fatal = str(classify_error(error, settings.api_key) if isinstance(error, openai.OpenAIError) else error)
-        run_status = "aborted"
-    except BaseException:
-        run_status = "interrupted"
-        raise
-    finally:
-        finish_run(store, result, run_status, settings.night_clock)
-    return result
+    with recorded_run(store, BATCH_ENGINE, live.identity.model, settings.night_clock) as ledger:
+        try:
+            for job in to_collect:
+                await _collect_job(job, jobs, client, live, ledger)
+                if ledger.result.fatal:
+                    break
+        except openai.OpenAIError as error:  # reading a batch's files
+            ledger.result.fatal = str(classify_error(error, settings.api_key))
+    return ledger.result
 
 
 def collect(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | None = None) -> RunResult | None:

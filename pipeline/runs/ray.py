@@ -29,11 +29,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from pipeline.errors import AnswerError, ConfigError, FatalProviderError, ProviderError
+from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Analysis, Article, EngineAnswer, Usage
 from pipeline.engines.ratelimit import AdaptiveLimiter
 from pipeline.engines import make_engine
-from pipeline.runs.runner import Budget, RunInputs, RunLedger, RunResult, analyse_article, recorded_run
+from pipeline.runs.article import analyse_article
+from pipeline.runs.budget import Budget
+from pipeline.runs.inputs import RunInputs
+from pipeline.runs.ledger import Failure, RunLedger, RunResult, recorded_run
 from pipeline.settings import Engine, Settings
 from pipeline.store import CacheIdentity, Store
 
@@ -159,15 +162,13 @@ async def _analyse_one(article: Article, engine: Any, prior: float) -> dict[str,
     try:
         analysis, answers = await analyse_article(article, engine, prior)
     except ProviderError as error:
-        usage = error.usage.model_dump_json() if error.usage else None
-        status = "fatal" if isinstance(error, FatalProviderError) else "failed"
-        # A deterministic failure's kind: the driver remembers it, as a local run does.
-        kind = error.kind if isinstance(error, AnswerError) else None
+        # The ledger's failure, sent to the driver, which records (and remembers) it as a local run does.
+        failure = Failure.of(error)
         return {
-            "status": status,
-            "reason": str(error),
-            "kind": kind,
-            "usage": usage,
+            "status": "fatal" if failure.fatal else "failed",
+            "reason": failure.reason,
+            "kind": failure.kind,
+            "usage": failure.usage.model_dump_json() if failure.usage else None,
             "analysis": None,
             "answers": None,
             "latency_ms": 0,
@@ -231,19 +232,14 @@ def _analyse_window(
                 _ANSWERS.validate_json(row["answers"]),
                 int(row["latency_ms"]),
             )
-            continue
-        usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
-        ledger.failed(article, key, row["reason"], usage)
-        if row["kind"]:
-            ledger.store.remember_failure(result.run_id, key, article.article_id, row["kind"], row["reason"])
-        if result.store_refused:
-            break
-        if row["status"] == "fatal":
-            result.fatal = result.fatal or row["reason"]
+        else:
+            usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
+            ledger.failed(article, key, Failure(row["reason"], usage, row["kind"], fatal=row["status"] == "fatal"))
+        if result.fatal:
             break
     if result.fatal:
         for key, article in unreturned.items():
-            ledger.failed(article, key, f"not finished: the run stopped ({result.fatal})", None)
+            ledger.failed(article, key, Failure(f"not finished: the run stopped ({result.fatal})"))
 
 
 _NAMESPACE = "pipeline"
@@ -285,7 +281,7 @@ def run_with_ray(
     ``address``: a running cluster (``auto`` or ``ray://host:port``); None starts a local
     Ray (or uses the one this process already started). ``batch_size`` articles go to a
     worker at a time (default: ``settings.concurrency``, enough to keep the shared limiter busy).
-    Failure memory, ``allow_empty`` and the store's lock are the local run's (``run_batch``).
+    The ledger, failure memory, ``allow_empty`` and the store's lock are the local run's (``run_batch``).
     """
     budget = budget or Budget()
     if budget.max_cost is not None:
@@ -303,7 +299,7 @@ def run_with_ray(
     if started_ray:
         ray.init(address=address, namespace=_NAMESPACE, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
-        with recorded_run(store, engine, settings.night_clock, on_outcome) as ledger:
+        with recorded_run(store, engine.name, engine.identity.model, settings.night_clock, on_outcome) as ledger:
             result = ledger.result
             limiters = _limiter_actors(ray, settings, result.run_id)
             run_inputs = RunInputs(
@@ -316,7 +312,7 @@ def run_with_ray(
                 window = list(itertools.islice(inputs, room))
                 if not window:
                     if room == 0 and next(inputs, None) is not None:
-                        result.stopped = budget.stop_reason(sent, 0, result)
+                        result.stopped = budget.stop_reason(sent, 0, result.cost)
                     break
                 first: dict[str, Article] = {}
                 copies = []

@@ -6,18 +6,17 @@ transaction, so a finished article survives a crash at any later point and reade
 The tables are plain and named, with a view per concept (``articles``,
 ``quotes``, ``claims``, ``runs``), so Datasette and sqlite-utils open it cleanly.
 They are defined in ``schema.py``. The queries on runs, articles, results, outcomes and
-failure memory are methods here; each desk feature (clusters, deaths, fact-checks, reviews,
-source lists) keeps the queries on its own tables beside its logic, through ``Store.db`` and
-``Store.transaction``, and filters by article with ``among``.
+failure memory are methods here (the run lock is ``lock.py``); each desk feature (clusters,
+deaths, fact-checks, reviews, source lists) and the runs package's Batch API jobs and inbox
+index keep the queries on their own tables beside their logic, through ``Store.db`` and
+``Store.transaction``, and filter by article with ``among``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -26,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import RunLockedError, StoreError, UsageError
+from pipeline.errors import RunLockedError, UsageError
 from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
 from pipeline.store.connection import Transaction, connect
-from pipeline.inputs import FileStamp
+from pipeline.store.lock import RunLock
 
 __all__ = ["CacheIdentity", "StoredResult", "ArticleRef", "Store", "among", "cache_key", "utc_now", "parse_since"]
 
@@ -149,7 +148,7 @@ class Store:
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
-        self._run_lock: _RunLock | None = None
+        self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
         self.db = connect(self.path, read_only=read_only)
 
@@ -173,7 +172,7 @@ class Store:
         """
         if self._run_lock is not None:
             raise RunLockedError(f"{self.path}: this connection already holds run {self._run_lock.run_id}")
-        lock = _RunLock.acquire(self.path)
+        lock = RunLock.acquire(self.path)
         try:
             with self.transaction("BEGIN IMMEDIATE"):
                 self.db.execute("UPDATE run SET status = 'interrupted', ended_at = ? WHERE ended_at IS NULL", (utc_now(),))
@@ -185,7 +184,7 @@ class Store:
         except BaseException:
             lock.release()
             raise
-        lock.describe(run_id)
+        lock.describe(run_id, since=utc_now())
         self._run_lock = lock
         self._run_clocks[run_id] = time.monotonic()
         return run_id
@@ -308,7 +307,7 @@ class Store:
     def record_cached(self, run_id: int, cached: list[tuple[Article | ArticleRef, str]]) -> None:
         """Record articles served from the cache (article or reference, cache key) in one transaction.
 
-        The runner hands these over in blocks: a cached outcome is a ledger line, not
+        The run's ledger hands these over in blocks: a cached outcome is a ledger line, not
         paid work, so a block lost to a crash costs nothing to redo.
         """
         now = utc_now()
@@ -351,29 +350,6 @@ class Store:
             source_path=ref.source_path,
             record_id=ref.record_id,
         )
-
-    # the inbox index: files whose stamp is unchanged are not read again
-
-    def source_index(self) -> dict[str, tuple[FileStamp, str]]:
-        """Every indexed file: its stamp and its articles as JSON ``[[article_id, record_id], ...]``."""
-        rows = self.db.execute("SELECT source_path, size, mtime_ns, inode, articles FROM source_file")
-        return {row[0]: (FileStamp(row[1], row[2], row[3]), row[4]) for row in rows}
-
-    def index_files(self, files: list[tuple[str, FileStamp, list[tuple[str, str | None]]]]) -> None:
-        """Index files read whole (path, stamp, its articles' ids and record ids), each only
-        when every one of its articles is in the store, so the index can stand in for it."""
-        now = utc_now()
-        with self.transaction():
-            for path, stamp, articles in files:
-                ids = list({article_id for article_id, _record_id in articles})
-                if len(self._present("SELECT article_id FROM article WHERE article_id IN ({marks})", ids)) != len(ids):
-                    self.db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
-                    continue
-                self.db.execute(
-                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, articles, indexed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (path, stamp.size, stamp.mtime_ns, stamp.inode, json.dumps(articles), now),
-                )
 
     def _insert_outcome(self, run_id, source_path, record_id, article_id, status, reason, key, usage, cost=None) -> None:
         values = (run_id, source_path, record_id, article_id, status, reason, key, *_usage_values(usage), cost, utc_now())
@@ -484,106 +460,6 @@ class Store:
         assert article is not None, "a result's article is stored in the same transaction"
         return StoredResult.from_row(row, article, sources)
 
-    # Batch API jobs
-
-    def pending_batch_keys(self) -> set[str]:
-        """Cache keys of requests in a batch not yet collected."""
-        rows = self.db.execute(
-            "SELECT i.custom_id FROM batch_item i JOIN batch_job j USING (batch_id) WHERE j.collected_at IS NULL"
-        )
-        return {row[0] for row in rows}
-
-    def record_batch_job(
-        self, batch_id: str, input_file_id: str, status: str, identity: str, items: list[tuple[Article, str]]
-    ) -> None:
-        """Record a submitted batch and its requests (article, cache key) in one transaction."""
-        now = utc_now()
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO batch_job (batch_id, input_file_id, status, identity, requests, submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (batch_id, input_file_id, status, identity, len(items), now),
-            )
-            for article, key in items:
-                self.remember_article(article, now)
-                self.db.execute(
-                    "INSERT INTO batch_item (batch_id, custom_id, article_id, source_path, record_id) VALUES (?, ?, ?, ?, ?)",
-                    (batch_id, key, article.article_id, article.source_path, article.record_id),
-                )
-
-    def open_batch_ids(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT batch_id FROM batch_job WHERE collected_at IS NULL")]
-
-    def update_batch_job(self, batch_id: str, status: str, output_file_id: str | None, error_file_id: str | None) -> None:
-        self.db.execute(
-            "UPDATE batch_job SET status = ?, output_file_id = ?, error_file_id = ?, checked_at = ? WHERE batch_id = ?",
-            (status, output_file_id, error_file_id, utc_now(), batch_id),
-        )
-
-    def batch_jobs(self) -> list[dict[str, Any]]:
-        """Every batch, newest first."""
-        return [dict(row) for row in self.db.execute("SELECT * FROM batch_job ORDER BY submitted_at DESC, batch_id")]
-
-    def batch_jobs_to_collect(self, final_statuses: Iterable[str]) -> list[dict[str, Any]]:
-        """Batches not yet collected whose status is one of ``final_statuses``, oldest first."""
-        statuses = tuple(final_statuses)
-        rows = self.db.execute(
-            f"SELECT * FROM batch_job WHERE collected_at IS NULL AND status IN ({','.join('?' * len(statuses))}) "
-            "ORDER BY submitted_at",
-            statuses,
-        )
-        return [dict(row) for row in rows]
-
-    def batch_items(self, batch_id: str) -> dict[str, dict[str, Any]]:
-        """The requests of one batch by cache key (``custom_id``)."""
-        rows = self.db.execute("SELECT * FROM batch_item WHERE batch_id = ?", (batch_id,))
-        return {row["custom_id"]: dict(row) for row in rows}
-
-    def mark_batch_collected(self, batch_id: str) -> None:
-        self.db.execute("UPDATE batch_job SET collected_at = ? WHERE batch_id = ?", (utc_now(), batch_id))
-
     def transaction(self, begin: str = "BEGIN"):
         """One transaction: committed on success, rolled back on an exception."""
         return Transaction(self.db, begin, self.path)
-
-
-class _RunLock:
-    """The run lock: an OS file lock (``flock``) on ``<database>.lock``, beside the database.
-
-    The kernel releases it when its holder exits, however it dies, and it holds
-    across PID namespaces (two containers on one volume), where process ids say
-    nothing. The file names the holder for the message a second run prints.
-    """
-
-    def __init__(self, path: Path, descriptor: int):
-        self.path = path
-        self.descriptor = descriptor
-        self.run_id: int | None = None
-
-    @classmethod
-    def acquire(cls, database: Path) -> _RunLock:
-        path = database.with_name(database.name + ".lock")
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as error:
-            raise StoreError(f"{path}: cannot open the run lock ({error.strerror or error})") from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip()
-            os.close(descriptor)
-            raise RunLockedError(
-                f"{database}: another run holds the run lock {path} ({holder or 'holder not yet named'})"
-            ) from None
-        return cls(path, descriptor)
-
-    def describe(self, run_id: int) -> None:
-        """Name the holder in the lock file: run, process, host, since when."""
-        self.run_id = run_id
-        holder = f"run {run_id}, pid {os.getpid()} on {socket.gethostname()}, since {utc_now()}\n".encode()
-        os.ftruncate(self.descriptor, 0)
-        os.pwrite(self.descriptor, holder, 0)
-
-    def release(self) -> None:
-        # Emptied before unlocking: the file stays (deleting it would race a waiting run), the name goes.
-        os.ftruncate(self.descriptor, 0)
-        os.close(self.descriptor)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.desk.insight import update_batch_insight
 from pipeline.desk.posthumous import add_death
-from pipeline.runs.runner import run
+from pipeline.runs import run
 from pipeline.settings import load_settings
 from pipeline.store import Store
 

@@ -1,0 +1,207 @@
+"""The in-process executor: a run's articles analysed concurrently on this process's asyncio loop.
+
+Each finished article is committed the moment it completes, so a run killed at
+any point loses nothing finished and a re-run pays only for the rest. One
+article's failure is recorded and the batch goes on; a fatal provider error
+(bad key, exhausted quota, unknown model) stops the run at once, cancelling the
+requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
+(estimated USD) stop a run cleanly: no new article starts, those in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pipeline.engines import AnalysisEngine, LLMEngine, make_engine
+from pipeline.errors import ProviderError, StoreError
+from pipeline.models import Article
+from pipeline.runs.article import analyse_article, analyse_completion
+from pipeline.runs.budget import Budget, CostReservations
+from pipeline.runs.inputs import RunInputs
+from pipeline.runs.journal import AnswerJournal
+from pipeline.runs.ledger import Failure, RunResult, recorded_run
+from pipeline.settings import Settings
+from pipeline.store import Store, cache_key
+
+__all__ = ["run_batch"]
+
+
+def _prompt_chars(engine: AnalysisEngine, article: Article, settings: Settings) -> int:
+    prompt = getattr(engine, "prompt", None)
+    if prompt is None:
+        return len(article.text)
+    return sum(len(message["content"]) for message in prompt.messages(article, settings.max_input_chars))
+
+
+async def run_batch(
+    paths: Sequence[str],
+    settings: Settings,
+    store: Store,
+    *,
+    refresh: bool = False,
+    rescan: bool = False,
+    engine: AnalysisEngine | None = None,
+    budget: Budget | None = None,
+    on_outcome: Callable[[str, str, str | None], None] | None = None,
+    allow_empty: bool = False,
+    retry_failed: bool = False,
+) -> RunResult:
+    """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``).
+
+    SIGINT or SIGTERM (how cron, systemd and containers stop a job) stops the run
+    cleanly: no article starts, those in flight are recorded as not finished, the run
+    closes as interrupted; a second signal acts at once. Finding no article at all is
+    an error (``empty``) unless ``allow_empty``: a nightly run pointed at a missing
+    inbox must not pass unseen.
+
+    An article that failed for a deterministic reason (``AnswerError``: schema after its
+    re-ask, truncation, context, refusal, content filter) is tried again in at most
+    ``settings.failed_retries`` later runs, then stays failed with its reason, unpaid,
+    until ``retry_failed``; transient failures are always tried again.
+    """
+    engine = engine or make_engine(settings)
+    budget = budget or Budget()
+    budget.check(engine.name, engine.identity.model)
+    reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
+    with recorded_run(store, engine.name, engine.identity.model, settings.night_clock, on_outcome, reservations) as ledger:
+        result = ledger.result
+        inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age)
+        slots = asyncio.Semaphore(settings.concurrency)
+        in_flight: dict[str, asyncio.Task] = {}
+        waiting_duplicates: set[asyncio.Task] = set()
+        abort = asyncio.Event()
+        ledger.on_stop = abort.set
+        loop = asyncio.get_running_loop()
+        sent = 0
+
+        def interrupt(signal_name: str) -> None:
+            # A signal handler: the loop itself cancels the articles in flight, soon.
+            result.interrupted = signal_name
+            loop.call_soon_threadsafe(stop_in_flight)
+
+        def stop_in_flight() -> None:
+            abort.set()
+            for task in pending():
+                task.cancel()
+
+        async def analyse_and_store(article: Article, key: str, recovered: dict[str, Any] | None) -> None:
+            try:
+                started = time.perf_counter()
+                try:
+                    if recovered is not None and isinstance(engine, LLMEngine):
+                        # An answer an earlier run paid for but could not store is stored now, without paying.
+                        analysis, answers = await analyse_completion(
+                            article, recovered, engine, engine.identity, engine.name, paid=False
+                        )
+                    else:
+                        analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
+                except ProviderError as error:
+                    ledger.failed(article, key, Failure.of(error))
+                    return
+                except asyncio.CancelledError:
+                    if result.fatal or result.interrupted:
+                        why = result.fatal or f"interrupted by {result.interrupted}"
+                        ledger.failed(article, key, Failure(f"not finished: the run stopped ({why})"))
+                    raise
+                ledger.finished(article, key, engine.identity, analysis, answers, int((time.perf_counter() - started) * 1000))
+            finally:
+                slots.release()
+                in_flight.pop(key, None)
+                reservations.held.pop(key, None)
+
+        async def after_first_copy(first: asyncio.Task, article: Article, key: str) -> None:
+            await asyncio.wait([first])
+            ledger.cached_if_stored(article, key)
+
+        def pending() -> list[asyncio.Task]:
+            return [*in_flight.values(), *waiting_duplicates]
+
+        async def feed() -> None:
+            """Start each article the cache lacks, while no stop is called."""
+            nonlocal sent
+            for article, key in inputs:
+                if result.fatal or result.interrupted:
+                    break
+                if key in in_flight:
+                    waiter = asyncio.create_task(after_first_copy(in_flight[key], article, key))
+                    waiting_duplicates.add(waiter)
+                    waiter.add_done_callback(waiting_duplicates.discard)
+                    continue
+                if ledger.given_up(article, key, settings.failed_retries, retry_failed):
+                    continue
+                await slots.acquire()
+                next_cost = (
+                    reservations.estimate(_prompt_chars(engine, article, settings)) if budget.max_cost is not None else 0.0
+                )
+                result.stopped = budget.stop_reason(sent, reservations.total + next_cost, result.cost)
+                if result.fatal or result.stopped or result.interrupted:
+                    slots.release()
+                    break
+                sent += 1
+                reservations.hold(key, next_cost)
+                recovered = journal.recovered_completion(key) if key in journal.pending else None
+                in_flight[key] = asyncio.create_task(analyse_and_store(article, key, recovered))
+
+        journal = AnswerJournal(store.path).open(lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
+        ledger.journal = journal
+        if hasattr(engine, "on_raw"):
+            identity = engine.identity
+            engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
+        with _stop_on_signals(interrupt):
+            try:
+                try:
+                    await feed()
+                except StoreError as error:
+                    ledger.store_broken(error)
+                await _finish_or_abort(pending(), abort)
+                if not result.store_refused:
+                    inputs.index_read_files()
+            finally:
+                for task in pending():
+                    task.cancel()
+                journal.close()
+    if not allow_empty:
+        result.empty = inputs.empty_reason()
+    return result
+
+
+async def _finish_or_abort(tasks: list[asyncio.Task], abort: asyncio.Event) -> None:
+    """Wait for the tasks in flight, unless a fatal error or a signal comes first: then cancel them."""
+    abort_waiter = asyncio.create_task(abort.wait())
+    remaining = set(tasks)
+    while remaining and not abort.is_set():
+        _done, remaining = await asyncio.wait(remaining | {abort_waiter}, return_when=asyncio.FIRST_COMPLETED)
+        remaining.discard(abort_waiter)
+    abort_waiter.cancel()
+    for task in remaining:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    """Call ``stop`` with the signal's name on the first SIGINT or SIGTERM; the second gets the
+    handler that was there before (KeyboardInterrupt, or the default: terminate)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(number: int, _frame: object) -> None:
+        for restored, old in previous.items():
+            signal.signal(restored, old)
+        stop(signal.Signals(number).name)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for restored, old in previous.items():
+            signal.signal(restored, old)
