@@ -52,7 +52,7 @@ class ScriptedEngine:
     def __init__(self, strings: list[str]):
         self.strings = strings
 
-    async def analyse(self, article):
+    async def analyse(self, article, parse=None):
         quotes = [
             {"speaker": s, "speaker_kind": "named", "text": s, "cue": s, "channel": s}
             for s in self.strings

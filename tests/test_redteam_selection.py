@@ -36,7 +36,7 @@ class Engine:
             engine=name, model=f"{name}-model", mode="test", prompt_version="p", prompt_hash="h", schema_hash="s", params={}
         )
 
-    async def analyse(self, article):
+    async def analyse(self, article, parse=None):
         verdict = ArticleVerdict(label=self.label, confidence=0.6, reasons=[], rationale=self.name, quotes=[], claims=[])
         return EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=1, input_tokens=1, output_tokens=1))
 

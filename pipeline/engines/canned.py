@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import AnswerError
 from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft
+from pipeline.parsed import ParsedArticle
 
 if TYPE_CHECKING:
     from pipeline.engines import AnalysisEngine
@@ -30,7 +31,7 @@ class CannedEngine:
         self.live = live
         self.reasks = live is not None and live.reasks
 
-    async def analyse(self, article: Article) -> EngineAnswer:
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer:
         try:
             return self.answers[article.article_id]
         except KeyError:

@@ -7,6 +7,7 @@ import hashlib
 from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
 from pipeline.offline import OFFLINE_VERSION, analyse_offline
 from pipeline.offline.label import DEFAULT_PRIOR
+from pipeline.parsed import ParsedArticle
 
 __all__ = ["OfflineEngine"]
 
@@ -29,9 +30,9 @@ class OfflineEngine:
             params={"prior": prior},
         )
 
-    async def analyse(self, article: Article) -> EngineAnswer:
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer:
         return EngineAnswer(
-            verdict=analyse_offline(article, self.prior),
+            verdict=analyse_offline(article, self.prior, parse),
             raw_responses=[],
             usage=Usage(requests=0, input_tokens=0, output_tokens=0),
         )

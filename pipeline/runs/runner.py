@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import AnswerError, ConfigError, FatalProviderError, ProviderError, StoreError
 from pipeline.desk.insight import update_batch_insight
-from pipeline.engines import AnalysisEngine, CannedEngine, LLMEngine, make_engine
+from pipeline import engines
+from pipeline.engines import AnalysisEngine, CannedEngine, make_engine
 from pipeline.runs.journal import AnswerJournal
 from pipeline.models import (
     Analysis,
@@ -40,11 +41,15 @@ from pipeline.models import (
 from pipeline.offline import compute_signals
 from pipeline.offline.engine import settle_label
 from pipeline.offline.label import DEFAULT_PRIOR
+from pipeline.parsed import ParsedArticle
 from pipeline.pricing import run_cost
 from pipeline.settings import Settings
 from pipeline.inputs import FileRead, FileStamp, UnchangedFile, iter_articles
 from pipeline.store import ArticleRef, Store, cache_key
 from pipeline.checks.quotes import verify_quotes
+
+if TYPE_CHECKING:
+    from pipeline.engines.openai_client import LLMEngine
 
 __all__ = [
     "RunResult",
@@ -95,8 +100,9 @@ async def analyse_article(
     Whatever the engine, the label ends calibrated (``settle_label``): probabilities that sum
     to 1 for a feed with ``prior`` fabrications, and likely_fabrication only with evidence.
     """
-    answers = [await engine.analyse(article)]
-    verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
+    parse = ParsedArticle(article.text)
+    answers = [await engine.analyse(article, parse)]
+    verified, rejected = verify_quotes(parse, answers[0].verdict.quotes)
     if rejected and engine.reasks:
         missing: list[QuoteDraft] = [*rejected]
         try:
@@ -112,11 +118,11 @@ async def analyse_article(
                 )
             )
         else:
-            verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
+            verified_again, rejected_again = verify_quotes(parse, answers[1].verdict.quotes)
             verified = _dedupe(verified + verified_again)
             rejected = rejected + rejected_again
     verdict = answers[-1].verdict
-    signals = compute_signals(article.text, prior)
+    signals = compute_signals(parse, prior)
     reasons = _backed_reasons(verdict.reasons, verified)
     label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals)
     analysis = Analysis(
@@ -591,7 +597,7 @@ async def run_batch(
             try:
                 started = time.perf_counter()
                 try:
-                    if recovered is not None and isinstance(engine, LLMEngine):
+                    if recovered is not None and isinstance(engine, engines.LLMEngine):
                         # An answer an earlier run paid for but could not store is stored now, without paying.
                         analysis, answers = await analyse_completion(
                             article, recovered, engine, engine.identity, engine.name, paid=False
