@@ -70,10 +70,18 @@ class SpeakerCheck:
         self._sentence_starts = [start for start, _ in self._sentences]
         self._close_ends = [span.close_end for span in self.spans]
         self._quoted = [(span.open_at, span.close_end) for span in self.spans]
+        self._answers: dict[tuple[tuple[int, ...], str], bool] = {}
 
     def names(self, holders: Sequence[int], speaker: str) -> bool:
         """Whether the attribution of the quotations ``holders`` (indexes into ``spans``)
-        names ``speaker``."""
+        names ``speaker``; answered once per article (the offline extractor and the runner
+        both verify the offline engine's quotes)."""
+        key = (tuple(holders), speaker)
+        if key not in self._answers:
+            self._answers[key] = self._names(holders, speaker)
+        return self._answers[key]
+
+    def _names(self, holders: Sequence[int], speaker: str) -> bool:
         first, last = holders[0], holders[-1]
         while first > 0 and self.links[first - 1]:
             first -= 1
