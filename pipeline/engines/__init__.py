@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pipeline.engines.canned import CannedEngine
 from pipeline.engines.offline import OfflineEngine
 from pipeline.engines.prompts import load_prompt
-from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft
+from pipeline.models import Article, CacheIdentity, EngineAnswer
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import Engine, Settings
 
@@ -51,15 +51,13 @@ def __getattr__(name: str) -> Any:
 
 
 class AnalysisEngine(Protocol):
-    """What ``analyse_article`` asks of an engine."""
+    """What ``analyse_article`` asks of an engine: one method. Each engine makes its own
+    re-asks, so the answers are every attempt's, the last one's verdict standing."""
 
     name: str
     identity: CacheIdentity
-    reasks: bool  # whether a quote the text lacks earns one re-ask
 
-    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer: ...
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer: ...
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> list[EngineAnswer]: ...
 
 
 def make_engine(settings: Settings, **llm_kwargs: Any) -> OfflineEngine | LLMEngine:

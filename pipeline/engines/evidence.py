@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pipeline.engines.openai_client import Attempts, LLMEngine, completion_usage, generation_params
 from pipeline.engines.prompts import Evidence, Prompt, field_guide
 from pipeline.errors import AnswerError, ProviderError
-from pipeline.models import Article, ArticleVerdict, EngineAnswer, EvidenceVerdict, QuoteDraft
+from pipeline.models import Article, ArticleVerdict, EngineAnswer, EvidenceVerdict
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode, Settings
 
@@ -209,7 +209,6 @@ class EvidenceEngine(LLMEngine):
     README "The LLM path".
     """
 
-    reasks = False
     answer_model: type[BaseModel] = EvidenceVerdict
 
     def __init__(self, settings: Settings, prompt: Prompt, **kwargs: Any):
@@ -294,13 +293,13 @@ class EvidenceEngine(LLMEngine):
                 raise AnswerError(f"answer does not fit the schema after one re-ask: {'; '.join(problems[:3])[:400]}")
         return evidence.resolve(verdict)  # type: ignore[arg-type]
 
-    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer:
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> list[EngineAnswer]:
         """One request (and at most one re-ask of failing fields) for evidence and verdict;
         ``parse``: the article's parse, whose quotations and sentences the prompt marks."""
         messages, evidence = self.prompt.request(article, self.settings.max_input_chars, parse)
         assert evidence is not None, "an evidence-first prompt marks its evidence"
         attempts = self._attempts(article, "analyse")
-        return await self._answered(attempts, self._verdict(messages, evidence, attempts))
+        return [await self._answered(attempts, self._verdict(messages, evidence, attempts))]
 
     async def _verdict(self, messages: list[dict[str, str]], evidence: Evidence, attempts: Attempts) -> ArticleVerdict:
         completion = await self._complete(messages, self.answer_model, attempts)
@@ -328,6 +327,3 @@ class EvidenceEngine(LLMEngine):
         if not live.usage.requests:
             return answer, None
         return answer, EngineAnswer(verdict=verdict, raw_responses=live.raw_responses, usage=live.usage)
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        raise NotImplementedError("evidence-first answers quote by id; a copied quote the article lacks is rejected")

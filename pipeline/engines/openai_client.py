@@ -39,7 +39,7 @@ from pipeline.engines.fleet import Endpoint, Fleet
 from pipeline.engines.prompts import Prompt
 from pipeline.engines.ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
 from pipeline.errors import AnswerError, FatalProviderError, ProviderError, RateLimitError, TransientProviderError
-from pipeline.models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
+from pipeline.models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, Usage, schema_hash
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode, Settings
 
@@ -234,7 +234,6 @@ class LLMEngine(ABC):
     request goes out (``_send``). Subclasses say what they ask and how they read the answer."""
 
     name = "llm"
-    reasks = True
     # Sees every raw answer (article, phase "analyse" or "reask", raw JSON) the moment it
     # arrives: the runner journals it there, so a paid answer survives a failed store.
     on_raw: Callable[[Article, str, str], None] | None = None
@@ -270,12 +269,14 @@ class LLMEngine(ABC):
         )
 
     @abstractmethod
-    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer:
-        """The engine's answer for one article, re-asks for an answer that fails validation included."""
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> list[EngineAnswer]:
+        """Every attempt's answer for one article, the engine's own re-asks included; the last
+        one's verdict stands."""
 
-    @abstractmethod
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        """One more request naming the quotes the article does not contain."""
+    async def follow_up(self, article: Article, parse: ParsedArticle, first: EngineAnswer) -> list[EngineAnswer]:
+        """``first`` (a live answer, or one that arrived another way) and the re-asks this
+        engine makes after it: none here; an engine that re-asks says so."""
+        return [first]
 
     @abstractmethod
     def request_body(self, article: Article) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from instructor.v2.core.function_calls import response_schema
 from openai.types.chat import ChatCompletion
 
 from pipeline.engines.openai_client import Attempts, LLMEngine, classify_error, completion_usage, generation_params
-from pipeline.models import Article, ArticleVerdict, EngineAnswer, QuoteDraft
+from pipeline.checks.quotes import verify_quotes
+from pipeline.errors import AnswerError
+from pipeline.models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode
 
@@ -55,9 +57,7 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
 
 class VerdictFirstEngine(LLMEngine):
     """Asks for one ``ArticleVerdict`` per article, quotes copied; a quote the article lacks
-    earns one re-ask naming it (``reask_quotes``)."""
-
-    reasks = True
+    earns one re-ask naming it (``follow_up``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,18 +99,39 @@ class VerdictFirstEngine(LLMEngine):
         )
         return body
 
-    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> EngineAnswer:
-        """One request (plus validation re-asks) covering label, quotes and claims."""
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> list[EngineAnswer]:
+        """One request (plus validation re-asks) covering label, quotes and claims, and the
+        quote re-ask it needs."""
         messages = self.prompt.messages(article, self.settings.max_input_chars)
         attempts = self._attempts(article, "analyse")
-        return await self._answered(attempts, self._ask(messages, attempts))
+        first = await self._answered(attempts, self._ask(messages, attempts))
+        return await self.follow_up(article, parse or ParsedArticle(article.text), first)
+
+    async def follow_up(self, article: Article, parse: ParsedArticle, first: EngineAnswer) -> list[EngineAnswer]:
+        """``first`` and, when some of its quotes are not the article's, one re-ask naming them.
+        A failed re-ask leaves ``first`` standing: it comes back as an attempt that repeats
+        ``first``'s verdict without quotes, so its tokens and raw responses reach the ledger."""
+        _verified, rejected = verify_quotes(parse, first.verdict.quotes)
+        if not rejected:
+            return [first]
+        try:
+            return [first, await self._reask_quotes(article, first, [*rejected])]
+        except AnswerError as error:
+            return [
+                first,
+                EngineAnswer(
+                    verdict=first.verdict.model_copy(update={"quotes": []}),
+                    raw_responses=list(error.raw_responses),
+                    usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0),
+                ),
+            ]
 
     async def answer_from_completion(self, article: Article, body: dict[str, Any]) -> tuple[EngineAnswer, EngineAnswer | None]:
         """A completion that arrived another way (a Batch API answer), parsed as a live one is;
         and the live re-ask it needed, if any (none here: instructor's re-asks are live-only)."""
         return parse_completion(body, self.settings.mode), None
 
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
+    async def _reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""
         messages = [
             *self.prompt.messages(article, self.settings.max_input_chars),
