@@ -40,7 +40,8 @@ from pipeline.desk.posthumous import find_posthumous  # noqa: E402
 from pipeline.engines import OfflineEngine  # noqa: E402
 from pipeline.runs import analyse_article  # noqa: E402
 from pipeline.desk.clusters import content_words, sketch  # noqa: E402
-from pipeline.inputs import _article_from_html, normalise_text  # noqa: E402
+from pipeline.inputs import normalise_text  # noqa: E402
+from pipeline.inputs.html import _article_from_html  # noqa: E402
 from pipeline.checks.quotes import verify_quotes  # noqa: E402
 
 SUPER_LINEAR = 1.3

@@ -19,7 +19,8 @@ from pathlib import Path
 from bpe_openai import get_encoding
 
 from pipeline.engines import make_engine
-from pipeline.engines.llm import RESPONSE_MODEL, answer_tool
+from pipeline.engines.evidence import answer_tool
+from pipeline.engines.verdict_first import RESPONSE_MODEL
 from pipeline.models import Article, ArticleVerdict, EvidenceVerdict
 from pipeline.offline import analyse_offline
 from pipeline.engines.prompts import load_prompt, mark_evidence

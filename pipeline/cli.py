@@ -12,7 +12,6 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.models import CommandFunctionType
 
-from pipeline.runs import batch_api as batch_mode
 from pipeline.views.console import SafeConsole, log_to, styled
 from pipeline.errors import InputError, PipelineError, UsageError
 from pipeline.desk.factchecks import import_factchecks, list_factchecks
@@ -365,6 +364,8 @@ def batch_submit(
     retry_failed: RetryFailedOption = False,
 ) -> None:
     """Submit every article under PATHS with no stored result as Batch API requests."""
+    from pipeline.runs import batch_api as batch_mode  # needs the SDK: imported by the batch commands only
+
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
     with Store(settings.db) as store:
         submitted = batch_mode.submit(paths, settings, store, refresh=refresh, retry_failed=retry_failed)
@@ -379,6 +380,8 @@ def batch_status(
     db: DbOption = None,
 ) -> None:
     """Show every submitted batch, asking the provider about those not yet collected."""
+    from pipeline.runs import batch_api as batch_mode
+
     settings = _settings(base_url=base_url, db=db, engine=Engine.offline)
     with Store(settings.db) as store:
         jobs = batch_mode.status(settings, store)
@@ -401,6 +404,8 @@ def batch_collect(
     Exit code 0: every request stored; 1: some failed (run `pipeline run` on the
     same inputs to analyse them live); 2: configuration or provider-account error.
     """
+    from pipeline.runs import batch_api as batch_mode
+
     settings = _settings(model=model, base_url=base_url, mode=mode, db=db, engine=Engine.llm)
     with Store(settings.db) as store:
         result = batch_mode.collect(settings, store)

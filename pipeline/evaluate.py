@@ -137,7 +137,7 @@ def engine_analyser(settings: Settings) -> Callable[[Article], ArticleVerdict]:
     loop = asyncio.new_event_loop()
 
     def analyse(article: Article) -> ArticleVerdict:
-        return loop.run_until_complete(engine.analyse(article)).verdict
+        return loop.run_until_complete(engine.analyse(article))[-1].verdict
 
     return analyse
 

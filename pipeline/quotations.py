@@ -24,7 +24,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pipeline.text import paragraphs
 
@@ -65,13 +64,13 @@ _SINGLE_CLOSER = re.compile(r"’(?!\w)")
 _SPACE = re.compile(r"\s")
 
 
-@lru_cache(maxsize=32)
-def quotation_spans(text: str) -> tuple[QuotationSpan, ...]:
-    """Every quotation in ``text``, in document order (see the module's docstring); cached,
-    as the extractor, the verifier and the views ask for the same article's."""
+def quotation_spans(text: str, paragraph_spans: list[tuple[int, int]] | None = None) -> tuple[QuotationSpan, ...]:
+    """Every quotation in ``text``, in document order (see the module's docstring);
+    ``paragraph_spans``: ``paragraphs(text)`` where the caller has them already. An article's
+    stages read them once, from :class:`pipeline.parsed.ParsedArticle`."""
     found: list[QuotationSpan] = []
     carried: QuotationSpan | None = None
-    for number, (p_start, p_end) in enumerate(paragraphs(text)):
+    for number, (p_start, p_end) in enumerate(paragraphs(text) if paragraph_spans is None else paragraph_spans):
         raw = list(_paragraph_quotations(text, p_start, p_end))
         first_opens_paragraph = bool(raw) and _first_visible(text, p_start) == raw[0][0]
         for position, (open_at, mark_end, close_at, close_end, closed) in enumerate(raw):

@@ -105,9 +105,9 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 _SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[”\"’')\]]*+(?=\s+[\"“‘'(\[]?[A-Z0-9])|\n+")
 
 
-@lru_cache(maxsize=64)
 def sentences(text: str, start: int = 0, end: int | None = None) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each sentence in text[start:end], trimmed of surrounding whitespace."""
+    """(start, end) of each sentence in text[start:end], trimmed of surrounding whitespace; an
+    article's stages read its whole-text sentences once, from ``ParsedArticle.sentences``."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     begin = start

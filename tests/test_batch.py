@@ -13,7 +13,7 @@ from support.fakes import FakeServer, ServerConfig, no_sleep, server_settings, w
 from pipeline.runs.batch_api import collect, split_request_lines, status, submit
 from pipeline.desk.clusters import cluster_members
 from pipeline.engines import make_engine
-from pipeline.engines.llm import ANSWER_NAME
+from pipeline.engines.evidence import ANSWER_NAME
 from pipeline.desk.posthumous import posthumous_flags
 from pipeline.runs import run
 from pipeline.store import Store

@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from pipeline.engines import make_engine
-from pipeline.engines.llm import INSTRUCTOR_MODES
+from pipeline.engines.verdict_first import INSTRUCTOR_MODES
 from pipeline.models import Article, Label
 from pipeline.offline import analyse_offline
 from pipeline.engines.prompts import load_prompt, mark_evidence, truncate_for_prompt

@@ -28,6 +28,7 @@ from pipeline.runs import run
 from pipeline.settings import DEFAULT_PROMPT_VERSION, Engine, LLMMode, Settings
 from pipeline.store import Store
 from pipeline.checks.quotes import locate_quote
+from support import SEEDS
 
 SERVER = os.environ.get("PIPELINE_RECORD_BASE_URL", "http://127.0.0.1:8765/v1")
 FIXTURES = Path(__file__).parent / "fixtures" / "llm"
@@ -141,7 +142,7 @@ def analysed(outcomes: list[dict]) -> list[dict]:
 @pytest.mark.vcr
 def test_seed_articles_go_through_the_evidence_first_path(tmp_path, http_requests):
     settings = llm_settings(tmp_path, max_tokens=1024)
-    result = run(["seeds/"], settings)
+    result = run([str(SEEDS)], settings)
     outcomes, results = run_records(settings, result.run_id)
     assert len(outcomes) == 3 and sum(result.counts.values()) == 3
     assert result.exit_code == (1 if result.counts["failed"] else 0)

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.errors import ConfigError
-from pipeline.engines.llm import answer_guide, answer_schema
+from pipeline.engines.evidence import answer_guide, answer_schema
 from pipeline.models import Article, EvidenceVerdict, Label, QuoteDraft, ReasonCode, SpeakerKind
 from pipeline.engines.prompts import PROMPTS_DIR, definitions, load_prompt, mark_evidence, truncate_for_prompt
 from pipeline.settings import DEFAULT_PROMPT_VERSION, LLMMode, Settings

@@ -44,7 +44,6 @@ class ScriptedEngine:
     """Answers every article with the quotes it contains and claims full of ``strings``."""
 
     name = "scripted"
-    reasks = False
     identity = CacheIdentity(
         engine="scripted", model="scripted", mode="test", prompt_version="p", prompt_hash="h", schema_hash="s", params={}
     )
@@ -52,7 +51,7 @@ class ScriptedEngine:
     def __init__(self, strings: list[str]):
         self.strings = strings
 
-    async def analyse(self, article):
+    async def analyse(self, article, parse=None):
         quotes = [
             {"speaker": s, "speaker_kind": "named", "text": s, "cue": s, "channel": s}
             for s in self.strings
@@ -81,10 +80,7 @@ class ScriptedEngine:
                 "claims": claims,
             }
         )
-        return EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=0, input_tokens=0, output_tokens=0))
-
-    async def reask_quotes(self, article, previous, missing):
-        raise NotImplementedError
+        return [EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=0, input_tokens=0, output_tokens=0))]
 
 
 def _analysed(tmp_path, strings: list[str]) -> Store:

@@ -27,8 +27,6 @@ pytestmark = pytest.mark.cause(9)
 class Engine:
     """An engine that labels every article ``label`` under its own cache identity."""
 
-    reasks = False
-
     def __init__(self, name: str, label: str):
         self.name = name
         self.label = label
@@ -36,12 +34,9 @@ class Engine:
             engine=name, model=f"{name}-model", mode="test", prompt_version="p", prompt_hash="h", schema_hash="s", params={}
         )
 
-    async def analyse(self, article):
+    async def analyse(self, article, parse=None):
         verdict = ArticleVerdict(label=self.label, confidence=0.6, reasons=[], rationale=self.name, quotes=[], claims=[])
-        return EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=1, input_tokens=1, output_tokens=1))
-
-    async def reask_quotes(self, article, previous, missing):
-        raise NotImplementedError
+        return [EngineAnswer(verdict=verdict, raw_responses=[], usage=Usage(requests=1, input_tokens=1, output_tokens=1))]
 
 
 def _night(store: Store, settings, inputs, engine: Engine) -> int:

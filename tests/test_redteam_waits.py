@@ -93,7 +93,7 @@ def test_redteam_ratelimit_a_429_never_waits_past_the_cap(headers, caplog):
     clock = FakeClock()
     engine = _engine([(429, headers), (429, headers)], clock)
     with caplog.at_level(logging.WARNING, logger="pipeline"):
-        answer = asyncio.run(engine.analyse(ARTICLE))
+        [answer] = asyncio.run(engine.analyse(ARTICLE))
     assert answer.verdict.label.value == "news"
     assert clock.slept, "a 429 makes the run wait"
     assert all(math.isfinite(wait) and 0 <= wait <= MAX_WAIT_SECONDS for wait in clock.slept), clock.slept

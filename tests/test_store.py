@@ -11,6 +11,7 @@ from pipeline.engines import OfflineEngine
 from pipeline.runs import analyse_article
 from pipeline.inputs import iter_articles
 from pipeline.store import CacheIdentity, Store, cache_key
+from support import SEEDS
 
 IDENTITY = CacheIdentity(
     engine="llm",
@@ -47,7 +48,7 @@ def test_the_cache_key_is_stable_and_ignores_parameter_order():
 
 @pytest.fixture
 def seed_analysis():
-    article = next(item for item in iter_articles(["seeds/"]))
+    article = next(item for item in iter_articles([str(SEEDS)]))
     engine = OfflineEngine()
     analysis, answers = asyncio.run(analyse_article(article, engine))
     return article, engine.identity, analysis, answers

@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 
+from pipeline.parsed import ParsedArticle
 from pipeline.quotations import QuotationSpan
 from pipeline.text import NON_PERSON, OTHER_GENDER_TITLE, SPEECH_VERBS, person_names, sentences
 
-__all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "attribution_links", "people_named"]
+__all__ = ["MAX_SPLIT_GAP", "SpeakerCheck", "article_links", "attribution_links", "people_named"]
 
 _TITLE = re.compile(
     r"^(?:Mr|Mrs|Ms|Miss|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Prof|Rev|Capt|Pres|Sir|Dame|Lord|Lady|President|Senator)\.?$"
@@ -62,16 +63,25 @@ _NARRATION_WINDOW = 1000
 class SpeakerCheck:
     """The attributions of one article's quotations, read once for all its quotes."""
 
-    def __init__(self, text: str, spans: tuple[QuotationSpan, ...], links: Sequence[bool]) -> None:
-        self.text, self.spans, self.links = text, spans, links
-        self._sentences = sentences(text)
+    def __init__(self, article: ParsedArticle) -> None:
+        self.article = article
+        self.text, self.spans, self.links = article.text, article.quotations, article_links(article)
+        self._sentences = article.sentences
         self._sentence_starts = [start for start, _ in self._sentences]
-        self._close_ends = [span.close_end for span in spans]
-        self._quoted = [(span.open_at, span.close_end) for span in spans]
+        self._close_ends = [span.close_end for span in self.spans]
+        self._quoted = [(span.open_at, span.close_end) for span in self.spans]
+        self._answers: dict[tuple[tuple[int, ...], str], bool] = {}
 
     def names(self, holders: Sequence[int], speaker: str) -> bool:
         """Whether the attribution of the quotations ``holders`` (indexes into ``spans``)
-        names ``speaker``."""
+        names ``speaker``; answered once per article (the offline extractor and the runner
+        both verify the offline engine's quotes)."""
+        key = (tuple(holders), speaker)
+        if key not in self._answers:
+            self._answers[key] = self._names(holders, speaker)
+        return self._answers[key]
+
+    def _names(self, holders: Sequence[int], speaker: str) -> bool:
         first, last = holders[0], holders[-1]
         while first > 0 and self.links[first - 1]:
             first -= 1
@@ -125,7 +135,7 @@ class SpeakerCheck:
 
     @cached_property
     def _full_names(self) -> set[frozenset[str]]:
-        return {_without_titles(found) for _, _, found in person_names(self.text) if not NON_PERSON.search(found)}
+        return {_without_titles(found) for _, _, found in self.article.names if not NON_PERSON.search(found)}
 
     def _fuller_name(self, name: frozenset[str]) -> frozenset[str]:
         """The article's fuller name for the same person, when only one person fits."""
@@ -152,7 +162,7 @@ class SpeakerCheck:
     def _antecedent(self, position: int, pronoun: str) -> frozenset[str] | None:
         """The name nearest before ``position`` outside quotation marks that ``pronoun`` can stand for."""
         other_gender = OTHER_GENDER_TITLE[pronoun]
-        mentions = person_names(self.text)
+        mentions = self.article.names
         index = bisect_left(mentions, (position,)) - 1
         for at, _, found in mentions[max(index - _MAX_ANTECEDENT_STEPS, -1) + 1 : index + 1][::-1]:
             inside = bisect_left(self._quoted, (at + 1,)) - 1
@@ -209,10 +219,18 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-@lru_cache(maxsize=32)
+def article_links(article: ParsedArticle) -> tuple[bool, ...]:
+    """The attribution links of one parsed article's quotations, read once for all its stages."""
+    return article.derived(_links)
+
+
+def _links(article: ParsedArticle) -> tuple[bool, ...]:
+    return attribution_links(article.text, article.quotations)
+
+
 def attribution_links(text: str, spans: tuple[QuotationSpan, ...]) -> tuple[bool, ...]:
     """``links[i]``: the quotation after ``spans[i]`` goes on with it under one attribution,
-    so a quote may run over both (the last is always False); cached like the spans."""
+    so a quote may run over both (the last is always False)."""
     return (*(_one_attribution(text, spans, index) for index in range(len(spans) - 1)), False)
 
 

@@ -31,9 +31,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pipeline.checks.attribution import MAX_SPLIT_GAP, SpeakerCheck, attribution_links
+from pipeline.checks.attribution import MAX_SPLIT_GAP, SpeakerCheck, article_links
 from pipeline.models import QuoteDraft, RejectedQuote, Span, VerifiedQuote
-from pipeline.quotations import QuotationSpan, quotation_spans, span_at
+from pipeline.parsed import ParsedArticle, parsed
+from pipeline.quotations import QuotationSpan, span_at
 
 __all__ = [
     "MAX_SPLIT_GAP",
@@ -153,23 +154,29 @@ class _Found:
     reason: str = NOT_FOUND
 
 
-class _Article:
-    """An article's text, matching form and quotation spans, read once for all its quotes."""
+def _article_form(article: ParsedArticle) -> _MatchForm:
+    return _match_form(article.text)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.form = _match_form(text)
-        self.spans = quotation_spans(text)
+
+class _Article:
+    """One verification pass over a parsed article: its matching form (made once per article,
+    whichever stage verifies first) and where the last quote was found."""
+
+    def __init__(self, article: ParsedArticle) -> None:
+        self.parsed = article
+        self.text = article.text
+        self.form = article.derived(_article_form)
+        self.spans = article.quotations
         self.cursor = 0
 
     @cached_property
     def links(self) -> tuple[bool, ...]:
         """``links[i]``: the quotation after ``spans[i]`` goes on with it (one speaker)."""
-        return attribution_links(self.text, self.spans)
+        return article_links(self.parsed)
 
     @cached_property
     def speakers(self) -> SpeakerCheck:
-        return SpeakerCheck(self.text, self.spans, self.links)
+        return self.parsed.derived(SpeakerCheck)
 
     @cached_property
     def _form_starts(self) -> list[int]:
@@ -215,17 +222,17 @@ def _in_word(text: str, index: int) -> bool:
     return char in _INNER_WORD and 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
 
 
-def locate_quote(text: str, quote: str) -> list[Span] | None:
+def locate_quote(text: str | ParsedArticle, quote: str) -> list[Span] | None:
     """Where ``quote`` verifies in ``text``: one span, one per piece of a split quote, or None.
 
     Surrounding quotation marks and whitespace on ``quote`` are ignored; the first
-    occurrence wins. Spans index ``text`` itself.
+    occurrence wins. Spans index the text itself.
     """
-    found = _locate(_Article(text), quote)
+    found = _locate(_Article(parsed(text)), quote)
     return [Span(start=start, end=end) for start, end in found.pieces] or None
 
 
-def verify_quotes(text: str, drafts: Sequence[QuoteDraft]) -> tuple[list[VerifiedQuote], list[RejectedQuote]]:
+def verify_quotes(text: str | ParsedArticle, drafts: Sequence[QuoteDraft]) -> tuple[list[VerifiedQuote], list[RejectedQuote]]:
     """Split the drafts into quotes verified in ``text`` and rejected ones, each with its reason.
 
     A verified quote's ``text`` is the article's own characters (split pieces joined
@@ -233,7 +240,7 @@ def verify_quotes(text: str, drafts: Sequence[QuoteDraft]) -> tuple[list[Verifie
     attribution next to it names its speaker. Quotes found at the same spans as an
     earlier one are dropped.
     """
-    article = _Article(text)
+    article = _Article(parsed(text))
     verified: list[VerifiedQuote] = []
     rejected: list[RejectedQuote] = []
     seen: set[tuple[tuple[int, int], ...]] = set()
@@ -250,7 +257,7 @@ def verify_quotes(text: str, drafts: Sequence[QuoteDraft]) -> tuple[list[Verifie
         verified.append(
             VerifiedQuote(
                 **_draft_fields(draft, exclude="text"),
-                text=" ".join(text[start:end] for start, end in found.pieces),
+                text=" ".join(article.text[start:end] for start, end in found.pieces),
                 start=found.pieces[0][0],
                 end=found.pieces[-1][1],
                 spans=[Span(start=start, end=end) for start, end in found.pieces],

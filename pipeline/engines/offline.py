@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-from pipeline.models import Article, CacheIdentity, EngineAnswer, QuoteDraft, Usage, schema_hash
+from pipeline.models import Article, CacheIdentity, EngineAnswer, Usage, schema_hash
 from pipeline.offline import OFFLINE_VERSION, analyse_offline
 from pipeline.checks.verdict import DEFAULT_PRIOR
+from pipeline.parsed import ParsedArticle
 
 __all__ = ["OfflineEngine"]
 
@@ -15,7 +16,6 @@ class OfflineEngine:
     """Answers from ``pipeline.offline``: what it quotes is in the text, so it never re-asks."""
 
     name = "offline"
-    reasks = False
 
     def __init__(self, prior: float = DEFAULT_PRIOR) -> None:
         self.prior = prior
@@ -29,12 +29,11 @@ class OfflineEngine:
             params={"prior": prior},
         )
 
-    async def analyse(self, article: Article) -> EngineAnswer:
-        return EngineAnswer(
-            verdict=analyse_offline(article, self.prior),
-            raw_responses=[],
-            usage=Usage(requests=0, input_tokens=0, output_tokens=0),
-        )
-
-    async def reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
-        raise NotImplementedError("the offline engine quotes only what the text contains")
+    async def analyse(self, article: Article, parse: ParsedArticle | None = None) -> list[EngineAnswer]:
+        return [
+            EngineAnswer(
+                verdict=analyse_offline(article, self.prior, parse),
+                raw_responses=[],
+                usage=Usage(requests=0, input_tokens=0, output_tokens=0),
+            )
+        ]

@@ -37,8 +37,8 @@ from pipeline.models import (
     QuoteDraft,
     ReasonCode,
 )
-from pipeline.text import sentences
-from pipeline.quotations import QuotationSpan, quotation_spans
+from pipeline.parsed import ParsedArticle, parsed
+from pipeline.quotations import QuotationSpan
 
 __all__ = [
     "PROMPTS_DIR",
@@ -152,11 +152,11 @@ class Evidence:
         )
 
 
-def mark_evidence(text: str) -> tuple[str, Evidence]:
-    """``text`` with ``⟦Qn⟧`` before each quotation's opening mark and ``[Sn] `` at each
+def mark_evidence(article: str | ParsedArticle) -> tuple[str, Evidence]:
+    """The text with ``⟦Qn⟧`` before each quotation's opening mark and ``[Sn] `` at each
     sentence start, and the evidence those numbers point at."""
-    quotations = quotation_spans(text)
-    spans = sentences(text)
+    read = parsed(article)
+    text, quotations, spans = read.text, read.quotations, read.sentences
     inserts = sorted(
         [(start, 0, f"[S{number}] ") for number, (start, _end) in enumerate(spans, 1)]
         + [(quotation.open_at, 1, f"⟦Q{quotation.index}⟧") for quotation in quotations]
@@ -191,10 +191,14 @@ class Prompt:
         """System and user messages for one article, the article fenced as data."""
         return self.request(article, max_chars)[0]
 
-    def request(self, article: Article, max_chars: int) -> tuple[list[dict[str, str]], Evidence | None]:
-        """The messages for one article and, for an evidence-first version, what its marks point at."""
+    def request(
+        self, article: Article, max_chars: int, parse: ParsedArticle | None = None
+    ) -> tuple[list[dict[str, str]], Evidence | None]:
+        """The messages for one article and, for an evidence-first version, what its marks point
+        at (``parse``: the article's parse, read again only when the text is cut)."""
         sent = truncate_for_prompt(article.text, max_chars)
-        shown, evidence = mark_evidence(sent) if self.evidence_first else (sent, None)
+        whole = parse if parse is not None and sent == article.text else sent
+        shown, evidence = mark_evidence(whole) if self.evidence_first else (sent, None)
         fence = article.article_id[:16]
         note = (
             "" if sent == article.text else f"[The article was cut to its first {len(sent)} of {len(article.text)} characters.]"

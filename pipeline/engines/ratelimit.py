@@ -8,7 +8,7 @@ until it has passed, and ``x-ratelimit-remaining-*`` at zero pauses new requests
 for about one slot's refill time (the reset time spread over the spent quota).
 
 This module only decides *when* a request may start; retrying is tenacity's job
-in ``pipeline.engines.llm``.
+in ``pipeline.engines.openai_client``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from bisect import bisect_left
 from pipeline.models import ClaimDraft, Priority, ReasonCode
 from pipeline.offline.model import load_models, word_features
 from pipeline.offline.signals import deceased_people, unverifiable_media
-from pipeline.text import person_names, sentences
+from pipeline.parsed import ParsedArticle, parsed
+from pipeline.text import person_names
 
 __all__ = ["sentence_features", "is_check_worthy", "find_claims", "claim_kind", "is_crowd_reaction", "EVENT_TERMS"]
 
@@ -294,14 +295,16 @@ def _priority(why: list[ReasonCode], event: bool, crowd: bool = False) -> Priori
     return Priority.low
 
 
-def find_claims(text: str) -> list[ClaimDraft]:
+def find_claims(text: str | ParsedArticle) -> list[ClaimDraft]:
     """Claims for every check-worthy sentence and every event sentence a doubt rule applies to."""
-    dead = deceased_people(text)
-    names = person_names(text)
+    article = parsed(text)
+    text = article.text
+    dead = deceased_people(article)
+    names = article.names
     name_starts = [start for start, _, _ in names]
     full_names = _full_names(names)
     claims = []
-    for start, end in sentences(text):
+    for start, end in article.sentences:
         sentence = text[start:end]
         if len(sentence.split()) < 4:
             continue

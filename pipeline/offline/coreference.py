@@ -13,13 +13,11 @@ from pipeline.offline.lexicon import (
     CLOSING_CUE,
     TITLED,
 )
-from pipeline.quotations import QuotationSpan
+from pipeline.parsed import ParsedArticle
 from pipeline.text import (
     NON_PERSON,
     OTHER_GENDER_TITLE,
     SPEECH_VERBS,
-    person_names,
-    sentences,
 )
 
 __all__ = ["SPEAKER_REACH", "PersonIndex", "speech_follows"]
@@ -35,9 +33,10 @@ class PersonIndex:
     first person that sentence names ("Dan McLaughlin agreed with Matthews. ... he wrote" is
     McLaughlin), not simply the nearest name."""
 
-    def __init__(self, text: str, segments: tuple[QuotationSpan, ...]) -> None:
-        self._text = text
-        self._segments = segments
+    def __init__(self, article: ParsedArticle) -> None:
+        self._article = article
+        self._text = article.text
+        self._segments = article.quotations
         self._speakers: list[tuple[int, str]] = []
 
     @cached_property
@@ -51,7 +50,7 @@ class PersonIndex:
 
         mentions: list[tuple[int, str]] = []
         full_names: dict[str, str] = {}
-        outside = [m for m in person_names(self._text) if not quoted(m[0])]
+        outside = [m for m in self._article.names if not quoted(m[0])]
         for start, _, name in outside:
             if NON_PERSON.search(name):
                 continue
@@ -81,7 +80,7 @@ class PersonIndex:
 
     @cached_property
     def _sentence_starts(self) -> list[int]:
-        return [start for start, _ in sentences(self._text)]
+        return [start for start, _ in self._article.sentences]
 
     def note_speaker(self, name: str, start: int) -> None:
         insort(self._speakers, (start, name))

@@ -15,7 +15,8 @@ from pipeline.models import (
 from pipeline.offline.claims import find_claims
 from pipeline.offline.label import calibration_digest
 from pipeline.offline.model import weights_digest
-from pipeline.offline.signals import SignalCounts, measure_signals, signals_from_counts
+from pipeline.offline.signals import SignalCounts, compute_signals, measure_signals
+from pipeline.parsed import ParsedArticle, parsed
 
 __all__ = ["analyse_offline", "OFFLINE_VERSION", "RULES_VERSION"]
 
@@ -69,11 +70,13 @@ def _decide(text: str, counts: SignalCounts, signals: Signals) -> tuple[Label, f
     return label, probabilities[label.value], reasons, rationale
 
 
-def analyse_offline(article: Article, prior: float = DEFAULT_PRIOR) -> ArticleVerdict:
+def analyse_offline(article: Article, prior: float = DEFAULT_PRIOR, parse: ParsedArticle | None = None) -> ArticleVerdict:
     """Label, quotes and claims for one article, by rule and the fitted, calibrated models,
-    for a feed with ``prior`` fabrications."""
-    counts = measure_signals(article.text)
-    signals = signals_from_counts(article.text, counts, prior)
+    for a feed with ``prior`` fabrications (``parse``: the article's parse, where the caller
+    has made it)."""
+    read = parse or parsed(article.text)
+    counts = measure_signals(read)
+    signals = compute_signals(read, prior)
     label, confidence, reasons, rationale = _decide(article.text, counts, signals)
     quotes = [
         QuoteDraft(speaker=q.speaker, speaker_kind=q.speaker_kind, text=q.text, cue=q.cue, channel=q.channel)
@@ -85,5 +88,5 @@ def analyse_offline(article: Article, prior: float = DEFAULT_PRIOR) -> ArticleVe
         reasons=reasons,
         rationale=rationale,
         quotes=quotes,
-        claims=find_claims(article.text),
+        claims=find_claims(read),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.checks.attribution import attribution_links
+from pipeline.checks.attribution import article_links
 from pipeline.models import QuoteDraft, SpeakerKind, VerifiedQuote
 from pipeline.offline.coreference import PersonIndex
 from pipeline.offline.cues import (
@@ -25,8 +25,9 @@ from pipeline.offline.cues import (
     pre_attribution,
 )
 from pipeline.offline.lexicon import CATCHPHRASE_LEAD, TITLE_LEAD, TITLE_SMALL_WORDS
-from pipeline.quotations import QuotationSpan, quotation_spans
-from pipeline.text import paragraphs, sentence_end, sentence_start
+from pipeline.parsed import ParsedArticle, parsed
+from pipeline.quotations import QuotationSpan
+from pipeline.text import sentence_end, sentence_start
 from pipeline.checks.quotes import verify_quotes
 
 __all__ = ["QuoteKind", "QuoteFinding", "scan_quotes", "find_quotes"]
@@ -109,9 +110,9 @@ def _looks_like_title(words: list[str]) -> bool:
     )
 
 
-def scan_quotes(text: str) -> list[QuoteFinding]:
+def scan_quotes(text: str | ParsedArticle) -> list[QuoteFinding]:
     """Every quoted passage in the article, typed and, for speech, attributed."""
-    return _Scan(text).findings
+    return _Scan(parsed(text)).findings
 
 
 _Typed = tuple[bool, Attribution | None]
@@ -135,12 +136,12 @@ class _Around:
 class _Scan:
     """One pass over an article's quotations, in order, each typed and attributed."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.segments = quotation_spans(text)
-        self.links = attribution_links(text, self.segments)
-        self.paragraph_spans = paragraphs(text)
-        self.persons = PersonIndex(text, self.segments)
+    def __init__(self, article: ParsedArticle) -> None:
+        self.text = article.text
+        self.segments = article.quotations
+        self.links = article_links(article)
+        self.paragraph_spans = article.paragraphs
+        self.persons = PersonIndex(article)
         self.findings: list[QuoteFinding] = []
         self.previous_speech: QuoteFinding | None = None
         self.index = 0
@@ -353,10 +354,15 @@ def _apply(finding: QuoteFinding, attribution: Attribution, persons: PersonIndex
         persons.note_speaker(speaker.text, speaker.start)
 
 
-def find_quotes(text: str) -> list[VerifiedQuote]:
+def find_quotes(text: str | ParsedArticle) -> list[VerifiedQuote]:
     """Attributed speech in the article, through the one verifier every engine's quotes go
     through; titles, scare quotes and catchphrases are left out as they are not anyone's
-    statement."""
+    statement. Found once per parsed article: the engine and the signals both ask."""
+    return parsed(text).derived(_find_quotes)
+
+
+def _find_quotes(article: ParsedArticle) -> list[VerifiedQuote]:
+    text = article.text
     drafts = [
         QuoteDraft(
             speaker=finding.speaker or "unknown",
@@ -365,7 +371,7 @@ def find_quotes(text: str) -> list[VerifiedQuote]:
             cue=finding.cue or None,
             channel=finding.channel,
         )
-        for finding in scan_quotes(text)
+        for finding in scan_quotes(article)
         if finding.kind == QuoteKind.speech
     ]
-    return verify_quotes(text, drafts)[0]
+    return verify_quotes(article, drafts)[0]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
 from pipeline.models import ReasonCode, Signals, SpeakerKind, VerifiedQuote
 from pipeline.checks.verdict import DEFAULT_PRIOR
 from pipeline.offline.label import label_probabilities
 from pipeline.offline.model import word_features
 from pipeline.offline.quotes import find_quotes
-from pipeline.text import person_names, sentences, words
+from pipeline.parsed import ParsedArticle, parsed
+from pipeline.text import person_names, words
 
 __all__ = [
     "SignalCounts",
@@ -130,8 +129,7 @@ _ACTION_AFTER_DEATH = re.compile(
 
 @dataclass(eq=False)
 class SignalCounts:
-    """The raw signal values, before the scorer turns them into label scores; hashed by
-    identity, so that the scores of the cached counts of one article are computed once."""
+    """The raw signal values, before the scorer turns them into label scores."""
 
     quotes: list[VerifiedQuote]
     quote_count: int
@@ -151,9 +149,14 @@ class SignalCounts:
     exclamations: int
 
 
-@lru_cache(maxsize=64)
-def deceased_people(text: str) -> frozenset[str]:
-    """Names the article itself says have died, with their first and last name as keys too."""
+def deceased_people(text: str | ParsedArticle) -> frozenset[str]:
+    """Names the article itself says have died, with their first and last name as keys too;
+    read once per parsed article (the signals and the claims both ask)."""
+    return parsed(text).derived(_deceased_people)
+
+
+def _deceased_people(article: ParsedArticle) -> frozenset[str]:
+    text = article.text
     dead: set[str] = set()
     for match in _DEATH.finditer(text):
         if match.group("late"):
@@ -174,22 +177,24 @@ def deceased_people(text: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def presented_acting(text: str, people: frozenset[str]) -> list[tuple[int, int, str]]:
+def presented_acting(text: str | ParsedArticle, people: frozenset[str]) -> list[tuple[int, int, str]]:
     """(start, end, name) of each mention of one of ``people`` (full, first or last names)
     followed by an act in the present: "Len leads", "Len clasps his shoulder"."""
+    article = parsed(text)
+    text = article.text
     return [
         (start, end, name)
-        for start, end, name in person_names(text)
+        for start, end, name in article.names
         if (name in people or name.split()[0] in people) and _ACTION_AFTER_DEATH.match(text[end : end + 20])
     ]
 
 
-def _posthumous(text: str, quotes: list[VerifiedQuote]) -> int:
-    dead = deceased_people(text)
+def _posthumous(article: ParsedArticle, quotes: list[VerifiedQuote]) -> int:
+    dead = deceased_people(article)
     if not dead:
         return 0
     count = sum(1 for q in quotes if set(q.speaker.split()) & dead or q.speaker in dead)
-    return count + len(presented_acting(text, dead))
+    return count + len(presented_acting(article, dead))
 
 
 def _emoji_headings(text: str) -> int:
@@ -201,16 +206,21 @@ def _emoji_headings(text: str) -> int:
     return count
 
 
-@lru_cache(maxsize=64)
-def measure_signals(text: str) -> SignalCounts:
-    """The raw signals of an article; cached, as the engine and the runner both ask for them."""
-    quotes = find_quotes(text)
+def measure_signals(text: str | ParsedArticle) -> SignalCounts:
+    """The raw signals of an article; measured once per parsed article, as the engine and the
+    runner both ask for them."""
+    return parsed(text).derived(_measure_signals)
+
+
+def _measure_signals(article: ParsedArticle) -> SignalCounts:
+    text = article.text
+    quotes = find_quotes(article)
     word_count = len(words(text))
     # A quote whose attribution does not name its speaker is never named sourcing.
     unnamed = sum(1 for q in quotes if q.speaker_kind != SpeakerKind.named or not q.speaker_verified)
     opening = text[:400]
     has_dateline = bool(_DATELINE.search(opening) or _DATE.search(opening))
-    unverifiable = sum(1 for s, e in sentences(text) if unverifiable_media(word_features(text[s:e])))
+    unverifiable = sum(1 for s, e in article.sentences if unverifiable_media(word_features(text[s:e])))
     lowered = text.lower()
     tokens = _TOKEN.findall(lowered)
     return SignalCounts(
@@ -222,7 +232,7 @@ def measure_signals(text: str) -> SignalCounts:
         superlative_density=100 * sum(map(SUPERLATIVE_WORDS.__contains__, tokens)) / max(word_count, 1),
         emoji_headings=_emoji_headings(text),
         has_dateline=has_dateline,
-        posthumous_attributions=_posthumous(text, quotes),
+        posthumous_attributions=_posthumous(article, quotes),
         template_phrases=sum(lowered.count(phrase) for phrase in TEMPLATE_PHRASES),
         word_count=word_count,
         named_quotes=len(quotes) - unnamed,
@@ -281,10 +291,19 @@ def style_risk(counts: SignalCounts) -> float:
     return round(1 - 2 ** (-total / 2), 4)
 
 
-def compute_signals(text: str, prior: float = DEFAULT_PRIOR) -> Signals:
+def compute_signals(text: str | ParsedArticle, prior: float = DEFAULT_PRIOR) -> Signals:
     """The fabrication signals of an article and the offline scorer's calibrated probabilities
-    for a feed with ``prior`` fabrications."""
-    return signals_from_counts(text, measure_signals(text), prior)
+    for a feed with ``prior`` fabrications; scored once per parsed article and prior, as the
+    offline engine and the runner both ask."""
+    article = parsed(text)
+    scored = article.derived(_signals_by_prior)
+    if prior not in scored:
+        scored[prior] = signals_from_counts(article.text, measure_signals(article), prior)
+    return scored[prior]
+
+
+def _signals_by_prior(_article: ParsedArticle) -> dict[float, Signals]:
+    return {}
 
 
 def signals_from_counts(text: str, counts: SignalCounts, prior: float = DEFAULT_PRIOR) -> Signals:
@@ -298,13 +317,7 @@ def signals_from_counts(text: str, counts: SignalCounts, prior: float = DEFAULT_
         has_dateline=counts.has_dateline,
         posthumous_attributions=counts.posthumous_attributions,
         template_phrases=counts.template_phrases,
-        scores=dict(_label_scores(text, counts, prior)),
+        scores=label_probabilities(text, evidence_features(counts), prior),
         style_risk=style_risk(counts),
         evidence=evidence_reasons(counts),
     )
-
-
-@lru_cache(maxsize=64)
-def _label_scores(text: str, counts: SignalCounts, prior: float) -> tuple[tuple[str, float], ...]:
-    """Cached, as the engine and the runner both score every article."""
-    return tuple(label_probabilities(text, evidence_features(counts), prior).items())

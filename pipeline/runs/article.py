@@ -5,24 +5,26 @@ label settled the same way on every path."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.checks.quotes import verify_quotes
 from pipeline.checks.verdict import DEFAULT_PRIOR, settle_label
-from pipeline.engines import AnalysisEngine, CannedEngine, LLMEngine
-from pipeline.errors import AnswerError
+from pipeline.engines import AnalysisEngine, CannedEngine
 from pipeline.models import (
     Analysis,
     Article,
     CacheIdentity,
     EngineAnswer,
-    QuoteDraft,
     ReasonCode,
     SpeakerKind,
     Usage,
     VerifiedQuote,
 )
 from pipeline.offline import compute_signals
+from pipeline.parsed import ParsedArticle
+
+if TYPE_CHECKING:
+    from pipeline.engines.openai_client import LLMEngine
 
 __all__ = ["analyse_article", "analyse_completion"]
 
@@ -50,33 +52,20 @@ async def analyse_article(
 ) -> tuple[Analysis, list[EngineAnswer]]:
     """Analyse one article and verify every quote against its text.
 
-    A quote the text lacks earns one re-ask naming it; whatever still fails to
-    verify, on either attempt, goes to ``rejected_quotes`` and never to ``quotes``.
+    The article is parsed once here and handed to the engine, the verifier and the signals.
+    The engine makes its own re-asks (a verdict-first one re-asks once for quotes the text
+    lacks); whatever fails to verify, in any of its answers, goes to ``rejected_quotes`` and
+    never to ``quotes``.
     Whatever the engine, the label ends calibrated (``settle_label``): probabilities that sum
     to 1 for a feed with ``prior`` fabrications, and likely_fabrication only with evidence.
     """
-    answers = [await engine.analyse(article)]
-    verified, rejected = verify_quotes(article.text, answers[0].verdict.quotes)
-    if rejected and engine.reasks:
-        missing: list[QuoteDraft] = [*rejected]
-        try:
-            answers.append(await engine.reask_quotes(article, answers[0], missing))
-        except AnswerError as error:
-            # The first answer stands; the failed re-ask is kept as an attempt that
-            # repeats it, so its tokens and raw responses stay in the ledger.
-            answers.append(
-                EngineAnswer(
-                    verdict=answers[0].verdict,
-                    raw_responses=list(error.raw_responses),
-                    usage=error.usage or Usage(requests=0, input_tokens=0, output_tokens=0),
-                )
-            )
-        else:
-            verified_again, rejected_again = verify_quotes(article.text, answers[1].verdict.quotes)
-            verified = _dedupe(verified + verified_again)
-            rejected = rejected + rejected_again
+    parse = ParsedArticle(article.text)
+    answers = await engine.analyse(article, parse)
+    checked = [verify_quotes(parse, answer.verdict.quotes) for answer in answers]
+    verified = _dedupe([quote for found, _ in checked for quote in found])
+    rejected = [quote for _, refused in checked for quote in refused]
     verdict = answers[-1].verdict
-    signals = compute_signals(article.text, prior)
+    signals = compute_signals(parse, prior)
     reasons = _backed_reasons(verdict.reasons, verified)
     label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals)
     analysis = Analysis(

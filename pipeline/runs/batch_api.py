@@ -31,7 +31,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from pipeline.engines import LLMEngine, make_engine
-from pipeline.engines.llm import classify_error, completion_usage, make_openai_client
+from pipeline.engines.openai_client import classify_error, completion_usage, make_openai_client
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.inputs import iter_articles
 from pipeline.models import Article, CacheIdentity, SkippedInput, Usage

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.engines import AnalysisEngine, LLMEngine, make_engine
+from pipeline import engines
+from pipeline.engines import AnalysisEngine, make_engine
 from pipeline.errors import ProviderError, StoreError
 from pipeline.models import Article
 from pipeline.runs.article import analyse_article, analyse_completion
@@ -94,7 +95,7 @@ async def run_batch(
             try:
                 started = time.perf_counter()
                 try:
-                    if recovered is not None and isinstance(engine, LLMEngine):
+                    if recovered is not None and isinstance(engine, engines.LLMEngine):
                         # An answer an earlier run paid for but could not store is stored now, without paying.
                         analysis, answers = await analyse_completion(
                             article, recovered, engine, engine.identity, engine.name, paid=False
