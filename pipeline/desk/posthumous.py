@@ -33,7 +33,7 @@ from pipeline.errors import InputError
 from pipeline.models import Label, VerifiedQuote
 from pipeline.offline.signals import presented_acting
 from pipeline.text import person_names
-from pipeline.desk.people import death_statements, name_key
+from pipeline.desk.people import DeathStatement, death_statements, death_statements_of, name_key
 from pipeline.store import Store, among, utc_now
 
 __all__ = [
@@ -126,7 +126,10 @@ def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
 
     Evidence already recorded keeps its state, so a removed name stays removed.
     """
-    found = death_statements(text)
+    return _record_deaths(store, article_id, death_statements(text))
+
+
+def _record_deaths(store: Store, article_id: str, found: list[DeathStatement]) -> list[str]:
     now = utc_now()
     store.db.executemany(
         """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
@@ -247,8 +250,8 @@ def update_posthumous(
     night's articles are streamed rather than held in memory.
     """
     with store.transaction():
-        for article_id, text, _ in analyses():
-            register_deaths(store, article_id, text)
+        for article_id, found in death_statements_of((article_id, text) for article_id, text, _ in analyses()):
+            _record_deaths(store, article_id, found)
         register = _register(death_register(store))
         flags, flagged = [], set()
         for article_id, text, quotes in analyses():
