@@ -226,7 +226,13 @@ def _child_offline(params: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "counts": result.counts}
 
 
-_CHILDREN = {"pipeline": _child_pipeline, "offline": _child_offline, "naive": _child_naive, "rehash": _child_rehash, "list_stat": _child_list_stat}
+_CHILDREN = {
+    "pipeline": _child_pipeline,
+    "offline": _child_offline,
+    "naive": _child_naive,
+    "rehash": _child_rehash,
+    "list_stat": _child_list_stat,
+}
 
 
 def measure(phase: str, **params: Any) -> dict[str, Any]:
@@ -328,9 +334,7 @@ def p1_high(server: BenchServer, work: Path, articles: int, concurrency: int) ->
     _figure(f"    vs limit {limit:.1f} s: {ratio:.2f}× (target ≤ 1.30×) {_verdict(ratio, 1.3)}")
 
 
-def _p1_curator(
-    server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int, curator_python: Path | None
-) -> None:
+def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int, curator_python: Path | None) -> None:
     if curator_python is None or not curator_python.exists():
         why = "no Curator venv given" if curator_python is None else f"{curator_python} missing"
         print(

@@ -113,6 +113,7 @@ def run(
             ray_address=ray_address,
             budget=Budget(limit=limit, max_cost=max_cost),
             on_outcome=progress,
+            on_phase=progress.phase,
             allow_empty=allow_empty,
             retry_failed=retry_failed,
         )

@@ -11,7 +11,7 @@ flagged article). A later run can change clusters without touching the cache.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from pipeline.text import person_names
 
 __all__ = [
     "BatchFindings",
+    "PhaseProgress",
     "InsightSummary",
     "update_batch_insight",
     "batch_findings",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 _NAMES_PER_VARIANT = 2
+
+PhaseProgress = Callable[[str, int, int], None]
+"""Hears (phase, articles done, articles in all) during a run's batch insight."""
 
 
 @dataclass(frozen=True)
@@ -120,19 +124,28 @@ class InsightSummary:
     posthumous: list[PosthumousFlag]
 
 
-def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
+def update_batch_insight(store: Store, run_id: int, on_phase: PhaseProgress | None = None) -> InsightSummary:
     """Cluster the articles the run analysed with each other and with history, and flag
-    posthumous quotes and acts against every death the store knows of."""
+    posthumous quotes and acts against every death the store knows of. ``on_phase`` hears
+    (phase, done, total) as each phase starts, moves and ends: the insight over a night's
+    articles takes long enough to need showing."""
     # Cached articles were clustered and flagged in the run that analysed them.
     ids = store.analysed_article_ids(run_id)
+    tell = on_phase or (lambda _phase, _done, _total: None)
 
     def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
         for result in store.iter_results(run_id, analysed_only=True):
             yield result.article.article_id, result.article.text, result.analysis.quotes
 
+    tell("clusters", 0, len(ids))
     members = update_clusters(store, ids).members
-    flags = update_posthumous(store, analysed)
+    tell("clusters", len(ids), len(ids))
+    tell("death register", 0, len(ids))
+    flags = update_posthumous(store, analysed, lambda done: tell("death register", done, len(ids)))
+    tell("death register", len(ids), len(ids))
+    tell("fact-check matching", 0, len(ids))
     match_results(store, store.iter_results(run_id))
+    tell("fact-check matching", len(ids), len(ids))
     wanted = set(ids)
     touched = {member.cluster_id for member in members if member.article_id in wanted}
     clusters: dict[str, list[str]] = {}

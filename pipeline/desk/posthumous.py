@@ -53,6 +53,8 @@ __all__ = [
 
 DESK = "desk"
 
+_TICK_EVERY = 50  # articles between two progress reports of the death register
+
 
 @dataclass(frozen=True)
 class DeathEvidence:
@@ -240,18 +242,24 @@ def _person(people: dict[str, tuple[str, str | None]], mention: str) -> tuple[st
 
 
 def update_posthumous(
-    store: Store, analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]]
+    store: Store,
+    analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]],
+    on_article: Callable[[int], None] | None = None,
 ) -> list[PosthumousFlag]:
     """Record the deaths these articles state, flag them against the register, and
     re-flag the stored articles a change to the register concerns; returns these
     articles' flags.
 
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
-    night's articles are streamed rather than held in memory.
+    night's articles are streamed rather than held in memory; ``on_article`` hears how many
+    articles' deaths are read so far, every ``_TICK_EVERY`` articles.
     """
     with store.transaction():
-        for article_id, found in death_statements_of((article_id, text) for article_id, text, _ in analyses()):
+        read = death_statements_of((article_id, text) for article_id, text, _ in analyses())
+        for done, (article_id, found) in enumerate(read, start=1):
             _record_deaths(store, article_id, found)
+            if on_article is not None and done % _TICK_EVERY == 0:
+                on_article(done)
         register = _register(death_register(store))
         flags, flagged = [], set()
         for article_id, text, quotes in analyses():

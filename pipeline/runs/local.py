@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipeline import engines
+from pipeline.desk.insight import PhaseProgress
 from pipeline.engines import AnalysisEngine, make_engine
 from pipeline.errors import ProviderError, StoreError
 from pipeline.models import Article
@@ -52,6 +53,7 @@ async def run_batch(
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     allow_empty: bool = False,
     retry_failed: bool = False,
+    on_phase: PhaseProgress | None = None,
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``).
 
@@ -64,13 +66,16 @@ async def run_batch(
     An article that failed for a deterministic reason (``AnswerError``: schema after its
     re-ask, truncation, context, refusal, content filter) is tried again in at most
     ``settings.failed_retries`` later runs, then stays failed with its reason, unpaid,
-    until ``retry_failed``; transient failures are always tried again.
+    until ``retry_failed``; transient failures are always tried again. ``on_phase`` hears the
+    phases of the batch insight that closes the run.
     """
     engine = engine or make_engine(settings)
     budget = budget or Budget()
     budget.check(engine.name, engine.identity.model)
     reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
-    with recorded_run(store, engine.name, engine.identity.model, settings.night_clock, on_outcome, reservations) as ledger:
+    with recorded_run(
+        store, engine.name, engine.identity.model, settings.night_clock, on_outcome, reservations, on_phase
+    ) as ledger:
         result = ledger.result
         inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age)
         slots = asyncio.Semaphore(settings.concurrency)
