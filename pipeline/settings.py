@@ -10,6 +10,7 @@
 | engine         | --engine         | PIPELINE_ENGINE          | engine          |
 | db             | --db             | PIPELINE_DB              | db              |
 | concurrency    | --concurrency    | PIPELINE_CONCURRENCY     | concurrency     |
+| workers        | --workers        | PIPELINE_WORKERS         | workers         |
 | timeout        | --timeout        | PIPELINE_TIMEOUT         | timeout         |
 | max_retries    | --max-retries    | PIPELINE_MAX_RETRIES     | max_retries     |
 | prompt_version | --prompt-version | PIPELINE_PROMPT_VERSION  | prompt_version  |
@@ -108,6 +109,8 @@ class Settings(BaseModel):
     engine: Engine = Engine.auto
     db: Path = Path("pipeline.db")
     concurrency: int = Field(default=8, ge=1, le=1024)
+    # Processes the offline engine's articles are analysed in (1: this process alone).
+    workers: int = Field(default=1, ge=1, le=256)
     timeout: float = Field(default=120.0, gt=0, le=86_400)
     max_retries: int = Field(default=4, ge=0, le=100)
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -172,6 +175,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "concurrency",
+        "workers",
         "timeout",
         "max_retries",
         "temperature",
@@ -221,6 +225,7 @@ _ENV_NAMES = {
     "engine": "PIPELINE_ENGINE",
     "db": "PIPELINE_DB",
     "concurrency": "PIPELINE_CONCURRENCY",
+    "workers": "PIPELINE_WORKERS",
     "timeout": "PIPELINE_TIMEOUT",
     "max_retries": "PIPELINE_MAX_RETRIES",
     "prompt_version": "PIPELINE_PROMPT_VERSION",

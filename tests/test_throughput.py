@@ -1,5 +1,6 @@
-"""A run's batch insight reports its phases (issue 22), and the death register reads a night's
-articles in blocks with the same findings as one article at a time."""
+"""Throughput (issue 22): a run's batch insight reports its phases, the death register reads a
+night's articles in blocks with the same findings as one at a time, and offline workers store
+what one process stores."""
 
 from __future__ import annotations
 
@@ -50,3 +51,18 @@ def test_without_a_terminal_each_phase_logs_its_start_and_end():
         "batch insight: clusters started (3 articles)",
         "batch insight: clusters done (3 articles)",
     ]
+
+
+def test_offline_workers_store_what_one_process_stores(tmp_path):
+    """--workers N analyses the offline engine's articles in N processes: the same results."""
+    articles = tmp_path / "night.jsonl"
+    articles.write_text("".join(json.dumps({"id": str(n), "text": text}) + "\n" for n, text in enumerate(SEED_TEXTS)))
+    stored = []
+    for workers in (1, 2):
+        settings = Settings(engine=Engine.offline, db=tmp_path / f"w{workers}.db", min_file_age=0, workers=workers).validated()
+        with Store(settings.db) as store:
+            result = asyncio.run(run_batch([str(articles)], settings, store))
+            assert result.counts["ok"] == len(SEED_TEXTS)
+            rows = store.db.execute("SELECT cache_key, label, confidence, analysis FROM result ORDER BY cache_key")
+            stored.append([tuple(row) for row in rows])
+    assert stored[0] == stored[1]
