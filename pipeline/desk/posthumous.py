@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date as date_type
 from typing import Any
 
 from pipeline.errors import InputError
@@ -182,6 +183,8 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
     name = " ".join(name.split())
     if not name:
         raise InputError("deaths add", "the name is empty")
+    if date is not None:
+        date = _death_date(date)
     with store.transaction():
         store.db.execute(
             "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
@@ -189,6 +192,20 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
         )
         reflag_changed(store)
     return next(entry for entry in death_register(store) if name_key(entry.name) == name_key(name))
+
+
+def _death_date(value: str) -> str:
+    """A date of death as ISO ``YYYY-MM-DD`` (or just ``YYYY-MM`` or ``YYYY`` when that is all
+    the desk knows); InputError for anything else."""
+    value = value.strip()
+    padded = value + "-01" * (2 - value.count("-"))
+    try:
+        if not re.fullmatch(r"\d{4}(-\d{2}){0,2}", value):
+            raise ValueError(value)
+        date_type.fromisoformat(padded)
+    except ValueError:
+        raise InputError("deaths add", f"--date must be a date like 2023-04-22 (or 2023-04, 2023), got {value!r}") from None
+    return value
 
 
 def remove_death(store: Store, name: str) -> DeathEntry:

@@ -374,6 +374,12 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# The inbox index's stamp gains the inode change time, which no user tool can restore; files
+# indexed before have none (0), so each is read once more and indexed with it.
+_INBOX_CTIME = """
+ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -391,5 +397,7 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
+    # 9 (issue 23): the inbox index's stamp holds the inode change time (st_ctime_ns).
+    _INBOX_CTIME,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
