@@ -169,9 +169,9 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
     for number, plan in planned:  # a story's rows (one per claim) are one review
         key = (plan[1], plan[2])
         if key in seen and seen[key][3] is not plan[3]:
-            rows = ", ".join(map(str, [*rows_of[key], number]))
+            numbers = ", ".join(map(str, [*rows_of[key], number]))
             raise InputError(
-                source, f"rows {rows} give {plan[0]!r} different verdicts ({seen[key][3].value}, {plan[3].value}): keep one"
+                source, f"rows {numbers} give {plan[0]!r} different verdicts ({seen[key][3].value}, {plan[3].value}): keep one"
             )
         seen[key] = plan
         rows_of.setdefault(key, []).append(number)

@@ -170,7 +170,6 @@ def load_json(text: str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     return json.loads(text)
 
 
-
 def _records_from_json(raw: str, source_path: str) -> Iterator[Article | SkippedInput]:
     try:
         document = load_json(raw)

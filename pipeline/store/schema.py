@@ -374,10 +374,17 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
-# The inbox index's stamp gains the inode change time, which no user tool can restore; files
-# indexed before have none (0), so each is read once more and indexed with it.
-_INBOX_CTIME = """
+# Issue 23, inputs: the inbox index's stamp gains the inode change time, which no user tool
+# can restore (files indexed before have none, 0, so each is read once more); a posthumous flag
+# and the register it was computed from say whether the death was confirmed (the desk's word
+# or two independent sources: earlier flags were); a run's batch insight is pending until it
+# completes, so articles a failed or interrupted insight pass missed are taken up by the next
+# run (runs before this step count as done).
+_INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT = """
 ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posthumous_flag ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE posthumous_applied ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE run ADD COLUMN insight_pending INTEGER NOT NULL DEFAULT 0;
 """
 
 MIGRATIONS: list[str] = [
@@ -397,7 +404,7 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
-    # 9 (issue 23): the inbox index's stamp holds the inode change time (st_ctime_ns).
-    _INBOX_CTIME,
+    # 9 (issue 23, inputs): the inbox stamp's ctime; confirmed deaths; pending batch insight.
+    _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -107,6 +107,8 @@ class WorklistItem:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
         if priority_steps(self.source):
             plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
+        unconfirmed = dict.fromkeys(flag.describe() for flag in self.articles[0].findings.unconfirmed_deaths)
+        plain += [f"Note, {note}." for note in unconfirmed]
         return plain
 
     def to_record(self) -> dict[str, Any]:
