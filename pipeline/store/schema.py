@@ -402,12 +402,17 @@ CREATE VIEW clusters AS
 # and the register it was computed from say whether the death was confirmed (the desk's word
 # or two independent sources: earlier flags were); a run's batch insight is pending until it
 # completes, so articles a failed or interrupted insight pass missed are taken up by the next
-# run (runs before this step count as done).
+# run (runs before this step count as done). The ``posthumous`` view shows ``confirmed``.
 _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT = """
 ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE posthumous_flag ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE posthumous_applied ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE run ADD COLUMN insight_pending INTEGER NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS posthumous;
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id, f.confirmed
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
 """
 
 MIGRATIONS: list[str] = [
