@@ -374,6 +374,47 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# The view a Datasette user opens first says what every other door says: the settled label
+# (from ``verdicts``), with the engine's own label beside it as ``engine_label``.
+_SETTLED_ARTICLES_VIEW = """
+DROP VIEW IF EXISTS clusters;
+DROP VIEW IF EXISTS articles;
+CREATE VIEW articles AS
+    SELECT a.article_id, a.title, a.url, a.published, a.first_seen,
+           (SELECT source_path FROM article_source s WHERE s.article_id = a.article_id
+            ORDER BY last_seen DESC LIMIT 1) AS source_path,
+           COALESCE(v.label, l.label) AS label, COALESCE(v.confidence, l.confidence) AS confidence,
+           v.p_fabrication, v.review_status, v.night,
+           l.label AS engine_label, l.engine, l.model, l.prompt_version, l.created_at AS analysed_at,
+           json_array_length(l.analysis, '$.quotes') AS quotes,
+           json_array_length(l.analysis, '$.rejected_quotes') AS rejected_quotes,
+           json_array_length(l.analysis, '$.claims') AS claims
+    FROM article a LEFT JOIN latest_result l ON l.article_id = a.article_id
+    LEFT JOIN verdicts v ON v.article_id = a.article_id;
+CREATE VIEW clusters AS
+    SELECT c.cluster_id, c.size, c.article_id, c.best_jaccard, a.title, a.source_path, a.label, a.first_seen
+    FROM template_cluster c JOIN articles a ON a.article_id = c.article_id
+    ORDER BY c.size DESC, c.cluster_id, a.first_seen;
+"""
+
+# Issue 23, inputs: the inbox index's stamp gains the inode change time, which no user tool
+# can restore (files indexed before have none, 0, so each is read once more); a posthumous flag
+# and the register it was computed from say whether the death was confirmed (the desk's word
+# or two independent sources: earlier flags were); a run's batch insight is pending until it
+# completes, so articles a failed or interrupted insight pass missed are taken up by the next
+# run (runs before this step count as done). The ``posthumous`` view shows ``confirmed``.
+_INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT = """
+ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posthumous_flag ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE posthumous_applied ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE run ADD COLUMN insight_pending INTEGER NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS posthumous;
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id, f.confirmed
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -391,5 +432,9 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
+    # 9: the ``articles`` view shows the settled label (``engine_label``: the engine's own).
+    _SETTLED_ARTICLES_VIEW,
+    # 10 (issue 23, inputs): the inbox stamp's ctime; confirmed deaths; pending batch insight.
+    _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
