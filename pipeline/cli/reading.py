@@ -85,7 +85,9 @@ def report(
     """
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock)
+        written = write_report(
+            store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock, audit_sample=settings.audit_sample
+        )
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(
@@ -107,7 +109,9 @@ def worklist(
         raise typer.Exit(2)
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        found = build_worklist(store, run_id=run_id, limit=limit or None, clock=settings.night_clock)
+        found = build_worklist(
+            store, run_id=run_id, limit=limit or None, clock=settings.night_clock, audit_sample=settings.audit_sample
+        )
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:

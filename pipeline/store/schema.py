@@ -374,6 +374,29 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# The audit sample (``pipeline.desk.audits``): each run's worklist carries articles drawn at
+# random from those the ranker did not flag, drawn once and kept so every door shows the same.
+# ``population`` is how many unflagged articles the draw was made from and ``propensity`` each
+# one's inclusion probability (drawn / population), which a learner weights an audit verdict by.
+# ``audit_verdicts`` is every review covering an article drawn before the review was made.
+_AUDIT_DRAWS = """
+CREATE TABLE audit_draws (
+    run_id INTEGER NOT NULL REFERENCES run(run_id),
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    night TEXT NOT NULL,
+    drawn_at TEXT NOT NULL,
+    population INTEGER NOT NULL,
+    propensity REAL NOT NULL,
+    PRIMARY KEY (run_id, article_id)
+);
+CREATE INDEX audit_draws_article ON audit_draws(article_id);
+CREATE VIEW audit_verdicts AS
+    SELECT review.review_id, covered.value AS article_id, review.verdict, review.note, review.reviewed_by,
+           review.reviewed_at, audit_draws.run_id, audit_draws.night, audit_draws.population, audit_draws.propensity
+    FROM review, json_each(review.article_ids) AS covered
+    JOIN audit_draws ON audit_draws.article_id = covered.value AND audit_draws.drawn_at <= review.reviewed_at;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -391,5 +414,7 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
+    # 9: the audit sample of each run's worklist, and the reviews of audited articles.
+    _AUDIT_DRAWS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,6 +3,7 @@ insight computed: what the report, export and browser tests read."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pipeline.store import Store
 
 from . import SEEDS
 
-__all__ = ["SEEDS", "HOSTILE_TEXT", "analysed_store"]
+__all__ = ["SEEDS", "HOSTILE_TEXT", "HOSTILE_TITLE", "analysed_store", "desk_store"]
 
 
 # Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
@@ -41,4 +42,22 @@ def analysed_store(directory: Path) -> Path:
     result = run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5}))
     with Store(db) as store:
         update_batch_insight(store, result.run_id)
+    return db
+
+
+HOSTILE_TITLE = "<script>document.title='PWNED'</script>Council <b>vote</b> delayed"
+TRIBUTES = Path(__file__).resolve().parents[1] / "fixtures" / "tributes.jsonl"
+
+
+def desk_store(directory: Path) -> Path:
+    """A night for the desk: the seeds (a template cluster), the hostile article under a hostile
+    title (on the worklist) and nine tributes and news stories the ranker does not flag (the
+    audit sample's population), analysed offline at the seeds' prior."""
+    inputs = directory / "inputs"
+    shutil.copytree(SEEDS, inputs)
+    shutil.copy(TRIBUTES, inputs / "tributes.jsonl")
+    record = {"id": "hostile", "title": HOSTILE_TITLE, "text": HOSTILE_TEXT}
+    (inputs / "hostile.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    db = directory / "desk.db"
+    run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5, "min_file_age": 0}))
     return db
