@@ -86,7 +86,14 @@ def report(
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
         written = write_report(
-            store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock, audit_sample=settings.audit_sample
+            store,
+            html,
+            md,
+            run_id=run_id,
+            since=since,
+            limit=limit,
+            clock=settings.night_clock,
+            audit_sample=settings.audit_sample,
         )
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)

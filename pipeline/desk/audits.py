@@ -3,8 +3,9 @@ those the ranker did not flag, so the desk's verdicts are not only on what the r
 liked.
 
 The draw is seeded by the run (its id and start time) and kept in ``audit_draws`` the first time a
-door that may write reads the worklist, so every door shows the same audits however the list
-changes later; a read-only door before that computes the same draw without keeping it. Each
+door that may write reads the worklist (``worklist``, ``serve``), so every door shows the same
+audits however the list changes later; a read-only door before that (``report``) computes the
+same draw without keeping it. Each
 draw records ``population`` (how many unflagged articles it was made from) and ``propensity``
 (each one's inclusion probability, drawn / population), which a learner weights an audit
 verdict by. ``audit_verdicts`` gives every review covering an article drawn before the review
@@ -13,7 +14,7 @@ was made (the ``audit_verdicts`` view in SQL). This module makes every query on 
 
 from __future__ import annotations
 
-import random
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -83,11 +84,14 @@ def audit_draw(store: Store, run_id: int, unflagged: Iterable[str], sample: int,
     kept = audit_draws(store, run_id)
     if kept or sample <= 0:
         return kept
-    population = sorted(set(unflagged))
+    population = set(unflagged)
     run = store.db.execute("SELECT started_at FROM run WHERE run_id = ?", (run_id,)).fetchone()
     if not population or run is None:
         return []
-    chosen = random.Random(f"audit {run_id} {run['started_at']}").sample(population, min(sample, len(population)))
+    # The articles whose keyed hash comes first: a uniform draw without replacement that the
+    # population's order cannot change, and that an article leaving it changes only if drawn.
+    seed = f"audit {run_id} {run['started_at']} "
+    chosen = sorted(population, key=lambda article_id: hashlib.sha256((seed + article_id).encode()).hexdigest())[:sample]
     night, now = clock.night_of(run["started_at"]), utc_now()
     draws = [AuditDraw(run_id, article_id, night, now, len(population), len(chosen) / len(population)) for article_id in chosen]
     if store.read_only:

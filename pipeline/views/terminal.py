@@ -164,7 +164,9 @@ def worklist_view(worklist: Worklist) -> Group:
     if worklist.more:
         parts.append(Text(f"{worklist.more} more: --limit 0 lists them all"))
     if worklist.audits:
-        parts.append(Text(f"audit sample: {len(worklist.audits)} articles the ranker did not flag, drawn at random", style="bold"))
+        parts.append(
+            Text(f"audit sample: {len(worklist.audits)} articles the ranker did not flag, drawn at random", style="bold")
+        )
     for number, item in enumerate(worklist.audits, len(worklist.items) + 1):
         parts.append(_worklist_block(number, item))
     return Group(*parts)

@@ -195,7 +195,8 @@ def build_worklist(
     dead = frozenset(
         name for article in articles for flag in article.findings.posthumous for name in (flag.person, *flag.person.split())
     )
-    items, unflagged = [], {}
+    items: list[WorklistItem] = []
+    unflagged: dict[str, SettledArticle] = {}
     for key, members in groups.items():
         if not any(member.evidence.count for member in members):
             unflagged.update((member.article_id, member) for member in members)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 from pipeline.desk.insight import update_batch_insight
@@ -15,7 +16,7 @@ from pipeline.store import Store
 
 from . import SEEDS
 
-__all__ = ["SEEDS", "HOSTILE_TEXT", "HOSTILE_TITLE", "analysed_store", "desk_store"]
+__all__ = ["SEEDS", "HOSTILE_TEXT", "HOSTILE_TITLE", "analysed_store", "desk_store", "copy_store"]
 
 
 # Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
@@ -61,3 +62,10 @@ def desk_store(directory: Path) -> Path:
     db = directory / "desk.db"
     run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5, "min_file_age": 0}))
     return db
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a database (through SQLite's backup: the WAL's pages too), for a test that writes."""
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    return target
