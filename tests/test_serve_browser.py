@@ -59,7 +59,14 @@ def served(desk_db) -> Iterator[tuple[str, Path]]:
 def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--window-size=1280,2000",
+    ):
         options.add_argument(argument)
     options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
     os.environ.setdefault("SE_AVOID_STATS", "true")  # Selenium Manager reports nothing; the driver is given
