@@ -123,6 +123,9 @@ def test_binding_beyond_loopback_needs_the_token_which_the_page_then_asks_for(de
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--db", str(desk_db)])
     assert result.exit_code == 2
     assert "needs a token: set PIPELINE_SERVE_TOKEN" in result.output and len(result.output.strip().splitlines()) == 1
+    missing = desk_db.parent / "missing.db"
+    result = CliRunner().invoke(app, ["serve", "--db", str(missing)])
+    assert result.exit_code == 2 and "no database there" in result.output and not missing.exists()
     with client(desk_db, token="s3cret", host="0.0.0.0") as browser:
         assert browser.get("/").status_code == 401
         wrong = base64.b64encode(b"desk:guess").decode()

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StoreError
 from pipeline.desk.factchecks import import_factchecks, list_factchecks
 from pipeline.desk.posthumous import add_death, articles_containing, death_register, remove_death
 from pipeline.desk.reviews import Verdict, add_review, import_reviews
@@ -156,6 +156,9 @@ def serve(
 
     settings = settings_from_flags(db=db, engine=Engine.offline)
     check_bind(host, settings.serve_token)
+    if not settings.db.is_file():
+        raise StoreError(f"{settings.db}: no database there (check --db; `pipeline run` creates one)")
+    Store(settings.db).close()  # a store that cannot be opened or upgraded stops here, in one line
     config = ServeConfig(settings.db, settings.night_clock, settings.audit_sample, limit or None, settings.serve_token, host)
     application = create_app(config)
     import uvicorn

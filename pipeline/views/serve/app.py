@@ -139,7 +139,10 @@ def create_app(config: ServeConfig) -> Starlette:
             return review_page(store, config.clock, config.limit, config.audit_sample)
 
     async def home(request: Request) -> Response:
-        return render(page=await run_in_threadpool(read_page))
+        try:
+            return render(page=await run_in_threadpool(read_page))
+        except PipelineError as error:
+            return PlainTextResponse(f"{error.kind}: {error.one_line()}", status_code=500)
 
     async def review(request: Request) -> Response:
         form = await request.form()
