@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.desk.audits import audit_draws, audit_verdicts
+from pipeline.desk.audits import audit_draw, audit_draws, audit_verdicts
 from pipeline.settings import NightClock
 from pipeline.store import Store
 from pipeline.views.worklist import build_worklist
@@ -80,3 +80,22 @@ def test_a_review_of_an_audited_article_is_an_audit_verdict(desk_db):
     ]
     assert [tuple(row) for row in sql] == [(drawn, "accurate", found[0].propensity)]
     assert drawn not in audited(after) and len(after.audits) == 4  # reviewed: off the worklist, as any item
+
+
+def test_an_audit_verdict_reads_the_latest_draw_before_the_review(desk_db):
+    clock = NightClock()
+    with Store(desk_db) as store:
+        worklist = build_worklist(store, clock=clock, audit_sample=5)
+        drawn, first = audited(worklist), audit_draws(store, worklist.run_id)[0]
+    cli("review", drawn[1], "--verdict", "accurate", "--db", str(desk_db))  # before the second draw below
+    with Store(desk_db) as store:
+        later_run = store.start_run("offline", "offline")
+        store.finish_run(later_run, "finished")
+        (again,) = audit_draw(store, later_run, [drawn[0]], 1, clock)  # drawn again, the only one of its run
+    assert (again.population, again.propensity) == (1, 1.0)
+    cli("review", drawn[0], "--verdict", "accurate", "--db", str(desk_db))
+    with Store(desk_db) as store:
+        found = [(v.article_id, v.run_id, v.propensity) for v in audit_verdicts(store)]
+    # drawn[1]'s review reads its only draw; drawn[0]'s the later one, not the first run's
+    assert found == [(drawn[1], worklist.run_id, first.propensity), (drawn[0], later_run, 1.0)]
+    assert first.propensity == 5 / first.population

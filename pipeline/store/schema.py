@@ -401,7 +401,8 @@ CREATE VIEW clusters AS
 # random from those the ranker did not flag, drawn once and kept so every door shows the same.
 # ``population`` is how many unflagged articles the draw was made from and ``propensity`` each
 # one's inclusion probability (drawn / population), which a learner weights an audit verdict by.
-# ``audit_verdicts`` is every review covering an article drawn before the review was made.
+# ``audit_verdicts`` is every review covering an article drawn before the review was made, one
+# row per review and article, with the latest such draw.
 _AUDIT_DRAWS = """
 CREATE TABLE audit_draws (
     run_id INTEGER NOT NULL REFERENCES run(run_id),
@@ -417,7 +418,9 @@ CREATE VIEW audit_verdicts AS
     SELECT review.review_id, covered.value AS article_id, review.verdict, review.note, review.reviewed_by,
            review.reviewed_at, audit_draws.run_id, audit_draws.night, audit_draws.population, audit_draws.propensity
     FROM review, json_each(review.article_ids) AS covered
-    JOIN audit_draws ON audit_draws.article_id = covered.value AND audit_draws.drawn_at <= review.reviewed_at;
+    JOIN audit_draws ON audit_draws.rowid = (
+        SELECT MAX(latest.rowid) FROM audit_draws AS latest
+        WHERE latest.article_id = covered.value AND latest.drawn_at <= review.reviewed_at);
 """
 
 MIGRATIONS: list[str] = [
