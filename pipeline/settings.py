@@ -27,9 +27,11 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 | night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
+| audit_sample   | (none)           | PIPELINE_AUDIT_SAMPLE    | audit_sample    |
+| serve_token    | (none: secret)   | PIPELINE_SERVE_TOKEN     | (never)         |
 
-The key is read from the environment only, so it never sits in a file that
-gets committed or copied. Several identical servers (replicas of one model):
+The key and the serve token are read from the environment only, so they never sit in a file
+that gets committed or copied. Several identical servers (replicas of one model):
 ``--base-url`` repeated, or ``base_url = ["http://a/v1", "http://b/v1"]`` in the
 file; the first is ``base_url``, the rest ``replica_urls``.
 """
@@ -137,6 +139,12 @@ class Settings(BaseModel):
     # which IANA zone (None: the machine's local zone).
     night_starts: str = "18:00"
     timezone: str | None = None
+    # How many articles the ranker did not flag each run's worklist carries, drawn at random, so
+    # the desk's verdicts are not only on what the ranker already liked (0: no audit sample).
+    audit_sample: int = Field(default=5, ge=0, le=1000)
+    # The password of `pipeline serve` (HTTP basic auth, any user name): required to bind to
+    # anything but the loopback interface.
+    serve_token: str | None = Field(default=None, repr=False)
 
     @property
     def night_clock(self) -> NightClock:
@@ -180,6 +188,7 @@ class Settings(BaseModel):
         "presence_penalty",
         "max_input_chars",
         "min_file_age",
+        "audit_sample",
         mode="before",
     )
     @classmethod
@@ -188,7 +197,7 @@ class Settings(BaseModel):
             raise ValueError("a number, not true/false")
         return value
 
-    @field_validator("base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @field_validator("base_url", "api_key", "serve_token", "model", "prompt_version", "db", "prompts_dir", mode="before")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         # A newline or NUL pasted into a key or URL fails every request as a "connection error".
@@ -238,12 +247,14 @@ _ENV_NAMES = {
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
     "night_starts": "PIPELINE_NIGHT_STARTS",
     "timezone": "PIPELINE_TIMEZONE",
+    "audit_sample": "PIPELINE_AUDIT_SAMPLE",
+    "serve_token": "PIPELINE_SERVE_TOKEN",
 }
 # The settings whose command-line flag is not their name (the table above).
 _FLAG_NAMES = {"fabrication_prior": "--prior"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_FILE_FORBIDDEN = {"api_key", "replica_urls"}
+_FILE_FORBIDDEN = {"api_key", "serve_token", "replica_urls"}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -290,7 +301,7 @@ def load_settings(
     except ValidationError as error:
         problem = error.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "settings"
-        shown = "***" if name == "api_key" else repr(values.get(name))
+        shown = "***" if name in ("api_key", "serve_token") else repr(values.get(name))
         raise ConfigError(
             f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
             f"({problem['msg'].removeprefix('Value error, ')})"

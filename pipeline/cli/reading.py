@@ -85,7 +85,16 @@ def report(
     """
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock)
+        written = write_report(
+            store,
+            html,
+            md,
+            run_id=run_id,
+            since=since,
+            limit=limit,
+            clock=settings.night_clock,
+            audit_sample=settings.audit_sample,
+        )
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(
@@ -104,7 +113,7 @@ def worklist(
     most likely fabricated first, each with its evidence, three claims, source and review status."""
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        found = build_worklist(store, run_id=run_id, limit=limit, clock=settings.night_clock)
+        found = build_worklist(store, run_id=run_id, limit=limit, clock=settings.night_clock, audit_sample=settings.audit_sample)
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:

@@ -148,6 +148,7 @@ class Store:
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
+        self.read_only = read_only
         self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
         self.db = connect(self.path, read_only=read_only)

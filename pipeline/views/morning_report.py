@@ -138,7 +138,7 @@ class MorningReport:
     @property
     def detailed(self) -> set[str]:
         """Articles whose card carries everything: those on the shown worklist."""
-        return {article_id for item in self.worklist.items for article_id in item.article_ids}
+        return {article_id for item in self.worklist.every_item for article_id in item.article_ids}
 
     def desk_notes(self, result: StoredResult) -> list[str]:
         """Known fact-checks, the desk's review and the source's standing for one article."""
@@ -197,6 +197,7 @@ def collect_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """The report of one run, of every run started since a date or time (``parse_since``),
     or of the latest run."""
@@ -226,7 +227,7 @@ def collect_report(
         )
     )
     worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock)
+        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock, audit_sample=audit_sample)
         if articles
         else Worklist(run_id=None)
     )
@@ -315,9 +316,14 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Check first** ({report.worklist.total} on the worklist)")
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
-            lines.append(f"- {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
+            audit = "audit · " if item.audit else ""
+            lines.append(f"- {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
+    if report.worklist.audits:
+        lines.append("")
+        lines.append(f"**Audit sample** ({len(report.worklist.audits)} the ranker did not flag, drawn at random)")
+        lines += [f"- {_md(item.title, 70)} (audit · {probability_text(item.probability)})" for item in report.worklist.audits]
     if report.clusters:
         sizes = ", ".join(str(len(members)) for members in report.clusters.values())
         lines.append("")
@@ -343,9 +349,10 @@ def write_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:
