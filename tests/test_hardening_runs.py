@@ -30,8 +30,9 @@ from pipeline.engines import make_engine
 from pipeline.runs import Budget, run, run_batch
 from pipeline.inputs import iter_articles
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 from pipeline.store import Store
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 HOLD_THE_LOCK = (
     "import os, sys, time\n"
