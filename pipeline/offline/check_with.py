@@ -158,15 +158,20 @@ def claim_kind(sentence: str) -> str | None:
     return next((kind for kind, pattern in _KINDS if pattern.search(sentence)), None)
 
 
+_SPEECH = "(?:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + ")"
+_AFTER_NAME = re.compile(r"(?:[’']s)?\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|once\s+)?" + _SPEECH + r"\b")
+_BEFORE_NAME = re.compile(r"\b" + _SPEECH + r",?\s+$")
+
+
 def _speaker(sentence: str, people: list[str]) -> str | None:
     """The person the sentence says spoke or posted: a name right before or after a speech verb."""
     for person in people:
-        pattern = re.escape(person)
-        verbs = r"(?:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")"
-        if re.search(
-            pattern + r"(?:[’']s)?\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|once\s+)?" + verbs + r"\b", sentence
-        ) or re.search(r"\b" + verbs + r",?\s+" + pattern, sentence):
-            return person
+        start = sentence.find(person)
+        while start >= 0:
+            end = start + len(person)
+            if _AFTER_NAME.match(sentence, end) or _BEFORE_NAME.search(sentence, max(0, start - 40), start):
+                return person
+            start = sentence.find(person, end)
     return None
 
 
@@ -236,8 +241,8 @@ def _of_named(name: str, kind: str) -> str:
 
 def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
     """The primary source that would confirm the sentence's claim, from its roles; ``people``
-    are the full names it mentions, ``dead`` the names the article's death register holds."""
-    people = [person for person in people if is_person(person, sentence)]
+    are the people it mentions by full name (``is_person``), ``dead`` the names the article's
+    death register holds."""
 
     def is_dead(person: str) -> bool:
         return person in dead or person.split()[-1] in dead
@@ -246,21 +251,22 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
     departed = [person for person in people if is_dead(person)]
     speaker = _speaker(sentence, living)
     actor = speaker or (living[0] if living else None)
-    kinds = {kind for kind, pattern in _KINDS if pattern.search(sentence)} - {"social"}
+    kinds = {kind for kind, pattern in _KINDS if kind != "social" and pattern.search(sentence)}
     if _SOCIAL_POST.search(sentence):
         kinds.add("social")
-    platform = _PLATFORM.search(sentence)
-    outlet = _outlet(sentence)
-    named = _named(sentence, frozenset(part for person in (*people, *dead) if " " in person for part in person.split()))
+    platform = _PLATFORM.search(sentence) if kinds & {"viral", "social"} else None
+    named_parts = frozenset(part for person in (*people, *dead) if " " in person for part in person.split())
     if "death" in kinds and people and _HEARSAY.search(sentence):
         return f"{people[0]}'s representatives, or the first outlet to report it"
     if "death" in kinds and departed and not (actor and kinds & {"release", "social", "broadcast"}):
         return f"an obituary, or a statement from the family or agent of {departed[0]}"
     if "broadcast" in kinds:
+        outlet = _outlet(sentence)
         if outlet:
             return f"the archive or press office of {outlet}"
         if actor:
             return f"the programme's or network's archive, or {actor}'s representatives"
+        named = _named(sentence, named_parts)
         if named and named[1] != "name":
             return _of_named(*named)
         return "the programme's or network's archive or press office"
@@ -282,6 +288,7 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
     if "release" in kinds:
         if actor:
             return f"the official channels of {actor} (verified account, label, studio or press release)"
+        named = _named(sentence, named_parts)
         if named and named[1] in ("name", "group"):
             return f"the official channels of {_as_written(*named)} (verified account, label, studio or press release)"
         if named:
@@ -312,6 +319,7 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
         return f"the {where}{holder.group()} said to hold the {media.group()}, or the account that first posted it"
     if media:
         return f"the account or outlet that first posted the {media.group()}"
+    named = _named(sentence, named_parts)
     if named:
         return _of_named(*named)
     return "the first outlet to report it, or a public record of the event"
