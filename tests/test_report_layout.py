@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,10 +21,10 @@ from pipeline.settings import NightClock, load_settings
 from pipeline.store import Store
 from pipeline.views.morning_report import render_html, collect_report, web_link
 
+from support.browser import CHROMIUM, chromium
 from support.memory_fixtures import CLAIM_REVIEW
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LONG_URL = "https://news.example.com/" + "averylongslugwithnobreak" * 12 + "?utm_source=x&utm_medium=y"
 CHECK_URL = "https://checks.example.org/" + "houghgoodmanvideo" * 10
 PARIS = NightClock(time(18, 0), ZoneInfo("Europe/Paris"))
@@ -85,24 +84,6 @@ def test_times_are_in_the_desk_s_zone_with_the_run_s_cost(report_html):
     assert "est. cost of this run" in page
 
 
-def _chromium(profile: Path, width: int, *args: str) -> str:
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        f"--window-size={width},2400",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
-
-
 # Headless Chromium's window is at least 500 px wide: the page is shown in a frame of the width
 # measured. For measuring only, a copy of the page without its CSP runs this probe, which opens
 # every card, reads the page's width, filters on "news", and posts what it found to the frame's
@@ -129,7 +110,13 @@ def _measured(page: Path, width: int, directory: Path) -> dict:
     probe.write_text(html, encoding="utf-8")
     frame = directory / f"frame-{width}.html"
     frame.write_text(_FRAME.format(src=probe.name, width=width), encoding="utf-8")
-    dom = _chromium(directory / f"profile-{width}", max(width, 500), "--virtual-time-budget=5000", "--dump-dom", frame.as_uri())
+    dom = chromium(
+        directory / f"profile-{width}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        frame.as_uri(),
+        window=f"{max(width, 500)},2400",
+    )
     found = re.search(r'data-probe="([^"]+)"', dom)
     assert found, "the probe did not run"
     return json.loads(found.group(1).replace("&quot;", '"'))
@@ -146,5 +133,5 @@ def test_no_horizontal_scroll_and_the_filter_hides_worklist_items(report_html, w
     shot = artefacts / f"report-{width}.png"
     frame = tmp_path / f"shown-{width}.html"
     frame.write_text(_FRAME.format(src=report_html.as_uri(), width=width), encoding="utf-8")
-    _chromium(tmp_path / f"shot-{width}", width, f"--screenshot={shot}", frame.as_uri())
+    chromium(tmp_path / f"shot-{width}", f"--screenshot={shot}", frame.as_uri(), window=f"{max(width, 500)},2400")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
