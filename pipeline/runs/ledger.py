@@ -4,6 +4,7 @@ written as it happens, and one failure path, which the failure memory learns fro
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from pipeline.settings import NightClock
 from pipeline.store import ArticleRef, Store
 
 __all__ = ["RunResult", "Failure", "RunLedger", "recorded_run", "retries_used_up"]
+
+_LOG = logging.getLogger(__name__)
 
 _CACHED_BLOCK = 500
 _LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
@@ -299,7 +302,9 @@ def _finish_run(store: Store, result: RunResult, status: str, clock: NightClock)
     be refused too); StoreError from here means the ledger line could not be written."""
     if status != "interrupted" and not result.store_refused:
         try:
-            refresh_run_verdicts(store, clock, result.run_id, update_batch_insight(store, result.run_id))
+            insight = update_batch_insight(store, result.run_id)
+            _LOG.info("verdicts: settling the run's articles and the stories it touched")
+            refresh_run_verdicts(store, clock, result.run_id, insight)
         except StoreError as error:
             result.fatal = result.fatal or f"the database cannot be written: {error}"
             status = "aborted"

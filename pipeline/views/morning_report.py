@@ -22,15 +22,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
+from pipeline.desk.factchecks import FactCheckMatch
 from pipeline.errors import OutputError, UsageError
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
@@ -42,7 +44,8 @@ from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult, parse_since
 from pipeline.views.console import clean
 from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist, worklist_limit
+from pipeline.views.timestamps import readable_time
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, WorklistItem, article_title, build_worklist, worklist_limit
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -54,6 +57,7 @@ __all__ = [
     "highlight_segments",
     "render_html",
     "render_markdown",
+    "web_link",
     "write_report",
 ]
 
@@ -61,14 +65,15 @@ MARKDOWN_ITEMS = 5
 _CARD_TITLE_CHARS = 60
 FILTER_SCRIPT = (
     "(function(){var f=document.getElementById('filter');if(!f)return;f.hidden=false;"
-    "var cards=document.querySelectorAll('#articles article');"
+    "var cards=document.querySelectorAll('#articles article, #worklist .work-item');"
     "function run(){var l=f.elements.label.value,r=f.elements.reason.value,t=f.elements.text.value.toLowerCase(),n=0;"
     "for(var i=0;i<cards.length;i++){var c=cards[i],ok=(!l||c.classList.contains(l))&&(!r||(' '+c.dataset.r+' ').indexOf(' '+r+' ')>=0)"
     "&&(!t||c.textContent.toLowerCase().indexOf(t)>=0);c.hidden=!ok;n+=ok;}"
     "document.getElementById('shown').textContent=n;}"
     "f.addEventListener('input',run);f.addEventListener('submit',function(e){e.preventDefault();run();});})();"
 )
-"""The inline filter by label, reason and text; the page's CSP allows this script alone, by hash."""
+"""The inline filter by label, reason and text, over the worklist and the articles alike; the
+page's CSP allows this script alone, by hash."""
 _SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode()).digest()).decode()
 
 
@@ -97,6 +102,8 @@ class MorningReport:
     articles: list[SettledArticle]
     failures: list[dict[str, Any]]
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+    zone: tzinfo | None = None
+    """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -179,6 +186,18 @@ class MorningReport:
     def reasons(self, result: StoredResult) -> list[str]:
         return self._reasons[result.article.article_id]
 
+    def item_reasons(self, item: WorklistItem) -> list[str]:
+        """The reason codes of every variant of a worklist item, for the filter."""
+        return sorted({reason for result in item.results for reason in self._reasons.get(result.article.article_id, [])})
+
+    def factchecks(self, result: StoredResult) -> list[FactCheckMatch]:
+        found = self.findings.get(result.article.article_id)
+        return found.factchecks if found else []
+
+    def time(self, moment: str | None) -> str:
+        """A stored timestamp as the desk reads it: minutes, in its zone, the zone named."""
+        return readable_time(moment, self.zone)
+
     def flags(self, result: StoredResult) -> list[PosthumousFlag]:
         found = self.findings.get(result.article.article_id)
         return found.posthumous if found else []
@@ -231,7 +250,7 @@ def collect_report(
         if articles
         else Worklist(run_id=None)
     )
-    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist)
+    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist, zone=clock.zone)
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -278,6 +297,22 @@ _ENVIRONMENT = Environment(
     finalize=_printable,
 )
 _ENVIRONMENT.filters["probability"] = probability_text
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address a link may point to; None for anything else
+    (``javascript:``, ``data:``, a local path, a malformed address such as ``http://[x``),
+    which the page then shows as text."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+_ENVIRONMENT.filters["web_link"] = web_link
 
 
 def render_html(report: MorningReport) -> str:
