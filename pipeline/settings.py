@@ -27,6 +27,9 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 | night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
+| model_aliases  | (none)           | PIPELINE_MODEL_ALIASES   | model_aliases   |
+| journal_max_bytes | (none)        | PIPELINE_JOURNAL_MAX_BYTES | journal_max_bytes |
+| journal_max_age_days | (none)     | PIPELINE_JOURNAL_MAX_AGE_DAYS | journal_max_age_days |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied. Several identical servers (replicas of one model):
@@ -137,6 +140,19 @@ class Settings(BaseModel):
     # which IANA zone (None: the machine's local zone).
     night_starts: str = "18:00"
     timezone: str | None = None
+    # Names an endpoint may answer with for ``model`` besides the name itself and its dated
+    # snapshots (a local server reporting its file name); any other is an endpoint failure.
+    model_aliases: tuple[str, ...] = ()
+    # The answer journal keeps unsettled answers at most this many bytes (the newest) and days.
+    journal_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    journal_max_age_days: float = Field(default=14.0, gt=0)
+
+    @field_validator("model_aliases", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @property
     def night_clock(self) -> NightClock:
@@ -180,6 +196,8 @@ class Settings(BaseModel):
         "presence_penalty",
         "max_input_chars",
         "min_file_age",
+        "journal_max_bytes",
+        "journal_max_age_days",
         mode="before",
     )
     @classmethod
@@ -238,6 +256,9 @@ _ENV_NAMES = {
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
     "night_starts": "PIPELINE_NIGHT_STARTS",
     "timezone": "PIPELINE_TIMEZONE",
+    "model_aliases": "PIPELINE_MODEL_ALIASES",
+    "journal_max_bytes": "PIPELINE_JOURNAL_MAX_BYTES",
+    "journal_max_age_days": "PIPELINE_JOURNAL_MAX_AGE_DAYS",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

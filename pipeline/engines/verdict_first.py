@@ -43,8 +43,9 @@ _INSTRUCTOR_LOG.addHandler(logging.NullHandler())
 _INSTRUCTOR_LOG.propagate = False
 
 
-def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
-    """Parse a chat completion that arrived another way (a Batch API answer) as a live one is parsed."""
+def parse_completion(body: dict[str, Any], mode: LLMMode, estimate: Usage) -> EngineAnswer:
+    """Parse a chat completion that arrived another way (a Batch API answer) as a live one is
+    parsed (``estimate``: its request's, for token counts the answer does not honestly give)."""
     try:
         completion = ChatCompletion.model_validate(body)
         verdict = process_response(
@@ -52,7 +53,7 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
         )
     except Exception as error:  # classified into the error tree right here
         raise classify_error(error) from None
-    return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=completion_usage(completion))
+    return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=completion_usage(completion, estimate))
 
 
 class VerdictFirstEngine(LLMEngine):
@@ -72,7 +73,8 @@ class VerdictFirstEngine(LLMEngine):
 
     async def _ask(self, messages: list[dict[str, str]], attempts: Attempts) -> ArticleVerdict:
         hooks = Hooks()
-        hooks.on("completion:response", attempts.record)
+        estimate = self.estimate(messages)
+        hooks.on("completion:response", lambda response: attempts.record(response, estimate))
         verdict, _completion = await self._send(
             lambda client: self._over(client).chat.completions.create_with_completion(
                 model=self.settings.model,
@@ -84,7 +86,8 @@ class VerdictFirstEngine(LLMEngine):
                 strict=False,
                 hooks=hooks,
                 **self._generation,
-            )
+            ),
+            lambda answered: self.check_answer(answered[1]),
         )
         return verdict
 
@@ -129,7 +132,9 @@ class VerdictFirstEngine(LLMEngine):
     async def answer_from_completion(self, article: Article, body: dict[str, Any]) -> tuple[EngineAnswer, EngineAnswer | None]:
         """A completion that arrived another way (a Batch API answer), parsed as a live one is;
         and the live re-ask it needed, if any (none here: instructor's re-asks are live-only)."""
-        return parse_completion(body, self.settings.mode), None
+        self.check_answer(body)
+        messages = self.prompt.messages(article, self.settings.max_input_chars)
+        return parse_completion(body, self.settings.mode, self.estimate(messages)), None
 
     async def _reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""

@@ -374,6 +374,13 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# Answers whose usage was missing or no honest count are priced at their request's estimate;
+# the outcome and the result say how many of their requests were counted so.
+_ESTIMATED_USAGE = """
+ALTER TABLE outcome ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE result ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -391,5 +398,7 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
+    # 9 (issue 23, cause 5): requests counted at the estimate because their answer's usage was not honest.
+    _ESTIMATED_USAGE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
