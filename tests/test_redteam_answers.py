@@ -51,11 +51,14 @@ def _run(paths, settings, **kwargs):
 
 
 @pytest.mark.cause(1, issue=23)
+@pytest.mark.parametrize("prompt_version", ["analyse-v2", "analyse-v1"])
 @pytest.mark.parametrize("fault", sorted(UNUSABLE))
-def test_redteam_answers_live_unusable_answer_fails_its_article_with_a_reason_and_the_run_exits_non_zero(tmp_path, fault):
+def test_redteam_answers_live_unusable_answer_fails_its_article_with_a_reason_and_the_run_exits_non_zero(
+    tmp_path, fault, prompt_version
+):
     _marked_articles(tmp_path / "in", [fault])
     with FakeServer(ServerConfig()) as server:
-        settings = server_settings(server, tmp_path / "p.db", max_retries=1)
+        settings = server_settings(server, tmp_path / "p.db", max_retries=1, prompt_version=prompt_version)
         result = _run([str(tmp_path / "in")], settings)
     outcomes = _outcomes(settings.db, result.run_id)
     assert len(outcomes) == 4, "every article the run took in has an outcome"
@@ -186,14 +189,21 @@ def test_redteam_answers_dishonest_usage_is_estimated_and_max_cost_still_holds(t
 
 @pytest.mark.cause(5, issue=23)
 @pytest.mark.parametrize(
-    "usage",
-    [None, "lots", {"prompt_tokens": -5, "completion_tokens": 7}, {"prompt_tokens": 3.5}, {"completion_tokens": True}],
+    ("usage", "counted"),
+    [
+        (None, (900, 4096, 0, 1)),
+        ("lots", (900, 4096, 0, 1)),
+        ({"prompt_tokens": -5, "completion_tokens": 7}, (900, 7, 0, 1)),
+        ({"prompt_tokens": 3.5, "completion_tokens": -1}, (900, 4096, 0, 1)),
+        ({"prompt_tokens": 10, "completion_tokens": True}, (10, 4096, 0, 1)),
+        ({"prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 99}}, (10, 5, 10, 0)),
+        ({"prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": -4}}, (10, 5, 0, 0)),
+    ],
 )
-def test_redteam_answers_usage_is_never_negative_or_missing(usage):
+def test_redteam_answers_usage_counts_that_are_not_honest_are_estimated(usage, counted):
     estimate = Usage(requests=1, input_tokens=900, output_tokens=4096, estimated_requests=1)
-    counted = answer_usage({"usage": usage}, estimate)
-    assert counted.input_tokens >= 0 and counted.output_tokens >= 0 and counted.estimated_requests == 1
-    assert counted.input_tokens in (900, 0) or counted.input_tokens == estimate.input_tokens
+    found = answer_usage({"usage": usage}, estimate)
+    assert (found.input_tokens, found.output_tokens, found.cached_input_tokens, found.estimated_requests) == counted
 
 
 @pytest.mark.cause(11, issue=23)

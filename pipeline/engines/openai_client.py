@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from pipeline.engines.answers import answer_usage, check_completion, estimated_usage
+from pipeline.engines.answers import answer_usage, check_completion, completion_problem, estimated_usage
 from pipeline.engines.fleet import Endpoint, Fleet
 from pipeline.engines.prompts import Prompt
 from pipeline.engines.ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
@@ -308,6 +308,10 @@ class LLMEngine(ABC):
     def estimate(self, messages: list[dict[str, Any]]) -> Usage:
         """The most one request of ``messages`` may cost: what an answer without honest usage counts."""
         return estimated_usage(messages, self.settings.max_tokens)
+
+    def answer_problem(self, response: Any) -> str | None:
+        """Why ``response`` is no usable chat completion of the asked model, or None."""
+        return completion_problem(answer_body(response), self.settings.model, self.settings.model_aliases)
 
     def check_answer(self, response: Any) -> None:
         """UnusableAnswerError unless ``response`` is a chat completion of the asked model

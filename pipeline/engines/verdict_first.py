@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion
 
 from pipeline.engines.openai_client import Attempts, LLMEngine, classify_error, completion_usage, generation_params
 from pipeline.checks.quotes import verify_quotes
-from pipeline.errors import AnswerError
+from pipeline.errors import AnswerError, UnusableAnswerError
 from pipeline.models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode
@@ -74,21 +74,35 @@ class VerdictFirstEngine(LLMEngine):
     async def _ask(self, messages: list[dict[str, str]], attempts: Attempts) -> ArticleVerdict:
         hooks = Hooks()
         estimate = self.estimate(messages)
-        hooks.on("completion:response", lambda response: attempts.record(response, estimate))
-        verdict, _completion = await self._send(
-            lambda client: self._over(client).chat.completions.create_with_completion(
-                model=self.settings.model,
-                messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
-                response_model=RESPONSE_MODEL,
-                max_retries=_VALIDATION_ATTEMPTS,
-                # Lax validation: a model that writes 0.9 as "0.9" is still understood;
-                # the verifier, not pydantic, decides what is true.
-                strict=False,
-                hooks=hooks,
-                **self._generation,
-            ),
-            lambda answered: self.check_answer(answered[1]),
-        )
+        problems: list[str] = []
+
+        def on_response(response: Any) -> None:
+            attempts.record(response, estimate)
+            problem = self.answer_problem(response)
+            if problem is not None:
+                problems.append(problem)
+
+        async def call(client: openai.AsyncOpenAI) -> Any:
+            try:
+                return await self._over(client).chat.completions.create_with_completion(
+                    model=self.settings.model,
+                    messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
+                    response_model=RESPONSE_MODEL,
+                    max_retries=_VALIDATION_ATTEMPTS,
+                    # Lax validation: a model that writes 0.9 as "0.9" is still understood;
+                    # the verifier, not pydantic, decides what is true.
+                    strict=False,
+                    hooks=hooks,
+                    **self._generation,
+                )
+            except Exception:
+                # instructor fails on what it cannot read; the endpoint's unusable answer is why
+                if problems:
+                    raise UnusableAnswerError(problems[-1]) from None
+                raise
+
+        hooks.on("completion:response", on_response)
+        verdict, _completion = await self._send(call, lambda answered: self.check_answer(answered[1]))
         return verdict
 
     def request_body(self, article: Article) -> dict[str, Any]:
