@@ -43,7 +43,7 @@ CAUSES = {
     19: "an empty batch collect records a run",
 }
 CAUSES_23 = {
-    1: "an answer of an unexpected shape makes an article vanish",
+    1: "an answer of unexpected shape: an article vanishes",
     2: "deep JSON kills the night",
     3: "over 1,000 new deaths lose the register",
     4: "a malformed article URL breaks the morning",
