@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
 from pipeline.errors import OutputError, UsageError
@@ -39,8 +40,9 @@ from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult, parse_since
+from pipeline.views.console import clean
 from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist, worklist_limit
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -200,6 +202,7 @@ def collect_report(
     or of the latest run."""
     if run_id is not None and since is not None:
         raise UsageError("give a run or a time to report since, not both")
+    worklist_limit(limit)
     if since is not None:
         moment = parse_since(since)
         runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
@@ -258,11 +261,20 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
     return segments
 
 
+def _printable(value: object) -> object:
+    """Every value the page prints, as the terminal would show it: without escape sequences,
+    control characters or bidirectional overrides (the page's own markup passes as it is)."""
+    return clean(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+# Besides ``_printable``, the template marks text from articles and models ``dir="auto"``, so
+# right-to-left text is isolated and cannot reorder what stands around it.
 _ENVIRONMENT = Environment(
     loader=PackageLoader("pipeline.views", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_printable,
 )
 _ENVIRONMENT.filters["probability"] = probability_text
 
@@ -283,7 +295,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
 def _md(text: str | None, limit: int = 90) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(clean(text or "").split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.desk.settled import SettledArticle
+from pipeline.errors import UsageError
 from pipeline.desk.source_lists import ListedSource, priority_steps
 from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -40,6 +41,7 @@ __all__ = [
     "build_worklist",
     "claims_worklist",
     "top_claims",
+    "worklist_limit",
 ]
 
 DEFAULT_LIMIT = 25
@@ -105,6 +107,8 @@ class WorklistItem:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
         if priority_steps(self.source):
             plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
+        unconfirmed = dict.fromkeys(flag.describe() for flag in self.articles[0].findings.unconfirmed_deaths)
+        plain += [f"Note, {note}." for note in unconfirmed]
         return plain
 
     def to_record(self) -> dict[str, Any]:
@@ -150,13 +154,25 @@ class Worklist:
         return {"run_id": self.run_id, "total": self.total, "more": self.more, "items": [item.to_record() for item in self.items]}
 
 
+def worklist_limit(limit: int | None) -> int | None:
+    """How many items a ``--limit`` asks for: None (all) for None or 0; UsageError below 0."""
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more, got {limit}")
+    return limit or None
+
+
 def build_worklist(
     store: Store,
     run_id: int | None = None,
     limit: int | None = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
 ) -> Worklist:
-    """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
+    """The ranked worklist of one run (default: the latest), ``limit`` items (None or 0: all).
+
+    UsageError for a run the store does not hold or a negative limit."""
+    limit = worklist_limit(limit)
+    if run_id is not None:
+        store.run_summary(run_id)
     if run_id is None:
         latest = store.runs(limit=1)
         if not latest:
