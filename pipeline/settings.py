@@ -29,6 +29,9 @@
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
 | audit_sample   | (none)           | PIPELINE_AUDIT_SAMPLE    | audit_sample    |
 | serve_token    | (none: secret)   | PIPELINE_SERVE_TOKEN     | (never)         |
+| model_aliases  | (none)           | PIPELINE_MODEL_ALIASES   | model_aliases   |
+| journal_max_bytes | (none)        | PIPELINE_JOURNAL_MAX_BYTES | journal_max_bytes |
+| journal_max_age_days | (none)     | PIPELINE_JOURNAL_MAX_AGE_DAYS | journal_max_age_days |
 
 The key and the serve token are read from the environment only, so they never sit in a file
 that gets committed or copied. Several identical servers (replicas of one model):
@@ -182,6 +185,21 @@ class Settings(BaseModel):
         repr=False,
         description="The password of `pipeline serve`, required to listen beyond 127.0.0.1: environment only.",
     )
+    model_aliases: tuple[str, ...] = Field(
+        default=(),
+        description="Other names the endpoint may answer with for the model (comma-separated); dated snapshots such as gpt-4o-mini-2024-07-18 are always accepted, any other name is an endpoint failure.",
+    )
+    journal_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0, description="Bytes of unsettled answers the answer journal keeps (the newest)."
+    )
+    journal_max_age_days: float = Field(default=14.0, gt=0, description="Days the answer journal keeps an unsettled answer.")
+
+    @field_validator("model_aliases", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @property
     def night_clock(self) -> NightClock:
@@ -226,6 +244,8 @@ class Settings(BaseModel):
         "max_input_chars",
         "min_file_age",
         "audit_sample",
+        "journal_max_bytes",
+        "journal_max_age_days",
         mode="before",
     )
     @classmethod
@@ -286,6 +306,9 @@ _ENV_NAMES = {
     "timezone": "PIPELINE_TIMEZONE",
     "audit_sample": "PIPELINE_AUDIT_SAMPLE",
     "serve_token": "PIPELINE_SERVE_TOKEN",
+    "model_aliases": "PIPELINE_MODEL_ALIASES",
+    "journal_max_bytes": "PIPELINE_JOURNAL_MAX_BYTES",
+    "journal_max_age_days": "PIPELINE_JOURNAL_MAX_AGE_DAYS",
 }
 # The settings whose command-line flag is not their name (the table above).
 _FLAG_NAMES = {"fabrication_prior": "--prior"}

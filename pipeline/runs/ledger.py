@@ -42,6 +42,7 @@ class RunResult:
     empty: str | None = None  # why a run that found no article is an error (without allow_empty)
     unclosed: str | None = None  # why the ledger still shows the run as running
     store_refused: bool = False  # the database refused a write: the run stopped
+    crashed: str | None = None  # why the executor itself failed (a Ray job): the run stopped
     usage: Usage = field(default_factory=lambda: _NO_USAGE)
     cost: float | None = None
 
@@ -85,7 +86,7 @@ class RunResult:
         2: the run was stopped; 128 + the signal's number (130, 143): a signal interrupted it."""
         if self.interrupted:
             return 128 + signal.Signals[self.interrupted].value
-        if self.fatal:
+        if self.fatal or self.crashed:
             return 2
         return 1 if self.counts["failed"] or self.empty else 0
 
@@ -108,6 +109,12 @@ class Failure:
     def of(cls, error: ProviderError) -> Failure:
         kind = error.kind if isinstance(error, AnswerError) else None
         return cls(str(error), error.usage, kind, isinstance(error, FatalProviderError))
+
+    @classmethod
+    def unexpected(cls, error: BaseException) -> Failure:
+        """An article whose analysis raised what no check foresaw: failed with the error, not
+        remembered (a fixed pipeline tries it again), so it never vanishes from the run."""
+        return cls(f"the analysis failed unexpectedly ({type(error).__name__}: {error})"[:500])
 
 
 class RunLedger:
@@ -283,7 +290,7 @@ def recorded_run(
         raise
     finally:
         ledger.flush()
-        if result.fatal:
+        if result.fatal or result.crashed:
             status = "aborted"
         elif result.interrupted:
             status = "interrupted"

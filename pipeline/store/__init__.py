@@ -40,7 +40,7 @@ _OUTCOME_COLUMNS = (
 
 # A result's cache identity as stored (``params`` as JSON), and the usage columns results and outcomes share.
 _IDENTITY_COLUMNS = "engine, model, mode, prompt_version, prompt_hash, schema_hash, params"
-_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens"
+_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens, estimated_requests"
 
 
 def _identity_values(identity: CacheIdentity) -> tuple[str, ...]:

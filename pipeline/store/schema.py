@@ -441,6 +441,13 @@ CREATE VIEW audit_verdicts AS
         WHERE latest.article_id = covered.value AND latest.drawn_at <= review.reviewed_at);
 """
 
+# Answers whose usage was missing or no honest count are priced at their request's estimate;
+# the outcome and the result say how many of their requests were counted so.
+_ESTIMATED_USAGE = """
+ALTER TABLE outcome ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE result ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -464,5 +471,7 @@ MIGRATIONS: list[str] = [
     _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
     # 11: the audit sample of each run's worklist, and the reviews of audited articles.
     _AUDIT_DRAWS,
+    # 12 (issue 23, answers, cause 5): requests counted at the estimate because their answer's usage was not honest.
+    _ESTIMATED_USAGE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
