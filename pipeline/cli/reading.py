@@ -15,7 +15,7 @@ from pipeline.evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from pipeline.views.export import EXPORT_FORMATS, export_results
 from pipeline.views.morning_report import render_markdown, write_report
 from pipeline.views.read import read_settled
-from pipeline.views.terminal import analysis_view, runs_table, worklist_view
+from pipeline.views.terminal import analysis_view, runs_record, runs_table, worklist_view
 from pipeline.views.worklist import DEFAULT_LIMIT, build_worklist
 from pipeline.views.record import article_record
 from pipeline.settings import Engine
@@ -85,7 +85,16 @@ def report(
     """
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock)
+        written = write_report(
+            store,
+            html,
+            md,
+            run_id=run_id,
+            since=since,
+            limit=limit,
+            clock=settings.night_clock,
+            audit_sample=settings.audit_sample,
+        )
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(
@@ -104,7 +113,7 @@ def worklist(
     most likely fabricated first, each with its evidence, three claims, source and review status."""
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        found = build_worklist(store, run_id=run_id, limit=limit, clock=settings.night_clock)
+        found = build_worklist(store, run_id=run_id, limit=limit, clock=settings.night_clock, audit_sample=settings.audit_sample)
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:
@@ -112,11 +121,17 @@ def worklist(
 
 
 @app.command()
-def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
+def runs(
+    db: DbOption = None, limit: Annotated[int, typer.Option(help="How many runs.")] = 20, as_json: JsonOption = False
+) -> None:
     """List recent runs: counts, tokens across retries, wall time and estimated cost."""
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        stdout.print(runs_table(store.runs(limit)))
+        found = store.runs(limit)
+    if as_json:
+        stdout.print_json(json.dumps(runs_record(found), ensure_ascii=False))
+    else:
+        stdout.print(runs_table(found, settings.night_clock.zone))
 
 
 @app.command("eval")

@@ -10,6 +10,7 @@ flagged article). A later run can change clusters without touching the cache.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ __all__ = [
     "merged_reasons",
     "names_swapped",
 ]
+
+_LOG = logging.getLogger(__name__)
 
 _NAMES_PER_VARIANT = 2
 
@@ -155,12 +158,15 @@ def update_batch_insight(store: Store, run_id: int, on_phase: PhaseProgress | No
             for result in store.iter_results(run, analysed_only=True):
                 yield result.article.article_id, result.article.text, result.analysis.quotes
 
+    _LOG.info("clusters: grouping %d analysed article(s) with each other and with history", len(ids))
     tell("clusters", 0, len(ids))
     members = update_clusters(store, ids).members
     tell("clusters", len(ids), len(ids))
+    _LOG.info("register: checking %d article(s) against the death register", len(ids))
     tell("death register", 0, len(ids))
     flags = update_posthumous(store, analysed, lambda done: tell("death register", done, len(ids)))
     tell("death register", len(ids), len(ids))
+    _LOG.info("matching: the run's articles against the known fact-checks")
     tell("fact-check matching", 0, len(ids))
     match_results(store, (result for run in runs for result in store.iter_results(run)))
     tell("fact-check matching", len(ids), len(ids))

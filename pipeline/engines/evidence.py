@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from pipeline.engines.openai_client import Attempts, LLMEngine, completion_usage, generation_params
 from pipeline.engines.prompts import Evidence, Prompt, field_guide
-from pipeline.errors import AnswerError, ProviderError
+from pipeline.errors import AnswerError, ProviderError, UnusableAnswerError
 from pipeline.models import Article, ArticleVerdict, EngineAnswer, EvidenceVerdict
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode, Settings
@@ -271,15 +271,22 @@ class EvidenceEngine(LLMEngine):
 
     async def _complete(self, messages: list[dict[str, str]], model: type[BaseModel], attempts: Attempts) -> ChatCompletion:
         body = self._encoded(messages, model)
+        estimate = self.estimate(messages)
+
+        def received(completion: Any) -> None:
+            attempts.record(completion, estimate)  # paid and journalled, whether usable or not
+            self.check_answer(completion)
+
         try:
             # The SDK's post, not chat.completions.create: the body is plain JSON already, so the
             # SDK's per-request walk of it against its parameter types (a third of the client's CPU) buys nothing.
-            completion = await self._send(lambda client: client.post("/chat/completions", content=body, cast_to=ChatCompletion))
+            completion = await self._send(
+                lambda client: client.post("/chat/completions", content=body, cast_to=ChatCompletion), received
+            )
         except AnswerError as error:
             if error.kind == "context":
                 raise self._context_error(error, messages) from None
             raise
-        attempts.record(completion)
         return completion
 
     async def finish(
@@ -325,11 +332,12 @@ class EvidenceEngine(LLMEngine):
         comes back as its own answer, so it is priced at the live rate."""
         messages, evidence = self.prompt.request(article, self.settings.max_input_chars)
         assert evidence is not None, "an evidence-first prompt marks its evidence"
+        self.check_answer(body)
         try:
             completion = ChatCompletion.model_validate(body)
         except ValidationError as error:
-            raise AnswerError(f"the batch answer is no chat completion: {str(error)[:300]}") from None
-        paid = completion_usage(completion)
+            raise UnusableAnswerError(f"the answer is no chat completion: {str(error)[:300]}") from None
+        paid = completion_usage(completion, self.estimate(messages))
         live = Attempts()
         try:
             verdict = await self.finish(messages, evidence, completion, live)

@@ -40,7 +40,7 @@ _OUTCOME_COLUMNS = (
 
 # A result's cache identity as stored (``params`` as JSON), and the usage columns results and outcomes share.
 _IDENTITY_COLUMNS = "engine, model, mode, prompt_version, prompt_hash, schema_hash, params"
-_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens"
+_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens, estimated_requests"
 
 
 def _identity_values(identity: CacheIdentity) -> tuple[str, ...]:
@@ -148,6 +148,7 @@ class Store:
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
+        self.read_only = read_only
         self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
         self.db = connect(self.path, read_only=read_only)

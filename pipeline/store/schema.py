@@ -415,6 +415,39 @@ CREATE VIEW posthumous AS
     FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
 """
 
+# The audit sample (``pipeline.desk.audits``): each run's worklist carries articles drawn at
+# random from those the ranker did not flag, drawn once and kept so every door shows the same.
+# ``population`` is how many unflagged articles the draw was made from and ``propensity`` each
+# one's inclusion probability (drawn / population), which a learner weights an audit verdict by.
+# ``audit_verdicts`` is every review covering an article drawn before the review was made, one
+# row per review and article, with the latest such draw.
+_AUDIT_DRAWS = """
+CREATE TABLE audit_draws (
+    run_id INTEGER NOT NULL REFERENCES run(run_id),
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    night TEXT NOT NULL,
+    drawn_at TEXT NOT NULL,
+    population INTEGER NOT NULL,
+    propensity REAL NOT NULL,
+    PRIMARY KEY (run_id, article_id)
+);
+CREATE INDEX audit_draws_article ON audit_draws(article_id);
+CREATE VIEW audit_verdicts AS
+    SELECT review.review_id, covered.value AS article_id, review.verdict, review.note, review.reviewed_by,
+           review.reviewed_at, audit_draws.run_id, audit_draws.night, audit_draws.population, audit_draws.propensity
+    FROM review, json_each(review.article_ids) AS covered
+    JOIN audit_draws ON audit_draws.rowid = (
+        SELECT MAX(latest.rowid) FROM audit_draws AS latest
+        WHERE latest.article_id = covered.value AND latest.drawn_at <= review.reviewed_at);
+"""
+
+# Answers whose usage was missing or no honest count are priced at their request's estimate;
+# the outcome and the result say how many of their requests were counted so.
+_ESTIMATED_USAGE = """
+ALTER TABLE outcome ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE result ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -436,5 +469,9 @@ MIGRATIONS: list[str] = [
     _SETTLED_ARTICLES_VIEW,
     # 10 (issue 23, inputs): the inbox stamp's ctime; confirmed deaths; pending batch insight.
     _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
+    # 11: the audit sample of each run's worklist, and the reviews of audited articles.
+    _AUDIT_DRAWS,
+    # 12 (issue 23, answers, cause 5): requests counted at the estimate because their answer's usage was not honest.
+    _ESTIMATED_USAGE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,15 +22,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
+from pipeline.desk.factchecks import FactCheckMatch
 from pipeline.errors import OutputError, UsageError
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
@@ -42,7 +44,8 @@ from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult, parse_since
 from pipeline.views.console import clean
 from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist, worklist_limit
+from pipeline.views.timestamps import readable_time
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, WorklistItem, article_title, build_worklist, worklist_limit
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -54,6 +57,7 @@ __all__ = [
     "highlight_segments",
     "render_html",
     "render_markdown",
+    "web_link",
     "write_report",
 ]
 
@@ -61,14 +65,15 @@ MARKDOWN_ITEMS = 5
 _CARD_TITLE_CHARS = 60
 FILTER_SCRIPT = (
     "(function(){var f=document.getElementById('filter');if(!f)return;f.hidden=false;"
-    "var cards=document.querySelectorAll('#articles article');"
+    "var cards=document.querySelectorAll('#articles article, #worklist .work-item');"
     "function run(){var l=f.elements.label.value,r=f.elements.reason.value,t=f.elements.text.value.toLowerCase(),n=0;"
     "for(var i=0;i<cards.length;i++){var c=cards[i],ok=(!l||c.classList.contains(l))&&(!r||(' '+c.dataset.r+' ').indexOf(' '+r+' ')>=0)"
     "&&(!t||c.textContent.toLowerCase().indexOf(t)>=0);c.hidden=!ok;n+=ok;}"
     "document.getElementById('shown').textContent=n;}"
     "f.addEventListener('input',run);f.addEventListener('submit',function(e){e.preventDefault();run();});})();"
 )
-"""The inline filter by label, reason and text; the page's CSP allows this script alone, by hash."""
+"""The inline filter by label, reason and text, over the worklist and the articles alike; the
+page's CSP allows this script alone, by hash."""
 _SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode()).digest()).decode()
 
 
@@ -97,6 +102,8 @@ class MorningReport:
     articles: list[SettledArticle]
     failures: list[dict[str, Any]]
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+    zone: tzinfo | None = None
+    """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -138,7 +145,7 @@ class MorningReport:
     @property
     def detailed(self) -> set[str]:
         """Articles whose card carries everything: those on the shown worklist."""
-        return {article_id for item in self.worklist.items for article_id in item.article_ids}
+        return {article_id for item in self.worklist.every_item for article_id in item.article_ids}
 
     def desk_notes(self, result: StoredResult) -> list[str]:
         """Known fact-checks, the desk's review and the source's standing for one article."""
@@ -179,6 +186,18 @@ class MorningReport:
     def reasons(self, result: StoredResult) -> list[str]:
         return self._reasons[result.article.article_id]
 
+    def item_reasons(self, item: WorklistItem) -> list[str]:
+        """The reason codes of every variant of a worklist item, for the filter."""
+        return sorted({reason for result in item.results for reason in self._reasons.get(result.article.article_id, [])})
+
+    def factchecks(self, result: StoredResult) -> list[FactCheckMatch]:
+        found = self.findings.get(result.article.article_id)
+        return found.factchecks if found else []
+
+    def time(self, moment: str | None) -> str:
+        """A stored timestamp as the desk reads it: minutes, in its zone, the zone named."""
+        return readable_time(moment, self.zone)
+
     def flags(self, result: StoredResult) -> list[PosthumousFlag]:
         found = self.findings.get(result.article.article_id)
         return found.posthumous if found else []
@@ -197,6 +216,7 @@ def collect_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """The report of one run, of every run started since a date or time (``parse_since``),
     or of the latest run."""
@@ -226,11 +246,11 @@ def collect_report(
         )
     )
     worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock)
+        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock, audit_sample=audit_sample)
         if articles
         else Worklist(run_id=None)
     )
-    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist)
+    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist, zone=clock.zone)
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -279,6 +299,22 @@ _ENVIRONMENT = Environment(
 _ENVIRONMENT.filters["probability"] = probability_text
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address a link may point to; None for anything else
+    (``javascript:``, ``data:``, a local path, a malformed address such as ``http://[x``),
+    which the page then shows as text."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+_ENVIRONMENT.filters["web_link"] = web_link
+
+
 def render_html(report: MorningReport) -> str:
     return _ENVIRONMENT.get_template("report.html.j2").render(
         report=report,
@@ -315,9 +351,14 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Check first** ({report.worklist.total} on the worklist)")
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
-            lines.append(f"- {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
+            audit = "audit · " if item.audit else ""
+            lines.append(f"- {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
+    if report.worklist.audits:
+        lines.append("")
+        lines.append(f"**Audit sample** ({len(report.worklist.audits)} the ranker did not flag, drawn at random)")
+        lines += [f"- {_md(item.title, 70)} (audit · {probability_text(item.probability)})" for item in report.worklist.audits]
     if report.clusters:
         sizes = ", ".join(str(len(members)) for members in report.clusters.values())
         lines.append("")
@@ -343,9 +384,10 @@ def write_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:
