@@ -27,6 +27,8 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 | night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
+| desk_name      | (none)           | PIPELINE_DESK_NAME       | desk_name       |
+| desk_url       | (none)           | PIPELINE_DESK_URL        | desk_url        |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied. Several identical servers (replicas of one model):
@@ -42,7 +44,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,15 @@ class NightClock:
         day = local.date() if local.time() >= self.starts else local.date() - timedelta(days=1)
         return day.isoformat()
 
+    def bounds(self, night: str) -> tuple[datetime, datetime]:
+        """When the night named ``night`` (YYYY-MM-DD) starts and the next one starts, in UTC."""
+        day = date.fromisoformat(night)
+        return self._start(day), self._start(day + timedelta(days=1))
+
+    def _start(self, day: date) -> datetime:
+        start = datetime.combine(day, self.starts, tzinfo=self.zone)
+        return (start if self.zone else start.astimezone()).astimezone(UTC)
+
 
 DEFAULT_NIGHT_CLOCK = NightClock()
 """Nights from 18:00 in the machine's local zone: the settings' defaults."""
@@ -137,6 +148,10 @@ class Settings(BaseModel):
     # which IANA zone (None: the machine's local zone).
     night_starts: str = "18:00"
     timezone: str | None = None
+    # Who publishes the desk's ClaimReview (its ``author``); the defaults are placeholders
+    # (example.org is reserved for that).
+    desk_name: str = "Fact-check desk"
+    desk_url: str = "https://example.org/fact-check-desk"
 
     @property
     def night_clock(self) -> NightClock:
@@ -188,7 +203,16 @@ class Settings(BaseModel):
             raise ValueError("a number, not true/false")
         return value
 
-    @field_validator("base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @field_validator("desk_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not _URL.fullmatch(value):
+            raise ValueError("an http:// or https:// URL, e.g. https://news.example.com/fact-checks")
+        return value
+
+    @field_validator(
+        "base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", "desk_name", "desk_url", mode="before"
+    )
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         # A newline or NUL pasted into a key or URL fails every request as a "connection error".
@@ -238,6 +262,8 @@ _ENV_NAMES = {
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
     "night_starts": "PIPELINE_NIGHT_STARTS",
     "timezone": "PIPELINE_TIMEZONE",
+    "desk_name": "PIPELINE_DESK_NAME",
+    "desk_url": "PIPELINE_DESK_URL",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

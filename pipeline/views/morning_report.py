@@ -22,7 +22,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,18 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from pipeline.desk.clusters import ClusterMember
-from pipeline.errors import OutputError, UsageError
+from pipeline.errors import OutputError
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
-from pipeline.store import Store, StoredResult, parse_since
-from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
+from pipeline.store import Store, StoredResult
+from pipeline.views.read import read_scope
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, worklist_of
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -95,6 +95,7 @@ class MorningReport:
     articles: list[SettledArticle]
     failures: list[dict[str, Any]]
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+    warnings: list[str] = field(default_factory=list)
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -104,6 +105,14 @@ class MorningReport:
     @cached_property
     def findings(self) -> dict[str, BatchFindings]:
         return {article.article_id: article.findings for article in self.articles}
+
+    @cached_property
+    def _unbacked(self) -> dict[str, float | None]:
+        return {article.article_id: article.unbacked_score for article in self.articles}
+
+    def unbacked(self, result: StoredResult) -> float | None:
+        """The probability of fabrication held back for want of evidence (``SettledArticle.unbacked_score``)."""
+        return self._unbacked.get(result.article.article_id)
 
     @cached_property
     def _reasons(self) -> dict[str, list[str]]:
@@ -169,6 +178,11 @@ class MorningReport:
         return title if len(title) <= _CARD_TITLE_CHARS else title[: _CARD_TITLE_CHARS - 1] + "…"
 
     @staticmethod
+    def ref(result: StoredResult) -> str:
+        """The id ``show`` and ``review`` take for the article."""
+        return short_id(result.article.article_id)
+
+    @staticmethod
     def source(result: StoredResult) -> str:
         """The input's file name and the record's id: full paths drown the page."""
         name = Path(result.article.source_path).name
@@ -195,39 +209,31 @@ def collect_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
-    """The report of one run, of every run started since a date or time (``parse_since``),
-    or of the latest run."""
-    if run_id is not None and since is not None:
-        raise UsageError("give a run or a time to report since, not both")
-    if since is not None:
-        moment = parse_since(since)
-        runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
-        articles = read_settled(store, clock, since=since)
-        title = f"since {since}"
-    else:
-        if run_id is None:
-            latest = store.runs(limit=1)
-            run_id = latest[0]["run_id"] if latest else None
-        runs = [store.run_summary(run_id)] if run_id is not None else []
-        articles = read_settled(store, clock, run_id=run_id) if run_id is not None else []
-        title = f"run {run_id}" if run_id is not None else "no runs yet"
+    """The report of one night (default: tonight), of one run, or of every run started since
+    a date or time (``parse_since``): the night's counts and cost are its runs' sums."""
+    scope = read_scope(store, clock, run_id=run_id, since=since, night=night)
     failures = [
-        outcome for run in runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
+        outcome for run in scope.runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
     ]
-    articles.sort(
+    articles = sorted(
+        scope.articles,
         key=lambda article: (
             article.label is not Label.likely_fabrication,
             -article.confidence,
             article.result.article.source_path,
-        )
+        ),
     )
-    worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock)
-        if articles
-        else Worklist(run_id=None)
+    return MorningReport(
+        title=scope.title,
+        runs=scope.runs,
+        articles=articles,
+        failures=failures,
+        worklist=worklist_of(scope, limit),
+        warnings=scope.warnings,
     )
-    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist)
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -297,13 +303,14 @@ def render_markdown(report: MorningReport) -> str:
         f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+        *(f"**Warning**: {_md(line, 200)}" for line in report.warnings),
     ]
     if report.worklist.items:
         lines.append("")
         lines.append(f"**Check first** ({report.worklist.total} on the worklist)")
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
-            lines.append(f"- {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
+            lines.append(f"- `{item.ref}` {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
     if report.clusters:
@@ -331,9 +338,11 @@ def write_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, night=night)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:

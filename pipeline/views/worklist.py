@@ -1,6 +1,7 @@
 """The desk's worklist: what to check first this morning, one item per story or template.
 
-``build_worklist`` reads one run (default: the latest) and returns its items ranked:
+``build_worklist`` reads one night (default: tonight), one run, or every run since a moment
+(``pipeline.views.read.read_scope``) and returns its items ranked:
 
 - an item is one article, or a whole template cluster (its variants listed under it);
 - an article is on the list when it shows at least one piece of evidence (``EVIDENCE_REASONS``):
@@ -8,11 +9,13 @@
   dead person the store knows of presented acting), or from the desk's memory (a debunking
   fact-check, a source listed unreliable); a story the desk has reviewed, with nothing new in
   it, is off the list;
-- items new tonight come before items seen in an earlier run, then a trusted source's items after
+- items new tonight (first seen in the night, whichever of its runs saw them) come before
+  items seen on an earlier night, then a trusted source's items after
   the rest (``source_lists.priority_steps``), then by the calibrated probability
   of fabrication, raised by the batch's evidence the article's own analysis could not see, then by
   how much evidence there is;
-- each item carries its three most important claims, its reasons in plain words, its source and
+- each item carries a short id ``show`` and ``review`` accept (its story's, or its article's
+  id prefix), its three most important claims, its reasons in plain words, its source and
   its review status (the desk memory's; "not reviewed" without one); its source's standing, where
   the desk lists it, is shown either way (an unreliable one is evidence).
 """
@@ -24,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.desk.source_lists import ListedSource, priority_steps
 from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult
-from pipeline.views.read import read_settled
+from pipeline.views.read import Scope, read_scope
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -38,6 +42,7 @@ __all__ = [
     "Worklist",
     "article_title",
     "build_worklist",
+    "worklist_of",
     "claims_worklist",
     "top_claims",
 ]
@@ -97,6 +102,11 @@ class WorklistItem:
         return article_title(self.lead)
 
     @property
+    def ref(self) -> str:
+        """The id to act on: the story's for a template cluster, else the article's short id."""
+        return self.cluster_id or short_id(self.lead.article.article_id)
+
+    @property
     def reasons(self) -> list[str]:
         """Why it is on the list, in plain words: each piece of evidence, then the wording."""
         plain = [reason.definition for reason in self.evidence] + [f"The desk's memory: {note}." for note in self.desk_evidence]
@@ -110,6 +120,7 @@ class WorklistItem:
     def to_record(self) -> dict[str, Any]:
         """The ``--json`` shape of one item."""
         return {
+            "ref": self.ref,
             "title": self.title,
             "probability": round(self.probability, 4),
             "label": self.lead.analysis.label.value,
@@ -140,6 +151,8 @@ class Worklist:
     run_id: int | None
     items: list[WorklistItem] = field(default_factory=list)
     total: int = 0
+    title: str = "no runs yet"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def more(self) -> int:
@@ -147,7 +160,14 @@ class Worklist:
         return self.total - len(self.items)
 
     def to_record(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "total": self.total, "more": self.more, "items": [item.to_record() for item in self.items]}
+        return {
+            "of": self.title,
+            "run_id": self.run_id,
+            "warnings": self.warnings,
+            "total": self.total,
+            "more": self.more,
+            "items": [item.to_record() for item in self.items],
+        }
 
 
 def build_worklist(
@@ -155,15 +175,18 @@ def build_worklist(
     run_id: int | None = None,
     limit: int | None = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    *,
+    since: str | None = None,
+    night: str | None = None,
 ) -> Worklist:
-    """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
-    if run_id is None:
-        latest = store.runs(limit=1)
-        if not latest:
-            return Worklist(run_id=None)
-        run_id = latest[0]["run_id"]
-    new_ids = {o["article_id"] for o in store.outcomes(run_id) if o["status"] == "ok"}
-    articles = read_settled(store, clock, run_id=run_id)
+    """The ranked worklist of one night (default: tonight), one run, or every run since a
+    moment, ``limit`` items (None: all)."""
+    return worklist_of(read_scope(store, clock, run_id=run_id, since=since, night=night), limit)
+
+
+def worklist_of(scope: Scope, limit: int | None = DEFAULT_LIMIT) -> Worklist:
+    """The ranked worklist of what a morning read covers."""
+    articles = scope.articles
     groups: dict[str, list[SettledArticle]] = {}
     for article in articles:
         if article.findings.settled:
@@ -177,7 +200,8 @@ def build_worklist(
     for key, members in groups.items():
         if not any(member.evidence.count for member in members):
             continue
-        members.sort(key=lambda a: (-a.p_fabrication, -a.evidence.count, a.result.article.source_path))
+        # The lead shows evidence, so the item says why it is on the list whichever member is likelier.
+        members.sort(key=lambda a: (not a.evidence.count, -a.p_fabrication, -a.evidence.count, a.result.article.source_path))
         lead = members[0]
         items.append(
             WorklistItem(
@@ -185,7 +209,7 @@ def build_worklist(
                 probability=lead.p_fabrication,
                 evidence=lead.evidence.reasons,
                 desk_evidence=lead.evidence.desk,
-                new=any(member.article_id in new_ids for member in members),
+                new=any(member.article_id in scope.new_ids for member in members),
                 review_status=lead.review_status,
                 claims=top_claims(lead.result, dead),
                 cluster_id=key if len(members) > 1 else None,
@@ -202,7 +226,7 @@ def build_worklist(
         )
     )
     shown = items if limit is None else items[:limit]
-    return Worklist(run_id=run_id, items=shown, total=len(items))
+    return Worklist(run_id=scope.run_id, items=shown, total=len(items), title=scope.title, warnings=scope.warnings)
 
 
 @dataclass(frozen=True)
