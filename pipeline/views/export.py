@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -190,91 +190,86 @@ def _verdict_cells(article: SettledArticle) -> dict[str, Any]:
     }
 
 
-def _csv_writer(out: TextIO, fields: list[str]) -> Callable[[dict[str, Any]], None]:
-    """A row writer of these columns whose every cell is ``spreadsheet_cell``: text that starts
-    like a formula gets a leading ``'`` (JSONL keeps the original)."""
+def _write_rows(out: TextIO, fields: list[str], rows: Iterable[dict[str, Any]]) -> int:
+    """A CSV of these columns whose every cell is ``spreadsheet_cell``: text that starts like a
+    formula gets a leading ``'`` (JSONL keeps the original); returns the number of rows."""
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    return lambda row: writer.writerow({name: spreadsheet_cell(value) for name, value in row.items()})
+    count = 0
+    for row in rows:
+        writer.writerow({name: spreadsheet_cell(value) for name, value in row.items()})
+        count += 1
+    return count
+
+
+def _article_row(article: SettledArticle) -> dict[str, Any]:
+    found, review = article.findings, article.findings.review
+    claims = top_claims(article.result, shown=1)
+    record = article_record(article)
+    return {
+        **_verdict_cells(article),
+        "night": article.night,
+        "fabrication_score": "" if record["fabrication_score"] is None else f"{record['fabrication_score']:.3f}",
+        "reasons": ";".join(record["reasons"]),
+        "reviewed_by": review.review.reviewed_by if review else "",
+        "review_note": review.review.note if review else "",
+        "template_cluster": found.cluster.cluster_id if found.cluster else "",
+        "quotes": len(article.result.analysis.quotes),
+        "claims": len(article.result.analysis.claims),
+        "top_claim": claims[0].event if claims else "",
+        "check_with": claims[0].check_with if claims else "",
+        "factcheck_matches": json.dumps(record["factcheck_matches"], ensure_ascii=False) if found.factchecks else "",
+        "source": f"{found.source.standing.value}: {found.source.domain}" if found.source else "",
+        **{name: record[name] for name in ("engine", "model", "prompt_version")},
+    }
 
 
 def write_csv(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """One row per article (``CSV_FIELDS``); returns the number of rows."""
-    write = _csv_writer(out, CSV_FIELDS)
-    rows = 0
-    for article in articles:
-        found, review = article.findings, article.findings.review
-        claims = top_claims(article.result, shown=1)
-        record = article_record(article)
-        write(
-            {
-                **_verdict_cells(article),
-                "night": article.night,
-                "fabrication_score": "" if record["fabrication_score"] is None else f"{record['fabrication_score']:.3f}",
-                "reasons": ";".join(record["reasons"]),
-                "reviewed_by": review.review.reviewed_by if review else "",
-                "review_note": review.review.note if review else "",
-                "template_cluster": found.cluster.cluster_id if found.cluster else "",
-                "quotes": len(article.result.analysis.quotes),
-                "claims": len(article.result.analysis.claims),
-                "top_claim": claims[0].event if claims else "",
-                "check_with": claims[0].check_with if claims else "",
-                "factcheck_matches": json.dumps(record["factcheck_matches"], ensure_ascii=False) if found.factchecks else "",
-                "source": f"{found.source.standing.value}: {found.source.domain}" if found.source else "",
-                **{name: record[name] for name in ("engine", "model", "prompt_version")},
-            }
-        )
-        rows += 1
-    return rows
+    return _write_rows(out, CSV_FIELDS, map(_article_row, articles))
+
+
+def _quote_rows(article: SettledArticle) -> Iterator[dict[str, Any]]:
+    posthumous = {(flag.start, flag.end) for flag in article.findings.posthumous if flag.kind == "quote"}
+    for quote in article.result.analysis.quotes:
+        row = quote.model_dump(mode="json", exclude={"spans", "verified", "speaker_verified"})
+        row["speaker_check"] = quote.speaker_check
+        row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous else ""
+        yield {**_verdict_cells(article), **row}
 
 
 def write_quotes_csv(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """One row per verified quote (``QUOTE_FIELDS``); returns the number of rows."""
-    write = _csv_writer(out, QUOTE_FIELDS)
-    rows = 0
-    for article in articles:
-        posthumous = {(flag.start, flag.end) for flag in article.findings.posthumous if flag.kind == "quote"}
-        for quote in article.result.analysis.quotes:
-            row = quote.model_dump(mode="json", exclude={"spans", "verified", "speaker_verified"})
-            row["speaker_check"] = quote.speaker_check
-            row["posthumous"] = "yes" if (quote.start, quote.end) in posthumous else ""
-            write({**_verdict_cells(article), **row})
-            rows += 1
-    return rows
+    return _write_rows(out, QUOTE_FIELDS, (row for article in articles for row in _quote_rows(article)))
+
+
+def _claim_rows(article: SettledArticle) -> Iterator[dict[str, Any]]:
+    for claim in article.result.analysis.claims:
+        row = claim.model_dump(mode="json")
+        row["why"] = ";".join(row["why"])
+        yield {**_verdict_cells(article), **row}
 
 
 def write_claims_csv(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """One row per claim (``CLAIM_FIELDS``); returns the number of rows."""
-    write = _csv_writer(out, CLAIM_FIELDS)
-    rows = 0
-    for article in articles:
-        for claim in article.result.analysis.claims:
-            row = claim.model_dump(mode="json")
-            row["why"] = ";".join(row["why"])
-            write({**_verdict_cells(article), **row})
-            rows += 1
-    return rows
+    return _write_rows(out, CLAIM_FIELDS, (row for article in articles for row in _claim_rows(article)))
+
+
+def _review_row(article: SettledArticle) -> dict[str, Any]:
+    cells = _verdict_cells(article)
+    cluster = article.findings.cluster
+    return {
+        **{name: cells[name] for name in ("article_id", "title", "url", "source_path", "record_id", "label", "p_fabrication")},
+        "story_id": cluster.cluster_id if cluster else "",
+        "reasons": ";".join(reason.value for reason in article.reasons),
+        "review_status": article.review_status,
+    }
 
 
 def write_review_sheet(articles: Iterable[SettledArticle], out: TextIO) -> int:
     """The sheet ``review import`` reads (``REVIEW_FIELDS``), one row per article, ``verdict``
     empty for the desk to fill; returns the number of rows."""
-    write = _csv_writer(out, REVIEW_FIELDS)
-    rows = 0
-    for article in articles:
-        cells = _verdict_cells(article)
-        cluster = article.findings.cluster
-        write(
-            {
-                **{name: cells[name] for name in ("article_id", "title", "url", "source_path", "record_id", "label")},
-                "story_id": cluster.cluster_id if cluster else "",
-                "p_fabrication": cells["p_fabrication"],
-                "reasons": ";".join(reason.value for reason in article.reasons),
-                "review_status": article.review_status,
-            }
-        )
-        rows += 1
-    return rows
+    return _write_rows(out, REVIEW_FIELDS, map(_review_row, articles))
 
 
 RATINGS = {
