@@ -374,6 +374,29 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# The view a Datasette user opens first says what every other door says: the settled label
+# (from ``verdicts``), with the engine's own label beside it as ``engine_label``.
+_SETTLED_ARTICLES_VIEW = """
+DROP VIEW IF EXISTS clusters;
+DROP VIEW IF EXISTS articles;
+CREATE VIEW articles AS
+    SELECT a.article_id, a.title, a.url, a.published, a.first_seen,
+           (SELECT source_path FROM article_source s WHERE s.article_id = a.article_id
+            ORDER BY last_seen DESC LIMIT 1) AS source_path,
+           COALESCE(v.label, l.label) AS label, COALESCE(v.confidence, l.confidence) AS confidence,
+           v.p_fabrication, v.review_status, v.night,
+           l.label AS engine_label, l.engine, l.model, l.prompt_version, l.created_at AS analysed_at,
+           json_array_length(l.analysis, '$.quotes') AS quotes,
+           json_array_length(l.analysis, '$.rejected_quotes') AS rejected_quotes,
+           json_array_length(l.analysis, '$.claims') AS claims
+    FROM article a LEFT JOIN latest_result l ON l.article_id = a.article_id
+    LEFT JOIN verdicts v ON v.article_id = a.article_id;
+CREATE VIEW clusters AS
+    SELECT c.cluster_id, c.size, c.article_id, c.best_jaccard, a.title, a.source_path, a.label, a.first_seen
+    FROM template_cluster c JOIN articles a ON a.article_id = c.article_id
+    ORDER BY c.size DESC, c.cluster_id, a.first_seen;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -391,5 +414,7 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
+    # 9: the ``articles`` view shows the settled label (``engine_label``: the engine's own).
+    _SETTLED_ARTICLES_VIEW,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
