@@ -25,7 +25,7 @@ from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock, Settings
 from pipeline.store import Store
 from pipeline.views.read import read_settled
 from pipeline.views.record import article_record
-from pipeline.views.worklist import claims_worklist, top_claims
+from pipeline.views.worklist import claims_worklist, headline, top_claims
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -301,8 +301,7 @@ def _named(cited: str) -> bool:
 def _appearance(article: Article) -> dict[str, Any]:
     """Where the claim appeared: the article's URL and title (its first line without one),
     never a local path."""
-    headline = article.title or next((line.strip() for line in article.text.splitlines() if line.strip()), "")
-    appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": " ".join(headline.split())[:200]}
+    appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": headline(article)}
     if article.url:
         appearance["url"] = article.url
     if article.published:

@@ -30,7 +30,7 @@ from typing import Any
 from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.desk.source_lists import ListedSource, priority_steps
-from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
+from pipeline.models import Article, ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult
 from pipeline.views.read import Scope, read_scope
@@ -41,6 +41,7 @@ __all__ = [
     "WorklistItem",
     "Worklist",
     "article_title",
+    "headline",
     "build_worklist",
     "worklist_of",
     "claims_worklist",
@@ -54,11 +55,16 @@ _TITLE_CHARS = 120
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
 
 
-def article_title(result: StoredResult) -> str:
-    """The article's title, else its first line, shortened: every article has one."""
-    title = result.article.title or next((line.strip() for line in result.article.text.splitlines() if line.strip()), "")
-    title = " ".join(title.split()) or Path(result.article.source_path).name
+def headline(article: Article) -> str:
+    """The article's title, else its first line, shortened; "" for an article with neither."""
+    title = article.title or next((line.strip() for line in article.text.splitlines() if line.strip()), "")
+    title = " ".join(title.split())
     return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1] + "…"
+
+
+def article_title(result: StoredResult) -> str:
+    """The article's ``headline``, else its file's name: every article has one."""
+    return headline(result.article) or Path(result.article.source_path).name
 
 
 def top_claims(result: StoredResult, dead: frozenset[str] = frozenset(), shown: int = 3) -> list[ClaimDraft]:
