@@ -188,6 +188,11 @@ def test_every_worklist_and_report_line_carries_an_id_show_and_review_accept(nig
         [review] = json.loads(_ok(cli("review", item["ref"], "--verdict", "needs_work", "--json", db=db)))
         assert sorted(review["article_ids"]) == sorted(v["article_id"] for v in item["variants"])
     assert any(item["ref"].startswith("tpl-") for item in items) and any(len(item["ref"]) == 12 for item in items)
+    story = next(item for item in items if item["ref"].startswith("tpl-"))
+    _ok(cli("review", story["ref"], "--verdict", "confirmed_fabrication", db=db))
+    summary = _ok(cli("report", "--night", "2026-11-01", db=db))
+    reviewed = summary[summary.index("**Reviewed by the desk**") :]
+    assert all(f"`{variant['article_id'][:12]}`" in reviewed for variant in story["variants"])
 
 
 def test_a_path_names_its_records_by_id_and_an_ambiguous_reference_lists_its_candidates(nights):

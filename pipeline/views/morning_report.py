@@ -323,7 +323,7 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
         for r in settled[:MARKDOWN_ITEMS]:
             review = report.findings[r.article.article_id].review
-
+            lines.append(f"- `{report.ref(r)}` {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")
