@@ -265,6 +265,8 @@ _ENV_NAMES = {
     "desk_name": "PIPELINE_DESK_NAME",
     "desk_url": "PIPELINE_DESK_URL",
 }
+# The settings whose command-line flag is not their name (the table above).
+_FLAG_NAMES = {"fabrication_prior": "--prior"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _FILE_FORBIDDEN = {"api_key", "replica_urls"}
@@ -301,7 +303,7 @@ def load_settings(
             values[name], origins[name] = environ[variable], variable
     for name, value in (flags or {}).items():
         if value is not None:
-            values[name], origins[name] = value, "--" + name.replace("_", "-")
+            values[name], origins[name] = value, _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
     for name in _ENDPOINT:
         if isinstance(values.get(name), str):
             values[name] = _endpoint_value(name, values[name])

@@ -46,7 +46,8 @@ def deaths(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None)
     for entry in entries:
         backing = "; ".join(f"{e.article_id[:12]} {e.kind}: {e.sentence[:100]}" for e in entry.evidence)
         desk = f"desk ({entry.desk_date or 'no date'}, {entry.desk_source or 'no source'})" if entry.by_desk else ""
-        lines.append(f"{entry.name}: {' | '.join(filter(None, [desk, backing]))}")
+        unconfirmed = "" if entry.confirmed else "unconfirmed (one source: not evidence until another or the desk confirms)"
+        lines.append(f"{entry.name}: {' | '.join(filter(None, [desk, unconfirmed, backing]))}")
     emit(as_json, [entry.to_record() for entry in entries], "\n".join(lines) or "the death register is empty")
 
 

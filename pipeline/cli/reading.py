@@ -17,7 +17,7 @@ from pipeline.views.export import EXPORT_FORMATS, Desk, export_results
 from pipeline.views.morning_report import render_markdown, write_report
 from pipeline.views.read import read_scope, read_settled
 from pipeline.views.terminal import analysis_view, runs_table, worklist_view
-from pipeline.views.worklist import DEFAULT_LIMIT, worklist_of
+from pipeline.views.worklist import DEFAULT_LIMIT, worklist_limit, worklist_of
 from pipeline.views.record import article_record
 from pipeline.settings import Engine
 from pipeline.store import Store
@@ -97,7 +97,7 @@ def report(
     since: SinceOption = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
-    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full.")] = DEFAULT_LIMIT,
+    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full (0: all).")] = DEFAULT_LIMIT,
     db: DbOption = None,
 ) -> None:
     """Write the morning report of tonight (every article first seen since the night began,
@@ -129,13 +129,11 @@ def worklist(
     began, across its runs), one item per story or template, new tonight first, most likely
     fabricated first, each with the id `show` and `review` take, its evidence, three claims,
     source and review status."""
-    if limit < 0:
-        console.print("--limit must be 0 (all) or more")
-        raise typer.Exit(2)
+    worklist_limit(limit)
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
         scope = read_scope(store, settings.night_clock, run_id=run_id, since=since, night=night)
-        found = worklist_of(scope, limit or None)
+        found = worklist_of(scope, limit)
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:

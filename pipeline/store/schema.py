@@ -397,6 +397,24 @@ CREATE VIEW clusters AS
     ORDER BY c.size DESC, c.cluster_id, a.first_seen;
 """
 
+# Issue 23, inputs: the inbox index's stamp gains the inode change time, which no user tool
+# can restore (files indexed before have none, 0, so each is read once more); a posthumous flag
+# and the register it was computed from say whether the death was confirmed (the desk's word
+# or two independent sources: earlier flags were); a run's batch insight is pending until it
+# completes, so articles a failed or interrupted insight pass missed are taken up by the next
+# run (runs before this step count as done). The ``posthumous`` view shows ``confirmed``.
+_INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT = """
+ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posthumous_flag ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE posthumous_applied ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE run ADD COLUMN insight_pending INTEGER NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS posthumous;
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id, f.confirmed
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -416,5 +434,7 @@ MIGRATIONS: list[str] = [
     _VERDICTS,
     # 9: the ``articles`` view shows the settled label (``engine_label``: the engine's own).
     _SETTLED_ARTICLES_VIEW,
+    # 10 (issue 23, inputs): the inbox stamp's ctime; confirmed deaths; pending batch insight.
+    _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
 from pipeline.errors import OutputError
@@ -39,8 +40,9 @@ from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult
+from pipeline.views.console import clean
 from pipeline.views.read import read_scope
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, worklist_of
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, worklist_limit, worklist_of
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -214,6 +216,7 @@ def collect_report(
 ) -> MorningReport:
     """The report of one night (default: tonight), of one run, or of every run started since
     a date or time (``parse_since``): the night's counts and cost are its runs' sums."""
+    worklist_limit(limit)
     scope = read_scope(store, clock, run_id=run_id, since=since, night=night)
     failures = [
         outcome for run in scope.runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
@@ -264,11 +267,20 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
     return segments
 
 
+def _printable(value: object) -> object:
+    """Every value the page prints, as the terminal would show it: without escape sequences,
+    control characters or bidirectional overrides (the page's own markup passes as it is)."""
+    return clean(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+# Besides ``_printable``, the template marks text from articles and models ``dir="auto"``, so
+# right-to-left text is isolated and cannot reorder what stands around it.
 _ENVIRONMENT = Environment(
     loader=PackageLoader("pipeline.views", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_printable,
 )
 _ENVIRONMENT.filters["probability"] = probability_text
 
@@ -289,7 +301,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
 def _md(text: str | None, limit: int = 90) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(clean(text or "").split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
+from pipeline.errors import UsageError
 from pipeline.desk.source_lists import ListedSource, priority_steps
 from pipeline.models import Article, ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -46,6 +47,7 @@ __all__ = [
     "worklist_of",
     "claims_worklist",
     "top_claims",
+    "worklist_limit",
 ]
 
 DEFAULT_LIMIT = 25
@@ -121,6 +123,8 @@ class WorklistItem:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
         if priority_steps(self.source):
             plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
+        unconfirmed = dict.fromkeys(flag.describe() for flag in self.articles[0].findings.unconfirmed_deaths)
+        plain += [f"Note, {note}." for note in unconfirmed]
         return plain
 
     def to_record(self) -> dict[str, Any]:
@@ -176,6 +180,13 @@ class Worklist:
         }
 
 
+def worklist_limit(limit: int | None) -> int | None:
+    """How many items a ``--limit`` asks for: None (all) for None or 0; UsageError below 0."""
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more, got {limit}")
+    return limit or None
+
+
 def build_worklist(
     store: Store,
     run_id: int | None = None,
@@ -186,12 +197,15 @@ def build_worklist(
     night: str | None = None,
 ) -> Worklist:
     """The ranked worklist of one night (default: tonight), one run, or every run since a
-    moment, ``limit`` items (None: all)."""
+    moment, ``limit`` items (None or 0: all).
+
+    UsageError for a run the store does not hold or a negative limit."""
     return worklist_of(read_scope(store, clock, run_id=run_id, since=since, night=night), limit)
 
 
 def worklist_of(scope: Scope, limit: int | None = DEFAULT_LIMIT) -> Worklist:
-    """The ranked worklist of what a morning read covers."""
+    """The ranked worklist of what a morning read covers, ``limit`` items (None or 0: all)."""
+    limit = worklist_limit(limit)
     articles = scope.articles
     groups: dict[str, list[SettledArticle]] = {}
     for article in articles:
