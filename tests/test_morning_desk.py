@@ -114,7 +114,8 @@ def test_the_nights_counts_and_cost_are_its_runs_sums_and_run_and_since_keep_wor
     assert _worklist(nights, "--run", "3")["of"] == "run 3"
 
 
-def test_a_night_whose_run_did_not_finish_says_so_and_never_reads_as_an_empty_night(nights, tmp_path):
+@pytest.mark.cause(15, issue=23)
+def test_redteam_a_night_whose_run_did_not_finish_says_so_and_never_reads_as_an_empty_night(nights, tmp_path):
     db = tmp_path / "unfinished.db"
     shutil.copy(nights, db)
     with sqlite3.connect(db) as connection:
@@ -155,8 +156,9 @@ READING = [
 ]
 
 
+@pytest.mark.cause(9, issue=23)
 @pytest.mark.parametrize("command", READING, ids=" ".join)
-def test_a_missing_or_mistyped_db_is_one_line_and_exit_2_and_creates_nothing(tmp_path, command):
+def test_redteam_a_missing_or_mistyped_db_is_one_line_and_exit_2_and_creates_nothing(tmp_path, command):
     db = tmp_path / "mistyped.db"
     result = cli(*command, db=db)
     assert result.exit_code == 2, result.output
