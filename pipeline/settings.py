@@ -33,6 +33,8 @@
 | model_aliases  | (none)           | PIPELINE_MODEL_ALIASES   | model_aliases   |
 | journal_max_bytes | (none)        | PIPELINE_JOURNAL_MAX_BYTES | journal_max_bytes |
 | journal_max_age_days | (none)     | PIPELINE_JOURNAL_MAX_AGE_DAYS | journal_max_age_days |
+| desk_name      | (none)           | PIPELINE_DESK_NAME       | desk_name       |
+| desk_url       | (none)           | PIPELINE_DESK_URL        | desk_url        |
 
 The key and the serve token are read from the environment only, so they never sit in a file
 that gets committed or copied. Several identical servers (replicas of one model):
@@ -48,7 +50,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,15 @@ class NightClock:
         local = moment.astimezone(self.zone)
         day = local.date() if local.time() >= self.starts else local.date() - timedelta(days=1)
         return day.isoformat()
+
+    def bounds(self, night: str) -> tuple[datetime, datetime]:
+        """When the night named ``night`` (YYYY-MM-DD) starts and the next one starts, in UTC."""
+        day = date.fromisoformat(night)
+        return self._start(day), self._start(day + timedelta(days=1))
+
+    def _start(self, day: date) -> datetime:
+        start = datetime.combine(day, self.starts, tzinfo=self.zone)
+        return (start if self.zone else start.astimezone()).astimezone(UTC)
 
 
 DEFAULT_NIGHT_CLOCK = NightClock()
@@ -200,6 +211,11 @@ class Settings(BaseModel):
         default=64 * 1024 * 1024, ge=0, description="Bytes of unsettled answers the answer journal keeps (the newest)."
     )
     journal_max_age_days: float = Field(default=14.0, gt=0, description="Days the answer journal keeps an unsettled answer.")
+    desk_name: str = Field(default="Fact-check desk", description="Who publishes the desk's ClaimReview (its `author`).")
+    desk_url: str = Field(
+        default="https://example.org/fact-check-desk",
+        description="The desk's web address in its ClaimReview (http or https; example.org is a placeholder).",
+    )
 
     @field_validator("model_aliases", mode="before")
     @classmethod
@@ -262,7 +278,25 @@ class Settings(BaseModel):
             raise ValueError("a number, not true/false")
         return value
 
-    @field_validator("base_url", "api_key", "serve_token", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @field_validator("desk_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not _URL.fullmatch(value):
+            raise ValueError("an http:// or https:// URL, e.g. https://news.example.com/fact-checks")
+        return value
+
+    @field_validator(
+        "base_url",
+        "api_key",
+        "model",
+        "prompt_version",
+        "db",
+        "prompts_dir",
+        "serve_token",
+        "desk_name",
+        "desk_url",
+        mode="before",
+    )
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         # A newline or NUL pasted into a key or URL fails every request as a "connection error".
@@ -318,6 +352,8 @@ _ENV_NAMES = {
     "model_aliases": "PIPELINE_MODEL_ALIASES",
     "journal_max_bytes": "PIPELINE_JOURNAL_MAX_BYTES",
     "journal_max_age_days": "PIPELINE_JOURNAL_MAX_AGE_DAYS",
+    "desk_name": "PIPELINE_DESK_NAME",
+    "desk_url": "PIPELINE_DESK_URL",
 }
 # The settings whose command-line flag is not their name (the table above).
 _FLAG_NAMES = {"fabrication_prior": "--prior"}

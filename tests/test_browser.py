@@ -37,7 +37,7 @@ def rendered(tmp_path_factory):
 
 def test_no_script_from_the_hostile_article_ran(rendered):
     dom, _ = rendered
-    assert re.search(r"<title>Morning report · run \d+</title>", dom)
+    assert re.search(r"<title>Morning report · night of \d{4}-\d{2}-\d{2}</title>", dom)
     assert "PWNED" not in re.search(r"<title>.*?</title>", dom).group()
     assert 'id="pwned"' not in dom and "<div id=pwned" not in dom
     # The report's own filter is the one script (its hash is the page's only script-src).

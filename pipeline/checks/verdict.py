@@ -19,6 +19,7 @@ __all__ = [
     "decide_label",
     "settle_label",
     "settle_with_evidence",
+    "consistent_label",
     "logit",
     "sigmoid",
     "probability_text",
@@ -121,10 +122,11 @@ def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence) -> Analysi
     """The analysis after the batch's evidence: the probability of fabrication moves
     ``BATCH_EVIDENCE_WEIGHT`` in log-odds per piece the article's own analysis could not see,
     the other labels keep their ratio, and the label is settled again by ``decide_label``
-    (likely_fabrication needs evidence). The same analysis when there is no such piece."""
+    (likely_fabrication needs evidence). Without such a piece, the analysis whose label its
+    probabilities do not contradict (``consistent_label``)."""
     pieces = len(evidence.added) + len(evidence.desk)
     if not pieces:
-        return analysis
+        return consistent_label(analysis, evidence.own)
     before = analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
     after = sigmoid(logit(before) + BATCH_EVIDENCE_WEIGHT * pieces)
     share = (1 - after) / (1 - before) if before < 1 else 0.0
@@ -142,4 +144,31 @@ def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence) -> Analysi
             "probabilities": probabilities,
             "rationale": rationale,
         }
+    )
+
+
+def consistent_label(analysis: Analysis, evidence: list[ReasonCode]) -> Analysis:
+    """The analysis with a label its probabilities never contradict. A probability of
+    fabrication above the label's becomes the label when the article shows evidence; without
+    evidence (likely_fabrication needs some) the label's probabilities are those of news and
+    tribute alone, fabrication at 0, and the rationale keeps the unbacked score as such (the
+    settled article's ``unbacked_score``). The same analysis when nothing contradicts."""
+    p = analysis.probabilities
+    fabrication = p.get(Label.likely_fabrication.value, 0.0)
+    if analysis.label is Label.likely_fabrication or fabrication <= p.get(analysis.label.value, 0.0):
+        return analysis
+    if decide_label(p, evidence) is Label.likely_fabrication:
+        return analysis.model_copy(update={"label": Label.likely_fabrication, "confidence": round(fabrication, 4)})
+    rest = p.get(Label.news.value, 0.0) + p.get(Label.tribute.value, 0.0)
+    held = {
+        name: 0.0 if name == Label.likely_fabrication.value else round(value / rest if rest else 0.5, 6)
+        for name, value in p.items()
+    }
+    label = decide_label(held, [])
+    rationale = (
+        f"{analysis.rationale} Score {probability_text(fabrication)} of fabrication, no evidence: "
+        f"held at {label.value}, with the probabilities of news and tribute alone."
+    )
+    return analysis.model_copy(
+        update={"label": label, "confidence": round(held[label.value], 4), "probabilities": held, "rationale": rationale}
     )

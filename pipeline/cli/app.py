@@ -36,6 +36,8 @@ __all__ = [
     "ModeOption",
     "EngineOption",
     "RunOption",
+    "NightOption",
+    "SinceOption",
     "JsonOption",
     "RetryFailedOption",
     "open_memory",
@@ -110,6 +112,10 @@ BaseUrlOption = Annotated[Optional[str], typer.Option(help="OpenAI-compatible ba
 ModeOption = Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")]
 EngineOption = Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")]
 RunOption = Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")]
+NightOption = Annotated[
+    Optional[str], typer.Option("--night", help="The night starting on this date, e.g. 2026-12-01 (default: tonight).")
+]
+SinceOption = Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RetryFailedOption = Annotated[
     bool,
@@ -121,9 +127,11 @@ def settings_from_flags(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
-def open_memory(db: Path | None):
-    """The store of the desk's memory commands (deaths, factchecks, review, sources)."""
-    return Store(settings_from_flags(db=db, engine=Engine.offline).db)
+def open_memory(db: Path | None, *, create: bool = False, read_only: bool = False) -> Store:
+    """The store of the desk's memory commands (deaths, factchecks, review, sources): only the
+    commands that add to the memory (``create``) may create one; a missing or mistyped
+    ``--db`` is otherwise one line and exit 2, never an empty store that says "nothing"."""
+    return Store(settings_from_flags(db=db, engine=Engine.offline).db, create=create, read_only=read_only)
 
 
 def emit(as_json: bool, record: object, text: str) -> None:

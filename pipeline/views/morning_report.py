@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,19 +33,20 @@ from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
 from pipeline.desk.factchecks import FactCheckMatch
-from pipeline.errors import OutputError, UsageError
+from pipeline.errors import OutputError
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
-from pipeline.store import Store, StoredResult, parse_since
+from pipeline.store import Store, StoredResult
 from pipeline.views.console import clean
-from pipeline.views.read import read_settled
+from pipeline.views.read import read_scope
 from pipeline.views.timestamps import readable_time
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, WorklistItem, article_title, build_worklist, worklist_limit
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, WorklistItem, article_title, worklist_limit, worklist_of
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -104,6 +105,7 @@ class MorningReport:
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
     zone: tzinfo | None = None
     """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
+    warnings: list[str] = field(default_factory=list)
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -113,6 +115,14 @@ class MorningReport:
     @cached_property
     def findings(self) -> dict[str, BatchFindings]:
         return {article.article_id: article.findings for article in self.articles}
+
+    @cached_property
+    def _unbacked(self) -> dict[str, float | None]:
+        return {article.article_id: article.unbacked_score for article in self.articles}
+
+    def unbacked(self, result: StoredResult) -> float | None:
+        """The probability of fabrication held back for want of evidence (``SettledArticle.unbacked_score``)."""
+        return self._unbacked.get(result.article.article_id)
 
     @cached_property
     def _reasons(self) -> dict[str, list[str]]:
@@ -178,6 +188,11 @@ class MorningReport:
         return title if len(title) <= _CARD_TITLE_CHARS else title[: _CARD_TITLE_CHARS - 1] + "…"
 
     @staticmethod
+    def ref(result: StoredResult) -> str:
+        """The id ``show`` and ``review`` take for the article."""
+        return short_id(result.article.article_id)
+
+    @staticmethod
     def source(result: StoredResult) -> str:
         """The input's file name and the record's id: full paths drown the page."""
         name = Path(result.article.source_path).name
@@ -217,40 +232,33 @@ def collect_report(
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
     audit_sample: int = 0,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
-    """The report of one run, of every run started since a date or time (``parse_since``),
-    or of the latest run."""
-    if run_id is not None and since is not None:
-        raise UsageError("give a run or a time to report since, not both")
+    """The report of one night (default: tonight), of one run, or of every run started since
+    a date or time (``parse_since``): the night's counts and cost are its runs' sums."""
     worklist_limit(limit)
-    if since is not None:
-        moment = parse_since(since)
-        runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
-        articles = read_settled(store, clock, since=since)
-        title = f"since {since}"
-    else:
-        if run_id is None:
-            latest = store.runs(limit=1)
-            run_id = latest[0]["run_id"] if latest else None
-        runs = [store.run_summary(run_id)] if run_id is not None else []
-        articles = read_settled(store, clock, run_id=run_id) if run_id is not None else []
-        title = f"run {run_id}" if run_id is not None else "no runs yet"
+    scope = read_scope(store, clock, run_id=run_id, since=since, night=night)
     failures = [
-        outcome for run in runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
+        outcome for run in scope.runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
     ]
-    articles.sort(
+    articles = sorted(
+        scope.articles,
         key=lambda article: (
             article.label is not Label.likely_fabrication,
             -article.confidence,
             article.result.article.source_path,
-        )
+        ),
     )
-    worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock, audit_sample=audit_sample)
-        if articles
-        else Worklist(run_id=None)
+    return MorningReport(
+        title=scope.title,
+        runs=scope.runs,
+        articles=articles,
+        failures=failures,
+        worklist=worklist_of(scope, limit, store, audit_sample, clock),
+        warnings=scope.warnings,
+        zone=clock.zone,
     )
-    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist, zone=clock.zone)
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -345,6 +353,7 @@ def render_markdown(report: MorningReport) -> str:
         f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+        *(f"**Warning**: {_md(line, 200)}" for line in report.warnings),
     ]
     if report.worklist.items:
         lines.append("")
@@ -352,7 +361,7 @@ def render_markdown(report: MorningReport) -> str:
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
             audit = "audit · " if item.audit else ""
-            lines.append(f"- {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
+            lines.append(f"- `{item.ref}` {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
     if report.worklist.audits:
@@ -369,7 +378,7 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
         for r in settled[:MARKDOWN_ITEMS]:
             review = report.findings[r.article.article_id].review
-            lines.append(f"- {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
+            lines.append(f"- `{report.ref(r)}` {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")
@@ -385,9 +394,11 @@ def write_report(
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
     audit_sample: int = 0,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample, night=night)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.checks.verdict import probability_text
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.pricing import ledger_cost
 from pipeline.views.timestamps import readable_time
@@ -60,9 +61,12 @@ def analysis_view(article: SettledArticle) -> Group:
     analysis = result.analysis
     header = Text()
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
-    header.append(f"article {result.article.article_id[:16]}  ")
+    header.append(f"article {short_id(result.article.article_id)}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
-    header.append(f"  confidence {probability_text(analysis.confidence)}\n")
+    header.append(f"  confidence {probability_text(analysis.confidence)}")
+    if article.unbacked_score is not None:
+        header.append(f"  (fabrication score {probability_text(article.unbacked_score)}, no evidence)")
+    header.append("\n")
     header.append(f"reasons: {', '.join(reason.value for reason in article.reasons) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
@@ -166,10 +170,11 @@ def _rejections(counts: dict[str, int]) -> str:
 
 
 def worklist_view(worklist: Worklist) -> Group:
-    """The worklist in a terminal: one block per item, its claims under it."""
+    """The worklist in a terminal: one block per item, headed by the id ``show`` and ``review``
+    take, its claims under it."""
     if not worklist.every_item:
-        return Group(Text("nothing on the worklist" + (f" of run {worklist.run_id}" if worklist.run_id else " (no runs yet)")))
-    parts: list[Any] = [Text(f"worklist of run {worklist.run_id}: {worklist.total} items", style="bold")]
+        return Group(Text(f"nothing on the worklist of {worklist.title}"))
+    parts: list[Any] = [Text(f"worklist of {worklist.title}: {worklist.total} items", style="bold")]
     for number, item in enumerate(worklist.items, 1):
         parts.append(_worklist_block(number, item))
     if worklist.more:
@@ -185,7 +190,7 @@ def worklist_view(worklist: Worklist) -> Group:
 
 def _worklist_block(number: int, item: WorklistItem) -> Text:
     block = Text()
-    block.append(f"{number}. {'[audit] ' if item.audit else ''}{item.title}\n", style="bold")
+    block.append(f"{number}. [{item.ref}] {'[audit] ' if item.audit else ''}{item.title}\n", style="bold")
     block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
     block.append(
         f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
