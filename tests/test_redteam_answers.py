@@ -271,7 +271,7 @@ def test_redteam_answers_journal_is_bounded_by_size_and_age(tmp_path):
         for number in range(20):
             out.write(_journal_line(f"k{number}", body, 9 * 86_400.0 + number))
         out.write(_journal_line("settled", body, 10 * 86_400.0))
-    journal.open(lambda key: key == "settled")
+    journal.open(lambda keys: keys & {"settled"})
     journal.close()
     assert journal.path.stat().st_size <= 5_000
     assert "old" not in journal.pending and "settled" not in journal.pending
@@ -300,7 +300,7 @@ def test_redteam_answers_journal_open_holds_no_answers_in_memory(tmp_path):
         for number in range(2_000):
             out.write(_journal_line(f"key-{number}", raw, 0))
     tracemalloc.start()
-    journal.open(lambda key: False)
+    journal.open(lambda keys: set())
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     journal.close()

@@ -211,7 +211,8 @@ def _role_named(speaker: str, text: str, narration: list[tuple[int, int]]) -> bo
     """Whether a content word of a speaker phrase ("a source close to the project") is in the narration."""
     words = _CONTENT_WORD.findall(speaker.lower())
     wanted = {_stem(word) for word in words if word not in _ROLE_FILLER} or {_stem(word) for word in words}
-    said = {_stem(word) for start, end in narration for word in _CONTENT_WORD.findall(text[start:end].lower())}
+    # Each distinct word stemmed once: a long narration repeats its words.
+    said = set(map(_stem, {word for start, end in narration for word in _CONTENT_WORD.findall(text[start:end].lower())}))
     return bool(wanted & said)
 
 

@@ -19,6 +19,7 @@ from pipeline.store import ArticleRef, Store, among, cache_key, utc_now
 __all__ = ["InboxIndex", "RunInputs"]
 
 _SETTLE_NS = 2_000_000_000
+_LOOKUP_BLOCK = 500  # articles whose stored results are looked up in one query
 
 # A file read whole: its path, its stamp, and its articles' (article_id, record_id).
 IndexedFile = tuple[str, FileStamp, list[tuple[str, str | None]]]
@@ -87,7 +88,16 @@ class RunInputs:
         self._read_whole: list[IndexedFile] = []
 
     def __iter__(self) -> Iterator[tuple[Article, str]]:
+        block: list[tuple[Article, str]] = []
         for item in iter_articles(self.paths, min_file_age=self.min_file_age, unchanged=self._unchanged):
+            if isinstance(item, Article):
+                self.found += 1
+                self._being_read.setdefault(item.source_path, []).append((item.article_id, item.record_id))
+                block.append((item, cache_key(item.article_id, self.identity)))
+                if len(block) >= _LOOKUP_BLOCK:
+                    yield from self._uncached(block)
+                continue
+            yield from self._uncached(block)
             if isinstance(item, SkippedInput):
                 self.ledger.skipped(item.source_path, item.record_id, item.reason)
             elif isinstance(item, FileRead):
@@ -96,14 +106,20 @@ class RunInputs:
                     self._read_whole.append((item.source_path, item.stamp, articles))
             elif isinstance(item, UnchangedFile):
                 yield from self._from_index(item)
+        yield from self._uncached(block)
+
+    def _uncached(self, block: list[tuple[Article, str]]) -> Iterator[tuple[Article, str]]:
+        """The articles of ``block`` without a stored result (recording the others as cached),
+        in order; the block is emptied. Their keys are looked up at once; a key found missing
+        is asked again as its article comes up, as an earlier copy may have been stored since."""
+        stored = set() if self.refresh or not block else self.store.results_among([key for _article, key in block])
+        articles = list(block)
+        block.clear()
+        for article, key in articles:
+            if not self.refresh and (key in stored or self.store.has_result(key)):
+                self.ledger.cached(article, key)
             else:
-                self.found += 1
-                self._being_read.setdefault(item.source_path, []).append((item.article_id, item.record_id))
-                key = cache_key(item.article_id, self.identity)
-                if not self.refresh and self.store.has_result(key):
-                    self.ledger.cached(item, key)
-                else:
-                    yield item, key
+                yield article, key
 
     def _unchanged(self, path: str, stamp: FileStamp) -> bool:
         entry = self._indexed.get(path)

@@ -31,6 +31,7 @@ from typing import Any
 __all__ = ["AnswerJournal"]
 
 _DAY = 86_400.0
+_SETTLED_BLOCK = 500  # journal lines whose keys are looked up in the store at once
 
 
 class AnswerJournal:
@@ -55,9 +56,10 @@ class AnswerJournal:
         self.error: str | None = None  # why an answer could not be journalled, once it happens
         self._descriptor: int | None = None
 
-    def open(self, settled: Callable[[str], bool]) -> AnswerJournal:
-        """Compact the journal to the answers of keys not yet ``settled`` (no stored result, no
-        remembered deterministic failure: a failed answer is asked for afresh) within the caps,
+    def open(self, settled: Callable[[set[str]], set[str]]) -> AnswerJournal:
+        """Compact the journal to the answers of keys not yet settled (``settled``: those of the
+        keys it is given with a stored result or a remembered deterministic failure: a failed
+        answer is asked for afresh) within the caps,
         note where each lies, and open it for appending. Never holds more than one line in memory."""
         try:
             kept, dropped = self._scan(settled)
@@ -88,10 +90,12 @@ class AnswerJournal:
                 lines.seek(at)
                 yield at, lines.readline()
 
-    def _scan(self, settled: Callable[[str], bool]) -> tuple[array, bool]:
-        """(offset, length) pairs of the lines to keep, and whether any line is dropped."""
+    def _scan(self, settled: Callable[[set[str]], set[str]]) -> tuple[array, bool]:
+        """(offset, length) pairs of the lines to keep, and whether any line is dropped. The
+        store is asked which keys are settled once per block of lines, not once per key."""
         oldest = self._clock() - self.max_age_days * _DAY
         answered: dict[str, bool] = {}
+        block: list[tuple[int, int, str]] = []
         kept = array("q")
         dropped = False
         for offset, line in self._lines():
@@ -99,13 +103,10 @@ class AnswerJournal:
             if entry is None or (entry[3] is not None and entry[3] < oldest):
                 dropped = True
                 continue
-            key = entry[0]
-            if key not in answered:
-                answered[key] = settled(key)
-            if answered[key]:
-                dropped = True
-                continue
-            kept.extend((offset, len(line)))
+            block.append((offset, len(line), entry[0]))
+            if len(block) >= _SETTLED_BLOCK:
+                dropped = _keep_unsettled(block, settled, answered, kept) or dropped
+        dropped = _keep_unsettled(block, settled, answered, kept) or dropped
         total = sum(kept[1::2])
         first = 0
         while total > self.max_bytes:  # the oldest answers go first
@@ -174,6 +175,25 @@ class AnswerJournal:
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
+
+
+def _keep_unsettled(
+    block: list[tuple[int, int, str]], settled: Callable[[set[str]], set[str]], answered: dict[str, bool], kept: array
+) -> bool:
+    """Add the spans of ``block``'s lines whose key is not settled to ``kept`` (asking
+    ``settled`` about the keys not asked before), empty the block; whether any line was dropped."""
+    fresh = {key for _offset, _length, key in block if key not in answered}
+    if fresh:
+        found = settled(fresh)
+        answered.update((key, key in found) for key in fresh)
+    dropped = False
+    for offset, length, key in block:
+        if answered[key]:
+            dropped = True
+        else:
+            kept.extend((offset, length))
+    block.clear()
+    return dropped
 
 
 def _entry(line: bytes) -> tuple[str, str, str, float | None] | None:

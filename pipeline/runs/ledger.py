@@ -140,6 +140,8 @@ class RunLedger:
         self.journal: AnswerJournal | None = None
         self.on_stop: Callable[[], None] = lambda: None
         self._cached: list[tuple[Article | ArticleRef, str]] = []
+        # The keys with a remembered failure, read once: most articles have none, and need no look-up.
+        self._failure_keys = store.failure_keys()
 
     def note(self, status: str, source: str, reason: str | None = None) -> None:
         self.result.counts[status] += 1
@@ -185,7 +187,9 @@ class RunLedger:
 
     def given_up(self, article: Article, key: str, failed_retries: int, retry_failed: bool) -> bool:
         """Whether the article's remembered failure has used up its retries (and is recorded so)."""
-        remembered = None if retry_failed else retries_used_up(self.store, key, failed_retries)
+        if retry_failed or key not in self._failure_keys:
+            return False
+        remembered = retries_used_up(self.store, key, failed_retries)
         if remembered is None:
             return False
         runs = remembered["runs"]
@@ -218,6 +222,7 @@ class RunLedger:
             )
             if failure.kind is not None:
                 self.store.remember_failure(self.result.run_id, key, article.article_id, failure.kind, failure.reason)
+                self._failure_keys.add(key)
         except StoreError as error:
             self.store_broken(error)
         self.note("failed", article.source_path, failure.reason)
@@ -239,7 +244,17 @@ class RunLedger:
         spent_before = self.result.usage, self.result.cost
         try:
             cost = self.result.spend_attempts(usages)
-            self.store.save_result(self.result.run_id, article, key, identity, analysis, answers, latency_ms, cost)
+            self.store.save_result(
+                self.result.run_id,
+                article,
+                key,
+                identity,
+                analysis,
+                answers,
+                latency_ms,
+                cost,
+                forget_failure=key in self._failure_keys,
+            )
         except StoreError as error:
             self.result.usage, self.result.cost = spent_before  # the failure below counts the attempts once
             self.store_broken(error)

@@ -173,7 +173,7 @@ async def run_batch(
             return completion_problem(body, settings.model, settings.model_aliases) is None
 
         if hasattr(engine, "on_raw"):  # only paid answers are journalled: an offline run never reads it
-            journal.open(lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
+            journal.open(lambda keys: store.results_among(list(keys)) | (keys & store.failure_keys()))
         ledger.journal = journal
         if hasattr(engine, "on_raw"):
             identity = engine.identity

@@ -266,9 +266,10 @@ class Store:
         answers: list[EngineAnswer],
         latency_ms: int,
         cost: float | None = None,
+        forget_failure: bool = True,
     ) -> None:
         """Commit one finished article: article, source, result and outcome in one transaction
-        (and forget any failure remembered under its key)."""
+        (and forget any failure remembered under its key, unless the caller knows of none)."""
         now = utc_now()
         usage = sum((answer.usage for answer in answers), Usage(requests=0, input_tokens=0, output_tokens=0))
         raw = json.dumps([raw for answer in answers for raw in answer.raw_responses])
@@ -282,7 +283,8 @@ class Store:
                 row,
             )
             self._insert_outcome(run_id, article.source_path, article.record_id, article.article_id, "ok", None, key, usage, cost)
-            self.db.execute("DELETE FROM failure WHERE cache_key = ?", (key,))
+            if forget_failure:
+                self.db.execute("DELETE FROM failure WHERE cache_key = ?", (key,))
 
     def remember_article(self, article: Article, seen_at: str | None = None) -> None:
         """Record the article and where it was seen (no transaction of its own)."""
@@ -362,6 +364,10 @@ class Store:
         )
 
     # failure memory
+
+    def failure_keys(self) -> set[str]:
+        """Every key under which a deterministic failure is remembered."""
+        return {row[0] for row in self.db.execute("SELECT cache_key FROM failure")}
 
     def remembered_failure(self, key: str) -> dict[str, Any] | None:
         """The deterministic failure remembered under ``key``: kind, reason, and in how many runs."""
