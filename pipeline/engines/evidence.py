@@ -183,7 +183,6 @@ def _validate(
 
     Keys the schema does not know are dropped, not failed: a lax server's extras are
     not worth a paid re-ask."""
-    data = json.loads(json.dumps(data))
     for _pass in range(2):  # every unknown key is reported at once: one pass drops them all
         try:
             return model.model_validate(data, context=context), [], []
@@ -192,6 +191,7 @@ def _validate(
             extras = [problem["loc"] for problem in problems if problem["type"] == "extra_forbidden"]
             if not extras:
                 break
+            data = json.loads(json.dumps(data))  # the caller's answer stays as it came
             for location in extras:
                 _drop(data, location)
     fields = [name for name in model.model_fields if any(problem["loc"][:1] == (name,) for problem in problems)]
