@@ -374,9 +374,9 @@ def render_markdown(report: MorningReport) -> str:
             for item in report.worklist.audits
         ]
     if report.clusters:
-        counts = sorted((len(members) for members in report.clusters.values()), reverse=True)
+        largest = sorted((len(members) for members in report.clusters.values()), reverse=True)
         # A chat-sized summary: the largest clusters' sizes, not one number per cluster.
-        sizes = ", ".join(map(str, counts[:_CLUSTER_SIZES_SHOWN])) + (", …" if len(counts) > _CLUSTER_SIZES_SHOWN else "")
+        sizes = ", ".join(map(str, largest[:_CLUSTER_SIZES_SHOWN])) + (", …" if len(largest) > _CLUSTER_SIZES_SHOWN else "")
         lines.append("")
         lines.append(f"**Template clusters**: {len(report.clusters)} (sizes {sizes})")
     settled = report.settled
