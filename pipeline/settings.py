@@ -27,6 +27,9 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 | night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
+| learn_min_verdicts | (none)       | PIPELINE_LEARN_MIN_VERDICTS | learn_min_verdicts |
+| learn_shrinkage | (none)          | PIPELINE_LEARN_SHRINKAGE | learn_shrinkage |
+| learn_on_run   | (none)           | PIPELINE_LEARN_ON_RUN    | learn_on_run    |
 
 The key is read from the environment only, so it never sits in a file that
 gets committed or copied. Several identical servers (replicas of one model):
@@ -137,6 +140,12 @@ class Settings(BaseModel):
     # which IANA zone (None: the machine's local zone).
     night_starts: str = "18:00"
     timezone: str | None = None
+    # ``pipeline learn``: never fit the calibration from fewer desk verdicts than this; how
+    # strongly a fit is pulled towards the shipped one (L2 penalty on the difference, per
+    # verdict's weight); whether a run starts by learning when the desk has new verdicts.
+    learn_min_verdicts: int = Field(default=30, ge=2)
+    learn_shrinkage: float = Field(default=1.0, ge=0)
+    learn_on_run: bool = False
 
     @property
     def night_clock(self) -> NightClock:
@@ -180,6 +189,8 @@ class Settings(BaseModel):
         "presence_penalty",
         "max_input_chars",
         "min_file_age",
+        "learn_min_verdicts",
+        "learn_shrinkage",
         mode="before",
     )
     @classmethod
@@ -238,6 +249,9 @@ _ENV_NAMES = {
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
     "night_starts": "PIPELINE_NIGHT_STARTS",
     "timezone": "PIPELINE_TIMEZONE",
+    "learn_min_verdicts": "PIPELINE_LEARN_MIN_VERDICTS",
+    "learn_shrinkage": "PIPELINE_LEARN_SHRINKAGE",
+    "learn_on_run": "PIPELINE_LEARN_ON_RUN",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.errors import UsageError
+from pipeline.desk.learning import describe_calibration
 from pipeline.desk.reviews import render_review_figures, review_figures
 from pipeline.evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from pipeline.views.export import EXPORT_FORMATS, export_results
@@ -120,6 +121,7 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(help="How many 
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
         stdout.print(runs_table(store.runs(limit)))
+        stdout.print(describe_calibration(store))
 
 
 @app.command("eval")

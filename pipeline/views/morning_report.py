@@ -35,6 +35,7 @@ from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
 from pipeline.desk.settled import SettledArticle
+from pipeline.desk.learning import describe_calibration
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -95,6 +96,8 @@ class MorningReport:
     articles: list[SettledArticle]
     failures: list[dict[str, Any]]
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+    calibration: str = ""
+    """Which calibration the settled probabilities use (``describe_calibration``)."""
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -227,7 +230,9 @@ def collect_report(
         if articles
         else Worklist(run_id=None)
     )
-    return MorningReport(title=title, runs=runs, articles=articles, failures=failures, worklist=worklist)
+    return MorningReport(
+        title=title, runs=runs, articles=articles, failures=failures, worklist=worklist, calibration=describe_calibration(store)
+    )
 
 
 def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = ()) -> list[Segment]:
@@ -297,6 +302,7 @@ def render_markdown(report: MorningReport) -> str:
         f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+        _md(report.calibration, 200),
     ]
     if report.worklist.items:
         lines.append("")
