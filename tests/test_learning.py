@@ -90,6 +90,18 @@ def test_the_fit_stays_at_the_shipped_one_under_heavy_shrinkage_and_matches_the_
     assert free.weights["score"] != pytest.approx(1.0, abs=1e-2)
 
 
+def test_the_fit_stays_finite_on_verdicts_a_feature_separates():
+    examples = [_example(i, i < 3, 9.0 if i < 3 else -9.0 + (i % 5), 0.9 if i < 3 else 0.1) for i in range(40)]
+    examples += [_example(100 + i, False, -9.0, 0.1, propensity=5 / 175) for i in range(5)]
+    fitted = fit_calibration(examples, shrinkage=1.0)
+    assert all(abs(value) < 50 for value in fitted.vector()), fitted
+    shipped = sum(math.log(1 + math.exp(-e.features["score"] if e.fabricated else e.features["score"])) for e in examples)
+    refitted = sum(
+        math.log(1 + math.exp(-fitted.logit(e.features) if e.fabricated else fitted.logit(e.features))) for e in examples
+    )
+    assert refitted < shipped
+
+
 def _invoke(*arguments: str, code: int = 0) -> str:
     result = CliRunner().invoke(app, list(arguments))
     assert result.exit_code == code, result.output

@@ -139,12 +139,21 @@ def fit_calibration(
     prior = np.array(towards.vector())
     penalty = np.full(len(prior), 2 * shrinkage + _RIDGE)
     penalty[0] = _RIDGE
+
+    def objective(beta: np.ndarray) -> float:
+        z = x @ beta
+        return float(np.sum(w * (y * z - np.logaddexp(0, z))) - 0.5 * np.sum(penalty * (beta - prior) ** 2))
+
     beta = prior.copy()
     for _ in range(_NEWTON_STEPS):
         p = 1 / (1 + np.exp(-np.clip(x @ beta, -35, 35)))
         gradient = x.T @ (w * (y - p)) - penalty * (beta - prior)
         hessian = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
+        # A full Newton step can overshoot on nearly separable verdicts: halve it until it helps.
+        current = objective(beta)
+        while objective(beta + step) < current and float(np.max(np.abs(step))) > 1e-10:
+            step = step / 2
         beta = beta + step
         if float(np.max(np.abs(step))) < 1e-8:
             break
@@ -182,7 +191,10 @@ def score_calibration(calibration: Calibration, examples: Sequence[VerdictExampl
 
 
 def calibration_in_force(store: Store) -> Calibration:
-    """The desk's fit in force, or the shipped calibration."""
+    """The desk's fit in force, or the shipped calibration (also on a store opened read-only
+    from before the fits' table, which only a write upgrades)."""
+    if store.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'calibration_fits'").fetchone() is None:
+        return SHIPPED_CALIBRATION
     row = store.db.execute("SELECT fit_id, coefficients FROM calibration_fits WHERE status = 'in_force'").fetchone()
     if row is None:
         return SHIPPED_CALIBRATION
