@@ -1,7 +1,7 @@
 """Nights of a desk that learns from its verdicts, beside a desk that never does.
 
     .venv/bin/python bench/desk_nights.py [--data ../shared/eval/dev] [--out /tmp/desk_nights]
-        [--nights 10] [--articles 300] [--split all|validation] [--audits 5]
+        [--nights 10] [--articles 200] [--restyles 7] [--split validation|train|all] [--audits 5]
 
 The feed is built from the dev data with ``bench/night.py``'s builders (its sources, its
 ``restyle``, its split; default the validation fifth, which the shipped scorer never saw: on the
@@ -16,10 +16,9 @@ validation fifth's 100 fabricated stories bound it to 10 nights of 200).
 Each night both desks run the same file through the CLI a desk uses: ``pipeline run``, then
 ``pipeline worklist --json``; the figures are taken there, on the settled verdicts the desk
 reads that morning. Then the simulated desk rates the worklist's top 25 by their gold labels
-and the audit sample (the worklist's ``"audit": true`` items where the tree has them, else
-``--audits`` articles drawn here at random from the N the desk did not rate, flagged or not,
-noted "audit K/N"), with ``pipeline review import``. The learning desk then runs ``pipeline learn``;
-the control desk never does.
+and the audit sample (the worklist's ``"audit": true`` items: ``--audits`` articles drawn at
+random from those without evidence, ``PIPELINE_AUDIT_SAMPLE``), with ``pipeline review import``.
+The learning desk then runs ``pipeline learn``; the control desk never does.
 
 Per night and desk: flagged share (label likely_fabrication), flag precision, P@25 (fabricated
 items among the worklist's first 25, over 25), AUC of the settled probability of fabrication,
@@ -112,9 +111,10 @@ def draw_nights(genuine: list[dict], fabricated: list[dict], nights: int, size: 
     return drawn
 
 
-def pipeline(db: Path, *arguments: str, check: bool = True) -> str:
+def pipeline(db: Path, audits: int, *arguments: str, check: bool = True) -> str:
     """One CLI command, as the desk types it."""
     environment = {**os.environ, "PIPELINE_DB": str(db), "PIPELINE_MIN_FILE_AGE": "0", "PIPELINE_ENGINE": "offline"}
+    environment["PIPELINE_AUDIT_SAMPLE"] = str(audits)
     done = subprocess.run(
         [str(Path(sys.executable).with_name("pipeline")), *arguments],
         capture_output=True,
@@ -128,8 +128,8 @@ def pipeline(db: Path, *arguments: str, check: bool = True) -> str:
 
 
 class Desk:
-    def __init__(self, name: str, folder: Path, learns: bool, audits: int, rng: random.Random):
-        self.name, self.learns, self.audits, self.rng = name, learns, audits, rng
+    def __init__(self, name: str, folder: Path, learns: bool, audits: int):
+        self.name, self.learns, self.audits = name, learns, audits
         self.db = folder / f"{name}.db"
         self.db.unlink(missing_ok=True)
         self.folder = folder
@@ -137,43 +137,28 @@ class Desk:
 
     def night(self, number: int, path: Path, gold: dict[str, str]) -> dict:
         """Run the night, read the morning's figures, review, and (learning desk) learn."""
-        pipeline(self.db, "run", str(path))
-        worklist = json.loads(pipeline(self.db, "worklist", "--json", "--limit", "0"))
+        pipeline(self.db, self.audits, "run", str(path))
+        worklist = json.loads(pipeline(self.db, self.audits, "worklist", "--json", "--limit", "0"))
         with Store(self.db, read_only=True) as store:
             settled = read_settled(store, DEFAULT_NIGHT_CLOCK, run_id=worklist["run_id"])
         articles = [(a.article_id, a.stored.article.record_id or "", a) for a in settled]
         figures = measure(articles, worklist["items"], gold)
-        self.review(number, worklist["items"], articles, gold)
+        self.review(number, worklist["items"], gold)
         if self.learns:
-            self.fits.append(pipeline(self.db, "learn", check=False).strip().splitlines()[0])
+            self.fits.append(pipeline(self.db, self.audits, "learn", check=False).strip().splitlines()[0])
         return figures
 
-    def review(self, number: int, items: list[dict], articles: list, gold: dict[str, str]) -> None:
-        rows = []
-        top = [item for item in items if not item.get("audit")][:TOP]
-        audited = [item for item in items if item.get("audit")]
-        for item in top:
-            for variant in item["variants"]:
-                rows.append((variant["article_id"], gold[variant["record_id"]], ""))
-        rated = {row[0] for row in rows}
-        # Every article the desk did not rate may be drawn, flagged or not: a flagged article
-        # below the 25th item is as unseen as an unflagged one.
-        unrated = [(a, record) for a, record, _ in articles if a not in rated]
-        if audited:
-            for item in audited:
-                for variant in item["variants"]:
-                    rows.append((variant["article_id"], gold[variant["record_id"]], "audit (worklist)"))
-        elif unrated and self.audits:
-            drawn = self.rng.sample(unrated, min(self.audits, len(unrated)))
-            for article_id, record in drawn:
-                rows.append((article_id, gold[record], f"audit {len(drawn)}/{len(unrated)}"))
+    def review(self, number: int, items: list[dict], gold: dict[str, str]) -> None:
+        """The desk's verdicts, by gold label, on the top 25 ranked items and the audit sample."""
+        rated = [item for item in items if not item.get("audit")][:TOP] + [item for item in items if item.get("audit")]
         path = self.folder / f"{self.name}-reviews-{number}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["article_id", "verdict", "note"])
-            for article_id, label, note in rows:
-                writer.writerow([article_id, "confirmed_fabrication" if label == FABRICATION else "false_positive", note])
-        pipeline(self.db, "review", "import", str(path))
+            writer.writerow(["article_id", "verdict"])
+            for variant in (variant for item in rated for variant in item["variants"]):
+                fabricated = gold[variant["record_id"]] == FABRICATION
+                writer.writerow([variant["article_id"], "confirmed_fabrication" if fabricated else "false_positive"])
+        pipeline(self.db, self.audits, "review", "import", str(path))
 
 
 def measure(articles: list, items: list[dict], gold: dict[str, str]) -> dict:
@@ -212,7 +197,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--split", choices=("validation", "train", "all"), default="validation")
     parser.add_argument("--restyles", type=int, default=7, help="Restyled versions of each genuine article in the pool.")
-    parser.add_argument("--audits", type=int, default=5, help="Audits drawn per night where the worklist marks none.")
+    parser.add_argument("--audits", type=int, default=5, help="The audit sample of each night's worklist.")
     args = parser.parse_args()
     root = Path(__file__).resolve().parents[1]
     if args.out.resolve().is_relative_to(root):
@@ -221,8 +206,8 @@ def main() -> None:
     genuine, fabricated = build_pool(args.data, args.split, args.restyles, random.Random(SEED))
     nights = draw_nights(genuine, fabricated, args.nights, args.articles)
     desks = [
-        Desk("learning", args.out, True, args.audits, random.Random(SEED)),
-        Desk("control", args.out, False, args.audits, random.Random(SEED)),
+        Desk("learning", args.out, True, args.audits),
+        Desk("control", args.out, False, args.audits),
     ]
     noise = random.Random(SEED)
     print(

@@ -24,7 +24,8 @@ Public names, by stage (``tests/test_public_api.py`` pins ``__all__`` to this li
   ``article_record``, ``export_results``, ``write_report``
 - the desk's memory: ``death_statements``, ``death_register``, ``add_death``, ``remove_death``,
   ``import_factchecks``, ``list_factchecks``, ``Verdict``, ``add_review``, ``import_reviews``,
-  ``review_figures``, ``SourceStanding``, ``add_sources``, ``remove_sources``, ``listed_sources``
+  ``review_figures``, ``SourceStanding``, ``add_sources``, ``remove_sources``, ``listed_sources``,
+  ``audit_draws``, ``audit_verdicts``
 - measurement: ``evaluate_file``, ``render_eval``
 """
 
@@ -44,6 +45,7 @@ from pipeline.errors import (
 )
 from pipeline.evaluate import evaluate_file, render_eval
 from pipeline.views.export import export_results
+from pipeline.desk.audits import audit_draws, audit_verdicts
 from pipeline.desk.factchecks import import_factchecks, list_factchecks
 from pipeline.views.morning_report import write_report
 from pipeline.desk.insight import update_batch_insight
@@ -116,6 +118,8 @@ __all__ = [
     "add_review",
     "import_reviews",
     "review_figures",
+    "audit_draws",
+    "audit_verdicts",
     "SourceStanding",
     "add_sources",
     "remove_sources",

@@ -46,7 +46,7 @@ from pipeline.offline import analyse_offline
 from pipeline.engines import OfflineEngine, make_engine
 from pipeline.errors import InputError, UsageError
 from pipeline.settings import Settings
-from pipeline.inputs import article_id
+from pipeline.inputs import article_id, load_json
 from pipeline.checks.quotes import verify_quotes
 
 __all__ = ["evaluate_file", "render_eval", "detect_task", "speaker_matches", "engine_analyser", "TASKS"]
@@ -70,7 +70,7 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
-                    record = json.loads(line)
+                    record = load_json(line)
                     if not isinstance(record, dict):
                         raise InputError(str(path), f"line {number}: a record is a JSON object")
                     records.append(record)

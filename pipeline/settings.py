@@ -30,9 +30,11 @@
 | learn_min_verdicts | (none)       | PIPELINE_LEARN_MIN_VERDICTS | learn_min_verdicts |
 | learn_shrinkage | (none)          | PIPELINE_LEARN_SHRINKAGE | learn_shrinkage |
 | learn_on_run   | (none)           | PIPELINE_LEARN_ON_RUN    | learn_on_run    |
+| audit_sample   | (none)           | PIPELINE_AUDIT_SAMPLE    | audit_sample    |
+| serve_token    | (none: secret)   | PIPELINE_SERVE_TOKEN     | (never)         |
 
-The key is read from the environment only, so it never sits in a file that
-gets committed or copied. Several identical servers (replicas of one model):
+The key and the serve token are read from the environment only, so they never sit in a file
+that gets committed or copied. Several identical servers (replicas of one model):
 ``--base-url`` repeated, or ``base_url = ["http://a/v1", "http://b/v1"]`` in the
 file; the first is ``base_url``, the rest ``replica_urls``.
 """
@@ -146,6 +148,12 @@ class Settings(BaseModel):
     learn_min_verdicts: int = Field(default=30, ge=2)
     learn_shrinkage: float = Field(default=1.0, ge=0)
     learn_on_run: bool = False
+    # How many articles the ranker did not flag each run's worklist carries, drawn at random, so
+    # the desk's verdicts are not only on what the ranker already liked (0: no audit sample).
+    audit_sample: int = Field(default=5, ge=0, le=1000)
+    # The password of `pipeline serve` (HTTP basic auth, any user name): required to bind to
+    # anything but the loopback interface.
+    serve_token: str | None = Field(default=None, repr=False)
 
     @property
     def night_clock(self) -> NightClock:
@@ -191,6 +199,7 @@ class Settings(BaseModel):
         "min_file_age",
         "learn_min_verdicts",
         "learn_shrinkage",
+        "audit_sample",
         mode="before",
     )
     @classmethod
@@ -199,7 +208,7 @@ class Settings(BaseModel):
             raise ValueError("a number, not true/false")
         return value
 
-    @field_validator("base_url", "api_key", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @field_validator("base_url", "api_key", "serve_token", "model", "prompt_version", "db", "prompts_dir", mode="before")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         # A newline or NUL pasted into a key or URL fails every request as a "connection error".
@@ -252,10 +261,14 @@ _ENV_NAMES = {
     "learn_min_verdicts": "PIPELINE_LEARN_MIN_VERDICTS",
     "learn_shrinkage": "PIPELINE_LEARN_SHRINKAGE",
     "learn_on_run": "PIPELINE_LEARN_ON_RUN",
+    "audit_sample": "PIPELINE_AUDIT_SAMPLE",
+    "serve_token": "PIPELINE_SERVE_TOKEN",
 }
+# The settings whose command-line flag is not their name (the table above).
+_FLAG_NAMES = {"fabrication_prior": "--prior"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_FILE_FORBIDDEN = {"api_key", "replica_urls"}
+_FILE_FORBIDDEN = {"api_key", "serve_token", "replica_urls"}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -289,7 +302,7 @@ def load_settings(
             values[name], origins[name] = environ[variable], variable
     for name, value in (flags or {}).items():
         if value is not None:
-            values[name], origins[name] = value, "--" + name.replace("_", "-")
+            values[name], origins[name] = value, _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
     for name in _ENDPOINT:
         if isinstance(values.get(name), str):
             values[name] = _endpoint_value(name, values[name])
@@ -302,7 +315,7 @@ def load_settings(
     except ValidationError as error:
         problem = error.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "settings"
-        shown = "***" if name == "api_key" else repr(values.get(name))
+        shown = "***" if name in ("api_key", "serve_token") else repr(values.get(name))
         raise ConfigError(
             f"invalid value for {name}: {shown} from {origins.get(name, 'settings')} "
             f"({problem['msg'].removeprefix('Value error, ')})"

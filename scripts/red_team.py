@@ -1,12 +1,13 @@
-"""Run every red-team test of issue 13 (hardening) and print held/broke counts per cause.
+"""Run every red-team test of the hardening issues (13, 23) and print held/broke counts per cause.
 
-    .venv/bin/python scripts/red_team.py [extra pytest arguments]
+    .venv/bin/python scripts/red_team.py [--issue N] [extra pytest arguments]
 
 The red-team tests are the tests named ``test_redteam_*`` (``pytest -k redteam``). Each case
 (a parametrised test counts once per parameter) held when it passed and broke when it failed or
-errored. A test names its cause with ``@pytest.mark.cause(N)``; a test without the mark is
-placed by the words of its name (``_BY_NAME``), else listed as unplaced. The exit status is 0
-when every case held, 1 otherwise.
+errored. A test names its cause with ``@pytest.mark.cause(N)`` (issue 13) or
+``@pytest.mark.cause(N, issue=23)``; a test without the mark is placed in issue 13 by the
+words of its name (``_BY_NAME``), else listed as unplaced. ``--issue N`` counts (and runs)
+one issue's cases only. The exit status is 0 when every case held, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CAUSES = {
+ISSUE_13 = {
     1: "the run lock is a PID check",
     2: "a failed database write drops a paid answer",
     3: "CSV export writes formulas",
@@ -41,6 +42,28 @@ CAUSES = {
     18: "--max-cost overshoots",
     19: "an empty batch collect records a run",
 }
+ISSUE_23 = {
+    1: "answers of an unexpected shape vanish articles",
+    2: "deep JSON kills the night",
+    3: "over 1,000 new deaths lose the register",
+    4: "a malformed article URL breaks the morning",
+    5: "token usage from the endpoint is trusted",
+    6: "one feed article poisons the register",
+    7: "the inbox index and walks trust what users set",
+    8: "batch output lines are not checked",
+    9: "desk commands create a database on a bad --db",
+    10: "article text carries the prompt's id marks",
+    11: "a replica serving another model fills the cache",
+    12: "offsets index text no export carries",
+    13: "the answer journal never forgets",
+    14: "files keep what the terminal strips",
+    15: "report and worklist show a running run as empty",
+    16: "loose values",
+}
+CAUSES = {13: ISSUE_13, 23: ISSUE_23}
+"""Each issue's causes by number."""
+# A cause: (issue, number); None for a test placed nowhere.
+Cause = tuple[int, int] | None
 # For tests that carry no cause mark: the first pattern their name matches.
 _BY_NAME = [
     (re.compile(r"lock|pid|namespace"), 1),
@@ -60,16 +83,19 @@ _BY_NAME = [
 class _Tally:
     """A pytest plugin that records each red-team case's cause and outcome."""
 
-    def __init__(self) -> None:
-        self.cause: dict[str, int | None] = {}
+    def __init__(self, issue: int | None = None) -> None:
+        self.issue = issue
+        self.cause: dict[str, Cause] = {}
         self.outcome: dict[str, str] = {}
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        kept = []
         for item in items:
-            mark = item.get_closest_marker("cause")
-            name = item.name.lower()
-            by_name = next((cause for pattern, cause in _BY_NAME if pattern.search(name)), None)
-            self.cause[item.nodeid] = int(mark.args[0]) if mark else by_name
+            cause = _cause_of(item)
+            if self.issue is None or (cause is not None and cause[0] == self.issue):
+                self.cause[item.nodeid] = cause
+                kept.append(item)
+        items[:] = kept
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -80,30 +106,53 @@ class _Tally:
             self.outcome.setdefault(report.nodeid, "held")
 
 
+def _cause_of(item: pytest.Item) -> Cause:
+    mark = item.get_closest_marker("cause")
+    if mark:
+        return int(mark.kwargs.get("issue", 13)), int(mark.args[0])
+    name = item.name.lower()
+    return next(((13, cause) for pattern, cause in _BY_NAME if pattern.search(name)), None)
+
+
 def main(argv: list[str]) -> int:
-    tally = _Tally()
+    issue = None
+    if argv[:1] == ["--issue"] and len(argv) > 1:
+        issue, argv = int(argv[1]), argv[2:]
+    tally = _Tally(issue)
     status = pytest.main(["-q", "-p", "no:cacheprovider", "-k", "redteam", str(ROOT / "tests"), *argv], plugins=[tally])
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         print(f"red team: pytest could not run the tests (exit {int(status)})")
         return 1
-    counts: dict[int | None, Counter[str]] = defaultdict(Counter)
+    counts: dict[Cause, Counter[str]] = defaultdict(Counter)
     for nodeid, outcome in tally.outcome.items():
         counts[tally.cause.get(nodeid)][outcome] += 1
-    print("\nred team, issue 13: cases held / broke per cause")
-    for cause in sorted(counts, key=lambda number: (number is None, number or 0)):
-        title = CAUSES.get(cause, "unknown cause") if cause is not None else "not placed (no cause mark)"
-        tallied = counts[cause]
-        skipped = f", {tallied['skipped']} skipped" if tallied["skipped"] else ""
-        label = f"{cause:>2}" if cause is not None else " ?"
-        print(f"  cause {label}  {title:48} held {tallied['held']:3}  broke {tallied['broke']:3}{skipped}")
-    untested = sorted(set(CAUSES) - set(counts))
+    for number in sorted(CAUSES) if issue is None else [issue]:
+        _print_issue(number, counts)
+    unplaced = counts.get(None)
+    if unplaced:
+        print(f"not placed (no cause mark): held {unplaced['held']}, broke {unplaced['broke']}")
     held = sum(tallied["held"] for tallied in counts.values())
     broke = sum(tallied["broke"] for tallied in counts.values())
+    print(f"all: {held} held, {broke} broke")
+    return 0 if broke == 0 and held else 1
+
+
+def _print_issue(issue: int, counts: dict[Cause, Counter[str]]) -> None:
+    causes = CAUSES[issue]
+    print(f"\nred team, issue {issue}: cases held / broke per cause")
+    tested = sorted(number for placed in counts if placed is not None and placed[0] == issue for number in [placed[1]])
+    for number in tested:
+        tallied = counts[(issue, number)]
+        skipped = f", {tallied['skipped']} skipped" if tallied["skipped"] else ""
+        title = causes.get(number, "unknown cause")
+        print(f"  cause {number:>2}  {title:48} held {tallied['held']:3}  broke {tallied['broke']:3}{skipped}")
+    held = sum(counts[(issue, number)]["held"] for number in tested)
+    broke = sum(counts[(issue, number)]["broke"] for number in tested)
+    untested = sorted(set(causes) - set(tested))
     print(
-        f"all: {held} held, {broke} broke, {len(counts)} causes tested"
+        f"issue {issue}: {held} held, {broke} broke, {len(tested)} causes tested"
         + (f"; no red-team test for cause {', '.join(map(str, untested))}" if untested else "")
     )
-    return 0 if broke == 0 and held else 1
 
 
 if __name__ == "__main__":

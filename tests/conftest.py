@@ -91,3 +91,19 @@ def cassette_guard(request, vcr, record_mode, vcr_cassette_dir, default_cassette
             f"schema or settings changed; re-record with {RECORD_COMMAND}",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def desk_night(tmp_path_factory):
+    """The desk's night (``support.batch_fixtures.desk_store``), analysed once per session."""
+    from support.batch_fixtures import desk_store
+
+    return desk_store(tmp_path_factory.mktemp("desk-night"))
+
+
+@pytest.fixture
+def desk_db(desk_night, tmp_path):
+    """A fresh copy of the desk's night for one test, which may write to it."""
+    from support.batch_fixtures import copy_store
+
+    return copy_store(desk_night, tmp_path / "desk.db")

@@ -67,7 +67,7 @@ def test_jsonl_has_the_stable_fields_and_the_batch_reasons(store_path):
     assert count == len(records) == 4
     for record in records:
         assert JSONL_FIELDS <= set(record)
-        assert set(record["batch"]) == {"reasons", "cluster", "posthumous", "review", "source"}
+        assert set(record["batch"]) == {"reasons", "cluster", "posthumous", "unconfirmed_deaths", "review", "source"}
         assert record["factcheck_matches"] == []
         assert set(record["batch"]["reasons"]) <= set(record["reasons"])
     seeds = [r for r in records if not r["sources"][0]["source_path"].endswith("hostile.txt")]

@@ -44,7 +44,7 @@ def opened(monkeypatch):
 def test_a_file_with_an_unchanged_stamp_is_yielded_unopened_and_a_read_file_is_followed_by_its_stamp(tmp_path, opened):
     [path] = write_articles(tmp_path / "in", 1)
     status = os.stat(path)
-    stamp = FileStamp(status.st_size, status.st_mtime_ns, status.st_ino)
+    stamp = FileStamp(status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
     assert list(iter_articles([str(path)], unchanged=lambda _path, seen: seen == stamp)) == [UnchangedFile(str(path), stamp)]
     assert opened == []
     items = list(iter_articles([str(path)], unchanged=lambda _path, _seen: False))

@@ -19,12 +19,10 @@ from pipeline.checks.verdict import CALIBRATION_FEATURES, SHIPPED_CALIBRATION, C
 from pipeline.cli import app
 from pipeline.desk.learning import (
     VerdictExample,
-    audit_propensities,
     calibration_in_force,
     fit_calibration,
     verdict_examples,
 )
-from pipeline.desk.reviews import reviews
 from pipeline.engines.canned import CannedEngine
 from pipeline.models import Article, ArticleVerdict, CacheIdentity, EngineAnswer, Label, ReasonCode, Usage
 from pipeline.runs import analyse_article
@@ -109,7 +107,11 @@ def _invoke(*arguments: str, code: int = 0) -> str:
 
 
 SENSATIONAL = "🔥 BREAKING 🔥 In a stunning, emotional moment! Millions of fans were left speechless as it went viral! "
-PLAIN = "DAYTON, Ohio - Officials said on Friday that the county would publish its annual budget report. "
+PLAIN = (
+    'DAYTON, Ohio - Lincoln Elementary opened a new library wing on Friday. "We are proud of it," principal Mary '
+    "Chen told the Dayton Daily News. The wing holds 4,000 books, according to a district statement published on "
+    "its website. "
+)
 
 
 @pytest.fixture()
@@ -119,7 +121,7 @@ def reviewed_db(tmp_path: Path) -> Path:
     feed = tmp_path / "night.jsonl"
     with feed.open("w", encoding="utf-8") as handle:
         for index in range(60):
-            text = (SENSATIONAL if index % 2 else PLAIN) + f"Item {index} concerns road number {index * 7}. " * 3
+            text = (SENSATIONAL if index % 2 else PLAIN) + f"It was room {index * 7} of the school's east wing."
             handle.write(json.dumps({"id": f"r{index}", "text": text}) + "\n")
     db = tmp_path / "desk.db"
     _invoke("run", str(feed), "--db", str(db), "--engine", "offline")
@@ -186,10 +188,16 @@ def test_learn_fits_keeps_refuses_and_rolls_back(reviewed_db: Path, tmp_path: Pa
 
 
 def test_an_audit_weighs_by_how_rarely_it_was_drawn(reviewed_db: Path, tmp_path: Path):
-    _review(reviewed_db, tmp_path, lambda record, _id: record == "r1", note="audit 5/250")
+    worklist = json.loads(_invoke("worklist", "--json", "--limit", "0", "--db", str(reviewed_db)))
+    audits = [item for item in worklist["items"] if item.get("audit")]
+    assert audits
+    drawn = {item["variants"][0]["article_id"]: item["audit_draw"]["propensity"] for item in audits}
+    _review(reviewed_db, tmp_path, lambda record, _id: record == "r1")  # the whole night, audits included
     with Store(reviewed_db) as store:
-        assert set(audit_propensities(reviews(store)).values()) == {5 / 250}
-        assert {e.propensity for e in verdict_examples(store)} == {5 / 250}
+        examples = {e.article_id: e for e in verdict_examples(store)}
+    assert {a: examples[a].propensity for a in drawn} == drawn
+    assert all(0 < p < 1 for p in drawn.values())
+    assert {e.propensity for a, e in examples.items() if a not in drawn} == {1.0}
 
 
 def test_learn_on_run_learns_when_the_desk_has_new_verdicts(reviewed_db: Path, tmp_path: Path, monkeypatch):

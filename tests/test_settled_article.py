@@ -145,6 +145,14 @@ def test_every_door_agrees_with_the_verdicts_table(evidence_db):
         article_id = review["url"].rsplit("/", 1)[1]
         assert review["reviewRating"]["alternateName"] == rating_text(Label(verdicts[article_id]["label"]))
 
+    with sqlite3.connect(evidence_db) as db:
+        # What a Datasette user counts: the articles view says what the report says.
+        shown = {row[0]: row[1:] for row in db.execute("SELECT article_id, label, confidence, engine_label FROM articles")}
+    assert {article_id: row[:2] for article_id, row in shown.items()} == {
+        article_id: (row["label"], row["confidence"]) for article_id, row in verdicts.items()
+    }
+    assert any(label != engine_label for label, _, engine_label in shown.values())
+
     worklist = json.loads(_invoke("worklist", "--json", "--limit", "0", "--db", str(evidence_db)))
     assert worklist["items"]
     for item in worklist["items"]:

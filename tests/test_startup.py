@@ -1,10 +1,10 @@
 """The command line starts without the heavy libraries: the LLM SDKs, spaCy, Ray and
-trafilatura are imported only by the commands and inputs that use them."""
+trafilatura, and the web stack of `pipeline serve` are imported only by the commands and inputs that use them."""
 
 import subprocess
 import sys
 
-HEAVY = ("openai", "instructor", "spacy", "ray", "trafilatura")
+HEAVY = ("openai", "instructor", "spacy", "ray", "trafilatura", "starlette", "uvicorn")
 
 
 def _imported_by(statement: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The desk's memory: ``deaths``, ``factchecks``, ``review``, ``sources``, and ``learn`` from its verdicts."""
+"""The desk's memory: ``deaths``, ``factchecks``, ``review`` (and ``serve``, the review page),
+``sources``, and ``learn`` from its verdicts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StoreError
 from pipeline.desk.factchecks import import_factchecks, list_factchecks
 from pipeline.desk.posthumous import add_death, articles_containing, death_register, remove_death
 from pipeline.desk.reviews import Verdict, add_review, import_reviews
@@ -24,7 +25,7 @@ from pipeline.desk.settled import learn_and_settle, refresh_verdicts, rollback_a
 from pipeline.settings import Engine
 from pipeline.store import Store
 
-from pipeline.cli.app import app, Commands, settings_from_flags, DbOption, JsonOption, open_memory, emit
+from pipeline.cli.app import app, console, Commands, settings_from_flags, DbOption, JsonOption, open_memory, emit
 
 
 def _refresh(store: Store, db: Path | None, article_ids: list[str] | None) -> None:
@@ -47,7 +48,8 @@ def deaths(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None)
     for entry in entries:
         backing = "; ".join(f"{e.article_id[:12]} {e.kind}: {e.sentence[:100]}" for e in entry.evidence)
         desk = f"desk ({entry.desk_date or 'no date'}, {entry.desk_source or 'no source'})" if entry.by_desk else ""
-        lines.append(f"{entry.name}: {' | '.join(filter(None, [desk, backing]))}")
+        unconfirmed = "" if entry.confirmed else "unconfirmed (one source: not evidence until another or the desk confirms)"
+        lines.append(f"{entry.name}: {' | '.join(filter(None, [desk, unconfirmed, backing]))}")
     emit(as_json, [entry.to_record() for entry in entries], "\n".join(lines) or "the death register is empty")
 
 
@@ -169,6 +171,29 @@ def learn(
         )
     if outcome.fit_id is None:
         raise typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on; beyond 127.0.0.1 needs PIPELINE_SERVE_TOKEN.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8321,
+    limit: Annotated[int, typer.Option(help="Ranked items the page shows (0: all), before the audit sample.", min=0)] = 25,
+    db: DbOption = None,
+) -> None:
+    """The latest run's worklist as a local web page where the desk records its verdicts
+    (with a token, the page asks for it as the password of any user name)."""
+    from pipeline.views.serve import ServeConfig, check_bind, create_app
+
+    settings = settings_from_flags(db=db, engine=Engine.offline)
+    check_bind(host, settings.serve_token)
+    if not settings.db.is_file():
+        raise StoreError(f"{settings.db}: no database there (check --db; `pipeline run` creates one)")
+    Store(settings.db).close()  # a store that cannot be opened or upgraded stops here, in one line
+    config = ServeConfig(settings.db, settings.night_clock, settings.audit_sample, limit or None, settings.serve_token, host)
+    application = create_app(config)
+    import uvicorn
+
+    console.print(f"serving the worklist of {settings.db} on http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 sources_app = Commands(help="Trusted and unreliable source domains, read against article URLs.")

@@ -77,7 +77,7 @@ def report(
     since: Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML page here.")] = None,
     md: Annotated[Optional[Path], typer.Option("--md", help="Write the Markdown summary here.")] = None,
-    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full.")] = DEFAULT_LIMIT,
+    limit: Annotated[int, typer.Option(help="Worklist items the report shows in full (0: all).")] = DEFAULT_LIMIT,
     db: DbOption = None,
 ) -> None:
     """Write the morning report: a self-contained HTML page and a chat-sized Markdown summary.
@@ -86,7 +86,16 @@ def report(
     """
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
-        written = write_report(store, html, md, run_id=run_id, since=since, limit=limit, clock=settings.night_clock)
+        written = write_report(
+            store,
+            html,
+            md,
+            run_id=run_id,
+            since=since,
+            limit=limit,
+            clock=settings.night_clock,
+            audit_sample=settings.audit_sample,
+        )
     if html is None and md is None:
         stdout.print(render_markdown(written), end="", soft_wrap=True)
     console.print(
@@ -103,12 +112,9 @@ def worklist(
 ) -> None:
     """The ranked list the desk works from: one item per story or template, new tonight first,
     most likely fabricated first, each with its evidence, three claims, source and review status."""
-    if limit < 0:
-        console.print("--limit must be 0 (all) or more")
-        raise typer.Exit(2)
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db) as store:
-        found = build_worklist(store, run_id=run_id, limit=limit or None, clock=settings.night_clock)
+        found = build_worklist(store, run_id=run_id, limit=limit, clock=settings.night_clock, audit_sample=settings.audit_sample)
     if as_json:
         stdout.print_json(json.dumps(found.to_record(), ensure_ascii=False))
     else:

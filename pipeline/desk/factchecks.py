@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.inputs import JSONTooDeep, load_json
 from pipeline.errors import InputError
 from pipeline.text import person_names
 from pipeline.desk.people import name_key
@@ -166,13 +167,15 @@ def read_claimreview_file(path: Path) -> list[FactCheck]:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(str(path), f"cannot read ({error})") from None
     try:
-        data: Any = json.loads(text)
+        data: Any = load_json(text)
+    except JSONTooDeep as deep:
+        raise InputError(str(path), f"JSON {deep.msg} (line {deep.lineno}, column {deep.colno})") from None
     except json.JSONDecodeError as whole:
         lines = [line for line in text.splitlines() if line.strip()]
         data = []
         for number, line in enumerate(lines, 1):
             try:
-                data.append(json.loads(line))
+                data.append(load_json(line))
             except json.JSONDecodeError:
                 raise InputError(
                     str(path), f"not JSON ({whole.msg} at line {whole.lineno}), nor JSON lines (line {number})"

@@ -48,6 +48,8 @@ class BatchFindings:
     source: ListedSource | None = None
     template: bool = False
     """The cluster is a template reused with other people (``names_swapped``), not one story retold."""
+    unconfirmed_deaths: list[PosthumousFlag] = field(default_factory=list)
+    """Quotes and acts of people one source alone says died: notes for the desk, not evidence."""
 
     @property
     def settled(self) -> bool:
@@ -58,6 +60,7 @@ class BatchFindings:
     def desk_notes(self) -> list[str]:
         """What the desk already knows, one line each: fact-checks, review, source standing."""
         notes = factcheck_evidence(self.factchecks)
+        notes += list(dict.fromkeys(flag.describe() for flag in self.unconfirmed_deaths))
         if self.review is not None:
             notes.append(self.review.describe())
         if self.source is not None:
@@ -105,6 +108,16 @@ class BatchFindings:
                 }
                 for flag in self.posthumous
             ],
+            "unconfirmed_deaths": [
+                {
+                    "person": flag.person,
+                    "kind": flag.kind,
+                    "start": flag.start,
+                    "end": flag.end,
+                    "evidence_article_id": flag.evidence_article_id,
+                }
+                for flag in self.unconfirmed_deaths
+            ],
             "review": None if self.review is None else self.review.to_record(),
             "source": None if self.source is None else self.source.to_record(),
         }
@@ -122,17 +135,23 @@ class InsightSummary:
 
 def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
     """Cluster the articles the run analysed with each other and with history, and flag
-    posthumous quotes and acts against every death the store knows of."""
-    # Cached articles were clustered and flagged in the run that analysed them.
-    ids = store.analysed_article_ids(run_id)
+    posthumous quotes and acts against every death the store knows of.
+
+    Cached articles were clustered and flagged in the run that analysed them, if its insight
+    completed: the articles of earlier runs whose insight failed or was interrupted are taken
+    up here too, so no death they state goes unrecorded once they come back cached."""
+    runs = store.insight_pending(run_id)
+    ids = list(dict.fromkeys(article_id for run in runs for article_id in store.analysed_article_ids(run)))
 
     def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
-        for result in store.iter_results(run_id, analysed_only=True):
-            yield result.article.article_id, result.article.text, result.analysis.quotes
+        for run in runs:
+            for result in store.iter_results(run, analysed_only=True):
+                yield result.article.article_id, result.article.text, result.analysis.quotes
 
     members = update_clusters(store, ids).members
     flags = update_posthumous(store, analysed)
-    match_results(store, store.iter_results(run_id))
+    match_results(store, (result for run in runs for result in store.iter_results(run)))
+    store.insight_done(runs)
     wanted = set(ids)
     touched = {member.cluster_id for member in members if member.article_id in wanted}
     clusters: dict[str, list[str]] = {}
@@ -147,8 +166,9 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
     wanted = None if article_ids is None else set(article_ids)
     clusters = {m.article_id: m for m in cluster_members(store, wanted)}
     flags: dict[str, list[PosthumousFlag]] = {}
+    unconfirmed: dict[str, list[PosthumousFlag]] = {}
     for flag in posthumous_flags(store, wanted):
-        flags.setdefault(flag.article_id, []).append(flag)
+        (flags if flag.confirmed else unconfirmed).setdefault(flag.article_id, []).append(flag)
     checks = factcheck_matches(store, wanted)
     statuses = review_statuses(store, wanted)
     sources = source_standings(store, article_urls(store, wanted))
@@ -161,8 +181,9 @@ def batch_findings(store: Store, article_ids: Iterable[str] | None = None) -> di
             review=statuses.get(article_id),
             source=sources.get(article_id),
             template=article_id in clusters and clusters[article_id].cluster_id in templates,
+            unconfirmed_deaths=unconfirmed.get(article_id, []),
         )
-        for article_id in clusters.keys() | flags.keys() | checks.keys() | statuses.keys() | sources.keys()
+        for article_id in clusters.keys() | flags.keys() | unconfirmed.keys() | checks.keys() | statuses.keys() | sources.keys()
     }
 
 

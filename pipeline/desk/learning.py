@@ -4,9 +4,9 @@ from the desk's verdicts, and every door then reads the fit in force.
 - The examples (``verdict_examples``): each article's latest verdict, confirmed_fabrication
   as 1, false_positive and accurate as 0 (needs_work is no verdict), with the article's
   ``CALIBRATION_FEATURES`` and the probability it was put before the desk: 1 for the
-  worklist, K/N for an article drawn at random from the N the ranker did not flag (an audit),
-  which then weighs N/K, so that the verdicts stand for the whole feed and not only for what
-  the ranker liked.
+  worklist, K/N for an article drawn at random from the N the ranker did not flag (an
+  audit: ``pipeline.desk.audits``), which then weighs N/K, so that the verdicts stand for the
+  whole feed and not only for what the ranker liked.
 - The fit (``fit_calibration``): a weighted logistic regression by Newton's method, its
   weights pulled towards the shipped calibration (``learn_shrinkage`` times the squared
   difference), the intercept free, so the fitted probabilities average to the desk's observed
@@ -25,8 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,7 @@ from pipeline.checks.verdict import (
     calibration_features,
     sigmoid,
 )
+from pipeline.desk.audits import audit_verdicts
 from pipeline.desk.insight import BatchFindings, batch_findings
 from pipeline.desk.reviews import Review, Verdict, reviews
 from pipeline.errors import UsageError
@@ -63,7 +63,6 @@ __all__ = [
 HELD_BACK_EVERY = 5
 _NEWTON_STEPS = 50
 _RIDGE = 1e-6  # keeps Newton's step defined when shrinkage is 0 and a feature never varies
-_AUDIT_NOTE = re.compile(r"\baudit\b\D*?(\d+)\s*(?:/|of)\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,17 +81,14 @@ class VerdictExample:
         return int(hashlib.sha256(self.article_id.encode()).hexdigest()[:8], 16) % HELD_BACK_EVERY == 0
 
 
-def audit_propensities(latest: Sequence[Review]) -> dict[str, float]:
-    """The probability each audited article had of being drawn, K/N. Until the audit sample
-    keeps its own table, an audit's review says so in its note: "audit 5/375" (one of 5 drawn
-    from the night's 375 unflagged articles)."""
-    found = {}
-    for review in latest:
-        match = _AUDIT_NOTE.search(review.note or "")
-        if match and int(match.group(2)) > 0:
-            drawn, unflagged = int(match.group(1)), int(match.group(2))
-            found.update(dict.fromkeys(review.article_ids, min(1.0, drawn / unflagged)))
-    return found
+def audit_propensities(store: Store, latest: Mapping[str, Review]) -> dict[str, float]:
+    """The inclusion probability of each article whose latest verdict (``latest``: article id
+    -> review) was given on it as an audit (``audit_verdicts``)."""
+    return {
+        verdict.article_id: verdict.propensity
+        for verdict in audit_verdicts(store, latest)
+        if latest[verdict.article_id].review_id == verdict.review_id
+    }
 
 
 def verdict_examples(store: Store) -> list[VerdictExample]:
@@ -101,7 +97,7 @@ def verdict_examples(store: Store) -> list[VerdictExample]:
     for review in reviews(store):
         latest.update(dict.fromkeys(review.article_ids, review))
     decided = {article_id: review for article_id, review in latest.items() if review.verdict is not Verdict.needs_work}
-    propensity = audit_propensities(list({review.review_id: review for review in decided.values()}.values()))
+    propensity = audit_propensities(store, decided)
     findings = batch_findings(store, decided)
     examples = []
     for stored in store.latest_results(decided):

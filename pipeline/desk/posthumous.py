@@ -4,7 +4,10 @@ An article that explicitly says a person died (``people.death_statements``) leav
 in ``death_evidence``: the name, the article, the name's and the sentence's offsets. A name
 is in the register when the desk added it (``add_death``) or when it has evidence from an
 article the pipeline does not itself label ``likely_fabrication``: a fabricated story alone
-never kills anyone. ``remove_death`` takes a name out and suppresses its evidence, so the
+never kills anyone. An entry is *confirmed* when the desk added it or independent sources
+back it: articles from at least two different domains (their URL's) or, for articles without
+a URL, source files. Only a confirmed death is evidence against another article; one feed
+article saying "RIP Joe Biden." makes an unconfirmed death, which the desk sees as a note. ``remove_death`` takes a name out and suppresses its evidence, so the
 same articles never put it back (a new article saying so again does); it also drops the
 posthumous flags that rested on it.
 
@@ -26,7 +29,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date as date_type
 from typing import Any
 
 from pipeline.errors import InputError
@@ -34,6 +38,7 @@ from pipeline.models import Label, VerifiedQuote
 from pipeline.offline.signals import presented_acting
 from pipeline.text import person_names
 from pipeline.desk.people import death_statements, name_key
+from pipeline.desk.source_lists import normalise_domain
 from pipeline.store import Store, among, utc_now
 
 __all__ = [
@@ -52,6 +57,8 @@ __all__ = [
 ]
 
 DESK = "desk"
+INDEPENDENT_SOURCES = 2
+"""How many independent sources (domains or source files) confirm a death read from the feed."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class DeathEvidence:
     sentence_start: int
     sentence_end: int
     sentence: str = ""
+    source: str = ""
+    """Where the article came from, for independence: its URL's domain, else its source file."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,11 @@ class DeathEntry:
         return self.desk_added_at is not None
 
     @property
+    def confirmed(self) -> bool:
+        """The desk's word, or evidence from at least two independent sources."""
+        return self.by_desk or len({e.source for e in self.evidence}) >= INDEPENDENT_SOURCES
+
+    @property
     def evidence_article_id(self) -> str | None:
         """The article a flag cites: the first evidence, or None for a desk entry without any."""
         return self.evidence[0].article_id if self.evidence else None
@@ -93,6 +107,7 @@ class DeathEntry:
             "date": self.desk_date,
             "source": self.desk_source,
             "added_at": self.desk_added_at,
+            "confirmed": self.confirmed,
             "evidence": [
                 {
                     "article_id": e.article_id,
@@ -102,6 +117,7 @@ class DeathEntry:
                     "sentence_start": e.sentence_start,
                     "sentence_end": e.sentence_end,
                     "sentence": e.sentence,
+                    "source": e.source,
                 }
                 for e in self.evidence
             ],
@@ -111,7 +127,8 @@ class DeathEntry:
 @dataclass(frozen=True)
 class PosthumousFlag:
     """A quote or act of a person in the register; ``evidence_article_id`` is the article the
-    entry rests on (None when the desk registered the death without one)."""
+    entry rests on (None when the desk registered the death without one). An unconfirmed
+    flag (the death rests on one source) is a note for the desk, never evidence."""
 
     article_id: str
     person: str
@@ -119,6 +136,14 @@ class PosthumousFlag:
     kind: str
     start: int
     end: int
+    confirmed: bool = True
+
+    def describe(self) -> str:
+        """The desk's note on an unconfirmed flag."""
+        return (
+            f"unconfirmed death: {self.person} ({self.kind} here) is said to have died by one source only"
+            f" ({(self.evidence_article_id or '')[:12]}); not evidence until another source or the desk confirms it"
+        )
 
 
 def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
@@ -142,7 +167,8 @@ def death_register(store: Store) -> list[DeathEntry]:
     names: dict[str, str] = {}
     # Unsuppressed evidence with its sentence, from articles the pipeline does not label fabricated.
     rows = store.db.execute(
-        """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence
+        """SELECT e.*, substr(a.text, e.sentence_start + 1, e.sentence_end - e.sentence_start) AS sentence, a.url,
+                  (SELECT MIN(s.source_path) FROM article_source s WHERE s.article_id = e.article_id) AS source_path
            FROM death_evidence e JOIN article a ON a.article_id = e.article_id
            JOIN latest_result l ON l.article_id = e.article_id
            WHERE e.suppressed_at IS NULL AND l.label != ?
@@ -160,6 +186,7 @@ def death_register(store: Store) -> list[DeathEntry]:
                 row["sentence_start"],
                 row["sentence_end"],
                 row["sentence"],
+                (normalise_domain(row["url"]) if row["url"] else None) or row["source_path"] or row["article_id"],
             )
         )
     desk = {row["name_key"]: dict(row) for row in store.db.execute("SELECT * FROM death_desk_entry")}
@@ -182,6 +209,8 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
     name = " ".join(name.split())
     if not name:
         raise InputError("deaths add", "the name is empty")
+    if date is not None:
+        date = _death_date(date)
     with store.transaction():
         store.db.execute(
             "INSERT OR REPLACE INTO death_desk_entry (name_key, name, date, source, added_at) VALUES (?, ?, ?, ?, ?)",
@@ -189,6 +218,20 @@ def add_death(store: Store, name: str, date: str | None = None, source: str | No
         )
         reflag_changed(store)
     return next(entry for entry in death_register(store) if name_key(entry.name) == name_key(name))
+
+
+def _death_date(value: str) -> str:
+    """A date of death as ISO ``YYYY-MM-DD`` (or just ``YYYY-MM`` or ``YYYY`` when that is all
+    the desk knows); InputError for anything else."""
+    value = value.strip()
+    padded = value + "-01" * (2 - value.count("-"))
+    try:
+        if not re.fullmatch(r"\d{4}(-\d{2}){0,2}", value):
+            raise ValueError(value)
+        date_type.fromisoformat(padded)
+    except ValueError:
+        raise InputError("deaths add", f"--date must be a date like 2023-04-22 (or 2023-04, 2023), got {value!r}") from None
+    return value
 
 
 def remove_death(store: Store, name: str) -> DeathEntry:
@@ -263,10 +306,10 @@ def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
     mentions a name added, removed or re-sourced since the flags were last computed is
     flagged again. Returns how many articles were (callers hold a transaction)."""
     entries = death_register(store)
-    current = {name_key(entry.name): (entry.name, entry.evidence_article_id) for entry in entries}
+    current = {name_key(entry.name): (entry.name, entry.evidence_article_id, entry.confirmed) for entry in entries}
     applied = {
-        row["name_key"]: (row["name"], row["evidence_article_id"])
-        for row in store.db.execute("SELECT name_key, name, evidence_article_id FROM posthumous_applied")
+        row["name_key"]: (row["name"], row["evidence_article_id"], bool(row["confirmed"]))
+        for row in store.db.execute("SELECT name_key, name, evidence_article_id, confirmed FROM posthumous_applied")
     }
     changed = [key for key in current.keys() | applied.keys() if current.get(key) != applied.get(key)]
     # A flag needs the full name in the article, so its longest word finds every candidate.
@@ -278,8 +321,8 @@ def reflag_changed(store: Store, done: Iterable[str] = ()) -> int:
         _flag(store, result.article.article_id, result.article.text, result.analysis.quotes, register)
     store.db.execute("DELETE FROM posthumous_applied")
     store.db.executemany(
-        "INSERT INTO posthumous_applied (name_key, name, evidence_article_id) VALUES (?, ?, ?)",
-        [(key, name, evidence) for key, (name, evidence) in current.items()],
+        "INSERT INTO posthumous_applied (name_key, name, evidence_article_id, confirmed) VALUES (?, ?, ?, ?)",
+        [(key, name, evidence, confirmed) for key, (name, evidence, confirmed) in current.items()],
     )
     return len(candidates)
 
@@ -299,29 +342,50 @@ def articles_containing(store: Store, needles: Iterable[str]) -> list[str]:
     return [row["article_id"] for row in rows]
 
 
-def _register(entries: Iterable[DeathEntry]) -> dict[str, str | None]:
-    return {entry.name: entry.evidence_article_id for entry in entries}
+# The register the flags are found against: confirmed entries, then unconfirmed ones.
+_Registers = tuple[dict[str, str | None], dict[str, str | None]]
+
+
+def _register(entries: Iterable[DeathEntry]) -> _Registers:
+    confirmed: dict[str, str | None] = {}
+    unconfirmed: dict[str, str | None] = {}
+    for entry in entries:
+        (confirmed if entry.confirmed else unconfirmed)[entry.name] = entry.evidence_article_id
+    return confirmed, unconfirmed
 
 
 def _flag(
-    store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote], register: dict[str, str | None]
+    store: Store, article_id: str, text: str, quotes: Iterable[VerifiedQuote], register: _Registers
 ) -> list[PosthumousFlag]:
-    found = find_posthumous(article_id, text, quotes, register)
+    quotes = list(quotes)
+    found = find_posthumous(article_id, text, quotes, register[0])
+    found += [replace(flag, confirmed=False) for flag in find_posthumous(article_id, text, quotes, register[1])]
     store.db.execute("DELETE FROM posthumous_flag WHERE article_id = ?", (article_id,))
     store.db.executemany(
-        'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id) '
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id) for f in found],
+        'INSERT OR IGNORE INTO posthumous_flag (article_id, person, kind, start, "end", evidence_article_id, confirmed) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, f.person, f.kind, f.start, f.end, f.evidence_article_id, f.confirmed) for f in found],
     )
     return found
 
 
 def posthumous_flags(store: Store, article_ids: Iterable[str] | None = None) -> list[PosthumousFlag]:
-    """Stored flags, for these articles or all, by article and offset."""
+    """Stored flags, for these articles or all, by article and offset (unconfirmed ones too)."""
     condition, params = among("article_id", article_ids)
     rows = store.db.execute(
-        f"""SELECT article_id, person, evidence_article_id, kind, start, "end" FROM posthumous_flag WHERE {condition}
-            ORDER BY article_id, start""",
+        f"""SELECT article_id, person, evidence_article_id, kind, start, "end", confirmed FROM posthumous_flag
+            WHERE {condition} ORDER BY article_id, start""",
         params,
     )
-    return [PosthumousFlag(*row) for row in rows]
+    return [
+        PosthumousFlag(
+            row["article_id"],
+            row["person"],
+            row["evidence_article_id"],
+            row["kind"],
+            row["start"],
+            row["end"],
+            bool(row["confirmed"]),
+        )
+        for row in rows
+    ]

@@ -163,10 +163,18 @@ def import_reviews(store: Store, path: Path, by: str | None = None) -> list[Revi
             raise InputError(where, f"no {' or '.join(_REF_COLUMNS)}")
         story_id, article_ids = _resolve(store, ref, where)
         reviewer = next((row[column].strip() for column in _BY_COLUMNS if (row.get(column) or "").strip()), by)
-        planned.append((ref, story_id, article_ids, verdict, (row.get("note") or "").strip() or None, reviewer))
+        planned.append((number, (ref, story_id, article_ids, verdict, (row.get("note") or "").strip() or None, reviewer)))
     seen: dict[tuple[str | None, tuple[str, ...]], tuple] = {}
-    for plan in planned:  # a story's rows (one per claim) are one review
-        seen[(plan[1], plan[2])] = plan
+    rows_of: dict[tuple[str | None, tuple[str, ...]], list[int]] = {}
+    for number, plan in planned:  # a story's rows (one per claim) are one review
+        key = (plan[1], plan[2])
+        if key in seen and seen[key][3] is not plan[3]:
+            numbers = ", ".join(map(str, [*rows_of[key], number]))
+            raise InputError(
+                source, f"rows {numbers} give {plan[0]!r} different verdicts ({seen[key][3].value}, {plan[3].value}): keep one"
+            )
+        seen[key] = plan
+        rows_of.setdefault(key, []).append(number)
     with store.transaction():
         return [_insert(store, *plan) for plan in seen.values()]
 

@@ -59,9 +59,15 @@ class ListedSource:
 
 
 def normalise_domain(value: str) -> str | None:
-    """The host of a domain or URL, lower-case, without ``www.`` or a port; None if it is none."""
+    """The host of a domain or URL, lower-case, without ``www.`` or a port; None if it is none.
+
+    The one parser of article URLs and listed domains: a malformed URL (``http://[x``) is no
+    domain, never an error, so one bad URL in the store cannot stop a view that reads it."""
     value = value.strip().lower()
-    host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    try:
+        host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    except ValueError:
+        return None
     host = host.removeprefix("www.").rstrip(".")
     try:
         host = host.encode("idna").decode("ascii")

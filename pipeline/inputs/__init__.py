@@ -49,7 +49,7 @@ from pipeline.inputs.files import (
 from pipeline.inputs.formats import _article_from_text, _decode, _read_jsonl_file, _read_stdin, _records_from_json
 from pipeline.inputs.html import _article_from_html, _decode_html
 from pipeline.inputs.files import TEMPORARY_SUFFIXES, estimate_inputs
-from pipeline.inputs.formats import article_id, normalise_text
+from pipeline.inputs.formats import JSON_MAX_DEPTH, JSONTooDeep, article_id, load_json, normalise_text
 
 __all__ = [
     "FOLDER_SUFFIXES",
@@ -58,6 +58,9 @@ __all__ = [
     "UnchangedFile",
     "FileRead",
     "normalise_text",
+    "load_json",
+    "JSON_MAX_DEPTH",
+    "JSONTooDeep",
     "article_id",
     "iter_articles",
     "estimate_inputs",

@@ -1,5 +1,5 @@
 """Finding inputs: paths, folders (walked in sorted order), globs and stdin; each file's stamp
-(size and modification time) and the raw, size-limited bytes of one file."""
+(size, modification and change times, inode) and the raw, size-limited bytes of one file."""
 
 from __future__ import annotations
 
@@ -32,11 +32,16 @@ _STDIN = "-"
 
 
 class FileStamp(NamedTuple):
-    """What ``stat`` says of a file; a file whose stamp has not changed is taken to be unchanged."""
+    """What ``stat`` says of a file; a file whose stamp has not changed is taken to be unchanged.
+
+    ``ctime_ns`` is the one part users cannot set: ``rsync -t``, ``cp -p`` and ``tar x`` restore
+    the mtime of a rewritten file, and a new file may reuse an inode, but any write moves the
+    inode change time to the present."""
 
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def _stamp(path: str) -> FileStamp | None:
         return None
     if not stat.S_ISREG(status.st_mode):
         return None
-    return FileStamp(status.st_size, status.st_mtime_ns, status.st_ino)
+    return FileStamp(status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
 
 
 def estimate_inputs(paths: Sequence[str]) -> int | None:
@@ -94,6 +99,7 @@ def estimate_inputs(paths: Sequence[str]) -> int | None:
 def _expand(paths: Sequence[str]) -> Iterator[str | SkippedInput]:
     """Each named path, folder member and glob match once, in the order given."""
     seen: set[str] = set()
+    roots = _input_roots(paths)
     for named in paths:
         if named == _STDIN:
             if named not in seen:
@@ -110,7 +116,7 @@ def _expand(paths: Sequence[str]) -> Iterator[str | SkippedInput]:
             yield SkippedInput(source_path=named, record_id=None, reason="no such file or folder")
             continue
         for match in matches:
-            for found in _walk(match) if os.path.isdir(match) else [match]:
+            for found in _walk(match, roots) if os.path.isdir(match) else [match]:
                 if isinstance(found, str):
                     key = os.path.normpath(found)
                     if key in seen:
@@ -119,13 +125,27 @@ def _expand(paths: Sequence[str]) -> Iterator[str | SkippedInput]:
                 yield found
 
 
-def _walk(folder: str) -> Iterator[str | SkippedInput]:
+def _input_roots(paths: Sequence[str]) -> tuple[str, ...]:
+    """The real paths of the named inputs (glob matches count as named): where a link found
+    in a folder may lead."""
+    named = (match for path in paths if path != _STDIN for match in (glob(path, recursive=True) or [path]))
+    return tuple(os.path.realpath(path) for path in named if os.path.lexists(path))
+
+
+def _outside(link: str, roots: tuple[str, ...]) -> bool:
+    target = os.path.realpath(link)
+    return not any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _walk(folder: str, roots: tuple[str, ...]) -> Iterator[str | SkippedInput]:
     """Files under ``folder`` with a known suffix, depth first in name order; every other file
     is a ``SkippedInput`` saying why, so no nightly input vanishes unseen.
 
     Hidden entries (``.git``, editor backups) and ``README`` files (a folder's own
     documentation, not an article) are left out, and symlinked folders are not entered,
-    so a link cycle cannot loop the batch.
+    so a link cycle cannot loop the batch. A symlinked file is read only when it leads to a
+    file inside ``roots`` (the named inputs): a link dropped in an inbox must not send
+    ``/etc/passwd`` or a home folder's files to the provider.
     """
     try:
         with os.scandir(folder) as scan:
@@ -137,9 +157,12 @@ def _walk(folder: str) -> Iterator[str | SkippedInput]:
         if entry.name.startswith(".") or entry.name.upper().startswith("README"):
             continue
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path)
+            yield from _walk(entry.path, roots)
         elif _is_dir_link(entry):
             yield SkippedInput(source_path=entry.path, record_id=None, reason="symlinked folder, not followed")
+        elif entry.is_symlink() and _outside(entry.path, roots):
+            reason = "symlink to a file outside the named inputs, not followed"
+            yield SkippedInput(source_path=entry.path, record_id=None, reason=reason)
         elif _temporary(entry.name):
             yield SkippedInput(source_path=entry.path, record_id=None, reason=_TEMPORARY_REASON)
         elif _format(entry.name)[0] in FOLDER_SUFFIXES:

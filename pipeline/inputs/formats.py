@@ -18,7 +18,7 @@ from pipeline.models import Article, SkippedInput
 
 from pipeline.inputs.files import _Readable, _STDIN, _os_error_reason, _read_limited, _size_text
 
-__all__ = ["normalise_text", "article_id"]
+__all__ = ["normalise_text", "article_id", "load_json", "JSON_MAX_DEPTH", "JSONTooDeep"]
 
 _MAGIC_NUMBERS = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -139,10 +139,40 @@ def _article_from_text(raw: str, source_path: str) -> Article | SkippedInput:
 
 # --- JSON and JSONL records ---------------------------------------------------------------
 
+JSON_MAX_DEPTH = 100
+"""How deep JSON may nest: records and ClaimReview feeds need a handful of levels, and
+``json.loads`` recurses once per level, so a deeper document is refused before it is parsed."""
+# A whole string (escapes included, unrolled so no backtracking), a bracket or a comma.
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
+
+
+class JSONTooDeep(json.JSONDecodeError):
+    """A JSON document nested deeper than ``JSON_MAX_DEPTH``: bad input, like any invalid JSON."""
+
+
+def load_json(text: str, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """``json.loads`` for untrusted text: the nesting depth is counted first, without recursion,
+    and a document deeper than ``max_depth`` raises ``JSONTooDeep`` (a ``JSONDecodeError``
+    whose position is the bracket that went too deep) instead of a ``RecursionError``."""
+    if text.count("[") + text.count("{") > max_depth:
+        depth, record, in_list = 0, 1, text.lstrip().startswith("[")
+        for match in _JSON_STRING_OR_BRACKET.finditer(text):
+            token = match.group()
+            if token in ("[", "{"):
+                depth += 1
+                if depth > max_depth:
+                    where = f" in record {record}" if in_list else ""
+                    raise JSONTooDeep(f"nested deeper than {max_depth} levels{where}", text, match.start())
+            elif token in ("]", "}"):
+                depth -= 1
+            elif token == "," and depth == 1:
+                record += 1
+    return json.loads(text)
+
 
 def _records_from_json(raw: str, source_path: str) -> Iterator[Article | SkippedInput]:
     try:
-        document = json.loads(raw)
+        document = load_json(raw)
     except json.JSONDecodeError as error:
         yield SkippedInput(source_path=source_path, record_id=None, reason=_json_error_reason(error))
         return
@@ -230,7 +260,7 @@ def _records_from_lines(lines: Iterable[tuple[int, str | SkippedInput]], source_
         any_line = True
         try:
             # Without its line break: a string cut off at the line end is "unterminated", not a control character.
-            record = json.loads(line.rstrip("\r\n"))
+            record = load_json(line.rstrip("\r\n"))
         except json.JSONDecodeError as error:
             reason = f"invalid JSON at line {number}: {error.msg} (column {error.colno})"
             yield SkippedInput(source_path=source_path, record_id=None, reason=reason)
@@ -320,7 +350,10 @@ def _read_stdin(stream: TextIO, max_bytes: int) -> Iterator[Article | SkippedInp
         return
     if whole.lstrip().startswith(("{", "[")):
         try:
-            document = json.loads(whole)
+            document = load_json(whole)
+        except JSONTooDeep as error:
+            yield SkippedInput(source_path=_STDIN, record_id=None, reason=_json_error_reason(error))
+            return
         except json.JSONDecodeError:
             pass  # text that merely starts with a bracket
         else:
@@ -336,6 +369,8 @@ def _is_json_object(line: str) -> bool:
     if not line.lstrip().startswith("{"):
         return False
     try:
-        return isinstance(json.loads(line), dict)
+        return isinstance(load_json(line), dict)
+    except JSONTooDeep:
+        return True  # a record too deep to read: JSONL, whose other lines are read
     except json.JSONDecodeError:
         return False

@@ -32,8 +32,8 @@ class InboxIndex:
 
     def entries(self) -> dict[str, tuple[FileStamp, str]]:
         """Every indexed file: its stamp and its articles as JSON ``[[article_id, record_id], ...]``."""
-        rows = self.store.db.execute("SELECT source_path, size, mtime_ns, inode, articles FROM source_file")
-        return {row[0]: (FileStamp(row[1], row[2], row[3]), row[4]) for row in rows}
+        rows = self.store.db.execute("SELECT source_path, size, mtime_ns, inode, ctime_ns, articles FROM source_file")
+        return {row[0]: (FileStamp(row[1], row[2], row[3], row[4]), row[5]) for row in rows}
 
     def add(self, files: list[IndexedFile]) -> None:
         """Index files read whole, each only when every one of its articles is in the store,
@@ -48,9 +48,9 @@ class InboxIndex:
                     db.execute("DELETE FROM source_file WHERE source_path = ?", (path,))
                     continue
                 db.execute(
-                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, articles, indexed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (path, stamp.size, stamp.mtime_ns, stamp.inode, json.dumps(articles), now),
+                    "INSERT OR REPLACE INTO source_file (source_path, size, mtime_ns, inode, ctime_ns, articles, indexed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (path, stamp.size, stamp.mtime_ns, stamp.inode, stamp.ctime_ns, json.dumps(articles), now),
                 )
 
 
@@ -59,7 +59,7 @@ class RunInputs:
 
     Skipped inputs and articles with a stored result are recorded in the ledger on the
     way and not yielded (``refresh`` yields every article). Files whose stamp (size,
-    mtime, inode) matches the store's inbox index are not opened: their articles come
+    mtime, inode, ctime) matches the store's inbox index are not opened: their articles come
     from the store (``rescan`` reads every file again). ``index_read_files`` indexes the
     files read whole, once their articles are stored. ``found`` counts the articles seen.
     """

@@ -148,6 +148,7 @@ class Store:
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
         to read it, never creating or changing a file, as read commands do."""
         self.path = Path(path)
+        self.read_only = read_only
         self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
         self.db = connect(self.path, read_only=read_only)
@@ -177,7 +178,7 @@ class Store:
             with self.transaction("BEGIN IMMEDIATE"):
                 self.db.execute("UPDATE run SET status = 'interrupted', ended_at = ? WHERE ended_at IS NULL", (utc_now(),))
                 run_id = self.db.execute(
-                    "INSERT INTO run (started_at, status, engine, model, pid) VALUES (?, 'running', ?, ?, ?)",
+                    "INSERT INTO run (started_at, status, engine, model, pid, insight_pending) VALUES (?, 'running', ?, ?, ?, 1)",
                     (utc_now(), engine, model, os.getpid()),
                 ).lastrowid
             assert run_id is not None, "an INSERT has a row id"
@@ -436,6 +437,16 @@ class Store:
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()
         return None if row is None else row["text"]
+
+    def insight_pending(self, run_id: int) -> list[int]:
+        """This run and the earlier ones whose batch insight never completed (failed or interrupted)."""
+        rows = self.db.execute("SELECT run_id FROM run WHERE insight_pending = 1 AND run_id <= ? ORDER BY run_id", (run_id,))
+        return [row["run_id"] for row in rows]
+
+    def insight_done(self, run_ids: Iterable[int]) -> None:
+        condition, params = among("run_id", run_ids)
+        with self.transaction():
+            self.db.execute(f"UPDATE run SET insight_pending = 0 WHERE {condition}", params)
 
     def analysed_article_ids(self, run_id: int) -> list[str]:
         """The articles this run analysed itself (not those it found cached)."""

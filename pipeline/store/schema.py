@@ -374,6 +374,73 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_night ON verdicts(night);
 """
 
+# The view a Datasette user opens first says what every other door says: the settled label
+# (from ``verdicts``), with the engine's own label beside it as ``engine_label``.
+_SETTLED_ARTICLES_VIEW = """
+DROP VIEW IF EXISTS clusters;
+DROP VIEW IF EXISTS articles;
+CREATE VIEW articles AS
+    SELECT a.article_id, a.title, a.url, a.published, a.first_seen,
+           (SELECT source_path FROM article_source s WHERE s.article_id = a.article_id
+            ORDER BY last_seen DESC LIMIT 1) AS source_path,
+           COALESCE(v.label, l.label) AS label, COALESCE(v.confidence, l.confidence) AS confidence,
+           v.p_fabrication, v.review_status, v.night,
+           l.label AS engine_label, l.engine, l.model, l.prompt_version, l.created_at AS analysed_at,
+           json_array_length(l.analysis, '$.quotes') AS quotes,
+           json_array_length(l.analysis, '$.rejected_quotes') AS rejected_quotes,
+           json_array_length(l.analysis, '$.claims') AS claims
+    FROM article a LEFT JOIN latest_result l ON l.article_id = a.article_id
+    LEFT JOIN verdicts v ON v.article_id = a.article_id;
+CREATE VIEW clusters AS
+    SELECT c.cluster_id, c.size, c.article_id, c.best_jaccard, a.title, a.source_path, a.label, a.first_seen
+    FROM template_cluster c JOIN articles a ON a.article_id = c.article_id
+    ORDER BY c.size DESC, c.cluster_id, a.first_seen;
+"""
+
+# Issue 23, inputs: the inbox index's stamp gains the inode change time, which no user tool
+# can restore (files indexed before have none, 0, so each is read once more); a posthumous flag
+# and the register it was computed from say whether the death was confirmed (the desk's word
+# or two independent sources: earlier flags were); a run's batch insight is pending until it
+# completes, so articles a failed or interrupted insight pass missed are taken up by the next
+# run (runs before this step count as done). The ``posthumous`` view shows ``confirmed``.
+_INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT = """
+ALTER TABLE source_file ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posthumous_flag ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE posthumous_applied ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE run ADD COLUMN insight_pending INTEGER NOT NULL DEFAULT 0;
+DROP VIEW IF EXISTS posthumous;
+CREATE VIEW posthumous AS
+    SELECT f.article_id, f.person, f.kind, f.start, f."end", substr(a.text, f.start + 1, f."end" - f.start) AS text,
+           f.evidence_article_id, f.confirmed
+    FROM posthumous_flag f JOIN article a ON a.article_id = f.article_id;
+"""
+
+# The audit sample (``pipeline.desk.audits``): each run's worklist carries articles drawn at
+# random from those the ranker did not flag, drawn once and kept so every door shows the same.
+# ``population`` is how many unflagged articles the draw was made from and ``propensity`` each
+# one's inclusion probability (drawn / population), which a learner weights an audit verdict by.
+# ``audit_verdicts`` is every review covering an article drawn before the review was made, one
+# row per review and article, with the latest such draw.
+_AUDIT_DRAWS = """
+CREATE TABLE audit_draws (
+    run_id INTEGER NOT NULL REFERENCES run(run_id),
+    article_id TEXT NOT NULL REFERENCES article(article_id),
+    night TEXT NOT NULL,
+    drawn_at TEXT NOT NULL,
+    population INTEGER NOT NULL,
+    propensity REAL NOT NULL,
+    PRIMARY KEY (run_id, article_id)
+);
+CREATE INDEX audit_draws_article ON audit_draws(article_id);
+CREATE VIEW audit_verdicts AS
+    SELECT review.review_id, covered.value AS article_id, review.verdict, review.note, review.reviewed_by,
+           review.reviewed_at, audit_draws.run_id, audit_draws.night, audit_draws.population, audit_draws.propensity
+    FROM review, json_each(review.article_ids) AS covered
+    JOIN audit_draws ON audit_draws.rowid = (
+        SELECT MAX(latest.rowid) FROM audit_draws AS latest
+        WHERE latest.article_id = covered.value AND latest.drawn_at <= review.reviewed_at);
+"""
+
 # The desk's calibration fits (``pipeline.desk.learning``): each fit's coefficients, the
 # verdicts it used and its scores on held-back verdicts beside the fit in force before it; one
 # fit at most is ``in_force`` (none: the shipped calibration).
@@ -392,6 +459,7 @@ CREATE TABLE calibration_fits (
 );
 """
 
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -409,7 +477,13 @@ MIGRATIONS: list[str] = [
     _INBOX_INDEX,
     # 8: the settled verdict per article (``verdicts``), for SQL tools.
     _VERDICTS,
-    # 9: the desk's calibration fits (``pipeline learn``).
+    # 9: the ``articles`` view shows the settled label (``engine_label``: the engine's own).
+    _SETTLED_ARTICLES_VIEW,
+    # 10 (issue 23, inputs): the inbox stamp's ctime; confirmed deaths; pending batch insight.
+    _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
+    # 11: the audit sample of each run's worklist, and the reviews of audited articles.
+    _AUDIT_DRAWS,
+    # 12: the desk's calibration fits (``pipeline learn``).
     _CALIBRATION_FITS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
 from pipeline.errors import OutputError, UsageError
@@ -40,8 +41,9 @@ from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult, parse_since
+from pipeline.views.console import clean
 from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist, worklist_limit
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -139,7 +141,7 @@ class MorningReport:
     @property
     def detailed(self) -> set[str]:
         """Articles whose card carries everything: those on the shown worklist."""
-        return {article_id for item in self.worklist.items for article_id in item.article_ids}
+        return {article_id for item in self.worklist.every_item for article_id in item.article_ids}
 
     def desk_notes(self, result: StoredResult) -> list[str]:
         """Known fact-checks, the desk's review and the source's standing for one article."""
@@ -198,11 +200,13 @@ def collect_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """The report of one run, of every run started since a date or time (``parse_since``),
     or of the latest run."""
     if run_id is not None and since is not None:
         raise UsageError("give a run or a time to report since, not both")
+    worklist_limit(limit)
     if since is not None:
         moment = parse_since(since)
         runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
@@ -226,7 +230,7 @@ def collect_report(
         )
     )
     worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock)
+        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock, audit_sample=audit_sample)
         if articles
         else Worklist(run_id=None)
     )
@@ -263,11 +267,20 @@ def highlight_segments(result: StoredResult, flags: Iterable[PosthumousFlag] = (
     return segments
 
 
+def _printable(value: object) -> object:
+    """Every value the page prints, as the terminal would show it: without escape sequences,
+    control characters or bidirectional overrides (the page's own markup passes as it is)."""
+    return clean(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+# Besides ``_printable``, the template marks text from articles and models ``dir="auto"``, so
+# right-to-left text is isolated and cannot reorder what stands around it.
 _ENVIRONMENT = Environment(
     loader=PackageLoader("pipeline.views", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_printable,
 )
 _ENVIRONMENT.filters["probability"] = probability_text
 
@@ -288,7 +301,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
 def _md(text: str | None, limit: int = 90) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(clean(text or "").split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
@@ -309,9 +322,14 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Check first** ({report.worklist.total} on the worklist)")
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
-            lines.append(f"- {_md(item.title, 70)} ({probability_text(item.probability)}{variants})")
+            audit = "audit · " if item.audit else ""
+            lines.append(f"- {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
+    if report.worklist.audits:
+        lines.append("")
+        lines.append(f"**Audit sample** ({len(report.worklist.audits)} the ranker did not flag, drawn at random)")
+        lines += [f"- {_md(item.title, 70)} (audit · {probability_text(item.probability)})" for item in report.worklist.audits]
     if report.clusters:
         sizes = ", ".join(str(len(members)) for members in report.clusters.values())
         lines.append("")
@@ -337,9 +355,10 @@ def write_report(
     since: str | None = None,
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:

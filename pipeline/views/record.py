@@ -16,7 +16,8 @@ __all__ = ["article_record"]
 
 
 def article_record(article: SettledArticle) -> dict[str, Any]:
-    """The stable JSON shape of one analysis with its provenance and batch findings (documented in README)."""
+    """The stable JSON shape of one analysis with its provenance and batch findings (documented in
+    README); every offset in it indexes its ``text``, the normalised text, not the file as written."""
     result, found = article.result, article.findings
     return {
         "article_id": result.article.article_id,
@@ -38,6 +39,8 @@ def article_record(article: SettledArticle) -> dict[str, Any]:
         "cache_key": result.cache_key,
         "review_status": article.review_status,
         "night": article.night,
+        "text": result.article.text,
+        "offsets_index": "text",
         "batch": found.to_record(),
         "factcheck_matches": [match.to_record() for match in found.factchecks],
     }

@@ -12,7 +12,7 @@ from rich.text import Text
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.settled import SettledArticle
 from pipeline.pricing import ledger_cost
-from pipeline.views.worklist import Worklist
+from pipeline.views.worklist import Worklist, WorklistItem
 
 __all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
 
@@ -156,24 +156,34 @@ def _rejections(counts: dict[str, int]) -> str:
 
 def worklist_view(worklist: Worklist) -> Group:
     """The worklist in a terminal: one block per item, its claims under it."""
-    if not worklist.items:
+    if not worklist.every_item:
         return Group(Text("nothing on the worklist" + (f" of run {worklist.run_id}" if worklist.run_id else " (no runs yet)")))
     parts: list[Any] = [Text(f"worklist of run {worklist.run_id}: {worklist.total} items", style="bold")]
     for number, item in enumerate(worklist.items, 1):
-        block = Text()
-        block.append(f"{number}. {item.title}\n", style="bold")
-        block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
-        block.append(
-            f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
-            f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n"
-        )
-        if len(item.results) > 1:
-            block.append(f"   template cluster {item.cluster_id}: {len(item.results)} variants\n")
-        for reason in item.reasons:
-            block.append(f"   - {reason}\n")
-        for claim in item.claims:
-            block.append(f"   [{claim.priority.value}] {claim.event[:160]}\n      check with: {claim.check_with}\n")
-        parts.append(block)
+        parts.append(_worklist_block(number, item))
     if worklist.more:
         parts.append(Text(f"{worklist.more} more: --limit 0 lists them all"))
+    if worklist.audits:
+        parts.append(
+            Text(f"audit sample: {len(worklist.audits)} articles the ranker did not flag, drawn at random", style="bold")
+        )
+    for number, item in enumerate(worklist.audits, len(worklist.items) + 1):
+        parts.append(_worklist_block(number, item))
     return Group(*parts)
+
+
+def _worklist_block(number: int, item: WorklistItem) -> Text:
+    block = Text()
+    block.append(f"{number}. {'[audit] ' if item.audit else ''}{item.title}\n", style="bold")
+    block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
+    block.append(
+        f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "
+        f"{item.lead.article.source_path}{' #' + item.lead.article.record_id if item.lead.article.record_id else ''}\n"
+    )
+    if len(item.results) > 1:
+        block.append(f"   template cluster {item.cluster_id}: {len(item.results)} variants\n")
+    for reason in item.reasons:
+        block.append(f"   - {reason}\n")
+    for claim in item.claims:
+        block.append(f"   [{claim.priority.value}] {claim.event[:160]}\n      check with: {claim.check_with}\n")
+    return block

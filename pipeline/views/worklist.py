@@ -14,17 +14,22 @@
   how much evidence there is;
 - each item carries its three most important claims, its reasons in plain words, its source and
   its review status (the desk memory's; "not reviewed" without one); its source's standing, where
-  the desk lists it, is shown either way (an unreliable one is evidence).
+  the desk lists it, is shown either way (an unreliable one is evidence);
+- after the ranked items come the run's audit sample (``pipeline.desk.audits``): articles drawn at
+  random from those with no evidence, marked ``audit``; a ranked item whose article was drawn
+  before it showed evidence is marked too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.desk.audits import AuditDraw, audit_draw
 from pipeline.desk.settled import SettledArticle
+from pipeline.errors import UsageError
 from pipeline.desk.source_lists import ListedSource, priority_steps
 from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -40,6 +45,7 @@ __all__ = [
     "build_worklist",
     "claims_worklist",
     "top_claims",
+    "worklist_limit",
 ]
 
 DEFAULT_LIMIT = 25
@@ -78,6 +84,7 @@ class WorklistItem:
     claims: list[ClaimDraft]
     cluster_id: str | None = None
     source: ListedSource | None = None
+    audit: AuditDraw | None = None
 
     @property
     def results(self) -> list[StoredResult]:
@@ -99,12 +106,15 @@ class WorklistItem:
     @property
     def reasons(self) -> list[str]:
         """Why it is on the list, in plain words: each piece of evidence, then the wording."""
-        plain = [reason.definition for reason in self.evidence] + [f"The desk's memory: {note}." for note in self.desk_evidence]
+        plain = [self.audit.describe()] if self.audit else []
+        plain += [reason.definition for reason in self.evidence] + [f"The desk's memory: {note}." for note in self.desk_evidence]
         style = self.lead.analysis.signals.style_risk
         if style >= 0.5:
             plain.append(f"Sensational wording (style risk {style:.2f}): a style mark, not evidence.")
         if priority_steps(self.source):
             plain.append(f"The desk's memory: {self.source.describe() if self.source else ''} (ranked lower).")
+        unconfirmed = dict.fromkeys(flag.describe() for flag in self.articles[0].findings.unconfirmed_deaths)
+        plain += [f"Note, {note}." for note in unconfirmed]
         return plain
 
     def to_record(self) -> dict[str, Any]:
@@ -115,6 +125,8 @@ class WorklistItem:
             "label": self.lead.analysis.label.value,
             "new": self.new,
             "review_status": self.review_status,
+            "audit": self.audit is not None,
+            "audit_draw": self.audit.to_record() if self.audit else None,
             "evidence": [reason.value for reason in self.evidence],
             "desk_evidence": self.desk_evidence,
             "reasons": self.reasons,
@@ -137,17 +149,36 @@ class WorklistItem:
 
 @dataclass(frozen=True)
 class Worklist:
+    """The ranked items shown (``total`` in all), then the audit sample's items."""
+
     run_id: int | None
     items: list[WorklistItem] = field(default_factory=list)
     total: int = 0
+    audits: list[WorklistItem] = field(default_factory=list)
 
     @property
     def more(self) -> int:
-        """Items beyond those shown."""
+        """Ranked items beyond those shown."""
         return self.total - len(self.items)
 
+    @property
+    def every_item(self) -> list[WorklistItem]:
+        return [*self.items, *self.audits]
+
     def to_record(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "total": self.total, "more": self.more, "items": [item.to_record() for item in self.items]}
+        return {
+            "run_id": self.run_id,
+            "total": self.total,
+            "more": self.more,
+            "items": [item.to_record() for item in self.every_item],
+        }
+
+
+def worklist_limit(limit: int | None) -> int | None:
+    """How many items a ``--limit`` asks for: None (all) for None or 0; UsageError below 0."""
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more, got {limit}")
+    return limit or None
 
 
 def build_worklist(
@@ -155,8 +186,15 @@ def build_worklist(
     run_id: int | None = None,
     limit: int | None = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
+    audit_sample: int = 0,
 ) -> Worklist:
-    """The ranked worklist of one run (default: the latest), ``limit`` items (None: all)."""
+    """The ranked worklist of one run (default: the latest), ``limit`` items (None or 0: all), and
+    its audit sample (``audit_sample`` articles with no evidence, drawn once per run).
+
+    UsageError for a run the store does not hold or a negative limit."""
+    limit = worklist_limit(limit)
+    if run_id is not None:
+        store.run_summary(run_id)
     if run_id is None:
         latest = store.runs(limit=1)
         if not latest:
@@ -173,25 +211,16 @@ def build_worklist(
     dead = frozenset(
         name for article in articles for flag in article.findings.posthumous for name in (flag.person, *flag.person.split())
     )
-    items = []
+    items: list[WorklistItem] = []
+    unflagged: dict[str, SettledArticle] = {}
     for key, members in groups.items():
         if not any(member.evidence.count for member in members):
+            unflagged.update((member.article_id, member) for member in members)
             continue
         members.sort(key=lambda a: (-a.p_fabrication, -a.evidence.count, a.result.article.source_path))
-        lead = members[0]
-        items.append(
-            WorklistItem(
-                articles=members,
-                probability=lead.p_fabrication,
-                evidence=lead.evidence.reasons,
-                desk_evidence=lead.evidence.desk,
-                new=any(member.article_id in new_ids for member in members),
-                review_status=lead.review_status,
-                claims=top_claims(lead.result, dead),
-                cluster_id=key if len(members) > 1 else None,
-                source=lead.findings.source,
-            )
-        )
+        items.append(_item(members, new_ids, dead, key if len(members) > 1 else None))
+    draws = {draw.article_id: draw for draw in audit_draw(store, run_id, unflagged, audit_sample, clock)}
+    items = [next((replace(item, audit=draws[i]) for i in item.article_ids if i in draws), item) for item in items]
     items.sort(
         key=lambda item: (
             not item.new,
@@ -202,7 +231,27 @@ def build_worklist(
         )
     )
     shown = items if limit is None else items[:limit]
-    return Worklist(run_id=run_id, items=shown, total=len(items))
+    audits = [
+        replace(_item([unflagged[article_id]], new_ids, dead, None), audit=draw)
+        for article_id, draw in draws.items()
+        if article_id in unflagged
+    ]
+    return Worklist(run_id=run_id, items=shown, total=len(items), audits=audits)
+
+
+def _item(members: list[SettledArticle], new_ids: set[str], dead: frozenset[str], cluster_id: str | None) -> WorklistItem:
+    lead = members[0]
+    return WorklistItem(
+        articles=members,
+        probability=lead.p_fabrication,
+        evidence=lead.evidence.reasons,
+        desk_evidence=lead.evidence.desk,
+        new=any(member.article_id in new_ids for member in members),
+        review_status=lead.review_status,
+        claims=top_claims(lead.result, dead),
+        cluster_id=cluster_id,
+        source=lead.findings.source,
+    )
 
 
 @dataclass(frozen=True)

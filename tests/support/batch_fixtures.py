@@ -3,7 +3,9 @@ insight computed: what the report, export and browser tests read."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 from pipeline.desk.insight import update_batch_insight
@@ -14,7 +16,7 @@ from pipeline.store import Store
 
 from . import SEEDS
 
-__all__ = ["SEEDS", "HOSTILE_TEXT", "analysed_store"]
+__all__ = ["SEEDS", "HOSTILE_TEXT", "HOSTILE_TITLE", "analysed_store", "desk_store", "copy_store"]
 
 
 # Each payload would leave a trace if it ran: the title "PWNED" or an element with id "pwned".
@@ -42,3 +44,28 @@ def analysed_store(directory: Path) -> Path:
     with Store(db) as store:
         update_batch_insight(store, result.run_id)
     return db
+
+
+HOSTILE_TITLE = "<script>document.title='PWNED'</script>Council <b>vote</b> delayed"
+TRIBUTES = Path(__file__).resolve().parents[1] / "fixtures" / "tributes.jsonl"
+
+
+def desk_store(directory: Path) -> Path:
+    """A night for the desk: the seeds (a template cluster), the hostile article under a hostile
+    title (on the worklist) and nine tributes and news stories the ranker does not flag (the
+    audit sample's population), analysed offline at the seeds' prior."""
+    inputs = directory / "inputs"
+    shutil.copytree(SEEDS, inputs)
+    shutil.copy(TRIBUTES, inputs / "tributes.jsonl")
+    record = {"id": "hostile", "title": HOSTILE_TITLE, "text": HOSTILE_TEXT}
+    (inputs / "hostile.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    db = directory / "desk.db"
+    run([str(inputs)], load_settings({"engine": "offline", "db": db, "fabrication_prior": 0.5, "min_file_age": 0}))
+    return db
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a database (through SQLite's backup: the WAL's pages too), for a test that writes."""
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    return target

@@ -1,0 +1,48 @@
+"""What the review page shows: the worklist every door shows (ranked items, then the audit
+sample) and the reviews of the run's articles, newest first, each marked when it reviewed an
+audited article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.desk.audits import audit_draws
+from pipeline.desk.reviews import Review, reviews
+from pipeline.settings import NightClock
+from pipeline.store import Store
+from pipeline.views.worklist import Worklist, WorklistItem, article_title, build_worklist
+
+__all__ = ["ReviewedEntry", "ReviewPage", "review_page", "item_target"]
+
+
+@dataclass(frozen=True)
+class ReviewedEntry:
+    review: Review
+    title: str
+    audit: bool
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    worklist: Worklist
+    reviewed: list[ReviewedEntry] = field(default_factory=list)
+
+
+def item_target(item: WorklistItem) -> str:
+    """What a verdict on this item names: its story (template cluster) or its article."""
+    return item.cluster_id or item.lead.article.article_id
+
+
+def review_page(store: Store, clock: NightClock, limit: int | None, audit_sample: int) -> ReviewPage:
+    """The latest run's worklist and the reviews of its articles."""
+    worklist = build_worklist(store, limit=limit, clock=clock, audit_sample=audit_sample)
+    if worklist.run_id is None:
+        return ReviewPage(worklist)
+    article_ids = [outcome["article_id"] for outcome in store.outcomes(worklist.run_id) if outcome["article_id"]]
+    titles = {result.article.article_id: article_title(result) for result in store.latest_results(article_ids)}
+    audited = {draw.article_id for draw in audit_draws(store, worklist.run_id)}
+    entries = [
+        ReviewedEntry(review, titles.get(review.article_ids[0], review.target), bool(audited & set(review.article_ids)))
+        for review in reviews(store, titles)
+    ]
+    return ReviewPage(worklist, entries[::-1])
