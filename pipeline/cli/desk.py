@@ -173,6 +173,7 @@ def learn(
         raise typer.Exit(1)
 
 
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on; beyond 127.0.0.1 needs PIPELINE_SERVE_TOKEN.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8321,
