@@ -40,6 +40,7 @@ from aiohttp import web
 
 __all__ = [
     "FAULTS",
+    "HOSTILE_ANSWERS",
     "STATE",
     "ServerConfig",
     "FakeServer",
@@ -66,6 +67,20 @@ FAULTS = (
     "content_filter",
     "context_overflow",
 )
+# Answers that are not usable completions, or lie about what they cost (issue 23): never drawn
+# at random (``faults``), only asked for by marker, e.g. ``[[fault:no_choices]]``.
+HOSTILE_ANSWERS = (
+    "no_choices",
+    "null_message",
+    "html_page",
+    "unrelated_json",
+    "negative_usage",
+    "missing_usage",
+    "other_model",
+    "batch_no_custom_id",
+    "batch_response_not_object",
+)
+_HTML_PAGE = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 _ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*?)\n<<<END ARTICLE \1>>>", re.DOTALL)
 _FAULT_MARKER = re.compile(r"\[\[fault:(\w+)\]\]")
 _QUOTED = re.compile(r"[“\"]([^”\"\n]{8,200})[”\"]")
@@ -90,6 +105,7 @@ class ServerConfig:
     quota_exhausted: bool = False
     hang_seconds: float = 600.0
     seed: int = 0
+    extra_batch_lines: tuple[str, ...] = ()  # raw lines added to every batch output file
 
 
 class _Bucket:
@@ -263,7 +279,7 @@ def _estimate_tokens(body: dict[str, Any]) -> int:
     return characters // 4 + 1
 
 
-def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | None = None) -> tuple[dict[str, Any], str]:
+def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | None = None) -> tuple[dict[str, Any] | str, str]:
     """The chat completion for one request body, shaped by the fault to inject; and its fence."""
     text = "\n".join(str(message.get("content") or "") for message in body.get("messages", []))
     found = _ARTICLE.search(text)
@@ -325,7 +341,26 @@ def chat_completion(body: dict[str, Any], fault: str | None, cached: set[str] | 
             "prompt_tokens_details": {"cached_tokens": cached_tokens},
         },
     }
-    return completion, fence
+    return _hostile(completion, fault), fence
+
+
+def _hostile(completion: dict[str, Any], fault: str | None) -> dict[str, Any] | str:
+    """``completion`` as a hostile endpoint would send it instead (``HOSTILE_ANSWERS``)."""
+    if fault == "no_choices":
+        completion["choices"] = []
+    elif fault == "null_message":
+        completion["choices"][0]["message"] = None
+    elif fault == "html_page":
+        return _HTML_PAGE
+    elif fault == "unrelated_json":
+        return {"status": "ok", "data": [{"id": 1, "name": "widget"}], "next": None}
+    elif fault == "negative_usage":
+        completion["usage"].update(prompt_tokens=-100_000, completion_tokens=-50_000, total_tokens=-150_000)
+    elif fault == "missing_usage":
+        del completion["usage"]
+    elif fault == "other_model":
+        completion["model"] = "other-model-7b-instruct"
+    return completion
 
 
 def _account_error(state: _State, request: web.Request, model: str | None) -> web.Response | None:
@@ -412,7 +447,10 @@ async def _answer(request: web.Request, state: _State, body: dict[str, Any], hea
         state.requests[fault] += 1
         await asyncio.sleep(config.hang_seconds)
     completion, fence = chat_completion(body, fault, state.cached_prompts)
-    response = web.json_response(completion, headers=headers)
+    if isinstance(completion, str):
+        response = web.Response(text=completion, content_type="text/html", headers=headers)
+    else:
+        response = web.json_response(completion, headers=headers)
     await response.prepare(request)
     await response.write_eof()
     if _delivered(request):
@@ -477,16 +515,18 @@ def _run_batch_file(state: _State, content: bytes) -> tuple[list[str], list[str]
             continue
         completion, fence = chat_completion(body, fault)
         state.paid[fence] += 1
-        outputs.append(
-            json.dumps(
-                {
-                    "id": f"batch_req_{uuid.uuid4().hex[:12]}",
-                    "custom_id": custom_id,
-                    "response": {"status_code": 200, "request_id": uuid.uuid4().hex, "body": completion},
-                    "error": None,
-                }
-            )
-        )
+        line: dict[str, Any] = {
+            "id": f"batch_req_{uuid.uuid4().hex[:12]}",
+            "custom_id": custom_id,
+            "response": {"status_code": 200, "request_id": uuid.uuid4().hex, "body": completion},
+            "error": None,
+        }
+        if fault == "batch_no_custom_id":
+            del line["custom_id"]
+        elif fault == "batch_response_not_object":
+            line["response"] = "200 OK"
+        outputs.append(json.dumps(line))
+    outputs.extend(state.config.extra_batch_lines)
     # The real service returns answers in no particular order; so does this one.
     state.random.shuffle(outputs)
     return outputs, errors

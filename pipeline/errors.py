@@ -22,6 +22,7 @@ __all__ = [
     "ProviderError",
     "TransientProviderError",
     "RateLimitError",
+    "UnusableAnswerError",
     "FatalProviderError",
     "AnswerError",
     "StoreError",
@@ -85,6 +86,16 @@ class TransientProviderError(ProviderError):
 
 class RateLimitError(TransientProviderError):
     """The provider asked us to slow down (429 other than an exhausted quota)."""
+
+
+class UnusableAnswerError(TransientProviderError):
+    """The endpoint answered, but not with a chat completion the pipeline can read: no
+    choices, no message, an HTML page, unrelated JSON, or another model than the one asked.
+
+    The endpoint's failure, not the article's: a replica sending it is left out for a while
+    and the request goes to another; the article is tried again by a later run, never
+    remembered as deterministic and never cached under the asked model's name.
+    """
 
 
 class FatalProviderError(ProviderError):

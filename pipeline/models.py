@@ -412,6 +412,9 @@ class Usage(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_input_tokens: int = Field(default=0, description="Input tokens the provider served from its prompt cache.")
+    estimated_requests: int = Field(
+        default=0, description="Requests whose answer reported no usable token counts: counted at the estimate."
+    )
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})

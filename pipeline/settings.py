@@ -10,6 +10,7 @@
 | engine         | --engine         | PIPELINE_ENGINE          | engine          |
 | db             | --db             | PIPELINE_DB              | db              |
 | concurrency    | --concurrency    | PIPELINE_CONCURRENCY     | concurrency     |
+| workers        | --workers        | PIPELINE_WORKERS         | workers         |
 | timeout        | --timeout        | PIPELINE_TIMEOUT         | timeout         |
 | max_retries    | --max-retries    | PIPELINE_MAX_RETRIES     | max_retries     |
 | prompt_version | --prompt-version | PIPELINE_PROMPT_VERSION  | prompt_version  |
@@ -27,11 +28,16 @@
 | min_file_age   | (none)           | PIPELINE_MIN_FILE_AGE    | min_file_age    |
 | night_starts   | (none)           | PIPELINE_NIGHT_STARTS    | night_starts    |
 | timezone       | (none)           | PIPELINE_TIMEZONE        | timezone        |
+| audit_sample   | (none)           | PIPELINE_AUDIT_SAMPLE    | audit_sample    |
+| serve_token    | (none: secret)   | PIPELINE_SERVE_TOKEN     | (never)         |
+| model_aliases  | (none)           | PIPELINE_MODEL_ALIASES   | model_aliases   |
+| journal_max_bytes | (none)        | PIPELINE_JOURNAL_MAX_BYTES | journal_max_bytes |
+| journal_max_age_days | (none)     | PIPELINE_JOURNAL_MAX_AGE_DAYS | journal_max_age_days |
+| desk_name      | (none)           | PIPELINE_DESK_NAME       | desk_name       |
+| desk_url       | (none)           | PIPELINE_DESK_URL        | desk_url        |
 | learn_min_verdicts | (none)       | PIPELINE_LEARN_MIN_VERDICTS | learn_min_verdicts |
 | learn_shrinkage | (none)          | PIPELINE_LEARN_SHRINKAGE | learn_shrinkage |
 | learn_on_run   | (none)           | PIPELINE_LEARN_ON_RUN    | learn_on_run    |
-| audit_sample   | (none)           | PIPELINE_AUDIT_SAMPLE    | audit_sample    |
-| serve_token    | (none: secret)   | PIPELINE_SERVE_TOKEN     | (never)         |
 
 The key and the serve token are read from the environment only, so they never sit in a file
 that gets committed or copied. Several identical servers (replicas of one model):
@@ -47,7 +53,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -57,7 +63,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 
-__all__ = ["Engine", "LLMMode", "NightClock", "DEFAULT_NIGHT_CLOCK", "Settings", "load_settings", "DEFAULT_PROMPT_VERSION"]
+__all__ = [
+    "Engine",
+    "LLMMode",
+    "NightClock",
+    "DEFAULT_NIGHT_CLOCK",
+    "Settings",
+    "load_settings",
+    "settings_table",
+    "DEFAULT_PROMPT_VERSION",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -96,6 +111,15 @@ class NightClock:
         day = local.date() if local.time() >= self.starts else local.date() - timedelta(days=1)
         return day.isoformat()
 
+    def bounds(self, night: str) -> tuple[datetime, datetime]:
+        """When the night named ``night`` (YYYY-MM-DD) starts and the next one starts, in UTC."""
+        day = date.fromisoformat(night)
+        return self._start(day), self._start(day + timedelta(days=1))
+
+    def _start(self, day: date) -> datetime:
+        start = datetime.combine(day, self.starts, tzinfo=self.zone)
+        return (start if self.zone else start.astimezone()).astimezone(UTC)
+
 
 DEFAULT_NIGHT_CLOCK = NightClock()
 """Nights from 18:00 in the machine's local zone: the settings' defaults."""
@@ -106,54 +130,113 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    base_url: str | None = None
-    api_key: str | None = Field(default=None, repr=False)
-    model: str | None = None
-    mode: LLMMode = LLMMode.tools
-    engine: Engine = Engine.auto
-    db: Path = Path("pipeline.db")
-    concurrency: int = Field(default=8, ge=1, le=1024)
-    timeout: float = Field(default=120.0, gt=0, le=86_400)
-    max_retries: int = Field(default=4, ge=0, le=100)
-    temperature: float = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=4096, ge=1)
-    # Small local models loop ("quotes": [the same quote, again, ...]) until max_tokens;
-    # a penalty of about 1 lets them finish. Unset (0) for capable models.
-    frequency_penalty: float = Field(default=0.0, ge=-2, le=2)
-    presence_penalty: float = Field(default=0.0, ge=-2, le=2)
-    max_input_chars: int = Field(default=60_000, ge=1)
-    # A file modified more recently may still be being written: it waits for the next run.
-    min_file_age: float = Field(default=5.0, ge=0)
-    # Evidence-first prompts (analyse-v2 on): a strict tool / response schema, unless a
-    # server rejects strict schemas; a field guide in the system prompt for servers that
-    # never show the model the schema (llama.cpp); the most tokens one article may spend
-    # before a validation re-ask is refused; how many later runs retry a deterministic failure.
-    strict: bool = True
-    field_guide: bool = True
-    max_article_tokens: int = Field(default=40_000, ge=1)
-    failed_retries: int = Field(default=2, ge=0)
-    # The expected share of fabrications in the feed: the offline scorer's posterior is
-    # corrected from its training base rate to this one.
-    fabrication_prior: float = Field(default=0.05, gt=0, lt=1)
-    prompt_version: str = DEFAULT_PROMPT_VERSION
-    prompts_dir: Path | None = None  # None: the prompts shipped in the package
-    replica_urls: tuple[str, ...] = ()
-    # The desk's night, which the settled verdicts are grouped by: when it starts (HH:MM) in
-    # which IANA zone (None: the machine's local zone).
-    night_starts: str = "18:00"
-    timezone: str | None = None
-    # ``pipeline learn``: never fit the calibration from fewer desk verdicts than this; how
-    # strongly a fit is pulled towards the shipped one (L2 penalty on the difference, per
-    # verdict's weight); whether a run starts by learning when the desk has new verdicts.
-    learn_min_verdicts: int = Field(default=30, ge=2)
-    learn_shrinkage: float = Field(default=1.0, ge=0)
-    learn_on_run: bool = False
-    # How many articles the ranker did not flag each run's worklist carries, drawn at random, so
-    # the desk's verdicts are not only on what the ranker already liked (0: no audit sample).
-    audit_sample: int = Field(default=5, ge=0, le=1000)
-    # The password of `pipeline serve` (HTTP basic auth, any user name): required to bind to
-    # anything but the loopback interface.
-    serve_token: str | None = Field(default=None, repr=False)
+    base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (`--base-url`; a list: replicas of one model). Default: OpenAI's, when a key is set.",
+    )
+    api_key: str | None = Field(default=None, repr=False, description="The endpoint's key: environment only, never a file.")
+    model: str | None = Field(default=None, description="Model name at the endpoint (`--model`); required for the LLM engine.")
+    mode: LLMMode = Field(
+        default=LLMMode.tools, description="Structured-output mode (`--mode`): tools, json_schema, json or md_json."
+    )
+    engine: Engine = Field(
+        default=Engine.auto, description="`auto` (the LLM when an endpoint is configured), `llm` or `offline` (`--engine`)."
+    )
+    db: Path = Field(default=Path("pipeline.db"), description="The SQLite database (`--db`).")
+    concurrency: int = Field(default=8, ge=1, le=1024, description="Articles analysed at once (`--concurrency`).")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Processes the offline engine analyses articles in, one core each (`--workers`); 1: this process alone.",
+    )
+    timeout: float = Field(default=120.0, gt=0, le=86_400, description="Seconds per request (`--timeout`).")
+    max_retries: int = Field(default=4, ge=0, le=100, description="Retries of transient provider failures (`--max-retries`).")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(default=4096, ge=1, description="Most tokens of one answer.")
+    frequency_penalty: float = Field(
+        default=0.0,
+        ge=-2,
+        le=2,
+        description="Repetition penalty: small local models loop on a quote until max_tokens; about 1 lets them finish.",
+    )
+    presence_penalty: float = Field(default=0.0, ge=-2, le=2, description="Repetition penalty, as frequency_penalty.")
+    max_input_chars: int = Field(default=60_000, ge=1, description="Characters of an article sent to the LLM.")
+    min_file_age: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds a file found in a folder must be unchanged before it is read (it is waited for); named files are read at once.",
+    )
+    strict: bool = Field(default=True, description="Strict tool / response schemas; `false` for servers that reject them.")
+    field_guide: bool = Field(
+        default=True,
+        description="A field guide in the system prompt, for servers that never show the model the schema (llama.cpp).",
+    )
+    max_article_tokens: int = Field(
+        default=40_000, ge=1, description="Tokens one article may spend before its re-ask is refused."
+    )
+    failed_retries: int = Field(
+        default=2, ge=0, description="Later runs that retry a deterministic failure (`--retry-failed` ignores it)."
+    )
+    fabrication_prior: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="Expected share of fabrications in the feed (`--prior`): the offline posterior is corrected to it.",
+    )
+    prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, description="Prompt version (`--prompt-version`).")
+    prompts_dir: Path | None = Field(
+        default=None, description="A folder of prompts; default: the prompts shipped in the package."
+    )
+    replica_urls: tuple[str, ...] = Field(default=(), description="The base URLs after the first, from a list in base_url.")
+    night_starts: str = Field(
+        default="18:00", description="When the desk's night starts (HH:MM), which the worklist and report group by."
+    )
+    timezone: str | None = Field(
+        default=None, description="The desk's IANA time zone (e.g. Europe/Berlin); default: the machine's."
+    )
+    audit_sample: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="Articles the ranker did not flag drawn at random into each run's worklist (the audit sample; 0: none).",
+    )
+    serve_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="The password of `pipeline serve`, required to listen beyond 127.0.0.1: environment only.",
+    )
+    model_aliases: tuple[str, ...] = Field(
+        default=(),
+        description="Other names the endpoint may answer with for the model (comma-separated); dated snapshots such as gpt-4o-mini-2024-07-18 are always accepted, any other name is an endpoint failure.",
+    )
+    journal_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0, description="Bytes of unsettled answers the answer journal keeps (the newest)."
+    )
+    journal_max_age_days: float = Field(default=14.0, gt=0, description="Days the answer journal keeps an unsettled answer.")
+    desk_name: str = Field(default="Fact-check desk", description="Who publishes the desk's ClaimReview (its `author`).")
+    desk_url: str = Field(
+        default="https://example.org/fact-check-desk",
+        description="The desk's web address in its ClaimReview (http or https; example.org is a placeholder).",
+    )
+    learn_min_verdicts: int = Field(
+        default=30, ge=2, description="Fewest desk verdicts `pipeline learn` fits the calibration from."
+    )
+    learn_shrinkage: float = Field(
+        default=1.0,
+        ge=0,
+        description="How strongly a desk fit is pulled towards the shipped calibration (L2 penalty on the difference).",
+    )
+    learn_on_run: bool = Field(
+        default=False, description="Learn at the start of a run when the desk gave verdicts since the last fit."
+    )
+
+    @field_validator("model_aliases", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @property
     def night_clock(self) -> NightClock:
@@ -189,6 +272,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "concurrency",
+        "workers",
         "timeout",
         "max_retries",
         "temperature",
@@ -197,9 +281,11 @@ class Settings(BaseModel):
         "presence_penalty",
         "max_input_chars",
         "min_file_age",
+        "audit_sample",
+        "journal_max_bytes",
+        "journal_max_age_days",
         "learn_min_verdicts",
         "learn_shrinkage",
-        "audit_sample",
         mode="before",
     )
     @classmethod
@@ -208,7 +294,25 @@ class Settings(BaseModel):
             raise ValueError("a number, not true/false")
         return value
 
-    @field_validator("base_url", "api_key", "serve_token", "model", "prompt_version", "db", "prompts_dir", mode="before")
+    @field_validator("desk_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not _URL.fullmatch(value):
+            raise ValueError("an http:// or https:// URL, e.g. https://news.example.com/fact-checks")
+        return value
+
+    @field_validator(
+        "base_url",
+        "api_key",
+        "model",
+        "prompt_version",
+        "db",
+        "prompts_dir",
+        "serve_token",
+        "desk_name",
+        "desk_url",
+        mode="before",
+    )
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         # A newline or NUL pasted into a key or URL fails every request as a "connection error".
@@ -241,6 +345,7 @@ _ENV_NAMES = {
     "engine": "PIPELINE_ENGINE",
     "db": "PIPELINE_DB",
     "concurrency": "PIPELINE_CONCURRENCY",
+    "workers": "PIPELINE_WORKERS",
     "timeout": "PIPELINE_TIMEOUT",
     "max_retries": "PIPELINE_MAX_RETRIES",
     "prompt_version": "PIPELINE_PROMPT_VERSION",
@@ -258,17 +363,42 @@ _ENV_NAMES = {
     "min_file_age": "PIPELINE_MIN_FILE_AGE",
     "night_starts": "PIPELINE_NIGHT_STARTS",
     "timezone": "PIPELINE_TIMEZONE",
+    "audit_sample": "PIPELINE_AUDIT_SAMPLE",
+    "serve_token": "PIPELINE_SERVE_TOKEN",
+    "model_aliases": "PIPELINE_MODEL_ALIASES",
+    "journal_max_bytes": "PIPELINE_JOURNAL_MAX_BYTES",
+    "journal_max_age_days": "PIPELINE_JOURNAL_MAX_AGE_DAYS",
+    "desk_name": "PIPELINE_DESK_NAME",
+    "desk_url": "PIPELINE_DESK_URL",
     "learn_min_verdicts": "PIPELINE_LEARN_MIN_VERDICTS",
     "learn_shrinkage": "PIPELINE_LEARN_SHRINKAGE",
     "learn_on_run": "PIPELINE_LEARN_ON_RUN",
-    "audit_sample": "PIPELINE_AUDIT_SAMPLE",
-    "serve_token": "PIPELINE_SERVE_TOKEN",
 }
 # The settings whose command-line flag is not their name (the table above).
 _FLAG_NAMES = {"fabrication_prior": "--prior"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _FILE_FORBIDDEN = {"api_key", "serve_token", "replica_urls"}
+
+
+def _shown_default(default: Any) -> str:
+    if default is None:
+        return "—"
+    if isinstance(default, StrEnum):
+        return f"`{default.value}`"
+    return f"`{str(default).lower()}`" if isinstance(default, bool) else f"`{default}`"
+
+
+def settings_table() -> str:
+    """The ``pipeline.toml`` keys as a Markdown table, from the settings model: key, environment
+    variable, default and meaning (README's table is this, kept equal by a test)."""
+    rows = ["| `pipeline.toml` key | environment | default | what it sets |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if name in _FILE_FORBIDDEN:
+            continue
+        shown = _shown_default(field.default)
+        rows.append(f"| `{name}` | `{_ENV_NAMES[name]}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows) + "\n"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

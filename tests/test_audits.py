@@ -86,7 +86,7 @@ def test_an_audit_verdict_reads_the_latest_draw_before_the_review(desk_db):
     clock = NightClock()
     with Store(desk_db) as store:
         worklist = build_worklist(store, clock=clock, audit_sample=5)
-        drawn, first = audited(worklist), audit_draws(store, worklist.run_id)[0]
+        drawn, first = audited(worklist), audit_draws(store)[0]
     cli("review", drawn[1], "--verdict", "accurate", "--db", str(desk_db))  # before the second draw below
     with Store(desk_db) as store:
         later_run = store.start_run("offline", "offline")
@@ -97,5 +97,5 @@ def test_an_audit_verdict_reads_the_latest_draw_before_the_review(desk_db):
     with Store(desk_db) as store:
         found = [(v.article_id, v.run_id, v.propensity) for v in audit_verdicts(store)]
     # drawn[1]'s review reads its only draw; drawn[0]'s the later one, not the first run's
-    assert found == [(drawn[1], worklist.run_id, first.propensity), (drawn[0], later_run, 1.0)]
+    assert found == [(drawn[1], first.run_id, first.propensity), (drawn[0], later_run, 1.0)]
     assert first.propensity == 5 / first.population

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,7 +29,10 @@ from pipeline.models import Article, SkippedInput
 from pipeline.engines import make_engine
 from pipeline.runs import Budget, run, run_batch
 from pipeline.inputs import iter_articles
+
 from pipeline.store import Store
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 HOLD_THE_LOCK = (
     "import os, sys, time\n"
@@ -99,28 +103,71 @@ def _cli(*args: str, **env: str):
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "400", **env})
 
 
-def test_redteam_a_file_still_being_written_waits_for_the_next_run(tmp_path):
+def test_redteam_temporary_files_are_skipped_and_a_young_file_in_a_folder_is_waited_for(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     settled = inbox / "settled.txt"
     settled.write_text("The council met on Monday and approved the new library budget.\n")
     old = time.time() - 600
     os.utime(settled, (old, old))
-    (inbox / "growing.md").write_text("The storm closed three schools on Tues")
+    (inbox / "young.md").write_text("The storm closed three schools on Tuesday.\n")
     (inbox / "download.html.crdownload").write_text("<p>half a page</p>")
     (inbox / "copy.jsonl.part").write_text('{"text": "half a record')
     named_temporary = tmp_path / "named.txt.tmp"
     named_temporary.write_text("A story someone is still saving.\n")
     os.utime(named_temporary, (old, old))
     db = str(tmp_path / "p.db")
-    result = _cli("run", str(inbox), str(named_temporary), "--db", db, "--engine", "offline", PIPELINE_MIN_FILE_AGE="30")
+    started = time.monotonic()
+    result = _cli("run", str(inbox), str(named_temporary), "--db", db, "--engine", "offline", PIPELINE_MIN_FILE_AGE="1")
     assert result.exit_code == 0, result.output
-    assert "1 ok, 0 cached, 0 failed, 4 skipped" in result.output
+    assert time.monotonic() - started >= 0.5  # young.md was waited for, not skipped
+    assert "2 ok, 0 cached, 0 failed, 3 skipped" in result.output
     with Store(db) as store:
         reasons = {Path(o["source_path"]).name: o["reason"] for o in store.outcomes(1) if o["status"] == "skipped"}
-    assert set(reasons) == {"growing.md", "download.html.crdownload", "copy.jsonl.part", "named.txt.tmp"}
-    assert "still being written" in reasons["growing.md"] and "PIPELINE_MIN_FILE_AGE" in reasons["growing.md"]
-    assert all("temporary file" in reasons[name] for name in reasons if name != "growing.md")
+    assert set(reasons) == {"download.html.crdownload", "copy.jsonl.part", "named.txt.tmp"}
+    assert all("temporary file" in reason for reason in reasons.values())
+
+
+def test_redteam_a_file_named_on_the_command_line_is_read_at_once(tmp_path):
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text("The storm closed three schools on Tuesday.\n")
+    started = time.monotonic()
+    result = _cli("run", str(fresh), "--db", str(tmp_path / "p.db"), "--engine", "offline", PIPELINE_MIN_FILE_AGE="30")
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 20
+    assert "1 ok" in result.output
+
+
+def test_redteam_a_copied_folder_of_seeds_is_analysed_whole(tmp_path):
+    """``cp -r seeds x && pipeline run x``: every copy is seconds old, and every one is read."""
+    copy = tmp_path / "x"
+    shutil.copytree(SEEDS, copy, copy_function=shutil.copy)  # fresh modification times, as cp -r gives
+    result = _cli("run", str(copy), "--db", str(tmp_path / "p.db"), "--engine", "offline", PIPELINE_MIN_FILE_AGE="1")
+    assert result.exit_code == 0, result.output
+    assert "3 ok, 0 cached, 0 failed" in result.output
+
+
+def test_redteam_a_file_that_changes_while_waited_for_is_left_for_the_next_run(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    growing = inbox / "growing.md"
+    growing.write_text("The storm closed three schools on Tues")
+
+    def keep_writing() -> None:
+        time.sleep(0.4)
+        with growing.open("a") as out:
+            out.write("day, the district said.\n")
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    db = str(tmp_path / "p.db")
+    result = _cli("run", str(inbox), "--db", db, "--engine", "offline", "--allow-empty", PIPELINE_MIN_FILE_AGE="1.5")
+    writer.join()
+    assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        (outcome,) = store.outcomes(1)
+    assert outcome["status"] == "skipped" and "still being written" in outcome["reason"]
+    assert "PIPELINE_MIN_FILE_AGE" in outcome["reason"]
 
 
 # 15. compressed and unsupported files

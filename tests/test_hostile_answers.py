@@ -81,7 +81,7 @@ def test_hostile_quotes_are_rejected_or_unconfirmed_and_counted(tmp_path: Path) 
         [settled] = read_settled(store, settings.night_clock, run_id=result.run_id)
         runs = store.runs(1)
         csv_out = io.StringIO()
-        export_results(store, "csv", csv_out)
+        export_results(store, "quotes-csv", csv_out)
     analysis = stored.analysis
     verified = {quote.text: quote for quote in analysis.quotes}
     split = verified["He was tough, but that’s what made his approval mean everything."]

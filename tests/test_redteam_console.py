@@ -64,14 +64,18 @@ def test_redteam_markup_run_summary_show_runs_and_report_print_data_literally(tm
         assert missing.exit_code == 1 and "no stored analysis matches" in missing.output, missing.output
         _assert_safe(missing.output)
 
-    shown = runner.invoke(app, ["show", str(inputs / "records.jsonl"), "--db", db], env={"COLUMNS": "400"})
-    assert shown.exit_code == 0, shown.output
-    _assert_safe(shown.output)
+    # A file of five records names five articles: the candidates are listed, literally, exit 2.
+    listed = runner.invoke(app, ["show", str(inputs / "records.jsonl"), "--db", db], env={"COLUMNS": "400"})
+    assert listed.exit_code == 2 and "matches 5 articles" in listed.output, listed.output
+    _assert_safe(listed.output)
     for markup in MARKUP:
-        assert markup in shown.output
-    as_json = runner.invoke(app, ["show", str(inputs / "records.jsonl"), "--db", db, "--json"])
-    assert as_json.exit_code == 0 and "[/INST]" in as_json.output
-    _assert_safe(as_json.output)
+        assert markup in listed.output
+    for article_id in re.findall(r"\b([0-9a-f]{12}) \(records\.jsonl#", listed.output):
+        shown = runner.invoke(app, ["show", article_id, "--db", db], env={"COLUMNS": "400"})
+        assert shown.exit_code == 0, shown.output
+        _assert_safe(shown.output)
+        as_json = runner.invoke(app, ["show", article_id, "--db", db, "--json"])
+        assert as_json.exit_code == 0 and json.loads(as_json.stdout)["article_id"].startswith(article_id)
 
     for command in (["runs"], ["report"], ["export", "--format", "csv"]):
         result = runner.invoke(app, [*command, "--db", db], env={"COLUMNS": "400"})

@@ -103,17 +103,22 @@ def _analysed(tmp_path, strings: list[str]) -> Store:
 
 
 def _export(store: Store, format: str) -> str:
+    """The export, ClaimReview with its drafts: nobody has rated these claims."""
     out = io.StringIO()
-    export_results(store, format, out)
+    export_results(store, format, out, drafts=format == "claimreview")
     return out.getvalue()
 
 
 @pytest.mark.cause(3)
 def test_redteam_csvformula_no_cell_starts_like_a_formula_and_jsonl_keeps_the_original(tmp_path):
     with _analysed(tmp_path, FORMULAS) as store:
-        rows = list(csv.reader(io.StringIO(_export(store, "csv"), newline="")))
+        rows = [
+            row
+            for format in ("csv", "claims-csv", "quotes-csv", "review")
+            for row in list(csv.reader(io.StringIO(_export(store, format), newline="")))[1:]
+        ]
         jsonl = [json.loads(line) for line in _export(store, "jsonl").splitlines()]
-    cells = [cell for row in rows[1:] for cell in row]
+    cells = [cell for row in rows for cell in row]
     assert len(rows) > len(FORMULAS), "quotes and claims were exported"
     dangerous = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert not dangerous, dangerous[:5]
@@ -166,7 +171,7 @@ def test_redteam_jsonld_claimreview_embeds_in_a_script_element_as_it_is(tmp_path
 def test_redteam_markup_no_export_holds_a_nul(tmp_path):
     strings = ["nul\x00inside", "\x00=lead", "tail\x00"]
     with _analysed(tmp_path, strings) as store:
-        for format in ("jsonl", "csv", "claimreview"):
+        for format in ("jsonl", "csv", "claims-csv", "review", "claimreview"):  # these articles hold no quote
             exported = _export(store, format)
             assert "\x00" not in exported and "\\u0000" not in exported, format
             assert "nulinside" in exported, f"{format}: the rest of the string is kept"

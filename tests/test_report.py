@@ -100,7 +100,7 @@ def test_unnamed_and_posthumous_quotes_are_marked_visibly(page):
 
 def test_the_worklist_comes_before_the_cards_and_clusters_are_shown(page):
     assert page.index('id="worklist"') < page.index('id="clusters"') < page.index('id="articles"')
-    assert page.count('class="work-item"') > 0
+    assert page.count('<div class="work-item ') > 0
     assert re.search(r"<b>tpl-[0-9a-f]{12}</b> · 3 articles", page)
 
 

@@ -6,6 +6,7 @@ an injected sleep, faults are forced per article with a ``[[fault:NAME]]`` marke
 
 import asyncio
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -241,10 +242,10 @@ def test_progress_logs_one_line_per_n_articles_without_a_terminal():
         for status in ("ok", "ok", "failed", "cached", "ok"):
             progress(status, "a.txt", None)
     lines = output.getvalue().splitlines()
-    assert lines == [
-        "2 articles (2 ok, 0 cached, 0 failed, 0 skipped), 2.0/s",
-        "4 articles (2 ok, 1 cached, 1 failed, 0 skipped), 2.0/s",
-    ]
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d "
+    assert len(lines) == 2
+    assert re.fullmatch(stamp + re.escape("2 articles (2 ok, 0 cached, 0 failed, 0 skipped), 2.0/s"), lines[0])
+    assert re.fullmatch(stamp + re.escape("4 articles (2 ok, 1 cached, 1 failed, 0 skipped), 2.0/s"), lines[1])
 
 
 # cost

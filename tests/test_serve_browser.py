@@ -86,7 +86,7 @@ def _reviews(db: Path) -> list[tuple[str, str]]:
 def test_the_desk_records_a_verdict_reloads_and_sees_it(served, browser, tmp_path):
     url, db = served
     browser.get(url + "/")
-    assert browser.title.startswith("Worklist · run ") and "PWNED" not in browser.title
+    assert browser.title.startswith("Worklist · night of ") and "PWNED" not in browser.title
     assert not browser.find_elements(By.ID, "pwned")
     items = browser.find_elements(By.CSS_SELECTOR, "section.item")
     assert len(browser.find_elements(By.CSS_SELECTOR, "section.item.audit")) == 5 and len(items) > 5

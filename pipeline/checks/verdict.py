@@ -28,6 +28,7 @@ __all__ = [
     "decide_label",
     "settle_label",
     "settle_with_evidence",
+    "consistent_label",
     "logit",
     "sigmoid",
     "probability_text",
@@ -208,12 +209,13 @@ def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence, calibratio
     fabrication is ``calibration``'s (shipped: the engine's, moved ``BATCH_EVIDENCE_WEIGHT`` in
     log-odds per piece the article's own analysis could not see), kept inside
     ``PROBABILITY_BOUNDS``; the other labels keep their ratio, and the label is settled again
-    by ``decide_label`` (likely_fabrication needs evidence). The same analysis when nothing moves."""
+    by ``decide_label`` (likely_fabrication needs evidence) and kept uncontradicted by its
+    probabilities (``consistent_label``)."""
     before = analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
     low, high = PROBABILITY_BOUNDS
     after = round(min(max(sigmoid(calibration.logit(calibration_features(analysis, evidence))), low), high), 6)
     if after == round(before, 6):
-        return analysis
+        return consistent_label(analysis, evidence.own)
     rest = 1 - before
     probabilities = {
         name: after if name == Label.likely_fabrication.value else round((1 - after) * (value / rest if rest > 0 else 0.5), 6)
@@ -229,11 +231,39 @@ def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence, calibratio
     if not moved:
         moved.append("Kept off certainty")
     rationale = f"{analysis.rationale} {'; '.join(moved)}: probability of fabrication {probability_text(before)} -> {probability_text(after)}."
-    return analysis.model_copy(
+    settled = analysis.model_copy(
         update={
             "label": label,
             "confidence": round(probabilities[label.value], 4),
             "probabilities": probabilities,
             "rationale": rationale,
         }
+    )
+    return consistent_label(settled, [*evidence.reasons, *(ReasonCode.uncorroborated_event for _ in evidence.desk)])
+
+
+def consistent_label(analysis: Analysis, evidence: list[ReasonCode]) -> Analysis:
+    """The analysis with a label its probabilities never contradict. A probability of
+    fabrication above the label's becomes the label when the article shows evidence; without
+    evidence (likely_fabrication needs some) the label's probabilities are those of news and
+    tribute alone, fabrication at 0, and the rationale keeps the unbacked score as such (the
+    settled article's ``unbacked_score``). The same analysis when nothing contradicts."""
+    p = analysis.probabilities
+    fabrication = p.get(Label.likely_fabrication.value, 0.0)
+    if analysis.label is Label.likely_fabrication or fabrication <= p.get(analysis.label.value, 0.0):
+        return analysis
+    if decide_label(p, evidence) is Label.likely_fabrication:
+        return analysis.model_copy(update={"label": Label.likely_fabrication, "confidence": round(fabrication, 4)})
+    rest = p.get(Label.news.value, 0.0) + p.get(Label.tribute.value, 0.0)
+    held = {
+        name: 0.0 if name == Label.likely_fabrication.value else round(value / rest if rest else 0.5, 6)
+        for name, value in p.items()
+    }
+    label = decide_label(held, [])
+    rationale = (
+        f"{analysis.rationale} Score {probability_text(fabrication)} of fabrication, no evidence: "
+        f"held at {label.value}, with the probabilities of news and tribute alone."
+    )
+    return analysis.model_copy(
+        update={"label": label, "confidence": round(held[label.value], 4), "probabilities": held, "rationale": rationale}
     )

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
+from importlib.metadata import version
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -34,15 +36,19 @@ __all__ = [
     "ModeOption",
     "EngineOption",
     "RunOption",
+    "NightOption",
+    "SinceOption",
     "JsonOption",
     "RetryFailedOption",
     "open_memory",
     "emit",
 ]
 
-# A log file (cron) has no width: rich's default of 80 columns would fold tables and lines.
-console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 160)
-stdout = SafeConsole(width=None if sys.stdout.isatty() else 160)
+# A log file (cron) has no width: rich's default of 80 columns would fold tables and lines;
+# COLUMNS, when set, says the width wanted either way.
+_WIDE = None if "COLUMNS" in os.environ else 160
+console = SafeConsole(stderr=True, width=None if sys.stderr.isatty() else _WIDE)
+stdout = SafeConsole(width=None if sys.stdout.isatty() else _WIDE)
 log_to(console)
 
 
@@ -79,16 +85,37 @@ def _registering(register: Callable[[Callable[..., Any]], Any]) -> Callable[[Com
     return decorator
 
 
-app = Commands(no_args_is_help=True, add_completion=False, help="Nightly fact-check triage of articles.")
+# rich_markup_mode None: help is shown as written ("pipeline[ray]" stays), flags without a metavar.
+app = Commands(no_args_is_help=True, add_completion=False, rich_markup_mode=None, help="Nightly fact-check triage of articles.")
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        stdout.print(f"pipeline {version('pipeline')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Nightly fact-check triage of articles."""
+
 
 # Options several commands share.
-PathsArgument = Annotated[list[str], typer.Argument(help="Files, folders, globs, or - for stdin.")]
+PathsArgument = Annotated[list[str], typer.Argument(metavar="PATHS", help="Files, folders, globs, or - for stdin.")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="SQLite database (default ./pipeline.db).")]
 ModelOption = Annotated[Optional[str], typer.Option(help="Model name at the endpoint.")]
 BaseUrlOption = Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")]
 ModeOption = Annotated[Optional[LLMMode], typer.Option(help="Structured-output mode.")]
 EngineOption = Annotated[Optional[Engine], typer.Option(help="auto: the LLM when an endpoint is configured.")]
 RunOption = Annotated[Optional[int], typer.Option("--run", help="Only the articles of this run.")]
+NightOption = Annotated[
+    Optional[str], typer.Option("--night", help="The night starting on this date, e.g. 2026-12-01 (default: tonight).")
+]
+SinceOption = Annotated[Optional[str], typer.Option(help="Every run started since this date or time, e.g. 2026-11-23.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RetryFailedOption = Annotated[
     bool,
@@ -100,9 +127,11 @@ def settings_from_flags(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
-def open_memory(db: Path | None):
-    """The store of the desk's memory commands (deaths, factchecks, review, sources)."""
-    return Store(settings_from_flags(db=db, engine=Engine.offline).db)
+def open_memory(db: Path | None, *, create: bool = False, read_only: bool = False) -> Store:
+    """The store of the desk's memory commands (deaths, factchecks, review, sources): only the
+    commands that add to the memory (``create``) may create one; a missing or mistyped
+    ``--db`` is otherwise one line and exit 2, never an empty store that says "nothing"."""
+    return Store(settings_from_flags(db=db, engine=Engine.offline).db, create=create, read_only=read_only)
 
 
 def emit(as_json: bool, record: object, text: str) -> None:

@@ -42,7 +42,7 @@ def deaths(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None)
     """List the register: each person with the articles and sentences that say they died."""
     if ctx.invoked_subcommand is not None:
         return
-    with open_memory(db) as store:
+    with open_memory(db, read_only=True) as store:
         entries = death_register(store)
     lines = []
     for entry in entries:
@@ -62,7 +62,7 @@ def deaths_add(
     db: DbOption = None,
 ) -> None:
     """Register a death on the desk's word."""
-    with open_memory(db) as store:
+    with open_memory(db, create=True) as store:
         entry = add_death(store, name, date=date, source=source)
         _refresh(store, db, articles_containing(store, [entry.name.casefold()]))
     emit(as_json, entry.to_record(), f"registered {entry.name}")
@@ -91,7 +91,7 @@ def factchecks(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = N
     """List the stored fact-checks."""
     if ctx.invoked_subcommand is not None:
         return
-    with open_memory(db) as store:
+    with open_memory(db, read_only=True) as store:
         checks = list_factchecks(store)
     text = "\n".join(f"{c.rating or 'unrated'} ({c.publisher or '?'}): {c.claim_reviewed}  {c.url}" for c in checks)
     emit(as_json, [check.to_record() for check in checks], text or "no fact-checks stored")
@@ -104,7 +104,7 @@ def factchecks_import(
     db: DbOption = None,
 ) -> None:
     """Import ClaimReview files (a re-import updates by URL) and match every stored article."""
-    with open_memory(db) as store:
+    with open_memory(db, create=True) as store:
         counts = import_factchecks(store, files)
         _refresh(store, db, None)
     emit(
@@ -206,7 +206,7 @@ def sources(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None
     """List the listed domains."""
     if ctx.invoked_subcommand is not None:
         return
-    with open_memory(db) as store:
+    with open_memory(db, read_only=True) as store:
         listed = listed_sources(store)
     emit(
         as_json,
@@ -230,7 +230,7 @@ def sources_add(
     listings = {SourceStanding.trusted: list(trusted or []), SourceStanding.unreliable: list(unreliable or [])}
     if file is not None and standing is not None:
         listings[standing] += read_domain_file(file)
-    with open_memory(db) as store:
+    with open_memory(db, create=True) as store:
         listed = add_sources(store, listings)
         _refresh(store, db, article_ids_at_domains(store, (s.domain for s in listed)))
     emit(as_json, [s.to_record() for s in listed], "\n".join(f"{s.standing.value}: {s.domain}" for s in listed))

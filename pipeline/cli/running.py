@@ -143,10 +143,19 @@ def _print_result(result: RunResult) -> None:
         f"run {result.run_id} ({result.engine}, {result.model}): {counts}; "
         f"tokens {result.input_tokens} in ({result.cached_input_tokens} cached) / {result.output_tokens} out{cost}"
     )
+    if result.usage.estimated_requests:
+        console.print(
+            styled(
+                "cost estimated:",
+                "yellow",
+                f"{result.usage.estimated_requests} answers reported no usable token counts; "
+                "counted at their requests' estimate (prompt at 3 characters a token, PIPELINE_MAX_TOKENS out)",
+            )
+        )
     if result.stopped:
         console.print(styled("run stopped cleanly:", "yellow", result.stopped))
-    if result.fatal:
-        console.print(styled("run stopped:", "red", result.fatal))
+    if result.fatal or result.crashed:
+        console.print(styled("run stopped:", "red", result.fatal or result.crashed))
     if result.interrupted:
         console.print(
             styled(

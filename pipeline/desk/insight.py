@@ -10,6 +10,7 @@ flagged article). A later run can change clusters without touching the cache.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ __all__ = [
     "merged_reasons",
     "names_swapped",
 ]
+
+_LOG = logging.getLogger(__name__)
 
 _NAMES_PER_VARIANT = 2
 
@@ -148,8 +151,11 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
             for result in store.iter_results(run, analysed_only=True):
                 yield result.article.article_id, result.article.text, result.analysis.quotes
 
+    _LOG.info("clusters: grouping %d analysed article(s) with each other and with history", len(ids))
     members = update_clusters(store, ids).members
+    _LOG.info("register: checking %d article(s) against the death register", len(ids))
     flags = update_posthumous(store, analysed)
+    _LOG.info("matching: the run's articles against the known fact-checks")
     match_results(store, (result for run in runs for result in store.iter_results(run)))
     store.insight_done(runs)
     wanted = set(ids)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.desk.clusters import cluster_members
+from pipeline.desk.references import find_reference
 from pipeline.errors import InputError
 from pipeline.models import Label
 from pipeline.store import Store, among, utc_now
@@ -102,16 +103,10 @@ def _parse_verdict(value: str, where: str) -> Verdict:
 
 def _resolve(store: Store, ref: str, where: str) -> tuple[str | None, tuple[str, ...]]:
     """(story id or None, the article ids it covers) for an article or story reference."""
-    ref = ref.strip()
-    story = [m.article_id for m in cluster_members(store, cluster_ids=[ref])]
-    if story:
-        return ref, tuple(sorted(story))
-    ids = sorted({result.article.article_id for result in store.find_results(ref)}) if ref else []
-    if len(ids) == 1:
-        return None, (ids[0],)
-    if not ids:
-        raise InputError(where, f"no stored article or story matches {ref!r}")
-    raise InputError(where, f"{ref!r} matches {len(ids)} articles; give more of the id")
+    found = find_reference(store, ref, where)
+    if found is None:
+        raise InputError(where, f"no stored article or story matches {ref.strip()!r}")
+    return found.story_id, found.article_ids
 
 
 def add_review(store: Store, ref: str, verdict: str, note: str | None = None, by: str | None = None) -> Review:

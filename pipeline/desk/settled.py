@@ -70,6 +70,13 @@ class SettledArticle:
         return self.probabilities.get(Label.likely_fabrication.value, 0.0)
 
     @property
+    def unbacked_score(self) -> float | None:
+        """The engine's probability of fabrication where the settled verdict held it back for
+        want of evidence ("score 0.98, no evidence"); None where it stands."""
+        stored = self.stored.analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
+        return stored if self.p_fabrication < stored else None
+
+    @property
     def review_status(self) -> str:
         return self.findings.review.describe() if self.findings.review else "not reviewed"
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from pipeline.engines.openai_client import Attempts, LLMEngine, completion_usage, generation_params
 from pipeline.engines.prompts import Evidence, Prompt, field_guide
-from pipeline.errors import AnswerError, ProviderError
+from pipeline.errors import AnswerError, ProviderError, UnusableAnswerError
 from pipeline.models import Article, ArticleVerdict, EngineAnswer, EvidenceVerdict
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode, Settings
@@ -258,13 +258,18 @@ class EvidenceEngine(LLMEngine):
 
     async def _complete(self, messages: list[dict[str, str]], model: type[BaseModel], attempts: Attempts) -> ChatCompletion:
         body = self._body(messages, model)
+        estimate = self.estimate(body["messages"])
+
+        def received(completion: Any) -> None:
+            attempts.record(completion, estimate)  # paid and journalled, whether usable or not
+            self.check_answer(completion)
+
         try:
-            completion = await self._send(lambda client: client.chat.completions.create(**body))
+            completion = await self._send(lambda client: client.chat.completions.create(**body), received)
         except AnswerError as error:
             if error.kind == "context":
                 raise self._context_error(error, messages) from None
             raise
-        attempts.record(completion)
         return completion
 
     async def finish(
@@ -310,11 +315,12 @@ class EvidenceEngine(LLMEngine):
         comes back as its own answer, so it is priced at the live rate."""
         messages, evidence = self.prompt.request(article, self.settings.max_input_chars)
         assert evidence is not None, "an evidence-first prompt marks its evidence"
+        self.check_answer(body)
         try:
             completion = ChatCompletion.model_validate(body)
         except ValidationError as error:
-            raise AnswerError(f"the batch answer is no chat completion: {str(error)[:300]}") from None
-        paid = completion_usage(completion)
+            raise UnusableAnswerError(f"the answer is no chat completion: {str(error)[:300]}") from None
+        paid = completion_usage(completion, self.estimate(messages))
         live = Attempts()
         try:
             verdict = await self.finish(messages, evidence, completion, live)

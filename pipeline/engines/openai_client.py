@@ -35,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
+from pipeline.engines.answers import answer_usage, check_completion, completion_problem, estimated_usage
 from pipeline.engines.fleet import Endpoint, Fleet
 from pipeline.engines.prompts import Prompt
 from pipeline.engines.ratelimit import LOGGED_WAIT_SECONDS, AdaptiveLimiter, capped_wait, parse_retry_after
@@ -51,6 +52,7 @@ __all__ = [
     "classify_error",
     "generation_params",
     "completion_usage",
+    "answer_body",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -201,32 +203,33 @@ class _StopAfter:
 
 class Attempts:
     """Raw responses and token usage of every attempt for one article; ``on_raw`` sees each
-    raw response as it arrives, before instructor parses it."""
+    raw response as it arrives, before anything parses it."""
 
     def __init__(self, on_raw: Callable[[str], None] | None = None) -> None:
         self.raw_responses: list[str] = []
         self.usage = Usage(requests=0, input_tokens=0, output_tokens=0)
         self.on_raw = on_raw
 
-    def record(self, response: Any) -> None:
-        """Keep one response and add its tokens (cached input tokens too, where the provider says)."""
-        raw = response.model_dump_json() if hasattr(response, "model_dump_json") else str(response)
+    def record(self, response: Any, estimate: Usage) -> None:
+        """Keep one response and add its tokens (``estimate``: the request's, for counts the
+        response does not honestly give)."""
+        raw = response.model_dump_json() if isinstance(response, BaseModel) else json.dumps(response)
         if self.on_raw is not None:
             self.on_raw(raw)
         self.raw_responses.append(raw)
-        self.usage = self.usage + completion_usage(response)
+        self.usage = self.usage + completion_usage(response, estimate)
 
 
-def completion_usage(response: Any) -> Usage:
-    """What one chat completion cost, as its ``usage`` reports it (cached input tokens too, where it says)."""
-    usage = getattr(response, "usage", None)
-    details = getattr(usage, "prompt_tokens_details", None)
-    return Usage(
-        requests=1,
-        input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cached_input_tokens=getattr(details, "cached_tokens", 0) or 0,
-    )
+def answer_body(response: Any) -> Any:
+    """A response as JSON data: the SDK's object dumped, anything else (an HTML page the SDK
+    handed back as text) as it came."""
+    return response.model_dump(mode="json", warnings=False) if isinstance(response, BaseModel) else response
+
+
+def completion_usage(response: Any, estimate: Usage) -> Usage:
+    """What one chat completion cost, as its ``usage`` reports it (cached input tokens too,
+    where it says), counts it does not honestly give taken from ``estimate`` (``answer_usage``)."""
+    return answer_usage(answer_body(response), estimate)
 
 
 class LLMEngine(ABC):
@@ -302,9 +305,24 @@ class LLMEngine(ABC):
     def _identity_params(self) -> dict[str, Any]:
         return generation_params(self.settings)
 
-    async def _send(self, call: Callable[[openai.AsyncOpenAI], Awaitable[Any]]) -> Any:
+    def estimate(self, messages: list[dict[str, Any]]) -> Usage:
+        """The most one request of ``messages`` may cost: what an answer without honest usage counts."""
+        return estimated_usage(messages, self.settings.max_tokens)
+
+    def answer_problem(self, response: Any) -> str | None:
+        """Why ``response`` is no usable chat completion of the asked model, or None."""
+        return completion_problem(answer_body(response), self.settings.model, self.settings.model_aliases)
+
+    def check_answer(self, response: Any) -> None:
+        """UnusableAnswerError unless ``response`` is a chat completion of the asked model
+        (``pipeline.engines.answers``)."""
+        check_completion(answer_body(response), self.settings.model, self.settings.model_aliases)
+
+    async def _send(self, call: Callable[[openai.AsyncOpenAI], Awaitable[Any]], received: Callable[[Any], None]) -> Any:
         """One request to the endpoint the fleet picks (``call`` gets its client), holding that
-        endpoint's limiter slot, retried by tenacity while it fails transiently."""
+        endpoint's limiter slot, retried by tenacity while it fails transiently. ``received``
+        sees what each answer returned and raises where it is unusable: that is the endpoint's
+        failure (a replica sending garbage or another model), retried at another."""
         retrying_kwargs: dict[str, Any] = dict(
             retry=retry_if_exception_type(TransientProviderError),
             stop=_StopAfter(self.settings.max_retries),
@@ -319,8 +337,13 @@ class LLMEngine(ABC):
                 ticket = await endpoint.limiter.acquire()
                 try:
                     answer = await call(endpoint.client)
+                    received(answer)
                 except Exception as error:  # classified into the error tree right here
-                    classified = classify_error(error, self.settings.api_key, self.settings.mode)
+                    classified = (
+                        error
+                        if isinstance(error, ProviderError)
+                        else classify_error(error, self.settings.api_key, self.settings.mode)
+                    )
                     if isinstance(classified, RateLimitError):
                         endpoint.limiter.rate_limited(ticket, classified.retry_after)
                     elif isinstance(classified, TransientProviderError):

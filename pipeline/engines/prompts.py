@@ -20,6 +20,7 @@ and its sentences ``[Sn]``, and the model answers with those numbers, which
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -48,6 +49,7 @@ __all__ = [
     "load_prompt",
     "truncate_for_prompt",
     "mark_evidence",
+    "neutralise_marks",
     "field_guide",
     "definitions",
 ]
@@ -152,21 +154,36 @@ class Evidence:
         )
 
 
+# Text that looks like the prompt's own marks (⟦Q3⟧, [S12], in any case or spacing, with
+# full-width or other look-alike brackets): an article carrying it would show the model
+# forged or duplicate ids.
+_MARK_LIKE = re.compile(r"([⟦\[［【〚⁅])(\s*[QSＱＳqsｑｓ]\s*[0-9０-９]+\s*)([⟧\]］】〛⁆])")
+
+
+def neutralise_marks(text: str) -> str:
+    """``text`` with every mark-like id's brackets made plain parentheses, character for
+    character: the same length, so every offset into it is an offset into ``text``."""
+    return _MARK_LIKE.sub(lambda found: f"({found.group(2)})", text)
+
+
 def mark_evidence(article: str | ParsedArticle) -> tuple[str, Evidence]:
     """The text with ``⟦Qn⟧`` before each quotation's opening mark and ``[Sn] `` at each
-    sentence start, and the evidence those numbers point at."""
+    sentence start, and the evidence those numbers point at (in the article's own text).
+    Mark-like text in the article is neutralised first, so the only ids the model sees
+    are these."""
     read = parsed(article)
     text, quotations, spans = read.text, read.quotations, read.sentences
+    shown = neutralise_marks(text)
     inserts = sorted(
         [(start, 0, f"[S{number}] ") for number, (start, _end) in enumerate(spans, 1)]
         + [(quotation.open_at, 1, f"⟦Q{quotation.index}⟧") for quotation in quotations]
     )
     parts, copied = [], 0
     for at, _order, mark in inserts:
-        parts.append(text[copied:at])
+        parts.append(shown[copied:at])
         parts.append(mark)
         copied = at
-    parts.append(text[copied:])
+    parts.append(shown[copied:])
     return "".join(parts), Evidence(text=text, quotations=quotations, sentences=spans)
 
 

@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion
 
 from pipeline.engines.openai_client import Attempts, LLMEngine, classify_error, completion_usage, generation_params
 from pipeline.checks.quotes import verify_quotes
-from pipeline.errors import AnswerError
+from pipeline.errors import AnswerError, UnusableAnswerError
 from pipeline.models import Article, ArticleVerdict, EngineAnswer, QuoteDraft, Usage
 from pipeline.parsed import ParsedArticle
 from pipeline.settings import LLMMode
@@ -43,8 +43,9 @@ _INSTRUCTOR_LOG.addHandler(logging.NullHandler())
 _INSTRUCTOR_LOG.propagate = False
 
 
-def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
-    """Parse a chat completion that arrived another way (a Batch API answer) as a live one is parsed."""
+def parse_completion(body: dict[str, Any], mode: LLMMode, estimate: Usage) -> EngineAnswer:
+    """Parse a chat completion that arrived another way (a Batch API answer) as a live one is
+    parsed (``estimate``: its request's, for token counts the answer does not honestly give)."""
     try:
         completion = ChatCompletion.model_validate(body)
         verdict = process_response(
@@ -52,7 +53,7 @@ def parse_completion(body: dict[str, Any], mode: LLMMode) -> EngineAnswer:
         )
     except Exception as error:  # classified into the error tree right here
         raise classify_error(error) from None
-    return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=completion_usage(completion))
+    return EngineAnswer(verdict=verdict, raw_responses=[json.dumps(body)], usage=completion_usage(completion, estimate))
 
 
 class VerdictFirstEngine(LLMEngine):
@@ -72,20 +73,36 @@ class VerdictFirstEngine(LLMEngine):
 
     async def _ask(self, messages: list[dict[str, str]], attempts: Attempts) -> ArticleVerdict:
         hooks = Hooks()
-        hooks.on("completion:response", attempts.record)
-        verdict, _completion = await self._send(
-            lambda client: self._over(client).chat.completions.create_with_completion(
-                model=self.settings.model,
-                messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
-                response_model=RESPONSE_MODEL,
-                max_retries=_VALIDATION_ATTEMPTS,
-                # Lax validation: a model that writes 0.9 as "0.9" is still understood;
-                # the verifier, not pydantic, decides what is true.
-                strict=False,
-                hooks=hooks,
-                **self._generation,
-            )
-        )
+        estimate = self.estimate(messages)
+        problems: list[str] = []
+
+        def on_response(response: Any) -> None:
+            attempts.record(response, estimate)
+            problem = self.answer_problem(response)
+            if problem is not None:
+                problems.append(problem)
+
+        async def call(client: openai.AsyncOpenAI) -> Any:
+            try:
+                return await self._over(client).chat.completions.create_with_completion(
+                    model=self.settings.model,
+                    messages=messages,  # type: ignore[arg-type]  # role/content dicts, as the SDK sends them
+                    response_model=RESPONSE_MODEL,
+                    max_retries=_VALIDATION_ATTEMPTS,
+                    # Lax validation: a model that writes 0.9 as "0.9" is still understood;
+                    # the verifier, not pydantic, decides what is true.
+                    strict=False,
+                    hooks=hooks,
+                    **self._generation,
+                )
+            except Exception:
+                # instructor fails on what it cannot read; the endpoint's unusable answer is why
+                if problems:
+                    raise UnusableAnswerError(problems[-1]) from None
+                raise
+
+        hooks.on("completion:response", on_response)
+        verdict, _completion = await self._send(call, lambda answered: self.check_answer(answered[1]))
         return verdict
 
     def request_body(self, article: Article) -> dict[str, Any]:
@@ -129,7 +146,9 @@ class VerdictFirstEngine(LLMEngine):
     async def answer_from_completion(self, article: Article, body: dict[str, Any]) -> tuple[EngineAnswer, EngineAnswer | None]:
         """A completion that arrived another way (a Batch API answer), parsed as a live one is;
         and the live re-ask it needed, if any (none here: instructor's re-asks are live-only)."""
-        return parse_completion(body, self.settings.mode), None
+        self.check_answer(body)
+        messages = self.prompt.messages(article, self.settings.max_input_chars)
+        return parse_completion(body, self.settings.mode, self.estimate(messages)), None
 
     async def _reask_quotes(self, article: Article, previous: EngineAnswer, missing: list[QuoteDraft]) -> EngineAnswer:
         """Ask once more, naming the quotes the article does not contain."""

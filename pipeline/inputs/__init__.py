@@ -42,7 +42,8 @@ from pipeline.inputs.files import (
     _format,
     _open,
     _read_limited,
-    _refuse_unsettled,
+    _wait_until_settled,
+    InFolder,
     _stamp,
     _temporary,
 )
@@ -106,8 +107,10 @@ def iter_articles(
     ``stdin`` (``sys.stdin`` when not given), which is read as JSON or JSONL records
     when it parses as such and as plain text otherwise.
 
-    A file modified less than ``min_file_age`` seconds ago, or named like a temporary
-    file, is skipped as still being written: the next run reads it whole.
+    A file named like a temporary file is skipped as still being written. A file found in a
+    folder and modified less than ``min_file_age`` seconds ago is waited for (at most that
+    long) and skipped only if it changes meanwhile: the next run reads it whole. A file named
+    (or matched by a glob) is read at once: whoever named it knows it is there.
 
     With ``unchanged``, each file is stat'ed first (before it is read, so a change made
     while it is read shows next time): a file it accepts is yielded as one
@@ -143,7 +146,8 @@ def _read_file(path: str, max_bytes: int, min_file_age: float = 0.0) -> Iterator
         raise InputError(path, _TEMPORARY_REASON)
     suffix, compressed = _format(os.path.basename(path))
     with _open(path) as raw:
-        _refuse_unsettled(raw, path, min_file_age)
+        if isinstance(path, InFolder):
+            _wait_until_settled(raw, path, min_file_age)
         file: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
             if suffix == ".jsonl":

@@ -8,7 +8,7 @@ import io
 import os
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
@@ -137,6 +137,11 @@ def _outside(link: str, roots: tuple[str, ...]) -> bool:
     return not any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
+class InFolder(str):
+    """A file found in a folder (an inbox others write to), not named on the command line: it
+    is read only once it has been unchanged for the minimum file age."""
+
+
 def _walk(folder: str, roots: tuple[str, ...]) -> Iterator[str | SkippedInput]:
     """Files under ``folder`` with a known suffix, depth first in name order; every other file
     is a ``SkippedInput`` saying why, so no nightly input vanishes unseen.
@@ -166,7 +171,7 @@ def _walk(folder: str, roots: tuple[str, ...]) -> Iterator[str | SkippedInput]:
         elif _temporary(entry.name):
             yield SkippedInput(source_path=entry.path, record_id=None, reason=_TEMPORARY_REASON)
         elif _format(entry.name)[0] in FOLDER_SUFFIXES:
-            yield entry.path
+            yield InFolder(entry.path)
         else:
             suffix = "".join(Path(entry.name).suffixes[-2:]) or "no extension"
             yield SkippedInput(source_path=entry.path, record_id=None, reason=f"unsupported type ({suffix})")
@@ -195,14 +200,21 @@ def _is_dir_link(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _refuse_unsettled(file: _Readable, path: str, min_file_age: float) -> None:
-    """A file modified within ``min_file_age`` seconds (either way: clocks differ) may be half-written."""
-    age = time.time() - os.fstat(file.fileno()).st_mtime
-    if abs(age) < min_file_age:
+def _wait_until_settled(file: _Readable, path: str, min_file_age: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Wait, at most ``min_file_age`` seconds, until a file modified within that time (either way:
+    clocks differ) has been unchanged for it; one that changes while waited for is still being
+    written and is refused, for the next run to read whole."""
+    before = os.fstat(file.fileno())
+    age = time.time() - before.st_mtime
+    if abs(age) >= min_file_age:
+        return
+    sleep(min_file_age - age if age >= 0 else min_file_age)
+    after = os.fstat(file.fileno())
+    if (after.st_mtime_ns, after.st_size) != (before.st_mtime_ns, before.st_size):
         raise InputError(
             path,
-            f"modified {max(age, 0.0):.1f} s ago, still being written? "
-            f"(read once unchanged for {min_file_age:g} s: PIPELINE_MIN_FILE_AGE)",
+            f"changed while waited for {min_file_age:g} s, still being written? "
+            "(read once unchanged for PIPELINE_MIN_FILE_AGE seconds)",
         )
 
 

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any, Final
 
 import openai
-from openai.types.chat import ChatCompletion
-from pydantic import ValidationError
-
 from pipeline.engines import LLMEngine, make_engine
-from pipeline.engines.openai_client import classify_error, completion_usage, make_openai_client
+from pipeline.engines.answers import answer_usage
+from pipeline.engines.openai_client import classify_error, make_openai_client
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.inputs import iter_articles
 from pipeline.models import Article, CacheIdentity, SkippedInput, Usage
@@ -57,6 +56,7 @@ MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 _ENDPOINT: Final = "/v1/chat/completions"
 _FINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
+_LOG = logging.getLogger(__name__)
 
 
 class BatchJobs:
@@ -225,16 +225,45 @@ def status(settings: Settings, store: Store, *, client: openai.AsyncOpenAI | Non
 
 
 def _failure_reason(line: dict[str, Any]) -> str:
-    error = line.get("error") or ((line.get("response") or {}).get("body") or {}).get("error") or {}
-    status_code = (line.get("response") or {}).get("status_code")
+    response: dict[str, Any] = line["response"] if isinstance(line.get("response"), dict) else {}
+    body: dict[str, Any] = response["body"] if isinstance(response.get("body"), dict) else {}
+    found = line.get("error") or body.get("error") or {}
+    error: dict[str, Any] = found if isinstance(found, dict) else {"message": str(found)}
+    status_code = response.get("status_code")
     return f"batch request failed ({status_code or error.get('code') or 'error'}): {error.get('message', 'no message')}"[:500]
 
 
 async def _read_file(client: openai.AsyncOpenAI, file_id: str | None) -> list[dict[str, Any]]:
+    """The lines of one batch output or error file that name their request; every other line
+    (no JSON object, no ``custom_id``) is logged and skipped: its request, if any, is then
+    missing from the batch and fails as such."""
     if not file_id:
         return []
     content = await client.files.content(file_id)
-    return [json.loads(line) for line in content.text.splitlines() if line.strip()]
+    lines = []
+    for number, text in enumerate(content.text.splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+        except ValueError:
+            line = None
+        if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
+            _LOG.warning("batch file %s, line %d: no JSON object with a custom_id; skipped: %.80r", file_id, number, text)
+            continue
+        lines.append(line)
+    return lines
+
+
+def _answer_body(line: dict[str, Any]) -> tuple[Any, str | None]:
+    """The answer of one output line (whatever it is: the engine says what is wrong with it),
+    or why the line holds none."""
+    response = line.get("response")
+    if not isinstance(response, dict):
+        return None, f"the batch output line has no response object: {str(response)[:80]!r}"
+    if response.get("status_code") != 200:
+        return None, _failure_reason(line)
+    return response.get("body"), None
 
 
 async def _collect_job(
@@ -253,18 +282,20 @@ async def _collect_job(
         item = items.get(key)
         if item is None or key in reasons:
             continue
-        response = line.get("response") or {}
-        if response.get("status_code") != 200:
-            reasons[key] = _failure_reason(line)
+        body, no_answer = _answer_body(line)
+        if no_answer is not None:
+            reasons[key] = no_answer
             continue
         del items[key]
         article = store.article(ArticleRef(item["article_id"], item["source_path"], item["record_id"]))
         assert article is not None, "a batch item's article is stored with the item"
         try:
-            analysis, answers = await analyse_completion(article, response["body"], live, identity, BATCH_ENGINE)
+            analysis, answers = await analyse_completion(article, body, live, identity, BATCH_ENGINE)
         except ProviderError as error:
             # The batch answer was paid at the batch rate; its re-asks went out live.
-            ledger.failed(article, key, Failure.of(error), answered=_batch_usage(response["body"]))
+            ledger.failed(article, key, Failure.of(error), answered=_batch_usage(body, article, live))
+        except Exception as error:  # an answer no check foresaw must not keep the batch uncollected
+            ledger.failed(article, key, Failure.unexpected(error), answered=_batch_usage(body, article, live))
         else:
             ledger.finished(article, key, identity, analysis, answers, latency_ms=0)
         if ledger.result.fatal:
@@ -278,12 +309,9 @@ async def _collect_job(
     jobs.mark_collected(job["batch_id"])
 
 
-def _batch_usage(body: dict[str, Any]) -> Usage:
-    """What a batch answer reports it cost (nothing, when it is no chat completion)."""
-    try:
-        return completion_usage(ChatCompletion.model_validate(body))
-    except ValidationError:
-        return Usage(requests=0, input_tokens=0, output_tokens=0)
+def _batch_usage(body: Any, article: Article, live: LLMEngine) -> Usage:
+    """What a batch answer reports it cost, counts it does not honestly give at its request's estimate."""
+    return answer_usage(body, live.estimate(live.prompt.messages(article, live.settings.max_input_chars)))
 
 
 async def _collect(settings: Settings, store: Store, client: openai.AsyncOpenAI, live: LLMEngine) -> RunResult | None:

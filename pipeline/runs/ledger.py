@@ -4,6 +4,7 @@ written as it happens, and one failure path, which the failure memory learns fro
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from pipeline.store import ArticleRef, Store
 
 __all__ = ["RunResult", "Failure", "RunLedger", "recorded_run", "retries_used_up"]
 
+_LOG = logging.getLogger(__name__)
+
 _CACHED_BLOCK = 500
 _LIVE_ENGINE = "llm"  # how a re-ask made while collecting a batch is priced: it went out live
 _NO_USAGE = Usage(requests=0, input_tokens=0, output_tokens=0)
@@ -39,6 +42,7 @@ class RunResult:
     empty: str | None = None  # why a run that found no article is an error (without allow_empty)
     unclosed: str | None = None  # why the ledger still shows the run as running
     store_refused: bool = False  # the database refused a write: the run stopped
+    crashed: str | None = None  # why the executor itself failed (a Ray job): the run stopped
     usage: Usage = field(default_factory=lambda: _NO_USAGE)
     cost: float | None = None
 
@@ -82,7 +86,7 @@ class RunResult:
         2: the run was stopped; 128 + the signal's number (130, 143): a signal interrupted it."""
         if self.interrupted:
             return 128 + signal.Signals[self.interrupted].value
-        if self.fatal:
+        if self.fatal or self.crashed:
             return 2
         return 1 if self.counts["failed"] or self.empty else 0
 
@@ -105,6 +109,12 @@ class Failure:
     def of(cls, error: ProviderError) -> Failure:
         kind = error.kind if isinstance(error, AnswerError) else None
         return cls(str(error), error.usage, kind, isinstance(error, FatalProviderError))
+
+    @classmethod
+    def unexpected(cls, error: BaseException) -> Failure:
+        """An article whose analysis raised what no check foresaw: failed with the error, not
+        remembered (a fixed pipeline tries it again), so it never vanishes from the run."""
+        return cls(f"the analysis failed unexpectedly ({type(error).__name__}: {error})"[:500])
 
 
 class RunLedger:
@@ -280,7 +290,7 @@ def recorded_run(
         raise
     finally:
         ledger.flush()
-        if result.fatal:
+        if result.fatal or result.crashed:
             status = "aborted"
         elif result.interrupted:
             status = "interrupted"
@@ -299,7 +309,9 @@ def _finish_run(store: Store, result: RunResult, status: str, clock: NightClock)
     be refused too); StoreError from here means the ledger line could not be written."""
     if status != "interrupted" and not result.store_refused:
         try:
-            refresh_run_verdicts(store, clock, result.run_id, update_batch_insight(store, result.run_id))
+            insight = update_batch_insight(store, result.run_id)
+            _LOG.info("verdicts: settling the run's articles and the stories it touched")
+            refresh_run_verdicts(store, clock, result.run_id, insight)
         except StoreError as error:
             result.fatal = result.fatal or f"the database cannot be written: {error}"
             status = "aborted"

@@ -20,6 +20,7 @@ from typing import Any
 
 from pipeline import engines
 from pipeline.engines import AnalysisEngine, make_engine
+from pipeline.engines.answers import completion_problem
 from pipeline.errors import ProviderError, StoreError
 from pipeline.models import Article
 from pipeline.runs.article import analyse_article, analyse_completion
@@ -102,15 +103,17 @@ async def run_batch(
                         )
                     else:
                         analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
+                    latency_ms = int((time.perf_counter() - started) * 1000)
+                    ledger.finished(article, key, engine.identity, analysis, answers, latency_ms)
                 except ProviderError as error:
                     ledger.failed(article, key, Failure.of(error))
-                    return
                 except asyncio.CancelledError:
                     if result.fatal or result.interrupted:
                         why = result.fatal or f"interrupted by {result.interrupted}"
                         ledger.failed(article, key, Failure(f"not finished: the run stopped ({why})"))
                     raise
-                ledger.finished(article, key, engine.identity, analysis, answers, int((time.perf_counter() - started) * 1000))
+                except Exception as error:  # no task ends without its article's outcome
+                    ledger.failed(article, key, Failure.unexpected(error))
             finally:
                 slots.release()
                 in_flight.pop(key, None)
@@ -146,10 +149,16 @@ async def run_batch(
                     break
                 sent += 1
                 reservations.hold(key, next_cost)
-                recovered = journal.recovered_completion(key) if key in journal.pending else None
+                recovered = journal.recovered_completion(key, usable) if key in journal.pending else None
                 in_flight[key] = asyncio.create_task(analyse_and_store(article, key, recovered))
 
-        journal = AnswerJournal(store.path).open(lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
+        journal = AnswerJournal(store.path, settings.journal_max_bytes, settings.journal_max_age_days)
+
+        def usable(body: dict[str, Any]) -> bool:
+            return completion_problem(body, settings.model, settings.model_aliases) is None
+
+        if hasattr(engine, "on_raw"):  # only paid answers are journalled: an offline run never reads it
+            journal.open(lambda key: store.has_result(key) or store.remembered_failure(key) is not None)
         ledger.journal = journal
         if hasattr(engine, "on_raw"):
             identity = engine.identity

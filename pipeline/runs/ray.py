@@ -161,9 +161,9 @@ async def _analyse_one(article: Article, engine: Any, prior: float) -> dict[str,
     started = time.perf_counter()
     try:
         analysis, answers = await analyse_article(article, engine, prior)
-    except ProviderError as error:
+    except Exception as error:  # a worker never dies of one answer: the driver records its failure
         # The ledger's failure, sent to the driver, which records (and remembers) it as a local run does.
-        failure = Failure.of(error)
+        failure = Failure.of(error) if isinstance(error, ProviderError) else Failure.unexpected(error)
         return {
             "status": "fatal" if failure.fatal else "failed",
             "reason": failure.reason,
@@ -220,26 +220,32 @@ def _analyse_window(
     )
     unreturned = dict(first)
     result = ledger.result
-    for row in dataset.iter_rows():
-        key = row["key"]
-        article = unreturned.pop(key)
-        if row["status"] == "ok":
-            ledger.finished(
-                article,
-                key,
-                identity,
-                Analysis.model_validate_json(row["analysis"]),
-                _ANSWERS.validate_json(row["answers"]),
-                int(row["latency_ms"]),
-            )
-        else:
-            usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
-            ledger.failed(article, key, Failure(row["reason"], usage, row["kind"], fatal=row["status"] == "fatal"))
-        if result.fatal:
-            break
-    if result.fatal:
+    try:
+        for row in dataset.iter_rows():
+            _record_row(row, unreturned.pop(row["key"]), ledger, identity)
+            if result.fatal:
+                break
+    except Exception as error:  # the job itself failed: what came back is stored, the rest fails with why
+        result.crashed = result.crashed or f"the Ray job failed ({type(error).__name__}: {str(error)[:300]})"
+    if result.fatal or result.crashed:
         for key, article in unreturned.items():
-            ledger.failed(article, key, Failure(f"not finished: the run stopped ({result.fatal})"))
+            ledger.failed(article, key, Failure(f"not finished: the run stopped ({result.fatal or result.crashed})"))
+
+
+def _record_row(row: dict[str, Any], article: Article, ledger: RunLedger, identity: CacheIdentity) -> None:
+    key = row["key"]
+    if row["status"] == "ok":
+        ledger.finished(
+            article,
+            key,
+            identity,
+            Analysis.model_validate_json(row["analysis"]),
+            _ANSWERS.validate_json(row["answers"]),
+            int(row["latency_ms"]),
+        )
+    else:
+        usage = Usage.model_validate_json(row["usage"]) if row["usage"] else None
+        ledger.failed(article, key, Failure(row["reason"], usage, row["kind"], fatal=row["status"] == "fatal"))
 
 
 _NAMESPACE = "pipeline"
@@ -307,7 +313,7 @@ def run_with_ray(
             )
             inputs = iter(run_inputs)
             sent = 0
-            while not result.fatal:
+            while not (result.fatal or result.crashed):
                 room = _WINDOW if budget.limit is None else min(_WINDOW, budget.limit - sent)
                 window = list(itertools.islice(inputs, room))
                 if not window:

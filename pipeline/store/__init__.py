@@ -40,7 +40,7 @@ _OUTCOME_COLUMNS = (
 
 # A result's cache identity as stored (``params`` as JSON), and the usage columns results and outcomes share.
 _IDENTITY_COLUMNS = "engine, model, mode, prompt_version, prompt_hash, schema_hash, params"
-_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens"
+_USAGE_COLUMNS = "requests, input_tokens, cached_input_tokens, output_tokens, estimated_requests"
 
 
 def _identity_values(identity: CacheIdentity) -> tuple[str, ...]:
@@ -144,14 +144,15 @@ class StoredResult:
 class Store:
     """A connection to the pipeline's SQLite database."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False):
+    def __init__(self, path: Path | str, *, read_only: bool = False, create: bool = True):
         """Open (and create, and upgrade) the database; ``read_only``: open an existing one only
-        to read it, never creating or changing a file, as read commands do."""
+        to read it, never creating or changing a file, as read commands do; ``create`` False:
+        open an existing one only (the desk's commands that act on stored articles)."""
         self.path = Path(path)
         self.read_only = read_only
         self._run_lock: RunLock | None = None
         self._run_clocks: dict[int, float] = {}
-        self.db = connect(self.path, read_only=read_only)
+        self.db = connect(self.path, read_only=read_only, create=create)
 
     def close(self) -> None:
         self._release_run_lock()
@@ -387,12 +388,24 @@ class Store:
         return self._stored(row) if row else None
 
     def find_results(self, ref: str) -> list[StoredResult]:
-        """Latest results for an article id (or unique prefix), a cache key, or a source path."""
+        """Latest results for an article id (or prefix), a cache key, a source path (or its end
+        after a ``/``), or ``PATH#RECORD-ID``; every character is literal (no wildcards)."""
+        if not ref.strip():
+            return []
+        path, _, record = ref.rpartition("#")
         rows = self.db.execute(
-            """SELECT * FROM latest_result WHERE article_id LIKE ? || '%' OR cache_key = ?
-               OR article_id IN (SELECT article_id FROM article_source WHERE source_path = ? OR source_path LIKE '%' || ?)
+            """SELECT * FROM latest_result WHERE substr(article_id, 1, length(:ref)) = :ref OR cache_key = :ref
+               OR article_id IN (SELECT article_id FROM article_source
+                   WHERE source_path = :ref OR substr(source_path, -length(:tail)) = :tail
+                   OR (record_id = :record AND (source_path = :path OR substr(source_path, -length(:path_tail)) = :path_tail)))
                ORDER BY created_at""",
-            (ref, ref, ref, "/" + ref.lstrip("./")),
+            {
+                "ref": ref,
+                "tail": "/" + ref.lstrip("./"),
+                "path": path,
+                "path_tail": "/" + path.lstrip("./"),
+                "record": record if path else None,
+            },
         ).fetchall()
         return [self._stored(row) for row in rows]
 
@@ -433,6 +446,11 @@ class Store:
         condition, params = among("article_id", article_ids)
         rows = self.db.execute(f"SELECT article_id, first_seen FROM article WHERE {condition}", params)
         return {row["article_id"]: row["first_seen"] for row in rows}
+
+    def first_seen_between(self, start: str, end: str) -> list[str]:
+        """The articles first stored at or after ``start`` and before ``end`` (ISO, UTC)."""
+        rows = self.db.execute("SELECT article_id FROM article WHERE first_seen >= ? AND first_seen < ?", (start, end))
+        return [row["article_id"] for row in rows]
 
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM article WHERE article_id = ?", (article_id,)).fetchone()

@@ -20,9 +20,12 @@ __all__ = ["BUSY_TIMEOUT_S", "Transaction", "connect"]
 BUSY_TIMEOUT_S = 30.0
 
 
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False, create: bool = True) -> sqlite3.Connection:
     """Open (and create, and upgrade) the database at ``path``; ``read_only``: open an existing
-    one only to read it. Rows come back as ``sqlite3.Row``; StoreError when it cannot be opened."""
+    one only to read it; ``create`` False: open an existing one only (to read it or to record
+    the desk's work on it). Rows come back as ``sqlite3.Row``; StoreError when it cannot be opened."""
+    if read_only or not create:
+        _check_exists(path)
     try:
         if read_only:
             db = _open_read_only(path)
@@ -80,10 +83,6 @@ def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """A connection that can only read ``path``: ``mode=ro``, or, on a read-only mount where
     SQLite cannot create the WAL index beside it, ``immutable=1`` (nothing can write there)."""
-    if not path.exists():
-        raise StoreError(f"{path}: no database there (check --db; `pipeline run` creates one)")
-    if path.is_dir():
-        raise StoreError(f"{path}: a folder, not a database (check --db)")
     uri = path.resolve().as_uri()
     try:
         db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None), path)
@@ -92,6 +91,14 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
             raise
         db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
     return db
+
+
+def _check_exists(path: Path) -> None:
+    """A command that reads never creates a database: a missing or mistyped ``--db`` is an error."""
+    if not path.exists():
+        raise StoreError(f"{path}: no database there (check --db; `pipeline run` creates one)")
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder, not a database (check --db)")
 
 
 def _checked(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:

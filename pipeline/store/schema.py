@@ -441,6 +441,13 @@ CREATE VIEW audit_verdicts AS
         WHERE latest.article_id = covered.value AND latest.drawn_at <= review.reviewed_at);
 """
 
+# Answers whose usage was missing or no honest count are priced at their request's estimate;
+# the outcome and the result say how many of their requests were counted so.
+_ESTIMATED_USAGE = """
+ALTER TABLE outcome ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE result ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
+"""
+
 # The desk's calibration fits (``pipeline.desk.learning``): each fit's coefficients, the
 # verdicts it used and its scores on held-back verdicts beside the fit in force before it; one
 # fit at most is ``in_force`` (none: the shipped calibration).
@@ -483,7 +490,9 @@ MIGRATIONS: list[str] = [
     _INBOX_CTIME_CONFIRMED_DEATHS_PENDING_INSIGHT,
     # 11: the audit sample of each run's worklist, and the reviews of audited articles.
     _AUDIT_DRAWS,
-    # 12: the desk's calibration fits (``pipeline learn``).
+    # 12 (issue 23, answers, cause 5): requests counted at the estimate because their answer's usage was not honest.
+    _ESTIMATED_USAGE,
+    # 13: the desk's calibration fits (``pipeline learn``).
     _CALIBRATION_FITS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,10 +57,20 @@ class SafeConsole(Console):
             yield segment if segment.control else Segment(clean(segment.text), segment.style)
 
 
-def log_to(console: Console, level: int = logging.WARNING) -> None:
-    """Send the pipeline's log records (why a run waits, and the like) to ``console``, once."""
+def log_to(console: Console, level: int = logging.INFO) -> None:
+    """Send the pipeline's log records (why a run waits, each phase after the articles, and the
+    like) to ``console``, once, each line stamped with its ISO 8601 local time and offset."""
     logger = logging.getLogger("pipeline")
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
     if not any(getattr(handler, "console", None) is console for handler in logger.handlers):
-        handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
+        handler = RichHandler(
+            console=console,
+            show_path=False,
+            markup=False,
+            rich_tracebacks=False,
+            omit_repeated_times=False,
+            log_time_format=lambda moment: Text(moment.astimezone().isoformat(timespec="seconds")),
+        )
         handler.setLevel(level)
         logger.addHandler(handler)

@@ -22,28 +22,32 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeline.desk.clusters import ClusterMember
-from pipeline.errors import OutputError, UsageError
+from pipeline.desk.factchecks import FactCheckMatch
+from pipeline.errors import OutputError
 from pipeline.checks.verdict import probability_text
 from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.desk.learning import describe_calibration
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
-from pipeline.store import Store, StoredResult, parse_since
+from pipeline.store import Store, StoredResult
 from pipeline.views.console import clean
-from pipeline.views.read import read_settled
-from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, article_title, build_worklist, worklist_limit
+from pipeline.views.read import read_scope
+from pipeline.views.timestamps import readable_time
+from pipeline.views.worklist import DEFAULT_LIMIT, Worklist, WorklistItem, article_title, worklist_limit, worklist_of
 
 __all__ = [
     "MARKDOWN_ITEMS",
@@ -55,6 +59,7 @@ __all__ = [
     "highlight_segments",
     "render_html",
     "render_markdown",
+    "web_link",
     "write_report",
 ]
 
@@ -62,14 +67,15 @@ MARKDOWN_ITEMS = 5
 _CARD_TITLE_CHARS = 60
 FILTER_SCRIPT = (
     "(function(){var f=document.getElementById('filter');if(!f)return;f.hidden=false;"
-    "var cards=document.querySelectorAll('#articles article');"
+    "var cards=document.querySelectorAll('#articles article, #worklist .work-item');"
     "function run(){var l=f.elements.label.value,r=f.elements.reason.value,t=f.elements.text.value.toLowerCase(),n=0;"
     "for(var i=0;i<cards.length;i++){var c=cards[i],ok=(!l||c.classList.contains(l))&&(!r||(' '+c.dataset.r+' ').indexOf(' '+r+' ')>=0)"
     "&&(!t||c.textContent.toLowerCase().indexOf(t)>=0);c.hidden=!ok;n+=ok;}"
     "document.getElementById('shown').textContent=n;}"
     "f.addEventListener('input',run);f.addEventListener('submit',function(e){e.preventDefault();run();});})();"
 )
-"""The inline filter by label, reason and text; the page's CSP allows this script alone, by hash."""
+"""The inline filter by label, reason and text, over the worklist and the articles alike; the
+page's CSP allows this script alone, by hash."""
 _SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode()).digest()).decode()
 
 
@@ -98,6 +104,9 @@ class MorningReport:
     articles: list[SettledArticle]
     failures: list[dict[str, Any]]
     worklist: Worklist = field(default_factory=lambda: Worklist(run_id=None))
+    zone: tzinfo | None = None
+    """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
+    warnings: list[str] = field(default_factory=list)
     calibration: str = ""
     """Which calibration the settled probabilities use (``describe_calibration``)."""
 
@@ -109,6 +118,14 @@ class MorningReport:
     @cached_property
     def findings(self) -> dict[str, BatchFindings]:
         return {article.article_id: article.findings for article in self.articles}
+
+    @cached_property
+    def _unbacked(self) -> dict[str, float | None]:
+        return {article.article_id: article.unbacked_score for article in self.articles}
+
+    def unbacked(self, result: StoredResult) -> float | None:
+        """The probability of fabrication held back for want of evidence (``SettledArticle.unbacked_score``)."""
+        return self._unbacked.get(result.article.article_id)
 
     @cached_property
     def _reasons(self) -> dict[str, list[str]]:
@@ -174,6 +191,11 @@ class MorningReport:
         return title if len(title) <= _CARD_TITLE_CHARS else title[: _CARD_TITLE_CHARS - 1] + "…"
 
     @staticmethod
+    def ref(result: StoredResult) -> str:
+        """The id ``show`` and ``review`` take for the article."""
+        return short_id(result.article.article_id)
+
+    @staticmethod
     def source(result: StoredResult) -> str:
         """The input's file name and the record's id: full paths drown the page."""
         name = Path(result.article.source_path).name
@@ -181,6 +203,18 @@ class MorningReport:
 
     def reasons(self, result: StoredResult) -> list[str]:
         return self._reasons[result.article.article_id]
+
+    def item_reasons(self, item: WorklistItem) -> list[str]:
+        """The reason codes of every variant of a worklist item, for the filter."""
+        return sorted({reason for result in item.results for reason in self._reasons.get(result.article.article_id, [])})
+
+    def factchecks(self, result: StoredResult) -> list[FactCheckMatch]:
+        found = self.findings.get(result.article.article_id)
+        return found.factchecks if found else []
+
+    def time(self, moment: str | None) -> str:
+        """A stored timestamp as the desk reads it: minutes, in its zone, the zone named."""
+        return readable_time(moment, self.zone)
 
     def flags(self, result: StoredResult) -> list[PosthumousFlag]:
         found = self.findings.get(result.article.article_id)
@@ -201,41 +235,33 @@ def collect_report(
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
     audit_sample: int = 0,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
-    """The report of one run, of every run started since a date or time (``parse_since``),
-    or of the latest run."""
-    if run_id is not None and since is not None:
-        raise UsageError("give a run or a time to report since, not both")
+    """The report of one night (default: tonight), of one run, or of every run started since
+    a date or time (``parse_since``): the night's counts and cost are its runs' sums."""
     worklist_limit(limit)
-    if since is not None:
-        moment = parse_since(since)
-        runs = [run for run in store.runs(limit=-1) if datetime.fromisoformat(run["started_at"]) >= moment]
-        articles = read_settled(store, clock, since=since)
-        title = f"since {since}"
-    else:
-        if run_id is None:
-            latest = store.runs(limit=1)
-            run_id = latest[0]["run_id"] if latest else None
-        runs = [store.run_summary(run_id)] if run_id is not None else []
-        articles = read_settled(store, clock, run_id=run_id) if run_id is not None else []
-        title = f"run {run_id}" if run_id is not None else "no runs yet"
+    scope = read_scope(store, clock, run_id=run_id, since=since, night=night)
     failures = [
-        outcome for run in runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
+        outcome for run in scope.runs for outcome in store.outcomes(run["run_id"]) if outcome["status"] in ("failed", "skipped")
     ]
-    articles.sort(
+    articles = sorted(
+        scope.articles,
         key=lambda article: (
             article.label is not Label.likely_fabrication,
             -article.confidence,
             article.result.article.source_path,
-        )
-    )
-    worklist = (
-        build_worklist(store, run_id=run_id if since is None else None, limit=limit, clock=clock, audit_sample=audit_sample)
-        if articles
-        else Worklist(run_id=None)
+        ),
     )
     return MorningReport(
-        title=title, runs=runs, articles=articles, failures=failures, worklist=worklist, calibration=describe_calibration(store)
+        title=scope.title,
+        runs=scope.runs,
+        articles=articles,
+        failures=failures,
+        worklist=worklist_of(scope, limit, store, audit_sample, clock),
+        warnings=scope.warnings,
+        zone=clock.zone,
+        calibration=describe_calibration(store),
     )
 
 
@@ -285,6 +311,22 @@ _ENVIRONMENT = Environment(
 _ENVIRONMENT.filters["probability"] = probability_text
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address a link may point to; None for anything else
+    (``javascript:``, ``data:``, a local path, a malformed address such as ``http://[x``),
+    which the page then shows as text."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+_ENVIRONMENT.filters["web_link"] = web_link
+
+
 def render_html(report: MorningReport) -> str:
     return _ENVIRONMENT.get_template("report.html.j2").render(
         report=report,
@@ -316,6 +358,7 @@ def render_markdown(report: MorningReport) -> str:
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
         _md(report.calibration, 200),
+        *(f"**Warning**: {_md(line, 200)}" for line in report.warnings),
     ]
     if report.worklist.items:
         lines.append("")
@@ -323,7 +366,7 @@ def render_markdown(report: MorningReport) -> str:
         for item in report.worklist.items[:MARKDOWN_ITEMS]:
             variants = f", {len(item.results)} variants" if len(item.results) > 1 else ""
             audit = "audit · " if item.audit else ""
-            lines.append(f"- {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
+            lines.append(f"- `{item.ref}` {_md(item.title, 70)} ({audit}{probability_text(item.probability)}{variants})")
             if item.claims:
                 lines.append(f"  → {_md(item.claims[0].event, 70)} · check with {_md(item.claims[0].check_with, 50)}")
     if report.worklist.audits:
@@ -340,7 +383,7 @@ def render_markdown(report: MorningReport) -> str:
         lines.append(f"**Reviewed by the desk** ({len(settled)}, off the worklist)")
         for r in settled[:MARKDOWN_ITEMS]:
             review = report.findings[r.article.article_id].review
-            lines.append(f"- {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
+            lines.append(f"- `{report.ref(r)}` {_md(report.headline(r), 70)}: {_md(review.describe() if review else '', 120)}")
     posthumous = sorted({flag.person for found in report.findings.values() for flag in found.posthumous})
     if posthumous:
         lines.append(f"**Posthumous attribution**: {_md(', '.join(posthumous))}")
@@ -356,9 +399,11 @@ def write_report(
     limit: int = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
     audit_sample: int = 0,
+    *,
+    night: str | None = None,
 ) -> MorningReport:
     """Gather the report and write the page and/or the summary."""
-    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample)
+    report = collect_report(store, run_id=run_id, since=since, limit=limit, clock=clock, audit_sample=audit_sample, night=night)
     for path, render in ((html_path, render_html), (markdown_path, render_markdown)):
         if path is not None:
             try:

@@ -8,6 +8,7 @@ time and ETA.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from collections import Counter
 from collections.abc import Callable
 
@@ -78,7 +79,8 @@ class RunProgress:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=self._tally())
         elif self.done % self.every == 0:
-            self.console.print(self.line(), soft_wrap=True)
+            # A log file's line carries its moment, as the phase lines after the articles do.
+            self.console.print(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {self.line()}", soft_wrap=True)
 
     @property
     def done(self) -> int:

@@ -38,6 +38,8 @@ def article_record(article: SettledArticle) -> dict[str, Any]:
         "created_at": result.created_at,
         "cache_key": result.cache_key,
         "review_status": article.review_status,
+        "review_verdict": article.findings.review.review.verdict.value if article.findings.review else None,
+        "fabrication_score": article.unbacked_score,
         "night": article.night,
         "text": result.article.text,
         "offsets_index": "text",

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from pipeline.checks.verdict import probability_text
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.pricing import ledger_cost
+from pipeline.views.timestamps import readable_time
 from pipeline.views.worklist import Worklist, WorklistItem
 
-__all__ = ["summary_table", "analysis_view", "runs_table", "worklist_view"]
+__all__ = ["summary_table", "analysis_view", "runs_table", "runs_record", "worklist_view"]
 
 _LABEL_STYLES = {"likely_fabrication": "bold red", "tribute": "yellow", "news": "green"}
 
@@ -58,9 +61,12 @@ def analysis_view(article: SettledArticle) -> Group:
     analysis = result.analysis
     header = Text()
     header.append(f"{result.article.title or result.article.source_path}\n", style="bold")
-    header.append(f"article {result.article.article_id[:16]}  ")
+    header.append(f"article {short_id(result.article.article_id)}  ")
     header.append(analysis.label.value, style=_LABEL_STYLES[analysis.label.value])
-    header.append(f"  confidence {probability_text(analysis.confidence)}\n")
+    header.append(f"  confidence {probability_text(analysis.confidence)}")
+    if article.unbacked_score is not None:
+        header.append(f"  (fabrication score {probability_text(article.unbacked_score)}, no evidence)")
+    header.append("\n")
     header.append(f"reasons: {', '.join(reason.value for reason in article.reasons) or '-'}\n")
     header.append(f"{analysis.rationale}\n", style="italic")
     header.append(
@@ -118,33 +124,42 @@ def _cost(run: dict[str, Any]) -> str:
     return "unknown" if cost is None else f"${cost:.4f}"
 
 
-def runs_table(runs: list[dict[str, Any]]) -> Table:
-    """The run ledger: counts, tokens across retries, wall time, estimated cost (pipeline/pricing.py)
-    and the quotes rejected, by reason."""
-    table = Table(title="runs")
-    columns = (
-        "run_id",
-        "started_at",
-        "ended_at",
-        "status",
-        "engine",
-        "model",
-        "ok",
-        "cached",
-        "failed",
-        "skipped",
-        "requests",
-        "input_tokens",
-        "output_tokens",
-    )
-    for column in (*columns, "wall", "est. cost", "rejected quotes"):
-        table.add_column(column)
+def runs_table(runs: list[dict[str, Any]], zone: tzinfo | None = None) -> Table:
+    """The run ledger in 100 columns: when (whole, in the desk's ``zone``), status, engine and
+    model, articles by status, tokens across retries, wall time, estimated cost
+    (pipeline/pricing.py) and the quotes rejected, by reason (``runs --json`` has every field)."""
+    table = Table(title="runs", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("run", justify="right", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("engine", overflow="fold", ratio=1, min_width=7)
+    table.add_column("articles", overflow="fold", ratio=1, min_width=8)
+    table.add_column("tokens in/out", overflow="fold", ratio=1, min_width=7)
+    table.add_column("wall", justify="right", no_wrap=True)
+    table.add_column("est. cost", justify="right", no_wrap=True)
+    table.add_column("rejected quotes", overflow="fold", ratio=2, min_width=8)
     for run in runs:
-        cells = ["" if run.get(column) is None else str(run[column]) for column in columns]
+        counts = ", ".join(f"{run[status]} {status}" for status in ("ok", "cached", "failed", "skipped") if run.get(status))
+        tokens = f"{run.get('input_tokens') or 0}/{run.get('output_tokens') or 0}"
         if run.get("cached_input_tokens"):  # priced at the provider's cached rate
-            cells[columns.index("input_tokens")] += f" ({run['cached_input_tokens']} cached)"
-        table.add_row(*cells, _wall_time(run), _cost(run), _rejections(run.get("rejected_quotes") or {}))
+            tokens += f" ({run['cached_input_tokens']} cached)"
+        table.add_row(
+            str(run["run_id"]),
+            readable_time(run.get("started_at"), zone),
+            run.get("status") or "",
+            " ".join(dict.fromkeys(part for part in (run.get("engine"), run.get("model")) if part)),
+            counts or "none",
+            tokens,
+            _wall_time(run),
+            _cost(run),
+            _rejections(run.get("rejected_quotes") or {}),
+        )
     return table
+
+
+def runs_record(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``runs --json``: every field of the ledger's lines, with the estimated cost in USD."""
+    return [{**run, "estimated_cost_usd": ledger_cost(run)} for run in runs]
 
 
 def _rejections(counts: dict[str, int]) -> str:
@@ -155,10 +170,11 @@ def _rejections(counts: dict[str, int]) -> str:
 
 
 def worklist_view(worklist: Worklist) -> Group:
-    """The worklist in a terminal: one block per item, its claims under it."""
+    """The worklist in a terminal: one block per item, headed by the id ``show`` and ``review``
+    take, its claims under it."""
     if not worklist.every_item:
-        return Group(Text("nothing on the worklist" + (f" of run {worklist.run_id}" if worklist.run_id else " (no runs yet)")))
-    parts: list[Any] = [Text(f"worklist of run {worklist.run_id}: {worklist.total} items", style="bold")]
+        return Group(Text(f"nothing on the worklist of {worklist.title}"))
+    parts: list[Any] = [Text(f"worklist of {worklist.title}: {worklist.total} items", style="bold")]
     for number, item in enumerate(worklist.items, 1):
         parts.append(_worklist_block(number, item))
     if worklist.more:
@@ -174,7 +190,7 @@ def worklist_view(worklist: Worklist) -> Group:
 
 def _worklist_block(number: int, item: WorklistItem) -> Text:
     block = Text()
-    block.append(f"{number}. {'[audit] ' if item.audit else ''}{item.title}\n", style="bold")
+    block.append(f"{number}. [{item.ref}] {'[audit] ' if item.audit else ''}{item.title}\n", style="bold")
     block.append(f"   fabrication {probability_text(item.probability)}  ", style="bold red")
     block.append(
         f"{'new tonight' if item.new else 'seen before'}  {item.review_status}  "

@@ -1,6 +1,7 @@
 """The desk's worklist: what to check first this morning, one item per story or template.
 
-``build_worklist`` reads one run (default: the latest) and returns its items ranked:
+``build_worklist`` reads one night (default: tonight), one run, or every run since a moment
+(``pipeline.views.read.read_scope``) and returns its items ranked:
 
 - an item is one article, or a whole template cluster (its variants listed under it);
 - an article is on the list when it shows at least one piece of evidence (``EVIDENCE_REASONS``):
@@ -8,14 +9,16 @@
   dead person the store knows of presented acting), or from the desk's memory (a debunking
   fact-check, a source listed unreliable); a story the desk has reviewed, with nothing new in
   it, is off the list;
-- items new tonight come before items seen in an earlier run, then a trusted source's items after
+- items new tonight (first seen in the night, whichever of its runs saw them) come before
+  items seen on an earlier night, then a trusted source's items after
   the rest (``source_lists.priority_steps``), then by the calibrated probability
   of fabrication, raised by the batch's evidence the article's own analysis could not see, then by
   how much evidence there is;
-- each item carries its three most important claims, its reasons in plain words, its source and
+- each item carries a short id ``show`` and ``review`` accept (its story's, or its article's
+  id prefix), its three most important claims, its reasons in plain words, its source and
   its review status (the desk memory's; "not reviewed" without one); its source's standing, where
   the desk lists it, is shown either way (an unreliable one is evidence);
-- after the ranked items come the run's audit sample (``pipeline.desk.audits``): articles drawn at
+- after the ranked items come the audit sample (``pipeline.desk.audits``): articles drawn at
   random from those with no evidence, marked ``audit``; a ranked item whose article was drawn
   before it showed evidence is marked too.
 """
@@ -28,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.desk.audits import AuditDraw, audit_draw
+from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
 from pipeline.errors import UsageError
 from pipeline.desk.source_lists import ListedSource, priority_steps
-from pipeline.models import ClaimDraft, Label, Priority, ReasonCode
+from pipeline.models import Article, ClaimDraft, Label, Priority, ReasonCode
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
 from pipeline.store import Store, StoredResult
-from pipeline.views.read import read_settled
+from pipeline.views.read import Scope, read_scope
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -42,7 +46,9 @@ __all__ = [
     "WorklistItem",
     "Worklist",
     "article_title",
+    "headline",
     "build_worklist",
+    "worklist_of",
     "claims_worklist",
     "top_claims",
     "worklist_limit",
@@ -55,11 +61,16 @@ _TITLE_CHARS = 120
 _PRIORITY_RANK = {Priority.high: 0, Priority.medium: 1, Priority.low: 2}
 
 
-def article_title(result: StoredResult) -> str:
-    """The article's title, else its first line, shortened: every article has one."""
-    title = result.article.title or next((line.strip() for line in result.article.text.splitlines() if line.strip()), "")
-    title = " ".join(title.split()) or Path(result.article.source_path).name
+def headline(article: Article) -> str:
+    """The article's title, else its first line, shortened; "" for an article with neither."""
+    title = article.title or next((line.strip() for line in article.text.splitlines() if line.strip()), "")
+    title = " ".join(title.split())
     return title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1] + "…"
+
+
+def article_title(result: StoredResult) -> str:
+    """The article's ``headline``, else its file's name: every article has one."""
+    return headline(result.article) or Path(result.article.source_path).name
 
 
 def top_claims(result: StoredResult, dead: frozenset[str] = frozenset(), shown: int = 3) -> list[ClaimDraft]:
@@ -104,6 +115,11 @@ class WorklistItem:
         return article_title(self.lead)
 
     @property
+    def ref(self) -> str:
+        """The id to act on: the story's for a template cluster, else the article's short id."""
+        return self.cluster_id or short_id(self.lead.article.article_id)
+
+    @property
     def reasons(self) -> list[str]:
         """Why it is on the list, in plain words: each piece of evidence, then the wording."""
         plain = [self.audit.describe()] if self.audit else []
@@ -120,6 +136,7 @@ class WorklistItem:
     def to_record(self) -> dict[str, Any]:
         """The ``--json`` shape of one item."""
         return {
+            "ref": self.ref,
             "title": self.title,
             "probability": round(self.probability, 4),
             "label": self.lead.analysis.label.value,
@@ -154,6 +171,8 @@ class Worklist:
     run_id: int | None
     items: list[WorklistItem] = field(default_factory=list)
     total: int = 0
+    title: str = "no runs yet"
+    warnings: list[str] = field(default_factory=list)
     audits: list[WorklistItem] = field(default_factory=list)
 
     @property
@@ -167,7 +186,9 @@ class Worklist:
 
     def to_record(self) -> dict[str, Any]:
         return {
+            "of": self.title,
             "run_id": self.run_id,
+            "warnings": self.warnings,
             "total": self.total,
             "more": self.more,
             "items": [item.to_record() for item in self.every_item],
@@ -187,21 +208,31 @@ def build_worklist(
     limit: int | None = DEFAULT_LIMIT,
     clock: NightClock = DEFAULT_NIGHT_CLOCK,
     audit_sample: int = 0,
+    *,
+    since: str | None = None,
+    night: str | None = None,
 ) -> Worklist:
-    """The ranked worklist of one run (default: the latest), ``limit`` items (None or 0: all), and
-    its audit sample (``audit_sample`` articles with no evidence, drawn once per run).
+    """The ranked worklist of one night (default: tonight), one run, or every run since a
+    moment, ``limit`` items (None or 0: all), and its audit sample (``audit_sample`` articles
+    with no evidence, drawn once).
 
     UsageError for a run the store does not hold or a negative limit."""
+    return worklist_of(read_scope(store, clock, run_id=run_id, since=since, night=night), limit, store, audit_sample, clock)
+
+
+def worklist_of(
+    scope: Scope,
+    limit: int | None = DEFAULT_LIMIT,
+    store: Store | None = None,
+    audit_sample: int = 0,
+    clock: NightClock = DEFAULT_NIGHT_CLOCK,
+) -> Worklist:
+    """The ranked worklist of what a morning read covers, ``limit`` items (None or 0: all),
+    then ``audit_sample`` articles with no evidence drawn at random (``store``: where the draw
+    is kept, under the first run the read covers, so every door and every later run of the
+    night shows the same draw)."""
     limit = worklist_limit(limit)
-    if run_id is not None:
-        store.run_summary(run_id)
-    if run_id is None:
-        latest = store.runs(limit=1)
-        if not latest:
-            return Worklist(run_id=None)
-        run_id = latest[0]["run_id"]
-    new_ids = {o["article_id"] for o in store.outcomes(run_id) if o["status"] == "ok"}
-    articles = read_settled(store, clock, run_id=run_id)
+    articles = scope.articles
     groups: dict[str, list[SettledArticle]] = {}
     for article in articles:
         if article.findings.settled:
@@ -217,9 +248,12 @@ def build_worklist(
         if not any(member.evidence.count for member in members):
             unflagged.update((member.article_id, member) for member in members)
             continue
-        members.sort(key=lambda a: (-a.p_fabrication, -a.evidence.count, a.result.article.source_path))
-        items.append(_item(members, new_ids, dead, key if len(members) > 1 else None))
-    draws = {draw.article_id: draw for draw in audit_draw(store, run_id, unflagged, audit_sample, clock)}
+        # The lead shows evidence, so the item says why it is on the list whichever member is likelier.
+        members.sort(key=lambda a: (not a.evidence.count, -a.p_fabrication, -a.evidence.count, a.result.article.source_path))
+        items.append(_item(members, scope.new_ids, dead, key if len(members) > 1 else None))
+    anchor = scope.run_id if scope.run_id is not None else min((run["run_id"] for run in scope.runs), default=None)
+    drawn = [] if store is None or anchor is None else audit_draw(store, anchor, unflagged, audit_sample, clock)
+    draws = {draw.article_id: draw for draw in drawn}
     items = [next((replace(item, audit=draws[i]) for i in item.article_ids if i in draws), item) for item in items]
     items.sort(
         key=lambda item: (
@@ -232,14 +266,14 @@ def build_worklist(
     )
     shown = items if limit is None else items[:limit]
     audits = [
-        replace(_item([unflagged[article_id]], new_ids, dead, None), audit=draw)
+        replace(_item([unflagged[article_id]], scope.new_ids, dead, None), audit=draw)
         for article_id, draw in draws.items()
         if article_id in unflagged
     ]
-    return Worklist(run_id=run_id, items=shown, total=len(items), audits=audits)
+    return Worklist(run_id=scope.run_id, items=shown, total=len(items), title=scope.title, warnings=scope.warnings, audits=audits)
 
 
-def _item(members: list[SettledArticle], new_ids: set[str], dead: frozenset[str], cluster_id: str | None) -> WorklistItem:
+def _item(members: list[SettledArticle], new_ids: frozenset[str], dead: frozenset[str], cluster_id: str | None) -> WorklistItem:
     lead = members[0]
     return WorklistItem(
         articles=members,

@@ -1,6 +1,6 @@
-"""What the review page shows: the worklist every door shows (ranked items, then the audit
-sample) and the reviews of the run's articles, newest first, each marked when it reviewed an
-audited article."""
+"""What the review page shows: tonight's worklist, as every door shows it (ranked items, then
+the audit sample), and the reviews of the night's articles, newest first, each marked when it
+reviewed an audited article."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pipeline.desk.audits import audit_draws
 from pipeline.desk.reviews import Review, reviews
 from pipeline.settings import NightClock
 from pipeline.store import Store
-from pipeline.views.worklist import Worklist, WorklistItem, article_title, build_worklist
+from pipeline.views.read import read_scope
+from pipeline.views.worklist import Worklist, WorklistItem, article_title, worklist_of
 
 __all__ = ["ReviewedEntry", "ReviewPage", "review_page", "item_target"]
 
@@ -34,13 +35,11 @@ def item_target(item: WorklistItem) -> str:
 
 
 def review_page(store: Store, clock: NightClock, limit: int | None, audit_sample: int) -> ReviewPage:
-    """The latest run's worklist and the reviews of its articles."""
-    worklist = build_worklist(store, limit=limit, clock=clock, audit_sample=audit_sample)
-    if worklist.run_id is None:
-        return ReviewPage(worklist)
-    article_ids = [outcome["article_id"] for outcome in store.outcomes(worklist.run_id) if outcome["article_id"]]
-    titles = {result.article.article_id: article_title(result) for result in store.latest_results(article_ids)}
-    audited = {draw.article_id for draw in audit_draws(store, worklist.run_id)}
+    """Tonight's worklist and the reviews of its articles."""
+    scope = read_scope(store, clock)
+    worklist = worklist_of(scope, limit, store, audit_sample, clock)
+    titles = {article.article_id: article_title(article.result) for article in scope.articles}
+    audited = {draw.article_id for draw in audit_draws(store)} & titles.keys()
     entries = [
         ReviewedEntry(review, titles.get(review.article_ids[0], review.target), bool(audited & set(review.article_ids)))
         for review in reviews(store, titles)
