@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_SETS = ("fakenewsamt.jsonl", "llmfake_gossipcop.jsonl", "polnear.jsonl")
 
 
-def _texts(data: Path, count: int, words: int) -> list[str]:
+DEV_DATA = ROOT.parent / "shared" / "eval" / "dev"
+
+
+def distinct_texts(count: int, words: int, data: Path = DEV_DATA) -> list[str]:
     """``count`` distinct texts of about ``words`` words: dev-set articles joined to length, else
     seed paragraphs shuffled."""
     files = [data / name for name in ARTICLE_SETS if (data / name).exists()]
@@ -57,11 +60,11 @@ def _texts(data: Path, count: int, words: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "dev")
+    parser.add_argument("--data", type=Path, default=DEV_DATA)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--words", type=int, default=1000)
     args = parser.parse_args()
-    texts = _texts(args.data, args.articles, args.words)
+    texts = distinct_texts(args.articles, args.words, args.data)
     articles = [
         Article(article_id=article_id(t), text=t, title=None, url=None, published=None, source_path="bench", record_id=None)
         for t in texts

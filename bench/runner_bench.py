@@ -6,12 +6,16 @@ ratio measured in this run and whether it meets its target:
 
 - P1: wall time at 200 ms latency and 3,000 RPM vs the limit max(N/RPM, N·latency/concurrency),
   vs a naive sequential instructor loop (100 articles, scaled to N), and vs
-  bespokelabs-curator on the same server (driven from its own venv; if it is missing the
-  output says so).
-- P1-high: 20,000 articles at 30,000 RPM and 200 ms, ``--concurrency 256``, vs the same limit (target ≤ 1.3×).
+  bespokelabs-curator on the same server (driven from the Python of its own venv, given by
+  ``--curator-python`` or ``PIPELINE_CURATOR_PYTHON``; without one the output says it was skipped).
+- P1-high: 5,000 articles at 30,000 RPM and 200 ms, ``--concurrency 256``, vs the same limit (target ≤ 1.3×).
 - P2: a re-run over the cached articles vs reading and hashing the same JSONL (target ≤ 3×), and a
   re-run over the same articles as unchanged files vs listing and stat'ing them (target ≤ 2×).
 - P3: client CPU per article at zero latency. P4: peak RSS at the large size vs the small one.
+- Offline: client CPU per 1,000-word article of an offline run, its batch insight included (target ≤ 3 ms).
+
+Every figure line ends with the machine's load average (1, 5, 15 minutes) as it was printed:
+the machine may be shared, and a loaded one runs every figure slower.
 - Faults: at a 10% fault rate every article ends ``ok`` or ``failed`` with a reason and a
   re-run heals; runs killed with SIGKILL at random moments then resumed pay no article twice
   (counted at the server).
@@ -47,7 +51,6 @@ __all__ = ["write_articles", "BenchServer", "measure", "main"]
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PIPELINE_CLI = str(Path(PYTHON).parent / "pipeline")
-CURATOR_PYTHON = Path("/work/.venvs/curator/bin/python")
 MODEL = "gpt-4o-mini"
 _NAIVE_ARTICLES = 100
 _WORDS = (
@@ -212,7 +215,24 @@ def _child_list_stat(params: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": time.perf_counter() - wall, "files": len(stats)}
 
 
-_CHILDREN = {"pipeline": _child_pipeline, "naive": _child_naive, "rehash": _child_rehash, "list_stat": _child_list_stat}
+def _child_offline(params: dict[str, Any]) -> dict[str, Any]:
+    """An offline run (engine, verification, signals, the store) with its batch insight."""
+    from pipeline.runs import run
+    from pipeline.settings import Engine, Settings
+
+    settings = Settings(engine=Engine.offline, db=Path(params["db"]), min_file_age=0, workers=params["workers"]).validated()
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = run([params["articles"]], settings)
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "counts": result.counts}
+
+
+_CHILDREN = {
+    "pipeline": _child_pipeline,
+    "offline": _child_offline,
+    "naive": _child_naive,
+    "rehash": _child_rehash,
+    "list_stat": _child_list_stat,
+}
 
 
 def measure(phase: str, **params: Any) -> dict[str, Any]:
@@ -230,6 +250,12 @@ def _child_main(phase: str, params_json: str) -> None:
 
 
 # Phases
+
+
+def _figure(line: str) -> None:
+    """Print one figure line with the machine's load beside it."""
+    one, five, fifteen = os.getloadavg()
+    print(f"{line}  [load {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} CPUs]")
 
 
 def _verdict(value: float, target: float, higher_is_better: bool = False) -> str:
@@ -267,7 +293,7 @@ def _at_a_rate(
     return path, ours, server.stats(), max(articles / (rpm / 60), articles * latency / concurrency)
 
 
-def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
+def p1(server: BenchServer, work: Path, articles: int, concurrency: int, curator_python: Path | None) -> None:
     latency, rpm = 0.2, 3000
     path, ours, stats, limit = _at_a_rate(server, work, "p1", articles, 1, latency, rpm, concurrency)
     print(f"P1  {articles} articles, {latency * 1000:.0f} ms latency, {rpm} RPM, --concurrency {concurrency}")
@@ -277,14 +303,14 @@ def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None
         f"client CPU {ours['cpu_s']:.1f} s)"
     )
     ratio = ours["wall_s"] / limit
-    print(
+    _figure(
         f"    vs limit max(N/RPM, N·latency/concurrency) = {limit:.1f} s: {ratio:.3f}× (target ≤ 1.10×) {_verdict(ratio, 1.10)}"
     )
     server.configure(latency=latency, rpm=rpm)
     naive = measure("naive", base_url=server.base_url, articles=str(path), count=_NAIVE_ARTICLES)
     scaled = naive["wall_s"] * articles / _NAIVE_ARTICLES
     speedup = scaled / ours["wall_s"]
-    print(
+    _figure(
         f"    naive sequential instructor loop: {naive['wall_s']:.1f} s for {_NAIVE_ARTICLES}, scaled {scaled:.0f} s: "
         f"ours is {speedup:.1f}× faster (target ≥ 20×) {_verdict(speedup, 20, True)}"
     )
@@ -292,7 +318,7 @@ def p1(server: BenchServer, work: Path, articles: int, concurrency: int) -> None
         f"      (at {rpm} RPM no client can beat N/RPM = {articles / (rpm / 60):.0f} s, so the most any "
         f"runner can show here is {scaled / (articles / (rpm / 60)):.1f}×)"
     )
-    _p1_curator(server, path, ours["wall_s"], latency, rpm)
+    _p1_curator(server, path, ours["wall_s"], latency, rpm, curator_python)
 
 
 def p1_high(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
@@ -305,18 +331,19 @@ def p1_high(server: BenchServer, work: Path, articles: int, concurrency: int) ->
         f"{stats['requests'].get('429', 0)} × 429; client CPU {ours['cpu_s']:.1f} s, "
         f"{ours['cpu_s'] / articles * 1000:.2f} ms per article)"
     )
-    print(f"    vs limit {limit:.1f} s: {ratio:.2f}× (target ≤ 1.30×) {_verdict(ratio, 1.3)}")
+    _figure(f"    vs limit {limit:.1f} s: {ratio:.2f}× (target ≤ 1.30×) {_verdict(ratio, 1.3)}")
 
 
-def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int) -> None:
-    if not CURATOR_PYTHON.exists():
+def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: float, rpm: int, curator_python: Path | None) -> None:
+    if curator_python is None or not curator_python.exists():
+        why = "no Curator venv given" if curator_python is None else f"{curator_python} missing"
         print(
-            f"    curator: NOT RUN ({CURATOR_PYTHON} missing: create it with "
-            f"`python -m venv /work/.venvs/curator && /work/.venvs/curator/bin/pip install bespokelabs-curator`)"
+            f"    curator: SKIPPED ({why}: make one with `python -m venv VENV && VENV/bin/pip install "
+            f"bespokelabs-curator`, then pass --curator-python VENV/bin/python or set PIPELINE_CURATOR_PYTHON)"
         )
         return
     server.configure(latency=latency, rpm=rpm)
-    tokenizers = next(CURATOR_PYTHON.parent.parent.glob("lib/python*/site-packages/litellm/litellm_core_utils/tokenizers"), None)
+    tokenizers = next(curator_python.parent.parent.glob("lib/python*/site-packages/litellm/litellm_core_utils/tokenizers"), None)
     env = {
         **os.environ,
         "CURATOR_DISABLE_CACHE": "1",
@@ -329,7 +356,7 @@ def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: floa
         # tiktoken downloads its encodings at first use; litellm ships them, so point tiktoken there (offline).
         env["TIKTOKEN_CACHE_DIR"] = str(tokenizers)
     completed = subprocess.run(
-        [str(CURATOR_PYTHON), str(ROOT / "bench" / "curator_driver.py"), str(path), server.base_url, str(rpm)],
+        [str(curator_python), str(ROOT / "bench" / "curator_driver.py"), str(path), server.base_url, str(rpm)],
         capture_output=True,
         text=True,
         env=env,
@@ -341,7 +368,7 @@ def _p1_curator(server: BenchServer, path: Path, ours_wall: float, latency: floa
     curator = json.loads(completed.stdout.strip().splitlines()[-1])
     stats = server.stats()
     ratio = curator["wall_s"] / ours_wall
-    print(
+    _figure(
         f"    bespokelabs-curator (max_requests_per_minute={rpm}): {curator['wall_s']:.1f} s, "
         f"{curator['answered']}/{curator['articles']} answered, server answered {stats['requests'].get('429', 0)} × 429: "
         f"our throughput is {ratio:.2f}× curator's (target ≥ 1.00×) {_verdict(ratio, 1.0, True)}"
@@ -383,13 +410,13 @@ def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrenc
         2,
     )
     per_article_ms = at_large["cpu_s"] / large * 1000
-    print(
+    _figure(
         f"P3  client CPU per article at zero latency: {per_article_ms:.2f} ms "
         f"({at_large['cpu_s']:.1f} s CPU for {large}, wall {at_large['wall_s']:.1f} s; target ≤ 2 ms) "
         f"{_verdict(per_article_ms, 2)}"
     )
     growth = at_large["rss_mb"] / at_small["rss_mb"]
-    print(
+    _figure(
         f"P4  peak RSS: {at_large['rss_mb']:.0f} MB at {large} articles (target ≤ 200 MB) "
         f"{_verdict(at_large['rss_mb'], 200)}; {at_small['rss_mb']:.0f} MB at {small}: {growth:.2f}× "
         f"(target ≤ 1.2×) {_verdict(growth, 1.2)}"
@@ -398,9 +425,9 @@ def p2_p3_p4(server: BenchServer, work: Path, small: int, large: int, concurrenc
 
 def _print_rerun(what: str, rerun: dict[str, Any], floor_name: str, floor: dict[str, Any], target: float) -> None:
     ratio = rerun["wall_s"] / floor["wall_s"]
-    print(
-        f"{what}: {rerun['wall_s']:.2f} s ({rerun['counts']['cached']} cached) vs {floor_name} "
-        f"{floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ {target:g}×) {_verdict(ratio, target)}"
+    _figure(
+        f"{what}: {rerun['wall_s']:.2f} s (target ≤ 1 s) {_verdict(rerun['wall_s'], 1)} ({rerun['counts']['cached']} cached) "
+        f"vs {floor_name} {floor['wall_s']:.2f} s: {ratio:.1f}× (target ≤ {target:g}×) {_verdict(ratio, target)}"
     )
 
 
@@ -414,6 +441,28 @@ def _as_files(jsonl: Path, folder: Path) -> Path:
             path.write_text(json.loads(line)["text"], encoding="utf-8")
             os.utime(path, ns=(an_hour_ago, an_hour_ago))
     return folder
+
+
+def offline(work: Path, articles: int) -> None:
+    """The offline path's client CPU per 1,000-word article, the run's batch insight included."""
+    from article_cpu import distinct_texts
+
+    path = work / "offline.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for text in distinct_texts(articles, 1000):
+            out.write(json.dumps({"text": text}) + "\n")
+    ours = measure("offline", db=str(work / "offline.db"), articles=str(path), workers=1)
+    per_article_ms = ours["cpu_s"] / articles * 1000
+    _figure(
+        f"Offline  {articles} distinct 1,000-word articles, batch insight included: {per_article_ms:.2f} ms CPU per article "
+        f"({ours['counts']['ok']} ok; wall {ours['wall_s']:.1f} s; target ≤ 3 ms) {_verdict(per_article_ms, 3)}"
+    )
+    workers = os.cpu_count() or 1
+    pooled = measure("offline", db=str(work / "offline-workers.db"), articles=str(path), workers=workers)
+    _figure(
+        f"    --workers {workers}: wall {pooled['wall_s']:.1f} s, {ours['wall_s'] / pooled['wall_s']:.2f}× the one-process "
+        f"run's speed ({pooled['counts']['ok']} ok)"
+    )
 
 
 def on_ray(server: BenchServer, work: Path, articles: int, concurrency: int) -> None:
@@ -543,10 +592,13 @@ def kills(server: BenchServer, work: Path, articles: int, count: int, concurrenc
     )
 
 
+_PHASES = ("p1", "p1-high", "p234", "offline", "faults", "kills", "ray")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--p1-articles", type=int, default=2000)
-    parser.add_argument("--p1-high-articles", type=int, default=20_000)
+    parser.add_argument("--p1-high-articles", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--high-concurrency", type=int, default=256)
     parser.add_argument("--small", type=int, default=1000)
@@ -556,9 +608,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ray-articles", type=int, default=1000)
-    parser.add_argument("--only", choices=("p1", "p1-high", "p234", "faults", "kills", "ray"), action="append")
+    parser.add_argument("--offline-articles", type=int, default=1000)
+    parser.add_argument(
+        "--curator-python",
+        type=Path,
+        default=os.environ.get("PIPELINE_CURATOR_PYTHON") or None,
+        help="the Python of a venv with bespokelabs-curator (default: $PIPELINE_CURATOR_PYTHON; none: skipped)",
+    )
+    parser.add_argument("--only", choices=_PHASES, action="append")
     args = parser.parse_args(argv)
-    phases = set(args.only or ("p1", "p1-high", "p234", "faults", "kills", "ray"))
+    phases = set(args.only or _PHASES)
     server = BenchServer()
     try:
         with tempfile.TemporaryDirectory(prefix="runner-bench-") as folder:
@@ -568,7 +627,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"(load average before the run {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; client and server share them)"
             )
             if "p1" in phases:
-                p1(server, work, args.p1_articles, args.concurrency)
+                p1(server, work, args.p1_articles, args.concurrency, args.curator_python)
             if "p1-high" in phases:
                 p1_high(server, work, args.p1_high_articles, args.high_concurrency)
             if "p234" in phases:
@@ -579,6 +638,8 @@ def main(argv: list[str] | None = None) -> None:
                 kills(server, work, args.kill_articles, args.kills, 8, args.seed)
             if "ray" in phases:
                 on_ray(server, work, args.ray_articles, 16)
+            if "offline" in phases:
+                offline(work, args.offline_articles)
             print(
                 f"(benchmark wall time {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs; load average "
                 f"after the run {os.getloadavg()[0]:.1f})"

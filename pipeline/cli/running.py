@@ -47,6 +47,9 @@ def run(
     engine: EngineOption = None,
     db: DbOption = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Articles analysed at once.")] = None,
+    workers: Annotated[
+        Optional[int], typer.Option(help="Processes the offline engine analyses in (one core each; default 1).")
+    ] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds per request.")] = None,
     max_retries: Annotated[Optional[int], typer.Option(help="Retries of transient provider failures.")] = None,
     prompt_version: Annotated[
@@ -94,6 +97,7 @@ def run(
         engine=engine,
         db=db,
         concurrency=concurrency,
+        workers=workers,
         timeout=timeout,
         max_retries=max_retries,
         prompt_version=prompt_version,
@@ -113,6 +117,7 @@ def run(
             ray_address=ray_address,
             budget=Budget(limit=limit, max_cost=max_cost),
             on_outcome=progress,
+            on_phase=progress.phase,
             allow_empty=allow_empty,
             retry_failed=retry_failed,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from pipeline.text import person_names
 
 __all__ = [
     "BatchFindings",
+    "PhaseProgress",
     "InsightSummary",
     "update_batch_insight",
     "batch_findings",
@@ -38,6 +39,9 @@ __all__ = [
 _LOG = logging.getLogger(__name__)
 
 _NAMES_PER_VARIANT = 2
+
+PhaseProgress = Callable[[str, int, int], None]
+"""Hears (phase, articles done, articles in all) during a run's batch insight."""
 
 
 @dataclass(frozen=True)
@@ -136,15 +140,18 @@ class InsightSummary:
     posthumous: list[PosthumousFlag]
 
 
-def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
+def update_batch_insight(store: Store, run_id: int, on_phase: PhaseProgress | None = None) -> InsightSummary:
     """Cluster the articles the run analysed with each other and with history, and flag
-    posthumous quotes and acts against every death the store knows of.
+    posthumous quotes and acts against every death the store knows of. ``on_phase`` hears
+    (phase, done, total) as each phase starts, moves and ends: the insight over a night's
+    articles takes long enough to need showing.
 
     Cached articles were clustered and flagged in the run that analysed them, if its insight
     completed: the articles of earlier runs whose insight failed or was interrupted are taken
     up here too, so no death they state goes unrecorded once they come back cached."""
     runs = store.insight_pending(run_id)
     ids = list(dict.fromkeys(article_id for run in runs for article_id in store.analysed_article_ids(run)))
+    tell = on_phase or (lambda _phase, _done, _total: None)
 
     def analysed() -> Iterator[tuple[str, str, list[VerifiedQuote]]]:
         for run in runs:
@@ -152,11 +159,17 @@ def update_batch_insight(store: Store, run_id: int) -> InsightSummary:
                 yield result.article.article_id, result.article.text, result.analysis.quotes
 
     _LOG.info("clusters: grouping %d analysed article(s) with each other and with history", len(ids))
+    tell("clusters", 0, len(ids))
     members = update_clusters(store, ids).members
+    tell("clusters", len(ids), len(ids))
     _LOG.info("register: checking %d article(s) against the death register", len(ids))
-    flags = update_posthumous(store, analysed)
+    tell("death register", 0, len(ids))
+    flags = update_posthumous(store, analysed, lambda done: tell("death register", done, len(ids)))
+    tell("death register", len(ids), len(ids))
     _LOG.info("matching: the run's articles against the known fact-checks")
+    tell("fact-check matching", 0, len(ids))
     match_results(store, (result for run in runs for result in store.iter_results(run)))
+    tell("fact-check matching", len(ids), len(ids))
     store.insight_done(runs)
     wanted = set(ids)
     touched = {member.cluster_id for member in members if member.article_id in wanted}

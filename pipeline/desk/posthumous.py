@@ -37,7 +37,7 @@ from pipeline.errors import InputError
 from pipeline.models import Label, VerifiedQuote
 from pipeline.offline.signals import presented_acting
 from pipeline.text import person_names
-from pipeline.desk.people import death_statements, name_key
+from pipeline.desk.people import DeathStatement, death_statements, death_statements_of, name_key
 from pipeline.desk.source_lists import normalise_domain
 from pipeline.store import Store, among, utc_now
 
@@ -59,6 +59,8 @@ __all__ = [
 DESK = "desk"
 INDEPENDENT_SOURCES = 2
 """How many independent sources (domains or source files) confirm a death read from the feed."""
+
+_TICK_EVERY = 50  # articles between two progress reports of the death register
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,10 @@ def register_deaths(store: Store, article_id: str, text: str) -> list[str]:
 
     Evidence already recorded keeps its state, so a removed name stays removed.
     """
-    found = death_statements(text)
+    return _record_deaths(store, article_id, death_statements(text))
+
+
+def _record_deaths(store: Store, article_id: str, found: list[DeathStatement]) -> list[str]:
     now = utc_now()
     store.db.executemany(
         """INSERT OR IGNORE INTO death_evidence (name_key, name, article_id, kind, start, "end",
@@ -280,18 +285,24 @@ def _person(people: dict[str, tuple[str, str | None]], mention: str) -> tuple[st
 
 
 def update_posthumous(
-    store: Store, analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]]
+    store: Store,
+    analyses: Callable[[], Iterable[tuple[str, str, list[VerifiedQuote]]]],
+    on_article: Callable[[int], None] | None = None,
 ) -> list[PosthumousFlag]:
     """Record the deaths these articles state, flag them against the register, and
     re-flag the stored articles a change to the register concerns; returns these
     articles' flags.
 
     ``analyses`` gives (article id, text, quotes) and is called once per pass, so a
-    night's articles are streamed rather than held in memory.
+    night's articles are streamed rather than held in memory; ``on_article`` hears how many
+    articles' deaths are read so far, every ``_TICK_EVERY`` articles.
     """
     with store.transaction():
-        for article_id, text, _ in analyses():
-            register_deaths(store, article_id, text)
+        read = death_statements_of((article_id, text) for article_id, text, _ in analyses())
+        for done, (article_id, found) in enumerate(read, start=1):
+            _record_deaths(store, article_id, found)
+            if on_article is not None and done % _TICK_EVERY == 0:
+                on_article(done)
         register = _register(death_register(store))
         flags, flagged = [], set()
         for article_id, text, quotes in analyses():

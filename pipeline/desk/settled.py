@@ -133,6 +133,17 @@ def _verdict_article_ids(store: Store, *, missing_only: bool = False) -> list[st
     return [row[0] for row in store.db.execute(f"SELECT DISTINCT article_id FROM result{missing} ORDER BY article_id")]
 
 
+def _stale_cached_article_ids(store: Store, run_id: int) -> list[str]:
+    """The run's cached articles whose ``verdicts`` row is missing or settles an earlier result."""
+    rows = store.db.execute(
+        """SELECT DISTINCT o.article_id FROM outcome o JOIN latest_result r ON r.article_id = o.article_id
+           LEFT JOIN verdicts v ON v.article_id = o.article_id
+           WHERE o.run_id = ? AND o.status = 'cached' AND (v.article_id IS NULL OR v.run_id IS NOT r.run_id)""",
+        (run_id,),
+    )
+    return [row[0] for row in rows]
+
+
 def _save_verdicts(store: Store, rows: list[tuple]) -> None:
     with store.transaction():
         store.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -153,9 +164,12 @@ def refresh_verdicts(store: Store, clock: NightClock, article_ids: Iterable[str]
 
 
 def refresh_run_verdicts(store: Store, clock: NightClock, run_id: int, insight: InsightSummary) -> int:
-    """Refresh the verdicts a run changed: its own articles (analysed or cached), every member
-    of the clusters it touched (history included) and every article its deaths flagged."""
-    ids = [o["article_id"] for o in store.outcomes(run_id) if o["status"] in ("ok", "cached") and o["article_id"]]
+    """Refresh the verdicts a run changed: the articles it analysed, every member of the clusters
+    it touched (history included) and every article its deaths flagged. A cached article's result
+    did not change, so its row stands unless a cluster or death names it or the row is stale (an
+    interrupted run stored the result and never settled it): a cached re-run rewrites nothing."""
+    ids = [o["article_id"] for o in store.outcomes(run_id) if o["status"] == "ok" and o["article_id"]]
+    ids += _stale_cached_article_ids(store, run_id)
     ids += [article_id for members in insight.clusters.values() for article_id in members]
     ids += [flag.article_id for flag in insight.posthumous]
     return refresh_verdicts(store, clock, ids)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.desk.insight import update_batch_insight
+from pipeline.desk.insight import PhaseProgress, update_batch_insight
 from pipeline.desk.settled import refresh_run_verdicts
 from pipeline.errors import AnswerError, FatalProviderError, ProviderError, StoreError
 from pipeline.models import Analysis, Article, CacheIdentity, EngineAnswer, Usage
@@ -274,10 +274,12 @@ def recorded_run(
     clock: NightClock,
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     reservations: CostReservations | None = None,
+    on_phase: PhaseProgress | None = None,
 ) -> Iterator[RunLedger]:
     """One run in the ledger, of ``engine`` and ``model`` (``batch collect``'s engine is the
     Batch API's, for its price): started (taking the store's lock), then finished with its
-    status (finished, stopped, aborted or interrupted) however the block ends. A ledger line
+    status (finished, stopped, aborted or interrupted) however the block ends; ``on_phase``
+    hears the closing batch insight's phases. A ledger line
     the database refuses to close is reported in ``unclosed``: the next run closes it."""
     run_id = store.start_run(engine, model)
     result = RunResult(run_id=run_id, engine=engine, model=model)
@@ -297,21 +299,25 @@ def recorded_run(
         elif result.stopped and status == "finished":
             status = "stopped"
         try:
-            _finish_run(store, result, status, clock)
+            _finish_run(store, result, status, clock, on_phase)
         except StoreError as error:
             result.unclosed = f"run {run_id} could not be closed in the ledger ({error}): the next run closes it"
 
 
-def _finish_run(store: Store, result: RunResult, status: str, clock: NightClock) -> None:
+def _finish_run(store: Store, result: RunResult, status: str, clock: NightClock, on_phase: PhaseProgress | None) -> None:
     """Close a run: the batch insight (template clusters, posthumous flags) over what it
     analysed and the settled verdicts it changed (``verdicts``), then its ledger line. An interrupted run skips the insight: it may stop mid-way,
     and the ledger must close. So does a run whose database refused a write (the insight would
     be refused too); StoreError from here means the ledger line could not be written."""
     if status != "interrupted" and not result.store_refused:
         try:
-            insight = update_batch_insight(store, result.run_id)
+            insight = update_batch_insight(store, result.run_id, on_phase)
             _LOG.info("verdicts: settling the run's articles and the stories it touched")
-            refresh_run_verdicts(store, clock, result.run_id, insight)
+            if on_phase is not None:
+                on_phase("settled verdicts", 0, insight.articles)
+            refreshed = refresh_run_verdicts(store, clock, result.run_id, insight)
+            if on_phase is not None:
+                on_phase("settled verdicts", refreshed, refreshed)
         except StoreError as error:
             result.fatal = result.fatal or f"the database cannot be written: {error}"
             status = "aborted"

@@ -6,23 +6,30 @@ article's failure is recorded and the batch goes on; a fatal provider error
 (bad key, exhausted quota, unknown model) stops the run at once, cancelling the
 requests in flight. ``limit`` (articles sent to the engine) and ``max_cost``
 (estimated USD) stop a run cleanly: no new article starts, those in flight finish.
+
+The offline engine is bound by this process's CPU, not by a provider: with
+``settings.workers`` above 1 its articles are analysed in that many worker processes
+(one core each) while this process reads, stores and runs the batch insight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 from pipeline import engines
-from pipeline.engines import AnalysisEngine, make_engine
+from pipeline.desk.insight import PhaseProgress
+from pipeline.engines import AnalysisEngine, OfflineEngine, make_engine
 from pipeline.engines.answers import completion_problem
 from pipeline.errors import ProviderError, StoreError
-from pipeline.models import Article
+from pipeline.models import Analysis, Article, EngineAnswer
 from pipeline.runs.article import analyse_article, analyse_completion
 from pipeline.runs.budget import Budget, CostReservations
 from pipeline.runs.inputs import RunInputs
@@ -53,6 +60,7 @@ async def run_batch(
     on_outcome: Callable[[str, str, str | None], None] | None = None,
     allow_empty: bool = False,
     retry_failed: bool = False,
+    on_phase: PhaseProgress | None = None,
 ) -> RunResult:
     """Analyse every article under ``paths`` that has no result under the current key (see ``RunInputs``).
 
@@ -65,13 +73,16 @@ async def run_batch(
     An article that failed for a deterministic reason (``AnswerError``: schema after its
     re-ask, truncation, context, refusal, content filter) is tried again in at most
     ``settings.failed_retries`` later runs, then stays failed with its reason, unpaid,
-    until ``retry_failed``; transient failures are always tried again.
+    until ``retry_failed``; transient failures are always tried again. ``on_phase`` hears the
+    phases of the batch insight that closes the run.
     """
     engine = engine or make_engine(settings)
     budget = budget or Budget()
     budget.check(engine.name, engine.identity.model)
     reservations = CostReservations(engine.name, engine.identity.model, settings.max_tokens)
-    with recorded_run(store, engine.name, engine.identity.model, settings.night_clock, on_outcome, reservations) as ledger:
+    with recorded_run(
+        store, engine.name, engine.identity.model, settings.night_clock, on_outcome, reservations, on_phase
+    ) as ledger:
         result = ledger.result
         inputs = RunInputs(paths, ledger, engine.identity, refresh=refresh, rescan=rescan, min_file_age=settings.min_file_age)
         slots = asyncio.Semaphore(settings.concurrency)
@@ -100,6 +111,10 @@ async def run_batch(
                         # An answer an earlier run paid for but could not store is stored now, without paying.
                         analysis, answers = await analyse_completion(
                             article, recovered, engine, engine.identity, engine.name, paid=False
+                        )
+                    elif workers is not None:
+                        analysis, answers = await loop.run_in_executor(
+                            workers, _analyse_offline, article, settings.fabrication_prior
                         )
                     else:
                         analysis, answers = await analyse_article(article, engine, settings.fabrication_prior)
@@ -163,7 +178,7 @@ async def run_batch(
         if hasattr(engine, "on_raw"):
             identity = engine.identity
             engine.on_raw = lambda article, phase, raw: journal.append(cache_key(article.article_id, identity), phase, raw)
-        with _stop_on_signals(interrupt):
+        with _stop_on_signals(interrupt), _offline_workers(engine, settings.workers) as workers:
             try:
                 try:
                     await feed()
@@ -179,6 +194,40 @@ async def run_batch(
     if not allow_empty:
         result.empty = inputs.empty_reason()
     return result
+
+
+@contextmanager
+def _offline_workers(engine: AnalysisEngine, workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``workers`` processes for the offline engine's analysis, or None (one process, or an
+    LLM engine, whose client is not the bound). Forked where the platform allows: the
+    workers start with this process's imports and weights already loaded."""
+    if workers <= 1 or not isinstance(engine, OfflineEngine):
+        yield None
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_leave_signals_to_the_run)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _leave_signals_to_the_run() -> None:
+    """A worker ignores SIGINT and SIGTERM: the run hears them, stops, and shuts its workers down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _analyse_offline(article: Article, prior: float) -> tuple[Analysis, list[EngineAnswer]]:
+    """One article through the offline engine, in a worker process (its own event loop, made once)."""
+    global _WORKER_LOOP
+    if _WORKER_LOOP is None:
+        _WORKER_LOOP = asyncio.new_event_loop()
+    return _WORKER_LOOP.run_until_complete(analyse_article(article, OfflineEngine(prior), prior))
 
 
 async def _finish_or_abort(tasks: list[asyncio.Task], abort: asyncio.Event) -> None:

@@ -32,6 +32,7 @@ from pydantic import TypeAdapter
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.models import Analysis, Article, EngineAnswer, Usage
 from pipeline.engines.ratelimit import AdaptiveLimiter
+from pipeline.desk.insight import PhaseProgress
 from pipeline.engines import make_engine
 from pipeline.runs.article import analyse_article
 from pipeline.runs.budget import Budget
@@ -281,6 +282,7 @@ def run_with_ray(
     batch_size: int | None = None,
     allow_empty: bool = False,
     retry_failed: bool = False,
+    on_phase: PhaseProgress | None = None,
 ) -> RunResult:
     """Analyse every article under ``paths`` without a stored result, in Ray Data workers.
 
@@ -305,7 +307,9 @@ def run_with_ray(
     if started_ray:
         ray.init(address=address, namespace=_NAMESPACE, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
-        with recorded_run(store, engine.name, engine.identity.model, settings.night_clock, on_outcome) as ledger:
+        with recorded_run(
+            store, engine.name, engine.identity.model, settings.night_clock, on_outcome, on_phase=on_phase
+        ) as ledger:
             result = ledger.result
             limiters = _limiter_actors(ray, settings, result.run_id)
             run_inputs = RunInputs(

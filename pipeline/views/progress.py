@@ -1,4 +1,6 @@
-"""Run progress: a rich bar with rate and ETA on a terminal, a log line every N articles otherwise.
+"""Run progress: a rich bar with rate and ETA on a terminal, a log line every N articles otherwise;
+then the batch insight's phases (clusters, death register, fact-check matching, settled
+verdicts), each with its own bar or a log line as it starts and ends.
 
 Inputs are streamed, so a run does not know its total; on a terminal the command
 passes an estimate (``sources.estimate_inputs``) and the bar shows rate, elapsed
@@ -19,6 +21,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -51,6 +54,7 @@ class RunProgress:
         self._clock = clock
         self._started = clock()
         self._bar: Progress | None = None
+        self._phases: dict[str, TaskID] = {}
 
     def __enter__(self) -> RunProgress:
         self._started = self._clock()
@@ -73,6 +77,15 @@ class RunProgress:
     def __exit__(self, *exc_info: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+    def phase(self, name: str, done: int, total: int) -> None:
+        """An ``on_phase`` callback: the batch insight's ``name`` phase has ``done`` of ``total`` articles."""
+        if self._bar is not None:
+            if name not in self._phases:
+                self._phases[name] = self._bar.add_task(name, total=total)
+            self._bar.update(self._phases[name], completed=done, total=total, description=name)
+        elif done == 0 or done == total:
+            self.console.print(f"batch insight: {name} {'started' if done == 0 else 'done'} ({total} articles)", soft_wrap=True)
 
     def __call__(self, status: str, source: str, reason: str | None) -> None:
         self.counts[status] += 1
