@@ -138,7 +138,8 @@ class Desk:
     def night(self, number: int, path: Path, gold: dict[str, str]) -> dict:
         """Run the night, read the morning's figures, review, and (learning desk) learn."""
         pipeline(self.db, self.audits, "run", str(path))
-        worklist = json.loads(pipeline(self.db, self.audits, "worklist", "--json", "--limit", "0"))
+        # Every night of the bench runs within one real night: the worklist of this night's run.
+        worklist = json.loads(pipeline(self.db, self.audits, "worklist", "--json", "--limit", "0", "--run", str(number)))
         with Store(self.db, read_only=True) as store:
             settled = read_settled(store, DEFAULT_NIGHT_CLOCK, run_id=worklist["run_id"])
         articles = [(a.article_id, a.stored.article.record_id or "", a) for a in settled]
