@@ -63,6 +63,8 @@ __all__ = [
     "write_report",
 ]
 
+_CLUSTER_SIZES_SHOWN = 10
+
 MARKDOWN_ITEMS = 5
 _CARD_TITLE_CHARS = 60
 FILTER_SCRIPT = (
@@ -372,9 +374,14 @@ def render_markdown(report: MorningReport) -> str:
     if report.worklist.audits:
         lines.append("")
         lines.append(f"**Audit sample** ({len(report.worklist.audits)} the ranker did not flag, drawn at random)")
-        lines += [f"- {_md(item.title, 70)} (audit · {probability_text(item.probability)})" for item in report.worklist.audits]
+        lines += [
+            f"- `{item.ref}` {_md(item.title, 70)} (audit · {probability_text(item.probability)})"
+            for item in report.worklist.audits
+        ]
     if report.clusters:
-        sizes = ", ".join(str(len(members)) for members in report.clusters.values())
+        counts = sorted((len(members) for members in report.clusters.values()), reverse=True)
+        # A chat-sized summary: the largest clusters' sizes, not one number per cluster.
+        sizes = ", ".join(map(str, counts[:_CLUSTER_SIZES_SHOWN])) + (", …" if len(counts) > _CLUSTER_SIZES_SHOWN else "")
         lines.append("")
         lines.append(f"**Template clusters**: {len(report.clusters)} (sizes {sizes})")
     settled = report.settled
