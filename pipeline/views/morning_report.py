@@ -39,6 +39,7 @@ from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
 from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
+from pipeline.desk.learning import describe_calibration
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -108,6 +109,8 @@ class MorningReport:
     zone: tzinfo | None = None
     """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
     warnings: list[str] = field(default_factory=list)
+    calibration: str = ""
+    """Which calibration the settled probabilities use (``describe_calibration``)."""
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -260,6 +263,7 @@ def collect_report(
         worklist=worklist_of(scope, limit, store, audit_sample, clock),
         warnings=scope.warnings,
         zone=clock.zone,
+        calibration=describe_calibration(store),
     )
 
 
@@ -355,6 +359,7 @@ def render_markdown(report: MorningReport) -> str:
         f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+        _md(report.calibration, 200),
         *(f"**Warning**: {_md(line, 200)}" for line in report.warnings),
     ]
     if report.worklist.items:
