@@ -35,6 +35,9 @@
 | journal_max_age_days | (none)     | PIPELINE_JOURNAL_MAX_AGE_DAYS | journal_max_age_days |
 | desk_name      | (none)           | PIPELINE_DESK_NAME       | desk_name       |
 | desk_url       | (none)           | PIPELINE_DESK_URL        | desk_url        |
+| learn_min_verdicts | (none)       | PIPELINE_LEARN_MIN_VERDICTS | learn_min_verdicts |
+| learn_shrinkage | (none)          | PIPELINE_LEARN_SHRINKAGE | learn_shrinkage |
+| learn_on_run   | (none)           | PIPELINE_LEARN_ON_RUN    | learn_on_run    |
 
 The key and the serve token are read from the environment only, so they never sit in a file
 that gets committed or copied. Several identical servers (replicas of one model):
@@ -216,6 +219,17 @@ class Settings(BaseModel):
         default="https://example.org/fact-check-desk",
         description="The desk's web address in its ClaimReview (http or https; example.org is a placeholder).",
     )
+    learn_min_verdicts: int = Field(
+        default=30, ge=2, description="Fewest desk verdicts `pipeline learn` fits the calibration from."
+    )
+    learn_shrinkage: float = Field(
+        default=1.0,
+        ge=0,
+        description="How strongly a desk fit is pulled towards the shipped calibration (L2 penalty on the difference).",
+    )
+    learn_on_run: bool = Field(
+        default=False, description="Learn at the start of a run when the desk gave verdicts since the last fit."
+    )
 
     @field_validator("model_aliases", mode="before")
     @classmethod
@@ -270,6 +284,8 @@ class Settings(BaseModel):
         "audit_sample",
         "journal_max_bytes",
         "journal_max_age_days",
+        "learn_min_verdicts",
+        "learn_shrinkage",
         mode="before",
     )
     @classmethod
@@ -354,6 +370,9 @@ _ENV_NAMES = {
     "journal_max_age_days": "PIPELINE_JOURNAL_MAX_AGE_DAYS",
     "desk_name": "PIPELINE_DESK_NAME",
     "desk_url": "PIPELINE_DESK_URL",
+    "learn_min_verdicts": "PIPELINE_LEARN_MIN_VERDICTS",
+    "learn_shrinkage": "PIPELINE_LEARN_SHRINKAGE",
+    "learn_on_run": "PIPELINE_LEARN_ON_RUN",
 }
 # The settings whose command-line flag is not their name (the table above).
 _FLAG_NAMES = {"fabrication_prior": "--prior"}

@@ -487,13 +487,15 @@ def _analysed_db(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", [["runs"], ["export"], ["report"], ["show", "a.txt"]])
-@pytest.mark.parametrize("bad", ["missing", "folder", "corrupt", "empty-file", "newer"])
+@pytest.mark.parametrize("bad", ["missing", "folder", "corrupt", "corrupt-wal", "empty-file", "newer"])
 def test_redteam_a_read_command_on_a_bad_database_is_one_line_exit_2_and_creates_nothing(tmp_path, command, bad):
     target = tmp_path / "x.db"
     if bad == "folder":
         target.mkdir()
     elif bad == "corrupt":
         target.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
+    elif bad == "corrupt-wal":  # a header claiming WAL (read and write versions 2): SQLite makes -wal and -shm
+        target.write_bytes(b"SQLite format 3\x00" + b"\x10\x00\x02\x02" + os.urandom(3996))
     elif bad == "empty-file":
         target.write_bytes(b"not a database at all, just text\n" * 40)
     elif bad == "newer":

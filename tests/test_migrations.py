@@ -115,6 +115,7 @@ TABLE_OWNERS = {
     "desk/reviews.py": {"review"},
     "desk/source_lists.py": {"source_list"},
     "desk/settled.py": {"verdicts"},
+    "desk/learning.py": {"calibration_fits"},
     "desk/audits.py": {"audit_draws", "audit_verdicts"},
     "runs/batch_api.py": {"batch_job", "batch_item"},
     "runs/inputs.py": {"source_file"},

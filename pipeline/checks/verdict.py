@@ -7,15 +7,24 @@ imports nothing but the data models.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from pipeline.models import EVIDENCE_REASONS, Analysis, Label, ReasonCode, Signals
 
 __all__ = [
     "DEFAULT_PRIOR",
     "BATCH_EVIDENCE_WEIGHT",
+    "STATED_CONFIDENCE_BOUNDS",
+    "STATED_CONFIDENCE_MAP",
+    "PROBABILITY_BOUNDS",
+    "CALIBRATION_FEATURES",
+    "SHIPPED_CALIBRATION",
     "BatchEvidence",
+    "Calibration",
     "batch_evidence",
+    "bounded_confidence",
+    "calibration_features",
     "decide_label",
     "settle_label",
     "settle_with_evidence",
@@ -36,6 +45,18 @@ calibration's rules, as no labelled night holds template clusters of fabrication
 that one piece alone flags an article the text puts at or a little under the feed's prior
 (0.05 -> 0.64, 0.03 -> 0.53; the flag needs logit(0.5) - logit(0.05) = 2.9 at least), and
 no more: one piece never nears certainty; two independent pieces on a suspect text can."""
+
+
+STATED_CONFIDENCE_BOUNDS = (0.02, 0.98)
+"""An LLM engine's stated confidence is a score: clipped to these before it means anything."""
+
+STATED_CONFIDENCE_MAP = (0.5, 0.0)
+"""The shipped Platt map (slope, intercept on the log-odds) from a clipped stated confidence to
+a probability: hand-set, halving the log-odds (0.98 -> 0.88, 0.9 -> 0.75, 0.5 -> 0.5), as no
+labelled LLM answers exist to fit it on; ``pipeline learn`` refits on the desk's verdicts."""
+
+PROBABILITY_BOUNDS = (1e-4, 1 - 1e-4)
+"""No settled probability of fabrication leaves these: evidence can always move it."""
 
 
 def sigmoid(logit: float) -> float:
@@ -60,6 +81,14 @@ def probability_text(probability: float) -> str:
     return f"{probability:.2f}"
 
 
+def bounded_confidence(confidence: float) -> float:
+    """An LLM engine's stated confidence as a probability strictly inside (0, 1): clipped to
+    ``STATED_CONFIDENCE_BOUNDS``, then mapped by ``STATED_CONFIDENCE_MAP``."""
+    low, high = STATED_CONFIDENCE_BOUNDS
+    slope, intercept = STATED_CONFIDENCE_MAP
+    return sigmoid(slope * logit(min(max(confidence, low), high)) + intercept)
+
+
 def decide_label(probabilities: dict[str, float], evidence: list[ReasonCode]) -> Label:
     """The likeliest label, except that likely_fabrication needs at least one piece of
     evidence: without any, the likelier of news and tribute."""
@@ -69,19 +98,25 @@ def decide_label(probabilities: dict[str, float], evidence: list[ReasonCode]) ->
     return Label.tribute if probabilities[Label.tribute.value] > probabilities[Label.news.value] else Label.news
 
 
-def settle_label(label: Label, confidence: float, reasons: list[ReasonCode], signals: Signals) -> tuple[Label, dict[str, float]]:
+def settle_label(
+    label: Label, confidence: float, reasons: list[ReasonCode], signals: Signals, *, stated: bool = False
+) -> tuple[Label, dict[str, float]]:
     """The final label and its probabilities, whatever engine answered. The engine's label
-    keeps its confidence and the other labels share the rest as the offline scorer's calibrated
-    probabilities do; a likely_fabrication without evidence (in the text's signals or among
-    the engine's reasons) becomes the likelier of news and tribute, at the scorer's probabilities."""
+    keeps its confidence (``stated``: an LLM's stated confidence, first made a bounded
+    probability by ``bounded_confidence``) and the other labels share the rest as the offline
+    scorer's calibrated probabilities do; the label is then settled from those probabilities
+    (``decide_label``), so it never contradicts them. A likely_fabrication without evidence (in
+    the text's signals or among the engine's reasons) takes the scorer's probabilities."""
     scores = signals.scores
     evidence = [*signals.evidence, *(reason for reason in reasons if reason in EVIDENCE_REASONS)]
     if label is Label.likely_fabrication and not evidence:
-        label = decide_label(scores, [])
-        return label, dict(scores)
+        return decide_label(scores, []), dict(scores)
+    if stated:
+        confidence = bounded_confidence(confidence)
     rest = sum(value for name, value in scores.items() if name != label.value)
     others = {name: (1 - confidence) * (value / rest if rest else 0.5) for name, value in scores.items() if name != label.value}
-    return label, {name: round(value, 6) for name, value in {label.value: confidence, **others}.items()}
+    probabilities = {name: round(value, 6) for name, value in {label.value: confidence, **others}.items()}
+    return decide_label(probabilities, evidence), probabilities
 
 
 @dataclass(frozen=True)
@@ -118,26 +153,85 @@ def batch_evidence(analysis: Analysis, *, template: bool, posthumous: bool, desk
     return BatchEvidence(own=own, added=added, desk=list(desk))
 
 
-def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence) -> Analysis:
-    """The analysis after the batch's evidence: the probability of fabrication moves
-    ``BATCH_EVIDENCE_WEIGHT`` in log-odds per piece the article's own analysis could not see,
-    the other labels keep their ratio, and the label is settled again by ``decide_label``
-    (likely_fabrication needs evidence). Without such a piece, the analysis whose label its
-    probabilities do not contradict (``consistent_label``)."""
-    pieces = len(evidence.added) + len(evidence.desk)
-    if not pieces:
-        return consistent_label(analysis, evidence.own)
+CALIBRATION_FEATURES = (
+    "score",
+    *sorted(reason.value for reason in EVIDENCE_REASONS),
+    "batch_evidence",
+    "style_risk",
+)
+"""What the settled probability of fabrication is computed from: the engine's score (the
+log-odds of its own probability: the offline calibrated word score, or an LLM's mapped
+confidence), each piece of evidence the article's own analysis shows (0 or 1), the pieces the
+batch and the desk add, and the style risk (0 to 1)."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The settled log-odds of fabrication: ``intercept`` plus a weight per feature of
+    ``CALIBRATION_FEATURES`` (absent: 0). ``fit_id``: the desk's fit it came from (None: shipped)."""
+
+    intercept: float
+    weights: Mapping[str, float] = field(default_factory=dict)
+    fit_id: int | None = None
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        return self.intercept + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+
+    def vector(self) -> list[float]:
+        """The intercept, then the weights in ``CALIBRATION_FEATURES`` order."""
+        return [self.intercept, *(self.weights.get(name, 0.0) for name in CALIBRATION_FEATURES)]
+
+    @classmethod
+    def from_vector(cls, vector: list[float], fit_id: int | None = None) -> Calibration:
+        return cls(vector[0], dict(zip(CALIBRATION_FEATURES, vector[1:], strict=True)), fit_id)
+
+
+SHIPPED_CALIBRATION = Calibration(0.0, {"score": 1.0, "batch_evidence": BATCH_EVIDENCE_WEIGHT})
+"""Before the desk's first fit: the engine's probability, moved ``BATCH_EVIDENCE_WEIGHT`` per
+piece of evidence the batch or the desk adds; its own evidence is in the engine's score already."""
+
+
+def calibration_features(analysis: Analysis, evidence: BatchEvidence) -> dict[str, float]:
+    """The article's values of ``CALIBRATION_FEATURES``."""
+    low, high = PROBABILITY_BOUNDS  # a row stored before bounded confidences may hold 0 or 1
+    score = logit(min(max(analysis.probabilities.get(Label.likely_fabrication.value, 0.0), low), high))
+    own = {reason.value for reason in evidence.own}
+    return {
+        "score": score,
+        **{reason.value: float(reason.value in own) for reason in EVIDENCE_REASONS},
+        "batch_evidence": float(len(evidence.added) + len(evidence.desk)),
+        "style_risk": analysis.signals.style_risk,
+    }
+
+
+def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence, calibration: Calibration = SHIPPED_CALIBRATION) -> Analysis:
+    """The analysis after the batch's evidence and the desk's calibration: the probability of
+    fabrication is ``calibration``'s (shipped: the engine's, moved ``BATCH_EVIDENCE_WEIGHT`` in
+    log-odds per piece the article's own analysis could not see), kept inside
+    ``PROBABILITY_BOUNDS``; the other labels keep their ratio, and the label is settled again
+    by ``decide_label`` (likely_fabrication needs evidence) and kept uncontradicted by its
+    probabilities (``consistent_label``)."""
     before = analysis.probabilities.get(Label.likely_fabrication.value, 0.0)
-    after = sigmoid(logit(before) + BATCH_EVIDENCE_WEIGHT * pieces)
-    share = (1 - after) / (1 - before) if before < 1 else 0.0
+    low, high = PROBABILITY_BOUNDS
+    after = round(min(max(sigmoid(calibration.logit(calibration_features(analysis, evidence))), low), high), 6)
+    if after == round(before, 6):
+        return consistent_label(analysis, evidence.own)
+    rest = 1 - before
     probabilities = {
-        name: round(after if name == Label.likely_fabrication.value else value * share, 6)
+        name: after if name == Label.likely_fabrication.value else round((1 - after) * (value / rest if rest > 0 else 0.5), 6)
         for name, value in analysis.probabilities.items()
     }
     label = decide_label(probabilities, [*evidence.reasons, *(ReasonCode.uncorroborated_event for _ in evidence.desk)])
-    found = [reason.value.replace("_", " ") for reason in evidence.added] + evidence.desk
-    rationale = f"{analysis.rationale} The batch adds evidence ({'; '.join(found)}): probability of fabrication {probability_text(before)} -> {probability_text(after)}."
-    return analysis.model_copy(
+    moved = []
+    if evidence.added or evidence.desk:
+        found = [reason.value.replace("_", " ") for reason in evidence.added] + evidence.desk
+        moved.append(f"The batch adds evidence ({'; '.join(found)})")
+    if calibration.fit_id is not None:
+        moved.append(f"the desk's calibration (fit {calibration.fit_id}) applies")
+    if not moved:
+        moved.append("Kept off certainty")
+    rationale = f"{analysis.rationale} {'; '.join(moved)}: probability of fabrication {probability_text(before)} -> {probability_text(after)}."
+    settled = analysis.model_copy(
         update={
             "label": label,
             "confidence": round(probabilities[label.value], 4),
@@ -145,6 +239,7 @@ def settle_with_evidence(analysis: Analysis, evidence: BatchEvidence) -> Analysi
             "rationale": rationale,
         }
     )
+    return consistent_label(settled, [*evidence.reasons, *(ReasonCode.uncorroborated_event for _ in evidence.desk)])
 
 
 def consistent_label(analysis: Analysis, evidence: list[ReasonCode]) -> Analysis:

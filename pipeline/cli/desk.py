@@ -1,4 +1,5 @@
-"""The desk's memory: ``deaths``, ``factchecks``, ``review`` (and ``serve``, the review page) and ``sources``."""
+"""The desk's memory: ``deaths``, ``factchecks``, ``review`` (and ``serve``, the review page),
+``sources``, and ``learn`` from its verdicts."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from pipeline.desk.source_lists import (
     read_domain_file,
     remove_sources,
 )
-from pipeline.desk.settled import refresh_verdicts
+from pipeline.desk.learning import describe_calibration
+from pipeline.desk.settled import learn_and_settle, refresh_verdicts, rollback_and_settle
 from pipeline.settings import Engine
 from pipeline.store import Store
 
@@ -142,6 +144,33 @@ def review(
         [r.to_record() for r in done],
         "\n".join(f"{r.verdict.value}: {r.target} ({len(r.article_ids)} articles)" for r in done) or "no verdicts in the file",
     )
+
+
+@app.command()
+def learn(
+    roll_back: Annotated[bool, typer.Option("--rollback", help="Put back the fit the one in force replaced.")] = False,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Refit the probability of fabrication from the desk's verdicts (confirmed fabrication,
+    false positive; audits weighted by how rarely they are drawn). A fit that scores worse on
+    held-back verdicts than the one in force is kept but refused; every verdict is settled again.
+    Exit 1 when nothing was fitted (fewer verdicts than PIPELINE_LEARN_MIN_VERDICTS)."""
+    settings = settings_from_flags(db=db, engine=Engine.offline)
+    with Store(settings.db) as store:
+        if roll_back:
+            calibration = rollback_and_settle(store, settings.night_clock)
+            emit(as_json, {"fit_id": calibration.fit_id}, describe_calibration(store))
+            return
+        outcome = learn_and_settle(store, settings)
+        assert outcome is not None, "learn_and_settle learns unless told to wait for new verdicts"
+        emit(
+            as_json,
+            outcome.to_record(),
+            f"fit {outcome.fit_id}: {outcome.status} ({outcome.reason})\n{describe_calibration(store)}",
+        )
+    if outcome.fit_id is None:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.errors import UsageError
+from pipeline.desk.learning import describe_calibration
 from pipeline.desk.reviews import render_review_figures, review_figures
 from pipeline.evaluate import TASKS, engine_analyser, evaluate_file, render_eval
 from pipeline.desk.references import find_reference
@@ -160,10 +161,12 @@ def runs(
     settings = settings_from_flags(db=db, engine=Engine.offline)
     with Store(settings.db, read_only=True) as store:
         found = store.runs(limit)
+        calibration = describe_calibration(store)
     if as_json:
         stdout.print_json(json.dumps(runs_record(found), ensure_ascii=False))
     else:
         stdout.print(runs_table(found, settings.night_clock.zone))
+        stdout.print(calibration)
 
 
 @app.command("eval")

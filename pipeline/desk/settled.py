@@ -3,7 +3,8 @@
 
 An article's settled verdict is its engine's answer as stored (cached byte for byte) moved by
 the batch's and the desk's evidence (``pipeline.checks.verdict``): a template cluster, a
-posthumous flag, a debunking fact-check, an unreliable source. It is computed at read time, so a
+posthumous flag, a debunking fact-check, an unreliable source, through the calibration in
+force (the shipped one, or the desk's fit: ``pipeline.desk.learning``). It is computed at read time, so a
 later night's cluster or fact-check reaches an earlier article without a re-run, and written to
 the ``verdicts`` table by ``refresh_verdicts`` whenever a run, an import, a review, a source list
 or the death register changes it, so SQL tools (Datasette, sqlite-utils) show the same.
@@ -16,13 +17,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import islice
 
-from pipeline.checks.verdict import BatchEvidence, settle_with_evidence
+from pipeline.checks.verdict import BatchEvidence, Calibration, settle_with_evidence
 from pipeline.desk.insight import BatchFindings, InsightSummary, batch_findings, merged_reasons
+from pipeline.desk.learning import LearnOutcome, calibration_in_force, has_new_verdicts, learn, rollback
 from pipeline.models import Label, ReasonCode
-from pipeline.settings import NightClock
+from pipeline.settings import NightClock, Settings
 from pipeline.store import Store, StoredResult, utc_now
 
-__all__ = ["SettledArticle", "settle_results", "refresh_verdicts", "refresh_run_verdicts"]
+__all__ = [
+    "SettledArticle",
+    "settle_results",
+    "refresh_verdicts",
+    "refresh_run_verdicts",
+    "learn_and_settle",
+    "rollback_and_settle",
+]
 
 _BLOCK = 500
 
@@ -99,11 +108,12 @@ def settle_results(store: Store, results: Iterable[StoredResult], clock: NightCl
     ids = [result.article.article_id for result in results]
     findings = batch_findings(store, ids)
     first_seen = store.first_seen_of(ids)
+    calibration = calibration_in_force(store)
     settled = []
     for stored in results:
         found = findings.get(stored.article.article_id, BatchFindings())
         evidence = found.batch_evidence(stored.analysis)
-        analysis = settle_with_evidence(stored.analysis, evidence)
+        analysis = settle_with_evidence(stored.analysis, evidence, calibration)
         settled.append(
             SettledArticle(
                 stored=stored,
@@ -163,3 +173,21 @@ def refresh_run_verdicts(store: Store, clock: NightClock, run_id: int, insight: 
     ids += [article_id for members in insight.clusters.values() for article_id in members]
     ids += [flag.article_id for flag in insight.posthumous]
     return refresh_verdicts(store, clock, ids)
+
+
+def learn_and_settle(store: Store, settings: Settings, *, only_when_new: bool = False) -> LearnOutcome | None:
+    """``learn`` (``only_when_new``: only when the desk gave a verdict since the last fit was
+    tried, else None), then every verdict settled again when a new fit came into force."""
+    if only_when_new and not has_new_verdicts(store):
+        return None
+    outcome = learn(store, settings)
+    if outcome.changed:
+        refresh_verdicts(store, settings.night_clock)
+    return outcome
+
+
+def rollback_and_settle(store: Store, clock: NightClock) -> Calibration:
+    """``rollback``, then every verdict settled again."""
+    calibration = rollback(store)
+    refresh_verdicts(store, clock)
+    return calibration

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.checks.quotes import verify_quotes
 from pipeline.checks.verdict import DEFAULT_PRIOR, settle_label
-from pipeline.engines import AnalysisEngine, CannedEngine
+from pipeline.engines import AnalysisEngine, CannedEngine, OfflineEngine
 from pipeline.models import (
     Analysis,
     Article,
@@ -67,7 +67,8 @@ async def analyse_article(
     verdict = answers[-1].verdict
     signals = compute_signals(parse, prior)
     reasons = _backed_reasons(verdict.reasons, verified)
-    label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals)
+    stated = engine.identity.engine != OfflineEngine.name  # an LLM's confidence is a score, not a probability
+    label, probabilities = settle_label(verdict.label, verdict.confidence, reasons, signals, stated=stated)
     analysis = Analysis(
         article_id=article.article_id,
         label=label,

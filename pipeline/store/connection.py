@@ -84,12 +84,20 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     """A connection that can only read ``path``: ``mode=ro``, or, on a read-only mount where
     SQLite cannot create the WAL index beside it, ``immutable=1`` (nothing can write there)."""
     uri = path.resolve().as_uri()
+    # A file whose header claims WAL makes SQLite create the WAL index beside it even read-only;
+    # a read that fails must leave behind no file it made.
+    made = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm") if not Path(f"{path}{suffix}").exists()]
     try:
-        db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None), path)
-    except sqlite3.OperationalError:
-        if os.access(path.parent, os.W_OK):
-            raise
-        db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
+        try:
+            db = _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None), path)
+        except sqlite3.OperationalError:
+            if os.access(path.parent, os.W_OK):
+                raise
+            db = _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), path)
+    except sqlite3.Error:
+        for leftover in made:
+            leftover.unlink(missing_ok=True)
+        raise
     return db
 
 

@@ -448,6 +448,25 @@ ALTER TABLE outcome ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE result ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0;
 """
 
+# The desk's calibration fits (``pipeline.desk.learning``): each fit's coefficients, the
+# verdicts it used and its scores on held-back verdicts beside the fit in force before it; one
+# fit at most is ``in_force`` (none: the shipped calibration).
+_CALIBRATION_FITS = """
+CREATE TABLE calibration_fits (
+    fit_id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    coefficients TEXT NOT NULL,
+    review_ids TEXT NOT NULL,
+    held_back_ids TEXT NOT NULL,
+    scores_before TEXT NOT NULL,
+    scores_after TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_force', 'refused', 'rolled_back', 'replaced')),
+    reason TEXT NOT NULL,
+    replaced_fit_id INTEGER
+);
+"""
+
+
 MIGRATIONS: list[str] = [
     # 1: the schema as it stood before versioning.
     _ARTICLES_RESULTS_RUNS + _BATCH_API + _TEMPLATE_CLUSTERS + _POSTHUMOUS,
@@ -473,5 +492,7 @@ MIGRATIONS: list[str] = [
     _AUDIT_DRAWS,
     # 12 (issue 23, answers, cause 5): requests counted at the estimate because their answer's usage was not honest.
     _ESTIMATED_USAGE,
+    # 13: the desk's calibration fits (``pipeline learn``).
+    _CALIBRATION_FITS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,6 +39,7 @@ from pipeline.desk.insight import BatchFindings
 from pipeline.desk.posthumous import PosthumousFlag
 from pipeline.desk.references import short_id
 from pipeline.desk.settled import SettledArticle
+from pipeline.desk.learning import describe_calibration
 from pipeline.models import Label, ReasonCode, SpeakerKind
 from pipeline.pricing import ledger_cost
 from pipeline.settings import DEFAULT_NIGHT_CLOCK, NightClock
@@ -61,6 +62,8 @@ __all__ = [
     "web_link",
     "write_report",
 ]
+
+_CLUSTER_SIZES_SHOWN = 10
 
 MARKDOWN_ITEMS = 5
 _CARD_TITLE_CHARS = 60
@@ -106,6 +109,8 @@ class MorningReport:
     zone: tzinfo | None = None
     """The desk's time zone (settings ``timezone``; None: the machine's): every time is shown in it."""
     warnings: list[str] = field(default_factory=list)
+    calibration: str = ""
+    """Which calibration the settled probabilities use (``describe_calibration``)."""
 
     @cached_property
     def results(self) -> list[StoredResult]:
@@ -258,6 +263,7 @@ def collect_report(
         worklist=worklist_of(scope, limit, store, audit_sample, clock),
         warnings=scope.warnings,
         zone=clock.zone,
+        calibration=describe_calibration(store),
     )
 
 
@@ -353,6 +359,7 @@ def render_markdown(report: MorningReport) -> str:
         f"**Morning report, {_md(report.title)}**: {len(report.results)} articles · "
         f"{counts['likely_fabrication']} likely fabrication · {counts['tribute']} tribute · {counts['news']} news · "
         f"{len(report.failures)} failed/skipped · {cost} · {_md(report.engines)}",
+        _md(report.calibration, 200),
         *(f"**Warning**: {_md(line, 200)}" for line in report.warnings),
     ]
     if report.worklist.items:
@@ -367,9 +374,14 @@ def render_markdown(report: MorningReport) -> str:
     if report.worklist.audits:
         lines.append("")
         lines.append(f"**Audit sample** ({len(report.worklist.audits)} the ranker did not flag, drawn at random)")
-        lines += [f"- {_md(item.title, 70)} (audit · {probability_text(item.probability)})" for item in report.worklist.audits]
+        lines += [
+            f"- `{item.ref}` {_md(item.title, 70)} (audit · {probability_text(item.probability)})"
+            for item in report.worklist.audits
+        ]
     if report.clusters:
-        sizes = ", ".join(str(len(members)) for members in report.clusters.values())
+        largest = sorted((len(members) for members in report.clusters.values()), reverse=True)
+        # A chat-sized summary: the largest clusters' sizes, not one number per cluster.
+        sizes = ", ".join(map(str, largest[:_CLUSTER_SIZES_SHOWN])) + (", …" if len(largest) > _CLUSTER_SIZES_SHOWN else "")
         lines.append("")
         lines.append(f"**Template clusters**: {len(report.clusters)} (sizes {sizes})")
     settled = report.settled
