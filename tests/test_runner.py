@@ -111,6 +111,19 @@ def test_reset_header_durations_parse_in_openai_formats():
 # runs against the fake server
 
 
+def test_an_article_met_again_in_a_run_is_paid_once_whether_its_first_copy_is_in_flight_or_stored(server, tmp_path):
+    # Three copies, at concurrency 1: the second comes up while the first is in flight, the
+    # third once it is stored; the inputs look keys up per block, so the copies share one.
+    (tmp_path / "in").mkdir()
+    line = '{"id": "a", "text": "The council met on Tuesday and agreed the harbour budget for next year."}\n'
+    other = '{"id": "b", "text": "The library opens a new wing on Monday, the mayor said at the station."}\n'
+    (tmp_path / "in" / "night.jsonl").write_text(line + line + other + line)
+    settings = server_settings(server, tmp_path / "p.db", concurrency=1)
+    result = run_fast([str(tmp_path / "in")], settings)
+    assert result.counts == {"ok": 2, "cached": 2, "failed": 0, "skipped": 0}
+    assert server.stats()["paid_total"] == 2 and not server.stats()["duplicates"]
+
+
 def test_a_run_analyses_every_article_with_one_paid_request_each(server, tmp_path):
     write_articles(tmp_path / "in", 12)
     settings = server_settings(server, tmp_path / "p.db")

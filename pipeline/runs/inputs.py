@@ -86,6 +86,7 @@ class RunInputs:
         self._indexed = {} if rescan else self._index.entries()
         self._being_read: dict[str, list[tuple[str, str | None]]] = {}
         self._read_whole: list[IndexedFile] = []
+        self._met: set[int] = set()
 
     def __iter__(self) -> Iterator[tuple[Article, str]]:
         block: list[tuple[Article, str]] = []
@@ -110,16 +111,24 @@ class RunInputs:
 
     def _uncached(self, block: list[tuple[Article, str]]) -> Iterator[tuple[Article, str]]:
         """The articles of ``block`` without a stored result (recording the others as cached),
-        in order; the block is emptied. Their keys are looked up at once; a key found missing
-        is asked again as its article comes up, as an earlier copy may have been stored since."""
+        in order; the block is emptied. Their keys are looked up at once; a key met before in
+        this run is asked again as its article comes up, as its earlier copy may be stored since."""
         stored = set() if self.refresh or not block else self.store.results_among([key for _article, key in block])
         articles = list(block)
         block.clear()
         for article, key in articles:
-            if not self.refresh and (key in stored or self.store.has_result(key)):
+            if not self.refresh and (key in stored or self._met_before(key) and self.store.has_result(key)):
                 self.ledger.cached(article, key)
             else:
                 yield article, key
+
+    def _met_before(self, key: str) -> bool:
+        """Whether a key with ``key``'s first 16 hex digits came earlier in this run (the prefix
+        keeps the set small; a shared prefix costs one more look-up, nothing else)."""
+        prefix = int(key[:16], 16)
+        met = prefix in self._met
+        self._met.add(prefix)
+        return met
 
     def _unchanged(self, path: str, stamp: FileStamp) -> bool:
         entry = self._indexed.get(path)
