@@ -110,6 +110,19 @@ def test_names_swapped_needs_different_people_in_the_variants():
     assert not names_swapped([story])
 
 
+def test_a_rewrite_that_names_its_people_in_another_order_is_no_template():
+    wire = (
+        "Mike Shouhed said on Tuesday that dating after his divorce from Jessica Parido is hard. "
+        "Mike Shouhed told The Daily Dish that Golnesa Gharachedaghi gave him advice. Jessica Parido declined to comment."
+    )
+    rewrite = (
+        "HEARTBREAKING! Golnesa Gharachedaghi and Golnesa Gharachedaghi's advice to Mike Shouhed! "
+        "Golnesa Gharachedaghi says Mike Shouhed finds dating hard since Jessica Parido left."
+    )
+    assert names_swapped([wire, wire.replace("Mike Shouhed", "Reza Farahan")])
+    assert not names_swapped([wire, rewrite])
+
+
 @pytest.mark.parametrize(
     ("probability", "shown"), [(1.0, ">0.99"), (0.9999, ">0.99"), (0.0, "<0.01"), (0.004, "<0.01"), (0.5, "0.50"), (0.99, "0.99")]
 )

@@ -15,7 +15,7 @@ from support.batch_fixtures import HOSTILE_TEXT
 from support.memory_fixtures import store_article
 from typer.testing import CliRunner
 
-from pipeline.checks.verdict import BatchEvidence, settle_with_evidence
+from pipeline.checks.verdict import PROBABILITY_BOUNDS, BatchEvidence, settle_with_evidence
 from pipeline.cli import app
 from pipeline.models import Label
 from pipeline.settings import load_settings
@@ -228,7 +228,7 @@ def test_an_unbacked_fabrication_score_is_held_and_shown_as_such(tmp_path):
         clock = load_settings({}).night_clock
         unbacked, backed = sorted(read_settled(store, clock), key=lambda a: a.article_id, reverse=True)
     assert unbacked.article_id == "unbacked1"
-    assert unbacked.p_fabrication == 0 and unbacked.unbacked_score == pytest.approx(0.49)
+    assert unbacked.p_fabrication == PROBABILITY_BOUNDS[0] and unbacked.unbacked_score == pytest.approx(0.49)
     assert unbacked.probabilities[unbacked.label.value] == max(unbacked.probabilities.values())
     assert unbacked.confidence == pytest.approx(max(unbacked.probabilities.values()), abs=1e-4)
     assert abs(sum(unbacked.probabilities.values()) - 1) < 1e-6
@@ -258,7 +258,7 @@ def test_a_contradicted_label_with_evidence_becomes_the_likelier_one():
     settled = settle_with_evidence(analysis, BatchEvidence(own=[ReasonCode.unverifiable_media], added=[], desk=[]))
     assert (settled.label, settled.confidence) == (Label.likely_fabrication, 0.7)
     held = settle_with_evidence(analysis, BatchEvidence(own=[], added=[], desk=[]))
-    assert held.label is Label.news and held.probabilities["likely_fabrication"] == 0
+    assert held.label is Label.news and held.probabilities["likely_fabrication"] == PROBABILITY_BOUNDS[0]
 
 
 def test_every_worklist_item_says_why_it_is_there(nights):

@@ -135,7 +135,7 @@ def test_every_door_agrees_with_the_verdicts_table(evidence_db):
     for line in _exported(evidence_db, "csv"):
         assert (line["label"], line["confidence"]) == (
             verdicts[line["article_id"]]["label"],
-            f"{verdicts[line['article_id']]['confidence']:.3f}",
+            f"{verdicts[line['article_id']]['confidence']:.4f}",
         )
 
     # Published reviews rate only what the desk rated, by its verdict; drafts carry the rest.

@@ -246,7 +246,7 @@ def consistent_label(analysis: Analysis, evidence: list[ReasonCode]) -> Analysis
     """The analysis with a label its probabilities never contradict. A probability of
     fabrication above the label's becomes the label when the article shows evidence; without
     evidence (likely_fabrication needs some) the label's probabilities are those of news and
-    tribute alone, fabrication at 0, and the rationale keeps the unbacked score as such (the
+    tribute alone, fabrication at the floor of ``PROBABILITY_BOUNDS`` (never 0), and the rationale keeps the unbacked score as such (the
     settled article's ``unbacked_score``). The same analysis when nothing contradicts."""
     p = analysis.probabilities
     fabrication = p.get(Label.likely_fabrication.value, 0.0)
@@ -255,8 +255,10 @@ def consistent_label(analysis: Analysis, evidence: list[ReasonCode]) -> Analysis
     if decide_label(p, evidence) is Label.likely_fabrication:
         return analysis.model_copy(update={"label": Label.likely_fabrication, "confidence": round(fabrication, 4)})
     rest = p.get(Label.news.value, 0.0) + p.get(Label.tribute.value, 0.0)
+    # Held at the floor, never 0: a later piece of evidence must still be able to move it.
+    floor = PROBABILITY_BOUNDS[0]
     held = {
-        name: 0.0 if name == Label.likely_fabrication.value else round(value / rest if rest else 0.5, 6)
+        name: floor if name == Label.likely_fabrication.value else round((1 - floor) * (value / rest if rest else 0.5), 6)
         for name, value in p.items()
     }
     label = decide_label(held, [])

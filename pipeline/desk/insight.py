@@ -221,10 +221,18 @@ def _main_people(text: str) -> frozenset[str]:
 
 
 def names_swapped(texts: Iterable[str]) -> bool:
-    """A template reused with other people (the variants' main people differ), not one story
-    told twice (a rewrite of the same news names the same people)."""
-    people = [_main_people(text) for text in texts]
-    return len(people) > 1 and all(people) and len(set(people)) > 1
+    """A template reused with other people, not one story told twice: some variant's main
+    person is named nowhere in another variant. A rewrite of the same news names the same
+    people, though which two it names most may change with the rewording."""
+    variants = [(text.casefold(), _main_people(text)) for text in texts]
+    if len(variants) < 2 or not all(people for _, people in variants):
+        return False
+    return any(
+        any(name.casefold() not in other for name in people)
+        for index, (_, people) in enumerate(variants)
+        for other_index, (other, _) in enumerate(variants)
+        if other_index != index
+    )
 
 
 def _template_clusters(store: Store, cluster_ids: set[str]) -> set[str]:

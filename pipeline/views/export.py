@@ -183,8 +183,8 @@ def _verdict_cells(article: SettledArticle) -> dict[str, Any]:
         "source_path": result.article.source_path,
         "record_id": result.article.record_id,
         "label": article.label.value,
-        "p_fabrication": f"{article.p_fabrication:.3f}",
-        "confidence": f"{article.confidence:.3f}",
+        "p_fabrication": f"{article.p_fabrication:.4f}",
+        "confidence": f"{article.confidence:.4f}",
         "review_status": article.review_status,
         "review_verdict": review.review.verdict.value if review else "",
     }
@@ -209,7 +209,7 @@ def _article_row(article: SettledArticle) -> dict[str, Any]:
     return {
         **_verdict_cells(article),
         "night": article.night,
-        "fabrication_score": "" if record["fabrication_score"] is None else f"{record['fabrication_score']:.3f}",
+        "fabrication_score": "" if record["fabrication_score"] is None else f"{record['fabrication_score']:.4f}",
         "reasons": ";".join(record["reasons"]),
         "reviewed_by": review.review.reviewed_by if review else "",
         "review_note": review.review.note if review else "",
