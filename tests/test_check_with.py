@@ -281,6 +281,11 @@ CASES: list[tuple[str, str]] = [
         r"^Maria Lopez's representatives|first outlet",
     ),
     ("African Americans were the focus of the senator's speech.", r"first outlet|public record"),
+    ("The candidate gave an interview to Telemundo’s Miami Beach affiliate on Tuesday.", r"programme's or network's archive"),
+    (
+        "Fox News’ Dana Perino said on air that the debate was cancelled.",
+        r"^the programme's or network's archive, or Dana Perino's",
+    ),
 ]
 
 # Lines no case may ever produce: a non-person given a person's role, or a placeholder as one.
@@ -295,7 +300,7 @@ BROKEN = (
     r"obituary[^.]*Derek Hough",
     # a sentence's first word, a photo credit or a lone first name as someone to call
     r"(?:^|of (?:the )?)(?:However|Regrettably|Encountering|Sadly|Surprisingly|Follow|Watch|Read|Longtime|Commonwealth|Gram|"
-    r"No\.1|Getty|Voters Share|African Americans|Images|Photo|Courtesy|Harold Finch|Ramon Diaz|Kevin|Liam|Parisa|Aaron)\b(?! (?:Marsh|Carter|Rahimi|Blake)\b)",
+    r"No\.1|Getty|Voters Share|Telemundo|Miami Beach|African Americans|Images|Photo|Courtesy|Harold Finch|Ramon Diaz|Kevin|Liam|Parisa|Aaron)\b(?! (?:Marsh|Carter|Rahimi|Blake)\b)",
     # a quoted title glued to a name
     r"[’'”\"] ?[A-Z][\w ]*(?:'s|’s) (?:verified|representatives|own)|Golden Hour(?:'s|’s)",
     # a publication taken for a programme

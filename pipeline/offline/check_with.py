@@ -157,14 +157,22 @@ def opens_sentence(text: str, start: int) -> bool:
 
 
 def person_name(name: str, sentence_initial: bool, common: frozenset[str] = frozenset()) -> str | None:
-    """``name`` as the name of someone to call: without a quoted title before it ("‘Dream
-    Girl’ Jennifer Hudson" -> "Jennifer Hudson") or a sentence's first word that the article
+    """``name`` as the name of someone to call: without a quoted title or an owner before it
+    ("‘Dream Girl’ Jennifer Hudson" -> "Jennifer Hudson") or a sentence's first word that the article
     writes in lower case elsewhere (``common``: "Follow Mike" -> "Mike"); None for a photo
     credit ("Getty", "Stanley Bielecki Movie Collection") or a quoted title itself."""
     tokens = name.split()
     if any(token.strip(".:/") in _CREDIT_WORDS for token in tokens) or _CLOSING_QUOTE.search(tokens[-1]):
         return None
-    after_quote = max((at + 1 for at, token in enumerate(tokens) if _CLOSING_QUOTE.search(token)), default=0)
+    # After a quoted title or an owner ("Univision’s Los Angeles affiliate"), the name is what follows.
+    after_quote = max(
+        (
+            at + 1
+            for at, token in enumerate(tokens[:-1])
+            if _CLOSING_QUOTE.search(token) or token.endswith(("’s", "'s", "s’", "s'"))
+        ),
+        default=0,
+    )
     tokens = tokens[after_quote:]
     tokens[0] = tokens[0].lstrip("“‘\"'")
     while (sentence_initial or after_quote) and len(tokens) > 1 and tokens[0].lower() in common | _OPENING_WORDS:
@@ -276,7 +284,7 @@ def _named(sentence: str, people: frozenset[str], common: frozenset[str] = froze
         name = match.group().removesuffix("’s").removesuffix("'s").rstrip(".'’")
         if name.split()[0] in _NOT_NAMES and name.split()[0] not in ("The", "A", "An"):
             name = name.partition(" ")[2]
-        if name and name.split()[0] not in ("The", "A", "An"):
+        if name and name.split()[0] not in ("The", "A", "An") and name_kind(name) not in ("date", "event"):
             name = person_name(name, opens_sentence(sentence, match.start()), common) or ""
         if not name or name in _NOT_NAMES or any(part in people for part in name.split()):
             continue
