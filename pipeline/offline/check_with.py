@@ -15,7 +15,18 @@ import re
 
 from pipeline.text import NON_PERSON, SPEECH_VERBS
 
-__all__ = ["check_with", "claim_kind", "cited_source", "is_person", "name_kind", "STATISTIC"]
+__all__ = [
+    "check_with",
+    "claim_kind",
+    "cited_source",
+    "is_person",
+    "name_kind",
+    "opens_sentence",
+    "person_name",
+    "STATISTIC",
+    "CREDIT_AFTER",
+    "CREDIT_BEFORE",
+]
 
 _DEATH_EVENT = re.compile(r"(?=[dpf])\b(?:died|dies|passed away|death|funeral)\b")
 _BROADCAST = re.compile(
@@ -112,6 +123,77 @@ _TITLE_BEFORE = re.compile(
     r"memoir|biopic|track|titled|called|named|starring in|role in|cast of|sequel to)\s+(?:the\s+)?[“‘\"']?$"
 )
 _THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
+# Peoples and followers ("African Americans", "Orthodox Christians"): a group.
+_DEMONYMS = re.compile(r"(?:ic|i|e)ans$")
+# Photo credits and picture libraries ("Getty", "Movie Collection/Getty Images"): a caption, never
+# a person or an office to call.
+_CREDIT_WORDS = frozenset(
+    "Getty Images Shutterstock Alamy WireImage FilmMagic Corbis Collection Photo Photos Credit Courtesy".split()
+)
+# A closing quote inside a name ends a quoted title before it ("‘Dream Girl’ Jennifer Hudson");
+# a plural possessive ("Girls’") is no quote.
+_CLOSING_QUOTE = re.compile(r"(?<!s)['’”\"]$")
+# Words that open web copy and headlines before a name ("Follow Mike", "Longtime Clinton foe"),
+# read as a name's first word only mid-sentence.
+_OPENING_WORDS = frozenset(
+    """follow watch add read see click sign subscribe share check meet find get join listen shop scroll tap
+    learn longtime former veteran embattled disgraced beloved legendary iconic late""".split()
+)
+# A photographer's or library's credit around a name: "Photo: Ann Lee", "Ann Lee / Getty Images".
+CREDIT_BEFORE = re.compile(r"\b(?:Photo|Photograph|Picture|Image|Credit|Courtesy)(?: of| by)?:?\s+$", re.IGNORECASE)
+CREDIT_AFTER = re.compile(r"\s*/\s*(?:[A-Z][\w.]* )*(?:Getty|Images|Shutterstock|Alamy|Collection|WireImage|FilmMagic|Corbis)\b")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\n])[\s“‘\"'(]*$")
+# Newspapers and magazines: a published piece, not a programme or network.
+_PUBLICATION = re.compile(
+    r"\b(?:Magazine|Times|Post|Journal|Weekly|Daily|Gazette|Herald|Tribune|Reporter|Observer|Guardian|Telegraph|"
+    r"Enquirer|Chronicle|Examiner|Mirror|Mail)\b|^(?:Rolling Stone|Variety|Vogue|Vanity Fair|Billboard|Esquire|GQ|Elle|"
+    r"Cosmopolitan|Glamour|Newsweek|Page Six|OK!|Life & Style|In Touch|InStyle|Marie Claire|Harper's Bazaar)$"
+)
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` is the first of its sentence (quotes and brackets aside)."""
+    return bool(_SENTENCE_OPENING.search(text, max(0, start - 8), start))
+
+
+def person_name(name: str, sentence_initial: bool, common: frozenset[str] = frozenset()) -> str | None:
+    """``name`` as the name of someone to call: without a quoted title or an owner before it
+    ("‘Dream Girl’ Jennifer Hudson" -> "Jennifer Hudson") or a sentence's first word that the article
+    writes in lower case elsewhere (``common``: "Follow Mike" -> "Mike"); None for a photo
+    credit ("Getty", "Stanley Bielecki Movie Collection") or a quoted title itself."""
+    tokens = name.split()
+    if any(token.strip(".:/") in _CREDIT_WORDS for token in tokens) or _CLOSING_QUOTE.search(tokens[-1]):
+        return None
+    # After a quoted title or an owner ("Univision’s Los Angeles affiliate"), the name is what follows.
+    after_quote = max(
+        (
+            at + 1
+            for at, token in enumerate(tokens[:-1])
+            if _CLOSING_QUOTE.search(token) or token.endswith(("’s", "'s", "s’", "s'"))
+        ),
+        default=0,
+    )
+    tokens = tokens[after_quote:]
+    tokens[0] = tokens[0].lstrip("“‘\"'")
+    while (sentence_initial or after_quote) and len(tokens) > 1 and tokens[0].lower() in common | _OPENING_WORDS:
+        tokens = tokens[1:]
+    prose = [at for at, token in enumerate(tokens[:-1]) if token.lower() in common]
+    if len(tokens) > 2 and len(prose) > 1:
+        # A headline in title case ("Latinos Share Their Thoughts On Donald Trump"): the name ends it.
+        tokens = tokens[prose[-1] + 1 :]
+    return " ".join(tokens) or None
+
+
+def _lone_word(name: str, kind: str) -> bool:
+    """A single capitalised word with nothing saying what it names ("However", "Kevin", "the
+    Gram"): an acronym ("BBC") or a plural group ("Swifties" aside) is named, a bare word is not."""
+    return (
+        " " not in name
+        and kind in ("name", "group")
+        and not (name.isupper() or re.search(r"[a-z][A-Z]", name))
+        and not (kind == "group" and (name in _GROUP_WORDS or name.endswith("s")))
+        or any(character.isdigit() for character in name)
+    )
 
 
 def name_kind(name: str, before: str = "", after: str = "") -> str:
@@ -130,7 +212,7 @@ def name_kind(name: str, before: str = "", after: str = "") -> str:
         return "title"
     if name.removeprefix("The ") in _PLACES or words & _PLACE_WORDS or tokens[-1] in _PLACE_ENDINGS:
         return "place"
-    if words & _GROUP_WORDS:
+    if words & _GROUP_WORDS or _DEMONYMS.search(tokens[-1]):
         return "group"
     if NON_PERSON.search(name):
         return "organisation"
@@ -194,25 +276,36 @@ def cited_source(sentence: str) -> str | None:
     return match.group("source").strip() if match else None
 
 
-def _named(sentence: str, people: frozenset[str]) -> tuple[str, str] | None:
+def _named(sentence: str, people: frozenset[str], common: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """The first programme, organisation, event or work the sentence names that is none of
-    its people, with its kind ("The Return" whole); dates, places and common words are passed over."""
+    its people, with its kind ("The Return" whole); dates, places, photo credits, common words
+    and lone words that may be anyone's first name are passed over."""
     for match in _NAMED.finditer(sentence):
         name = match.group().removesuffix("’s").removesuffix("'s").rstrip(".'’")
         if name.split()[0] in _NOT_NAMES and name.split()[0] not in ("The", "A", "An"):
             name = name.partition(" ")[2]
+        if name and name.split()[0] not in ("The", "A", "An") and name_kind(name) not in ("date", "event"):
+            name = person_name(name, opens_sentence(sentence, match.start()), common) or ""
         if not name or name in _NOT_NAMES or any(part in people for part in name.split()):
             continue
+        if CREDIT_BEFORE.search(sentence, max(0, match.start() - 24), match.start()) or CREDIT_AFTER.match(sentence, match.end()):
+            continue
         kind = name_kind(name, sentence[max(0, match.start() - 40) : match.start()], sentence[match.end() : match.end() + 8])
-        if kind not in ("date", "place", "compound") and (kind == "title" or not _common_plural(name)):
+        if (
+            kind == "title"
+            or kind not in ("date", "place", "compound")
+            and not _common_plural(name)
+            and not _lone_word(name, kind)
+        ):
             return name, kind
     return None
 
 
 def _common_plural(name: str) -> bool:
-    """A lone plural ("Fans", "Swifties"): a crowd, with no press office to call."""
+    """A lone plural ("Fans", "Swifties") or a people ("African Americans"): a crowd, with no press office to call."""
     return (
         name in _COMMON_PLURALS
+        or bool(_DEMONYMS.search(name))
         or " " not in name
         and name.endswith("s")
         and not name.endswith("ss")
@@ -229,7 +322,19 @@ def _as_written(name: str, kind: str) -> str:
     return _the(name) if kind == "group" and (name.startswith("The ") or name.split()[-1].endswith("s")) else name
 
 
+def _of_publication(name: str) -> str:
+    return f"the piece as {_the(name) if name.startswith('The ') else name} published it (its archive or editors)"
+
+
+def _publication(sentence: str) -> str | None:
+    """The newspaper or magazine the sentence names ("an interview with Rolling Stone")."""
+    names = (match.group().rstrip(".'’") for match in _NAMED.finditer(sentence))
+    return next((name for name in names if _PUBLICATION.search(name)), None)
+
+
 def _of_named(name: str, kind: str) -> str:
+    if _PUBLICATION.search(name):
+        return _of_publication(name)
     if kind == "event":
         return f"the organisers of {_the(name) if ' ' in name else name} (its official site or press office)"
     if kind == "title":
@@ -239,10 +344,10 @@ def _of_named(name: str, kind: str) -> str:
     return f"the official channel, press office or archive of {name}"
 
 
-def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
+def check_with(sentence: str, people: list[str], dead: frozenset[str], common: frozenset[str] = frozenset()) -> str:
     """The primary source that would confirm the sentence's claim, from its roles; ``people``
     are the people it mentions by full name (``is_person``), ``dead`` the names the article's
-    death register holds."""
+    death register holds, ``common`` the words the article writes in lower case."""
 
     def is_dead(person: str) -> bool:
         return person in dead or person.split()[-1] in dead
@@ -262,11 +367,14 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
         return f"an obituary, or a statement from the family or agent of {departed[0]}"
     if "broadcast" in kinds:
         outlet = _outlet(sentence)
-        if outlet:
+        if outlet and not _PUBLICATION.search(outlet):
             return f"the archive or press office of {outlet}"
+        publication = outlet or _publication(sentence)
+        if publication:
+            return _of_publication(publication)
         if actor:
             return f"the programme's or network's archive, or {actor}'s representatives"
-        named = _named(sentence, named_parts)
+        named = _named(sentence, named_parts, common)
         if named and named[1] != "name":
             return _of_named(*named)
         return "the programme's or network's archive or press office"
@@ -288,7 +396,7 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
     if "release" in kinds:
         if actor:
             return f"the official channels of {actor} (verified account, label, studio or press release)"
-        named = _named(sentence, named_parts)
+        named = _named(sentence, named_parts, common)
         if named and named[1] in ("name", "group"):
             return f"the official channels of {_as_written(*named)} (verified account, label, studio or press release)"
         if named:
@@ -319,7 +427,7 @@ def check_with(sentence: str, people: list[str], dead: frozenset[str]) -> str:
         return f"the {where}{holder.group()} said to hold the {media.group()}, or the account that first posted it"
     if media:
         return f"the account or outlet that first posted the {media.group()}"
-    named = _named(sentence, named_parts)
+    named = _named(sentence, named_parts, common)
     if named:
         return _of_named(*named)
     return "the first outlet to report it, or a public record of the event"

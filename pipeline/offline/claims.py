@@ -11,7 +11,17 @@ import re
 from bisect import bisect_left
 
 from pipeline.models import ClaimDraft, Priority, ReasonCode
-from pipeline.offline.check_with import STATISTIC, check_with, cited_source, claim_kind, is_person
+from pipeline.offline.check_with import (
+    CREDIT_AFTER,
+    CREDIT_BEFORE,
+    STATISTIC,
+    check_with,
+    cited_source,
+    claim_kind,
+    is_person,
+    opens_sentence,
+    person_name,
+)
 from pipeline.offline.model import load_models, word_features
 from pipeline.offline.signals import deceased_people, unverifiable_media
 from pipeline.parsed import ParsedArticle, parsed
@@ -129,10 +139,46 @@ def _reasons(sentence: str, words: frozenset[str], dead: frozenset[str], when: s
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|near|across|to|outside|inside)\s+(?:(?:a|an|the|downtown|central)\s+)?$")
 
 
+_NICKNAMED = re.compile(r"\b(?P<first>[A-Z][a-z]+) [“\"‘'][A-Z][\w.]*[”\"’'] (?P<last>[A-Z][a-z]+)")
+
+
+def _lowercase_words(article: ParsedArticle) -> frozenset[str]:
+    """The words the article writes in lower case: capitalised only where a sentence starts."""
+    return frozenset(word.lower() for word in re.findall(r"\b[a-z][a-z’'-]+", article.text))
+
+
+def _people_names(article: ParsedArticle) -> tuple[tuple[int, int, str], ...]:
+    """The article's names as ``person_name`` reads them, with offsets; a sentence's first
+    word stays part of a name the article also writes mid-sentence ("Will Smith")."""
+    text = article.text
+    mid_sentence = {name for start, _, name in article.names if not opens_sentence(text, start)}
+    common = article.derived(_lowercase_words)
+    nicknamed = {match.start(): match for match in _NICKNAMED.finditer(text)}
+    found = []
+    skip_to = 0
+    for start, end, name in article.names:
+        if start < skip_to:
+            continue
+        if start in nicknamed:
+            # "Golnesa “GG” Gharachedaghi": one person, by first and last name.
+            match = nicknamed[start]
+            found.append((start, match.end(), f"{match.group('first')} {match.group('last')}"))
+            skip_to = match.end()
+            continue
+        if CREDIT_BEFORE.search(text, max(0, start - 24), start) or CREDIT_AFTER.match(text, end):
+            continue
+        initial = opens_sentence(text, start) and name not in mid_sentence
+        cleaned = person_name(name, initial, common)
+        if cleaned:
+            at = start + name.rfind(cleaned)
+            found.append((at, at + len(cleaned), cleaned))
+    return tuple(found)
+
+
 def _full_names(article: ParsedArticle) -> dict[str, str]:
     """Each first or last name of a multi-word name in the article -> that full name."""
     full: dict[str, str] = {}
-    for _, _, name in article.names:
+    for _, _, name in article.derived(_people_names):
         tokens = name.split()
         if len(tokens) > 1:
             full.setdefault(tokens[0], name)
@@ -142,7 +188,7 @@ def _full_names(article: ParsedArticle) -> dict[str, str]:
 
 
 def _name_starts(article: ParsedArticle) -> list[int]:
-    return [start for start, _, _ in article.names]
+    return [start for start, _, _ in article.derived(_people_names)]
 
 
 def sentence_people(article: ParsedArticle, first: int, end: int) -> list[str]:
@@ -155,10 +201,12 @@ def sentence_people(article: ParsedArticle, first: int, end: int) -> list[str]:
     sentence = text[first:end]
     full_names = article.derived(_full_names)
     people: list[str] = []
-    for start, _, name in article.names[bisect_left(article.derived(_name_starts), first) :]:
+    names = article.derived(_people_names)
+    for start, _, name in names[bisect_left(article.derived(_name_starts), first) :]:
         if start >= end:
             break
-        if _PLACE_PREPOSITION.search(text[max(0, start - 24) : start]):
+        if _PLACE_PREPOSITION.search(text[max(0, start - 24) : start]) and full_names.get(name) in (name, None):
+            # "in Los Angeles" is a place; "from Kevin", where the article names Kevin Hart, a person.
             continue
         if name in full_names and full_names[name] not in people and is_person(full_names[name], sentence):
             people.append(full_names[name])
@@ -168,7 +216,8 @@ def sentence_people(article: ParsedArticle, first: int, end: int) -> list[str]:
 def where_to_check(text: str | ParsedArticle, start: int, end: int) -> str:
     """The "check with" line of the sentence at ``start:end``, claim or not."""
     article = parsed(text)
-    return check_with(article.text[start:end], sentence_people(article, start, end), deceased_people(article))
+    people = sentence_people(article, start, end)
+    return check_with(article.text[start:end], people, deceased_people(article), article.derived(_lowercase_words))
 
 
 _CROWD = re.compile(
@@ -240,7 +289,7 @@ def find_claims(text: str | ParsedArticle) -> list[ClaimDraft]:
                 where=where_match.group("place") if where_match else None,
                 attributed_to=cited_source(sentence),
                 why=why,
-                check_with=check_with(sentence, people, dead),
+                check_with=check_with(sentence, people, dead, article.derived(_lowercase_words)),
                 priority=_priority(why, event, crowd),
             )
         )
