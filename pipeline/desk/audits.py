@@ -68,10 +68,14 @@ class AuditVerdict:
     propensity: float
 
 
-def audit_draws(store: Store, run_id: int | None = None) -> list[AuditDraw]:
-    """The kept draws of one run (None: of every run), in the order they were drawn."""
-    condition, params = among("run_id", None if run_id is None else [run_id])
-    rows = store.db.execute(f"SELECT * FROM audit_draws WHERE {condition} ORDER BY run_id, rowid", params)
+def audit_draws(store: Store, run_id: int | None = None, article_ids: Iterable[str] | None = None) -> list[AuditDraw]:
+    """The kept draws of one run (None: of every run), of these articles (None: of any), in the
+    order they were drawn."""
+    by_run, run_params = among("run_id", None if run_id is None else [run_id])
+    by_article, article_params = among("article_id", article_ids)
+    rows = store.db.execute(
+        f"SELECT * FROM audit_draws WHERE {by_run} AND {by_article} ORDER BY run_id, rowid", (*run_params, *article_params)
+    )
     return [
         AuditDraw(row["run_id"], row["article_id"], row["night"], row["drawn_at"], row["population"], row["propensity"])
         for row in rows

@@ -39,7 +39,7 @@ def review_page(store: Store, clock: NightClock, limit: int | None, audit_sample
     scope = read_scope(store, clock)
     worklist = worklist_of(scope, limit, store, audit_sample, clock)
     titles = {article.article_id: article_title(article.result) for article in scope.articles}
-    audited = {draw.article_id for draw in audit_draws(store)} & titles.keys()
+    audited = {draw.article_id for draw in audit_draws(store, article_ids=titles)}
     entries = [
         ReviewedEntry(review, titles.get(review.article_ids[0], review.target), bool(audited & set(review.article_ids)))
         for review in reviews(store, titles)
